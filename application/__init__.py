@@ -1,0 +1,1 @@
+"""The mops application layer: load, call, save."""

@@ -1,0 +1,398 @@
+"""The back office application: one event log for every aggregate of mops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+
+from application.idempotency import IdempotencyRecord
+from application.permissions import Caller
+from domain.customer import Contact, Customer, CustomerIdentity
+from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
+from domain.values import Cause
+
+# A command racing another writer on the same aggregate is decided again on fresh
+# state this many times before the client is answered 409.
+CONFLICT_RETRIES = 8
+
+
+class DateAsISO(Transcoding):
+    """Stored format of `date` values in events: ISO 8601."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The business settings the domain is given as arguments."""
+
+    backdating: timedelta = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks, and the request's optimistic-concurrency and idempotency headers."""
+
+    caller: Caller
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command answers: the aggregate's id and new version, and the log position."""
+
+    id: UUID
+    version: int
+    position: int | None = None
+    created: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "created": self.created,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Outcome:
+        return cls(
+            id=UUID(record["id"]),
+            version=record["version"],
+            created=record["created"],
+            extra=record["extra"],
+        )
+
+
+Decision = tuple[Aggregate, Iterable[Aggregate], dict[str, Any]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Backoffice(Application[UUID]):
+    """Every command of mops: load, call, save; one transaction per command."""
+
+    name = "Backoffice"
+    snapshotting_intervals = {Customer: 50}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(env)
+        self.policy = policy or Policy()
+        self.clock = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # Machinery shared by every command.
+
+    def _cause(self, request: Request) -> Cause:
+        return Cause(request.caller.actor, self.clock(), self.policy.backdating)
+
+    def _load(self, aggregate_id: UUID, kind: type[Aggregate]) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found")
+        return aggregate
+
+    def _find(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _replay(self, request: Request) -> Outcome | None:
+        if request.idempotency_key is None:
+            return None
+        record = self._find(IdempotencyRecord.id_for(request.caller.actor, request.idempotency_key))
+        if record is None:
+            return None
+        if record.fingerprint != request.fingerprint:
+            raise IdempotencyKeyReused(
+                "this idempotency key was used with a different request",
+                first_id=record.outcome["id"],
+            )
+        return Outcome.from_record(record.outcome)
+
+    def _run(
+        self,
+        request: Request,
+        command: str,
+        decide: Callable[[Cause], Decision],
+        *,
+        created: bool = False,
+    ) -> Outcome:
+        """Decide and save, deciding again on fresh state when another writer got in first."""
+        request.caller.require(command)
+        for _ in range(CONFLICT_RETRIES):
+            replayed = self._replay(request)
+            if replayed is not None:
+                return replayed
+            cause = self._cause(request)
+            primary, others, extra = decide(cause)
+            outcome = Outcome(primary.id, primary.version, created=created, extra=extra)
+            pending = [primary, *others]
+            if request.idempotency_key is not None:
+                pending.append(
+                    IdempotencyRecord.record(
+                        cause, request.idempotency_key, request.fingerprint, outcome.as_record()
+                    )
+                )
+            try:
+                recordings = self.save(*pending)
+            except RecordConflictError:
+                if request.expected_version is not None:
+                    raise VersionConflict(
+                        "the aggregate was changed by another command; read it again"
+                    ) from None
+                continue
+            position = max((r.notification.id for r in recordings), default=None)
+            return Outcome(
+                outcome.id, outcome.version, position, outcome.created, outcome.extra
+            )
+        raise VersionConflict("too many concurrent changes; try again")
+
+    def _change(
+        self,
+        request: Request,
+        command: str,
+        aggregate_id: UUID,
+        kind: type[Aggregate],
+        act: Callable[[Any, Cause], Any],
+    ) -> Outcome:
+        """Load one aggregate, check the client's version, call the command on it, save."""
+
+        def decide(cause: Cause) -> Decision:
+            aggregate = self._load(aggregate_id, kind)
+            if request.expected_version is not None and aggregate.version != request.expected_version:
+                raise VersionConflict(
+                    f"expected version {request.expected_version}, "
+                    f"the aggregate is at version {aggregate.version}",
+                    current_version=aggregate.version,
+                )
+            result = act(aggregate, cause)
+            others, extra = result if isinstance(result, tuple) else ((), {})
+            return aggregate, others, extra
+
+        return self._run(request, command, decide)
+
+    # Queries on aggregates (the event store is the authority).
+
+    def exists(self, aggregate_id: UUID, kind: type[Aggregate]) -> bool:
+        """True when an aggregate of that kind exists."""
+        return isinstance(self._find(aggregate_id), kind)
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        kind: type[Aggregate],
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Any:
+        """An aggregate's current state, or its state at a version or a recording time."""
+        if as_of is not None:
+            version = None
+            for event in self.events.get(aggregate_id):
+                if event.timestamp > as_of:
+                    break
+                version = event.originator_version
+            if version is None:
+                raise NotFound(f"{kind.__name__.lower()} {aggregate_id} did not exist then")
+        if version is not None and version < 1:
+            raise NotFound(f"{kind.__name__.lower()} {aggregate_id} has no version {version}")
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found") from None
+        if not isinstance(aggregate, kind) or (version is not None and aggregate.version != version):
+            raise NotFound(f"{kind.__name__.lower()} {aggregate_id} has no version {version}")
+        return aggregate
+
+    def max_position(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    # Customer.
+
+    def register_lead(
+        self,
+        request: Request,
+        *,
+        name: str,
+        kind: str,
+        source: str,
+        contacts: list[Contact],
+        industry: str | None = None,
+        region: str | None = None,
+        campaign_id: UUID | None = None,
+        owner_id: str | None = None,
+        tags: list[str] | None = None,
+    ) -> Outcome:
+        """Register a lead, refusing one whose identity another customer holds."""
+
+        def decide(cause: Cause) -> Decision:
+            customer = Customer.register(
+                cause,
+                id=uuid4(),
+                name=name,
+                kind=kind,
+                source=source,
+                contacts=contacts,
+                industry=industry,
+                region=region,
+                campaign_id=campaign_id,
+                owner_id=owner_id,
+                tags=tags or (),
+            )
+            return customer, self._claim_identities(cause, customer, set()), {}
+
+        return self._run(request, "customer.register", decide, created=True)
+
+    def _claim_identities(
+        self, cause: Cause, customer: Customer, held_before: set[str]
+    ) -> list[CustomerIdentity]:
+        held_now = customer.identity_keys
+        changed = [
+            CustomerIdentity.claim(
+                cause, key, customer.id, self._find(CustomerIdentity.id_for(key))
+            )
+            for key in sorted(held_now - held_before)
+        ]
+        for key in sorted(held_before - held_now):
+            identity = self._find(CustomerIdentity.id_for(key))
+            if identity is not None and identity.customer_id == customer.id:
+                identity.release(cause)
+                changed.append(identity)
+        return changed
+
+    def update_customer_profile(self, request: Request, customer_id: UUID, **changes: Any) -> Outcome:
+        """Change a customer's profile; a new name or contact is checked for duplicates."""
+
+        def act(customer: Customer, cause: Cause) -> tuple[list[CustomerIdentity], dict]:
+            held_before = customer.identity_keys
+            customer.update_profile(cause, **changes)
+            return self._claim_identities(cause, customer, held_before), {}
+
+        return self._change(request, "customer.profile", customer_id, Customer, act)
+
+    def assign_customer_owner(self, request: Request, customer_id: UUID, owner_id: str) -> Outcome:
+        return self._change(
+            request, "customer.owner", customer_id, Customer,
+            lambda c, cause: c.assign_owner(cause, owner_id),
+        )
+
+    def qualify_customer(self, request: Request, customer_id: UUID) -> Outcome:
+        return self._change(
+            request, "customer.qualify", customer_id, Customer, lambda c, cause: c.qualify(cause)
+        )
+
+    def mark_customer_lost(self, request: Request, customer_id: UUID, reason: str) -> Outcome:
+        return self._change(
+            request, "customer.lost", customer_id, Customer,
+            lambda c, cause: c.mark_lost(cause, reason),
+        )
+
+    def reopen_customer(self, request: Request, customer_id: UUID) -> Outcome:
+        return self._change(
+            request, "customer.reopen", customer_id, Customer, lambda c, cause: c.reopen(cause)
+        )
+
+    def record_follow_up(self, request: Request, customer_id: UUID, **follow_up: Any) -> Outcome:
+        return self._change(
+            request, "customer.follow_up", customer_id, Customer,
+            lambda c, cause: c.record_follow_up(cause, **follow_up),
+        )
+
+    def assess_credit(self, request: Request, customer_id: UUID, **assessment: Any) -> Outcome:
+        return self._change(
+            request, "customer.credit_assessment", customer_id, Customer,
+            lambda c, cause: c.assess_credit(cause, **assessment),
+        )
+
+    def place_credit_hold(self, request: Request, customer_id: UUID, reason: str) -> Outcome:
+        return self._change(
+            request, "customer.credit_hold", customer_id, Customer,
+            lambda c, cause: c.place_credit_hold(cause, reason),
+        )
+
+    def release_credit_hold(self, request: Request, customer_id: UUID) -> Outcome:
+        return self._change(
+            request, "customer.credit_hold_release", customer_id, Customer,
+            lambda c, cause: c.release_credit_hold(cause),
+        )
+
+    def register_guarantee(
+        self, request: Request, customer_id: UUID, *, amount: Decimal, kind: str, expires_on: date
+    ) -> Outcome:
+        """Record a guarantee; the answer's id is the guarantee's."""
+        guarantee_id = uuid4()
+
+        def act(customer: Customer, cause: Cause) -> tuple[list, dict]:
+            customer.register_guarantee(
+                cause, guarantee_id=guarantee_id, amount=amount, kind=kind, expires_on=expires_on
+            )
+            return [], {"guarantee_id": str(guarantee_id)}
+
+        return self._change(request, "customer.guarantee", customer_id, Customer, act)
+
+    def release_guarantee(self, request: Request, customer_id: UUID, guarantee_id: UUID) -> Outcome:
+        return self._change(
+            request, "customer.guarantee_release", customer_id, Customer,
+            lambda c, cause: c.release_guarantee(cause, guarantee_id),
+        )
+
+    def enroll_membership(self, request: Request, customer_id: UUID, tier: str) -> Outcome:
+        return self._change(
+            request, "customer.membership", customer_id, Customer,
+            lambda c, cause: c.enroll_membership(cause, tier),
+        )
+
+    def award_points(self, request: Request, customer_id: UUID, points: int, reason: str) -> Outcome:
+        return self._change(
+            request, "customer.points_award", customer_id, Customer,
+            lambda c, cause: c.award_points(cause, points, reason),
+        )
+
+    def redeem_points(self, request: Request, customer_id: UUID, points: int, reward: str) -> Outcome:
+        return self._change(
+            request, "customer.points_redeem", customer_id, Customer,
+            lambda c, cause: c.redeem_points(cause, points, reward),
+        )
+
+    def record_satisfaction(
+        self, request: Request, customer_id: UUID, score: int, source: str
+    ) -> Outcome:
+        return self._change(
+            request, "customer.satisfaction", customer_id, Customer,
+            lambda c, cause: c.record_satisfaction(cause, score, source),
+        )

@@ -1,0 +1,1 @@
+"""The mops domain: aggregates, their invariants and their events. Pure: no I/O."""

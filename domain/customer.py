@@ -1,0 +1,551 @@
+"""Customer: development, profile, credit management and relationship care.
+
+Rulebook: 客戶開發, 客戶檔案, 信用管理, 客戶關係維護.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.base import MopsAggregate
+from domain.errors import (
+    DuplicateCustomer,
+    FieldError,
+    InsufficientPoints,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
+from domain.values import (
+    Cause,
+    CreditRating,
+    CustomerKind,
+    CustomerStatus,
+    FollowUpKind,
+    GuaranteeKind,
+    SourceChannel,
+    money,
+    normalise_name,
+    phone_digits,
+    required_text,
+)
+
+Contact = dict[str, str | None]
+
+
+def _choice(enum: type, value: Any, field: str) -> str:
+    try:
+        return enum(value).value
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise ValidationFailed.of(field, f"must be one of {allowed}") from None
+
+
+def _contacts(contacts: Iterable[Contact]) -> list[Contact]:
+    cleaned: list[Contact] = []
+    errors: list[FieldError] = []
+    for index, contact in enumerate(contacts):
+        name = (contact.get("name") or "").strip()
+        phone = (contact.get("phone") or "").strip() or None
+        email = (contact.get("email") or "").strip() or None
+        if not name:
+            errors.append(FieldError(f"contacts.{index}.name", "is required"))
+        if email is not None and "@" not in email:
+            errors.append(FieldError(f"contacts.{index}.email", "is not an email address"))
+        if phone is not None and not phone_digits(phone):
+            errors.append(FieldError(f"contacts.{index}.phone", "has no digits"))
+        cleaned.append({"name": name, "phone": phone, "email": email})
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _tags(tags: Iterable[str]) -> list[str]:
+    return sorted({tag.strip() for tag in tags if tag.strip()})
+
+
+def identity_keys(name: str, contacts: Iterable[Contact]) -> set[str]:
+    """The identities a customer claims: its normalised name with each phone and email."""
+    base = normalise_name(name)
+    keys: set[str] = set()
+    for contact in contacts:
+        if contact.get("phone"):
+            keys.add(f"{base}|phone:{phone_digits(contact['phone'])}")
+        if contact.get("email"):
+            keys.add(f"{base}|email:{contact['email'].strip().casefold()}")
+    return keys
+
+
+class Customer(MopsAggregate):
+    """A lead, prospect or customer of the company, with its credit and loyalty standing."""
+
+    class Registered(MopsAggregate.Created):
+        name: str
+        kind: str
+        industry: str | None
+        region: str | None
+        source: str
+        campaign_id: UUID | None
+        contacts: list[Contact]
+        owner_id: str
+        tags: list[str]
+
+        def apply(self, customer: Customer) -> None:
+            customer.name = self.name
+            customer.kind = self.kind
+            customer.industry = self.industry
+            customer.region = self.region
+            customer.source = self.source
+            customer.campaign_id = self.campaign_id
+            customer.contacts = self.contacts
+            customer.owner_id = self.owner_id
+            customer.tags = self.tags
+            customer.status = CustomerStatus.LEAD.value
+            customer.lost_reason = None
+            customer.last_contact_at = None
+            customer.next_follow_up_on = None
+            customer.follow_ups = 0
+            customer.credit = None
+            customer.on_hold = False
+            customer.hold_reason = None
+            customer.guarantees = {}
+            customer.tier = None
+            customer.points = 0
+            customer.satisfaction_count = 0
+            customer.satisfaction_total = 0
+            customer.last_satisfaction = None
+
+    class ProfileUpdated(MopsAggregate.Event):
+        changes: dict[str, Any]
+
+        def apply(self, customer: Customer) -> None:
+            for field, value in self.changes.items():
+                setattr(customer, field, value)
+
+    class OwnerAssigned(MopsAggregate.Event):
+        owner_id: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.owner_id = self.owner_id
+
+    class Qualified(MopsAggregate.Event):
+        def apply(self, customer: Customer) -> None:
+            customer.status = CustomerStatus.PROSPECT.value
+
+    class MarkedLost(MopsAggregate.Event):
+        reason: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.status = CustomerStatus.LOST.value
+            customer.lost_reason = self.reason
+
+    class Reopened(MopsAggregate.Event):
+        def apply(self, customer: Customer) -> None:
+            customer.status = CustomerStatus.LEAD.value
+            customer.lost_reason = None
+
+    class FollowUpRecorded(MopsAggregate.Event):
+        kind: str
+        notes: str
+        next_follow_up_on: date | None
+
+        def apply(self, customer: Customer) -> None:
+            customer.follow_ups += 1
+            # The latest follow-up by business time sets the last contact and the next
+            # date; one back-dated behind a later one leaves both as they were.
+            if customer.last_contact_at is None or self.occurred_at >= customer.last_contact_at:
+                customer.last_contact_at = self.occurred_at
+                customer.next_follow_up_on = self.next_follow_up_on
+
+    class CreditAssessed(MopsAggregate.Event):
+        rating: str
+        score: int
+        credit_limit: Decimal
+        max_payment_term_days: int
+        guarantee_required: bool
+        valid_until: date
+        basis: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.credit = {
+                "rating": self.rating,
+                "score": self.score,
+                "credit_limit": self.credit_limit,
+                "max_payment_term_days": self.max_payment_term_days,
+                "guarantee_required": self.guarantee_required,
+                "valid_until": self.valid_until,
+                "basis": self.basis,
+                "assessed_at": self.timestamp,
+                "assessed_by": self.actor,
+            }
+
+    class CreditHoldPlaced(MopsAggregate.Event):
+        reason: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.on_hold = True
+            customer.hold_reason = self.reason
+
+    class CreditHoldReleased(MopsAggregate.Event):
+        def apply(self, customer: Customer) -> None:
+            customer.on_hold = False
+            customer.hold_reason = None
+
+    class GuaranteeRegistered(MopsAggregate.Event):
+        guarantee_id: UUID
+        amount: Decimal
+        kind: str
+        expires_on: date
+
+        def apply(self, customer: Customer) -> None:
+            customer.guarantees[str(self.guarantee_id)] = {
+                "id": self.guarantee_id,
+                "amount": self.amount,
+                "kind": self.kind,
+                "expires_on": self.expires_on,
+                "released": False,
+            }
+
+    class GuaranteeReleased(MopsAggregate.Event):
+        guarantee_id: UUID
+
+        def apply(self, customer: Customer) -> None:
+            customer.guarantees[str(self.guarantee_id)]["released"] = True
+
+    class MembershipEnrolled(MopsAggregate.Event):
+        tier: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.tier = self.tier
+
+    class PointsAwarded(MopsAggregate.Event):
+        points: int
+        reason: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.points += self.points
+
+    class PointsRedeemed(MopsAggregate.Event):
+        points: int
+        reward: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.points -= self.points
+
+    class SatisfactionRecorded(MopsAggregate.Event):
+        score: int
+        source: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.satisfaction_count += 1
+            customer.satisfaction_total += self.score
+            customer.last_satisfaction = self.score
+
+    @classmethod
+    def register(
+        cls,
+        cause: Cause,
+        *,
+        id: UUID,  # noqa: A002
+        name: str,
+        kind: str,
+        source: str,
+        contacts: Iterable[Contact] = (),
+        industry: str | None = None,
+        region: str | None = None,
+        campaign_id: UUID | None = None,
+        owner_id: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Customer:
+        """Register a new lead; the registering actor owns it unless an owner is named."""
+        source = _choice(SourceChannel, source, "source")
+        if source == SourceChannel.CAMPAIGN and campaign_id is None:
+            raise ValidationFailed.of("campaign_id", "is required when the source is a campaign")
+        if source != SourceChannel.CAMPAIGN and campaign_id is not None:
+            raise ValidationFailed.of("campaign_id", "is only for leads sourced from a campaign")
+        return cls._start(
+            cls.Registered,
+            cause,
+            id=id,
+            name=required_text(name, "name", 200),
+            kind=_choice(CustomerKind, kind, "kind"),
+            industry=(industry or "").strip() or None,
+            region=(region or "").strip() or None,
+            source=source,
+            campaign_id=campaign_id,
+            contacts=_contacts(contacts),
+            owner_id=(owner_id or "").strip() or cause.actor,
+            tags=_tags(tags),
+        )
+
+    @property
+    def identity_keys(self) -> set[str]:
+        """The identities this customer holds for duplicate detection."""
+        return identity_keys(self.name, self.contacts)
+
+    def update_profile(
+        self,
+        cause: Cause,
+        *,
+        name: str | None = None,
+        industry: str | None = None,
+        region: str | None = None,
+        contacts: Iterable[Contact] | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        """Change any of name, industry, region, contacts and tags."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = required_text(name, "name", 200)
+        if industry is not None:
+            changes["industry"] = industry.strip() or None
+        if region is not None:
+            changes["region"] = region.strip() or None
+        if contacts is not None:
+            changes["contacts"] = _contacts(contacts)
+        if tags is not None:
+            changes["tags"] = _tags(tags)
+        if not changes:
+            raise ValidationFailed.of("body", "names no field to change")
+        self._record(self.ProfileUpdated, cause, changes=changes)
+
+    def assign_owner(self, cause: Cause, owner_id: str) -> None:
+        """Hand the customer to another employee."""
+        self._record(self.OwnerAssigned, cause, owner_id=required_text(owner_id, "owner_id"))
+
+    def qualify(self, cause: Cause) -> None:
+        """A lead shows real interest and becomes a prospect."""
+        if self.status != CustomerStatus.LEAD:
+            raise InvalidState("qualify", self.status)
+        self._record(self.Qualified, cause)
+
+    def mark_lost(self, cause: Cause, reason: str) -> None:
+        """Give up on a lead or prospect."""
+        reason = required_text(reason, "reason")
+        if self.status not in (CustomerStatus.LEAD, CustomerStatus.PROSPECT):
+            raise InvalidState("lost", self.status)
+        self._record(self.MarkedLost, cause, reason=reason)
+
+    def reopen(self, cause: Cause) -> None:
+        """Bring a lost customer back as a lead."""
+        if self.status != CustomerStatus.LOST:
+            raise InvalidState("reopen", self.status)
+        self._record(self.Reopened, cause)
+
+    def record_follow_up(
+        self,
+        cause: Cause,
+        *,
+        kind: str,
+        notes: str,
+        occurred_at: datetime | None = None,
+        next_follow_up_on: date | None = None,
+    ) -> None:
+        """Log a call, visit, email or meeting, and when to follow up next (回訪)."""
+        kind = _choice(FollowUpKind, kind, "kind")
+        occurred = cause.occurred(occurred_at)
+        if next_follow_up_on is not None and next_follow_up_on < occurred.date():
+            raise ValidationFailed.of(
+                "next_follow_up_on", "may not lie before the follow-up itself"
+            )
+        self._record(
+            self.FollowUpRecorded,
+            cause,
+            occurred_at=occurred,
+            kind=kind,
+            notes=required_text(notes, "notes", 5000),
+            next_follow_up_on=next_follow_up_on,
+        )
+
+    def assess_credit(
+        self,
+        cause: Cause,
+        *,
+        rating: str,
+        score: int,
+        credit_limit: Decimal,
+        max_payment_term_days: int,
+        guarantee_required: bool,
+        valid_until: date,
+        basis: str,
+    ) -> None:
+        """Replace the credit assessment; history keeps every earlier one."""
+        errors: list[FieldError] = []
+        if not 0 <= score <= 100:
+            errors.append(FieldError("score", "must be between 0 and 100"))
+        limit = money(credit_limit, "credit_limit")
+        if limit < 0:
+            errors.append(FieldError("credit_limit", "may not be negative"))
+        if max_payment_term_days < 0:
+            errors.append(FieldError("max_payment_term_days", "may not be negative"))
+        if valid_until < cause.now.date():
+            errors.append(FieldError("valid_until", "an assessment must be valid today"))
+        if errors:
+            raise ValidationFailed(errors)
+        self._record(
+            self.CreditAssessed,
+            cause,
+            rating=_choice(CreditRating, rating, "rating"),
+            score=score,
+            credit_limit=limit,
+            max_payment_term_days=max_payment_term_days,
+            guarantee_required=guarantee_required,
+            valid_until=valid_until,
+            basis=required_text(basis, "basis", 5000),
+        )
+
+    def place_credit_hold(self, cause: Cause, reason: str) -> None:
+        """Stop new credit for this customer (動態監控)."""
+        reason = required_text(reason, "reason")
+        if self.on_hold:
+            raise InvalidState("credit-hold", "on_hold", "the customer is already on credit hold")
+        self._record(self.CreditHoldPlaced, cause, reason=reason)
+
+    def release_credit_hold(self, cause: Cause) -> None:
+        """Lift the credit hold."""
+        if not self.on_hold:
+            raise InvalidState(
+                "credit-hold/release", "not_on_hold", "the customer is not on credit hold"
+            )
+        self._record(self.CreditHoldReleased, cause)
+
+    def register_guarantee(
+        self,
+        cause: Cause,
+        *,
+        guarantee_id: UUID,
+        amount: Decimal,
+        kind: str,
+        expires_on: date,
+    ) -> None:
+        """Record a guarantee that extends what the customer may owe."""
+        amount = money(amount)
+        if amount <= 0:
+            raise ValidationFailed.of("amount", "must be greater than zero")
+        if expires_on < cause.now.date():
+            raise ValidationFailed.of("expires_on", "the guarantee has already expired")
+        self._record(
+            self.GuaranteeRegistered,
+            cause,
+            guarantee_id=guarantee_id,
+            amount=amount,
+            kind=_choice(GuaranteeKind, kind, "kind"),
+            expires_on=expires_on,
+        )
+
+    def release_guarantee(self, cause: Cause, guarantee_id: UUID) -> None:
+        """Give a guarantee back; it no longer counts towards the limit."""
+        guarantee = self.guarantees.get(str(guarantee_id))
+        if guarantee is None:
+            raise NotFound(f"guarantee {guarantee_id} not found on this customer")
+        if guarantee["released"]:
+            raise InvalidState("guarantees/release", "released", "the guarantee was released")
+        self._record(self.GuaranteeReleased, cause, guarantee_id=guarantee_id)
+
+    def unexpired_guarantees(self, on: date) -> Decimal:
+        """The sum of guarantees held and not expired on a day."""
+        return sum(
+            (
+                g["amount"]
+                for g in self.guarantees.values()
+                if not g["released"] and g["expires_on"] >= on
+            ),
+            Decimal("0.00"),
+        )
+
+    def enroll_membership(self, cause: Cause, tier: str) -> None:
+        """Enrol the customer in the membership programme, or move it to another tier (會員制度)."""
+        tier = required_text(tier, "tier", 50)
+        if tier == self.tier:
+            raise InvalidState("membership", tier, f"the customer is already a {tier} member")
+        self._record(self.MembershipEnrolled, cause, tier=tier)
+
+    def award_points(self, cause: Cause, points: int, reason: str) -> None:
+        """Credit loyalty points to a member."""
+        if points <= 0:
+            raise ValidationFailed.of("points", "must be greater than zero")
+        reason = required_text(reason, "reason")
+        if self.tier is None:
+            raise InvalidState("points/award", "not_member", "the customer is not a member")
+        self._record(self.PointsAwarded, cause, points=points, reason=reason)
+
+    def redeem_points(self, cause: Cause, points: int, reward: str) -> None:
+        """Exchange points for a reward (積分兌換); points never go negative."""
+        if points <= 0:
+            raise ValidationFailed.of("points", "must be greater than zero")
+        reward = required_text(reward, "reward")
+        if self.tier is None:
+            raise InvalidState("points/redeem", "not_member", "the customer is not a member")
+        if points > self.points:
+            raise InsufficientPoints(
+                f"redeeming {points} points needs more than the {self.points} held",
+                balance=self.points,
+                requested=points,
+            )
+        self._record(self.PointsRedeemed, cause, points=points, reward=reward)
+
+    def record_satisfaction(self, cause: Cause, score: int, source: str) -> None:
+        """Record a satisfaction score from 1 to 5."""
+        if not 1 <= score <= 5:
+            raise ValidationFailed.of("score", "must be between 1 and 5")
+        self._record(
+            self.SatisfactionRecorded, cause, score=score, source=required_text(source, "source")
+        )
+
+
+IDENTITY_NAMESPACE = uuid5(NAMESPACE_URL, "mops:customer-identity")
+
+
+class CustomerIdentity(MopsAggregate):
+    """One identity (normalised name with a phone or an email) and the customer holding it.
+
+    Its id is derived from the identity, so two registrations of one identity write
+    the same aggregate and the event store lets only one of them win.
+    """
+
+    class Claimed(MopsAggregate.Created):
+        key: str
+        customer_id: UUID
+
+        def apply(self, identity: CustomerIdentity) -> None:
+            identity.key = self.key
+            identity.customer_id = self.customer_id
+
+    class Reclaimed(MopsAggregate.Event):
+        customer_id: UUID
+
+        def apply(self, identity: CustomerIdentity) -> None:
+            identity.customer_id = self.customer_id
+
+    class Released(MopsAggregate.Event):
+        def apply(self, identity: CustomerIdentity) -> None:
+            identity.customer_id = None
+
+    @staticmethod
+    def id_for(key: str) -> UUID:
+        """The aggregate id of an identity."""
+        return uuid5(IDENTITY_NAMESPACE, key)
+
+    @classmethod
+    def claim(
+        cls, cause: Cause, key: str, customer_id: UUID, held: CustomerIdentity | None
+    ) -> CustomerIdentity:
+        """Claim an identity for a customer, unless another customer holds it."""
+        if held is None:
+            return cls._start(cls.Claimed, cause, id=cls.id_for(key), key=key, customer_id=customer_id)
+        if held.customer_id is not None and held.customer_id != customer_id:
+            raise DuplicateCustomer(
+                "a customer with this name and the same phone or email exists",
+                existing_id=str(held.customer_id),
+            )
+        if held.customer_id is None:
+            held._record(cls.Reclaimed, cause, customer_id=customer_id)
+        return held
+
+    def release(self, cause: Cause) -> None:
+        """The customer no longer holds this identity."""
+        self._record(self.Released, cause)

@@ -1,0 +1,100 @@
+"""Domain errors. Each carries the error code of the spec and the facts a client needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A command was refused; nothing was written."""
+
+    code = "domain_error"
+    title = "Command refused"
+
+    def __init__(self, detail: str, **facts: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.facts = facts
+
+
+class FieldError(dict):
+    """One field's complaint inside a validation error: {field, message}."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field=field, message=message)
+
+
+class ValidationFailed(DomainError):
+    """Malformed or out-of-range input."""
+
+    code = "validation_error"
+    title = "Validation failed"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        detail = detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        super().__init__(detail)
+        self.errors = errors
+
+    @classmethod
+    def of(cls, field: str, message: str) -> ValidationFailed:
+        """A validation error about a single field."""
+        return cls([FieldError(field, message)])
+
+
+class InvalidState(DomainError):
+    """The command is not allowed in the aggregate's current state."""
+
+    code = "invalid_state"
+    title = "Not allowed in the current state"
+
+    def __init__(self, command: str, state: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"'{command}' is not allowed in state '{state}'", state=state)
+
+
+class NotFound(DomainError):
+    """An id names nothing that exists."""
+
+    code = "not_found"
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    """The subject may not act in that capacity."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class SegregationOfDuties(DomainError):
+    """Whoever submitted something may not approve or review it."""
+
+    code = "segregation_of_duties"
+    title = "Segregation of duties"
+
+
+class VersionConflict(DomainError):
+    """The aggregate moved on since the version the client based its command on."""
+
+    code = "version_conflict"
+    title = "Version conflict"
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key came back with a different request."""
+
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+
+
+class DuplicateCustomer(DomainError):
+    """Same normalised name and same phone or email as an existing customer."""
+
+    code = "duplicate_customer"
+    title = "Duplicate customer"
+
+
+class InsufficientPoints(DomainError):
+    """Membership points may never go negative."""
+
+    code = "insufficient_points"
+    title = "Insufficient points"

@@ -1,0 +1,133 @@
+"""Values shared by the aggregates: money, enumerations, and the cause of a command."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+from domain.errors import ValidationFailed
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
+    """A money amount with exactly two places; more places than two are refused."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationFailed.of(field, "not a decimal amount") from None
+    if not amount.is_finite():
+        raise ValidationFailed.of(field, "not a finite amount")
+    quantized = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if quantized != amount:
+        raise ValidationFailed.of(field, "money has at most two decimal places")
+    return quantized
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class SourceChannel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
+    SOCIAL = "social"
+    EXHIBITION = "exhibition"
+    REFERRAL = "referral"
+    CAMPAIGN = "campaign"
+    OTHER = "other"
+
+
+class CustomerStatus(StrEnum):
+    LEAD = "lead"
+    PROSPECT = "prospect"
+    CUSTOMER = "customer"
+    LOST = "lost"
+
+
+class FollowUpKind(StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    EMAIL = "email"
+    MEETING = "meeting"
+
+
+class CreditRating(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class GuaranteeKind(StrEnum):
+    BANK = "bank"
+    DEPOSIT = "deposit"
+    CORPORATE = "corporate"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Who issues a command and when, with the back-dating window in force.
+
+    The application builds one per command from the authenticated subject, its clock
+    and the settings; the domain never reads a clock or a setting itself.
+    """
+
+    actor: str
+    now: datetime
+    backdating: timedelta = timedelta(days=31)
+
+    def occurred(self, at: datetime | None, field: str = "occurred_at") -> datetime:
+        """Business time of a fact: now by default, never ahead, never beyond the window."""
+        if at is None:
+            return self.now
+        if at.tzinfo is None:
+            raise ValidationFailed.of(field, "a timestamp needs a UTC offset")
+        at = at.astimezone(UTC)
+        if at > self.now:
+            raise ValidationFailed.of(field, "may not lie in the future")
+        if at < self.now - self.backdating:
+            raise ValidationFailed.of(
+                field, f"may not lie more than {self.backdating.days} days back"
+            )
+        return at
+
+    def business_date(self, on: date, field: str) -> date:
+        """A date of a fact that has happened: not after today, not before the window."""
+        today = self.now.astimezone(UTC).date()
+        if on > today:
+            raise ValidationFailed.of(field, "may not lie in the future")
+        if on < (self.now - self.backdating).astimezone(UTC).date():
+            raise ValidationFailed.of(
+                field, f"may not lie more than {self.backdating.days} days back"
+            )
+        return on
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(name: str) -> str:
+    """A name as duplicate detection compares it: trimmed, inner spaces collapsed, casefolded."""
+    return _SPACES.sub(" ", name.strip()).casefold()
+
+
+def phone_digits(phone: str) -> str:
+    """A phone number as duplicate detection compares it: its digits only."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def required_text(value: str | None, field: str, max_length: int = 500) -> str:
+    """A non-blank text, trimmed."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed.of(field, "is required")
+    if len(text) > max_length:
+        raise ValidationFailed.of(field, f"is longer than {max_length} characters")
+    return text

@@ -1,0 +1,68 @@
+"""Settings: one frozen object read from the `MOPS_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from projections.sqlite_subscription import SubscribableSQLiteApplicationRecorder
+
+SQLITE_RECORDER_TOPIC = (
+    f"{SubscribableSQLiteApplicationRecorder.__module__}:"
+    f"{SubscribableSQLiteApplicationRecorder.__qualname__}"
+)
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may set (API.md, Settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOPS_", frozen=True, extra="ignore")
+
+    database_url: str = "sqlite:///./mops.db"
+    jwt_secret: str | None = None
+    currency: str = "CNY"
+    projections: Literal["inprocess", "external"] = "inprocess"
+    backdating_days: int = Field(default=31, ge=0)
+    read_wait_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def dialect(self) -> Literal["sqlite", "postgres"]:
+        scheme = urlsplit(self.database_url).scheme
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            return "postgres"
+        raise ValueError(f"unsupported MOPS_DATABASE_URL scheme: {scheme!r}")
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for this database."""
+        url = urlsplit(self.database_url)
+        if self.dialect == "sqlite":
+            # sqlite:///./mops.db is relative, sqlite:////var/mops.db absolute.
+            path = unquote(self.database_url[len("sqlite:///") :]) or "./mops.db"
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
+            }
+        query = parse_qs(url.query)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
+            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["16"])[0],
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # Never POSTGRES_ENABLE_DB_FUNCTIONS: it lets a tailing reader skip
+            # events committed by concurrent writers.
+        }
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"][0]
+        return env

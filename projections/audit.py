@@ -1,0 +1,143 @@
+"""The audit log: every business event, who caused it and when, in log order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from projections.events import event_data, event_names, iso_utc
+from projections.store import ReadModel
+
+# Bookkeeping aggregates (uniqueness and idempotency keys) are not business facts.
+NOT_AUDITED = frozenset({"CustomerIdentity", "IdempotencyRecord"})
+
+COLUMNS = (
+    "position",
+    "aggregate_type",
+    "aggregate_id",
+    "version",
+    "type",
+    "recorded_at",
+    "occurred_at",
+    "actor",
+    "data",
+)
+
+
+def audit_row(event: Any, position: int) -> dict[str, Any] | None:
+    """The log row of an event, or None for bookkeeping events."""
+    aggregate_type, event_type = event_names(event)
+    if aggregate_type in NOT_AUDITED:
+        return None
+    return {
+        "position": position,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": str(event.originator_id),
+        "version": event.originator_version,
+        "type": event_type,
+        "recorded_at": iso_utc(event.timestamp),
+        "occurred_at": iso_utc(event.occurred_at),
+        "actor": event.actor,
+        "data": json.dumps(event_data(event), sort_keys=True, ensure_ascii=False),
+    }
+
+
+class AuditLog(ReadModel):
+    """The global ordered log, queryable by aggregate, actor, type and time."""
+
+    name = "audit_log"
+    table_names = ("audit_log",)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}audit_log ("
+        "position BIGINT PRIMARY KEY, aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, "
+        "version INTEGER NOT NULL, type TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+        "occurred_at TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}audit_log_aggregate ON {p}audit_log (aggregate_id, version)",
+        "CREATE INDEX IF NOT EXISTS {n}audit_log_actor ON {p}audit_log (actor, position)",
+        "CREATE INDEX IF NOT EXISTS {n}audit_log_type ON {p}audit_log (type, position)",
+        "CREATE INDEX IF NOT EXISTS {n}audit_log_recorded ON {p}audit_log (recorded_at)",
+    )
+
+    def append(self, row: dict[str, Any], tracking: Tracking) -> None:
+        self.write(
+            [
+                (
+                    f"INSERT INTO {self.table('audit_log')} ({', '.join(COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in COLUMNS)})",
+                    [row[c] for c in COLUMNS],
+                )
+            ],
+            tracking,
+        )
+
+    def search(
+        self,
+        *,
+        limit: int,
+        after_position: int | None = None,
+        aggregate_type: str | None = None,
+        aggregate_id: str | None = None,
+        actor: str | None = None,
+        event_type: str | None = None,
+        recorded_from: str | None = None,
+        recorded_to: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Log entries matching every filter, oldest first.
+
+        `event_type` matches the short name (`CreditAssessed`) or the qualified one
+        (`Customer.CreditAssessed`). Times compare as ISO 8601 strings in UTC.
+        """
+        where, params = [], []
+        for column, value in (
+            ("aggregate_type", aggregate_type),
+            ("aggregate_id", aggregate_id),
+            ("actor", actor),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if event_type is not None:
+            qualifier, _, short = event_type.rpartition(".")
+            where.append("type = ?")
+            params.append(short)
+            if qualifier:
+                where.append("aggregate_type = ?")
+                params.append(qualifier)
+        if recorded_from is not None:
+            where.append("recorded_at >= ?")
+            params.append(recorded_from)
+        if recorded_to is not None:
+            where.append("recorded_at <= ?")
+            params.append(recorded_to)
+        if after_position is not None:
+            where.append("position > ?")
+            params.append(after_position)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        params.append(limit)
+        rows = self.query(
+            f"SELECT * FROM {self.table('audit_log')} {clause} ORDER BY position LIMIT ?", params
+        )
+        for row in rows:
+            row["data"] = json.loads(row["data"])
+        return rows
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        return self.query(f"SELECT * FROM {self.table('audit_log')} ORDER BY position")
+
+
+class AuditProjection(Projection[AuditLog]):
+    """Appends every business event to the audit log."""
+
+    name = "audit_log"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        row = audit_row(domain_event, tracking.notification_id)
+        if row is None:
+            self.view.insert_tracking(tracking)
+        else:
+            self.view.append(row, tracking)

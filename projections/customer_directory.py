@@ -1,0 +1,205 @@
+"""The customer directory behind `GET /customers`: one row per customer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.customer import Customer
+from domain.values import normalise_name
+from projections.events import iso_utc
+from projections.store import ReadModel
+
+Row = dict[str, Any]
+
+COLUMNS = (
+    "id",
+    "name",
+    "name_key",
+    "kind",
+    "status",
+    "owner_id",
+    "region",
+    "industry",
+    "source",
+    "campaign_id",
+    "tags",
+    "rating",
+    "on_hold",
+    "tier",
+    "points",
+    "version",
+    "registered_at",
+    "registered_position",
+    "updated_at",
+)
+
+
+def fold(row: Row | None, event: Any, position: int) -> Row | None:
+    """The directory row of a customer after one more of its events."""
+    if isinstance(event, Customer.Registered):
+        return {
+            "id": str(event.originator_id),
+            "name": event.name,
+            "name_key": normalise_name(event.name),
+            "kind": event.kind,
+            "status": "lead",
+            "owner_id": event.owner_id,
+            "region": event.region,
+            "industry": event.industry,
+            "source": event.source,
+            "campaign_id": str(event.campaign_id) if event.campaign_id else None,
+            "tags": json.dumps(event.tags),
+            "rating": None,
+            "on_hold": 0,
+            "tier": None,
+            "points": 0,
+            "version": event.originator_version,
+            "registered_at": iso_utc(event.timestamp),
+            "registered_position": position,
+            "updated_at": iso_utc(event.timestamp),
+        }
+    if row is None:
+        return None
+    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+    if isinstance(event, Customer.ProfileUpdated):
+        changes = event.changes
+        if "name" in changes:
+            row["name"] = changes["name"]
+            row["name_key"] = normalise_name(changes["name"])
+        for field in ("industry", "region"):
+            if field in changes:
+                row[field] = changes[field]
+        if "tags" in changes:
+            row["tags"] = json.dumps(changes["tags"])
+    elif isinstance(event, Customer.OwnerAssigned):
+        row["owner_id"] = event.owner_id
+    elif isinstance(event, Customer.Qualified):
+        row["status"] = "prospect"
+    elif isinstance(event, Customer.MarkedLost):
+        row["status"] = "lost"
+    elif isinstance(event, Customer.Reopened):
+        row["status"] = "lead"
+    elif isinstance(event, Customer.CreditAssessed):
+        row["rating"] = event.rating
+    elif isinstance(event, Customer.CreditHoldPlaced):
+        row["on_hold"] = 1
+    elif isinstance(event, Customer.CreditHoldReleased):
+        row["on_hold"] = 0
+    elif isinstance(event, Customer.MembershipEnrolled):
+        row["tier"] = event.tier
+    elif isinstance(event, Customer.PointsAwarded):
+        row["points"] += event.points
+    elif isinstance(event, Customer.PointsRedeemed):
+        row["points"] -= event.points
+    return row
+
+
+class CustomerDirectory(ReadModel):
+    """Customers with the fields the directory filters and shows."""
+
+    name = "customer_directory"
+    table_names = ("customer_directory",)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}customer_directory ("
+        "id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, kind TEXT NOT NULL, "
+        "status TEXT NOT NULL, owner_id TEXT NOT NULL, region TEXT, industry TEXT, "
+        "source TEXT NOT NULL, campaign_id TEXT, tags TEXT NOT NULL, rating TEXT, "
+        "on_hold INTEGER NOT NULL, tier TEXT, points INTEGER NOT NULL, "
+        "version INTEGER NOT NULL, registered_at TEXT NOT NULL, "
+        "registered_position BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}customer_directory_position "
+        "ON {p}customer_directory (registered_position)",
+        "CREATE INDEX IF NOT EXISTS {n}customer_directory_owner "
+        "ON {p}customer_directory (owner_id, registered_position)",
+        "CREATE INDEX IF NOT EXISTS {n}customer_directory_status "
+        "ON {p}customer_directory (status, registered_position)",
+    )
+
+    def row(self, customer_id: str) -> Row | None:
+        rows = self.query(
+            f"SELECT * FROM {self.table('customer_directory')} WHERE id = ?", [customer_id]
+        )
+        return rows[0] if rows else None
+
+    def put(self, row: Row, tracking: Tracking) -> None:
+        columns = ", ".join(COLUMNS)
+        marks = ", ".join("?" for _ in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+        self.write(
+            [
+                (
+                    f"INSERT INTO {self.table('customer_directory')} ({columns}) "
+                    f"VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}",
+                    [row[c] for c in COLUMNS],
+                )
+            ],
+            tracking,
+        )
+
+    def search(
+        self,
+        *,
+        limit: int,
+        after: int | None = None,
+        status: str | None = None,
+        owner_id: str | None = None,
+        region: str | None = None,
+        rating: str | None = None,
+        kind: str | None = None,
+        source: str | None = None,
+        q: str | None = None,
+    ) -> list[Row]:
+        """Customers matching every filter given, in order of registration."""
+        where, params = [], []
+        for column, value in (
+            ("status", status),
+            ("owner_id", owner_id),
+            ("region", region),
+            ("rating", rating),
+            ("kind", kind),
+            ("source", source),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if q:
+            where.append("name_key LIKE ?")
+            escaped = normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+            where[-1] += " ESCAPE '\\'"
+        if after is not None:
+            where.append("registered_position > ?")
+            params.append(after)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        params.append(limit)
+        return self.query(
+            f"SELECT * FROM {self.table('customer_directory')} {clause} "
+            "ORDER BY registered_position LIMIT ?",
+            params,
+        )
+
+    def all_rows(self) -> list[Row]:
+        return self.query(f"SELECT * FROM {self.table('customer_directory')} ORDER BY id")
+
+
+class CustomerDirectoryProjection(Projection[CustomerDirectory]):
+    """Folds Customer events into the directory; tracks every other event too."""
+
+    name = "customer_directory"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        if not isinstance(domain_event, Customer.Event):
+            self.view.insert_tracking(tracking)
+            return
+        row = self.view.row(str(domain_event.originator_id))
+        folded = fold(row, domain_event, tracking.notification_id)
+        if folded is None:
+            self.view.insert_tracking(tracking)
+        else:
+            self.view.put(folded, tracking)

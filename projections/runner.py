@@ -1,0 +1,257 @@
+"""Running the read models: in-process or as workers, rebuilding and verifying them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.utils import Environment
+
+from projections.audit import AuditLog, AuditProjection
+from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
+from projections.store import ReadModel, dialects
+
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class ReadModelSpec:
+    """A read model: its tables and the projection that folds events into them."""
+
+    name: str
+    read_model: type[ReadModel]
+    projection: type[Projection[Any]]
+
+    def view_class(self, dialect: str, prefix: str = "") -> type[ReadModel]:
+        return dialects(self.read_model, prefix)[dialect]
+
+
+READ_MODELS: dict[str, ReadModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ReadModelSpec("customer_directory", CustomerDirectory, CustomerDirectoryProjection),
+        ReadModelSpec("audit_log", AuditLog, AuditProjection),
+    )
+}
+
+
+def construct_view(spec: ReadModelSpec, env: dict[str, str], dialect: str, prefix: str = "") -> Any:
+    """A view's tables (created if missing) through the library's infrastructure factory."""
+    factory = InfrastructureFactory.construct(Environment(spec.name, env))
+    view = factory.tracking_recorder(spec.view_class(dialect, prefix))
+    view.factory = factory  # closed with the view
+    return view
+
+
+def close_view(view: Any) -> None:
+    view.factory.close()
+
+
+@dataclass
+class Difference:
+    """A row that differs between the live tables and a rebuild from the events."""
+
+    table: str
+    key: Any
+    live: dict[str, Any] | None
+    rebuilt: dict[str, Any] | None
+
+
+class ReadSide:
+    """The read models of one deployment: views to query, and runners when in-process."""
+
+    def __init__(
+        self,
+        application_class: type[Application[Any]],
+        env: dict[str, str],
+        dialect: str,
+        *,
+        run: bool,
+        names: list[str] | None = None,
+    ) -> None:
+        self.application_class = application_class
+        self.env = env
+        self.dialect = dialect
+        self.specs = [READ_MODELS[name] for name in (names or list(READ_MODELS))]
+        self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
+        self.views: dict[str, Any] = {}
+        self.app_name = application_class.name
+        for spec in self.specs:
+            if run:
+                self.start(spec.name)
+            else:
+                self.views[spec.name] = construct_view(spec, env, dialect)
+
+    def start(self, name: str) -> None:
+        """Start (or restart) the runner of one read model; it resumes from its position."""
+        spec = READ_MODELS[name]
+        runner = ProjectionRunner(
+            application_class=self.application_class,
+            projection_class=spec.projection,
+            view_class=spec.view_class(self.dialect),
+            env=self.env,
+        )
+        runner.__enter__()
+        self.runners[name] = runner
+        self.views[name] = runner.view
+
+    def stop(self, name: str) -> None:
+        """Stop the runner of one read model, as a crash or a deploy would."""
+        runner = self.runners.pop(name)
+        try:
+            runner.__exit__(None, None, None)
+        finally:
+            runner.view.datastore.close()
+
+    def view(self, name: str) -> Any:
+        return self.views[name]
+
+    def wait(self, name: str, position: int, timeout: float) -> bool:
+        """Block until the read model has folded the log up to `position`; False on timeout."""
+        try:
+            self.views[name].wait(self.app_name, position, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def status(self, max_position: int) -> list[dict[str, Any]]:
+        """Each read model's position, lag behind the log and state."""
+        items = []
+        for spec in self.specs:
+            position = self.views[spec.name].max_tracking_id(self.app_name) or 0
+            runner = self.runners.get(spec.name)
+            if runner is None:
+                state = "external"
+            elif runner._thread_error is not None:  # noqa: SLF001
+                state = f"failed: {runner._thread_error!r}"  # noqa: SLF001
+            elif runner.is_interrupted.is_set():
+                state = "stopped"
+            else:
+                state = "running"
+            items.append(
+                {
+                    "name": spec.name,
+                    "position": position,
+                    "lag": max(max_position - position, 0),
+                    "state": state,
+                }
+            )
+        return items
+
+    def run_forever(self) -> None:
+        """Block while the runners run; re-raise the first runner error."""
+        while self.runners:
+            for runner in list(self.runners.values()):
+                runner.run_forever(timeout=0.5)
+
+    def close(self) -> None:
+        for name in list(self.runners):
+            self.stop(name)
+        for view in self.views.values():
+            if hasattr(view, "factory"):
+                close_view(view)
+        self.views.clear()
+
+
+def replay(
+    app: Application[Any],
+    view: Any,
+    projection_class: type[Projection[Any]],
+    *,
+    after: int = 0,
+    upto: int | None = None,
+    progress: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Fold the log from `after` to `upto` into a view, a page per transaction."""
+    projection = projection_class(view=view)
+    position = after
+    while upto is None or position < upto:
+        notifications = app.recorder.select_notifications(
+            start=position, limit=PAGE_SIZE, stop=upto, inclusive_of_start=False
+        )
+        if not notifications:
+            break
+        with view.batch():
+            for notification in notifications:
+                projection.process_event(
+                    app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
+                )
+        position = notifications[-1].id
+        progress(len(notifications))
+    return position
+
+
+def fresh_view(spec: ReadModelSpec, env: dict[str, str], dialect: str, prefix: str = "") -> Any:
+    """A view with empty tables: dropped, then created anew."""
+    view = construct_view(spec, env, dialect, prefix)
+    view.drop()
+    close_view(view)
+    return construct_view(spec, env, dialect, prefix)
+
+
+def rebuild(
+    app: Application[Any],
+    spec: ReadModelSpec,
+    env: dict[str, str],
+    dialect: str,
+    progress: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Drop a read model and replay the whole log into it; answers the events replayed."""
+    view = fresh_view(spec, env, dialect)
+    try:
+        return replay(app, view, spec.projection, progress=progress)
+    finally:
+        close_view(view)
+
+
+def _normalised(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows
+    ]
+
+
+def verify(
+    app: Application[Any],
+    spec: ReadModelSpec,
+    env: dict[str, str],
+    dialect: str,
+    progress: Callable[[int], None] = lambda n: None,
+) -> list[Difference]:
+    """Rebuild a read model into scratch tables and diff them against the live ones."""
+    live = construct_view(spec, env, dialect)
+    scratch = fresh_view(spec, env, dialect, prefix="verify_")
+    try:
+        scratch_position = 0
+        for _ in range(20):
+            live_position = live.max_tracking_id(app.name) or 0
+            scratch_position = replay(
+                app,
+                scratch,
+                spec.projection,
+                after=scratch_position,
+                upto=live_position,
+                progress=progress,
+            )
+            live_tables = {t: _normalised(live.rows(t)) for t in spec.read_model.table_names}
+            if (live.max_tracking_id(app.name) or 0) == live_position:
+                break
+        rebuilt_tables = {t: _normalised(scratch.rows(t)) for t in spec.read_model.table_names}
+        differences = []
+        for table, live_rows in live_tables.items():
+            keyed_live = {next(iter(r.values())): r for r in live_rows}
+            keyed_rebuilt = {next(iter(r.values())): r for r in rebuilt_tables[table]}
+            for key in sorted(keyed_live.keys() | keyed_rebuilt.keys(), key=str):
+                if keyed_live.get(key) != keyed_rebuilt.get(key):
+                    differences.append(
+                        Difference(table, key, keyed_live.get(key), keyed_rebuilt.get(key))
+                    )
+        return differences
+    finally:
+        scratch.drop()
+        close_view(scratch)
+        close_view(live)

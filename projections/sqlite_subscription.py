@@ -1,0 +1,91 @@
+"""Subscriptions for SQLite, which the library's SQLite recorder does not offer in 9.5.
+
+The recorder below rings a process-wide bell after each commit, so a subscriber in the
+same process wakes at once; a subscriber also polls, to see what another process wrote.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    ListenNotifySubscription,
+    StoredEvent,
+    Subscription,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+POLL_INTERVAL_SECONDS = 0.2
+
+_listeners: dict[str, weakref.WeakSet[threading.Event]] = {}
+_listeners_lock = threading.Lock()
+
+
+def _listen(db_name: str, has_been_notified: threading.Event) -> None:
+    with _listeners_lock:
+        _listeners.setdefault(db_name, weakref.WeakSet()).add(has_been_notified)
+
+
+def _unlisten(db_name: str, has_been_notified: threading.Event) -> None:
+    with _listeners_lock:
+        _listeners.get(db_name, weakref.WeakSet()).discard(has_been_notified)
+
+
+def ring(db_name: str) -> None:
+    """Wake every subscriber in this process to the database's new events."""
+    with _listeners_lock:
+        listeners = list(_listeners.get(db_name, ()))
+    for has_been_notified in listeners:
+        has_been_notified.set()
+
+
+class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite application recorder, plus subscriptions."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super().insert_events(stored_events, **kwargs)
+        ring(self.datastore.pool.db_name)
+        return notification_ids
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return SQLiteSubscription(recorder=self, gt=gt, topics=topics)
+
+
+class SQLiteSubscription(ListenNotifySubscription[SubscribableSQLiteApplicationRecorder]):
+    """Pulls new notifications when rung by a commit in this process, or every poll."""
+
+    def __init__(
+        self,
+        recorder: SubscribableSQLiteApplicationRecorder,
+        gt: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._db_name = recorder.datastore.pool.db_name
+        _listen(self._db_name, self._has_been_notified)
+        self._stopped = threading.Event()
+        self._poll_thread = threading.Thread(target=self._poll, daemon=True)
+        self._poll_thread.start()
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
+        _unlisten(self._db_name, self._has_been_notified)
+
+    def __exit__(self, *args: object, **kwargs: Any) -> None:
+        try:
+            super().__exit__(*args, **kwargs)
+        finally:
+            self._poll_thread.join()
+
+    def _poll(self) -> None:
+        while not self._stopped.wait(POLL_INTERVAL_SECONDS):
+            self._has_been_notified.set()
