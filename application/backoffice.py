@@ -176,9 +176,7 @@ class Backoffice(Application[UUID]):
                     ) from None
                 continue
             position = max((r.notification.id for r in recordings), default=None)
-            return Outcome(
-                outcome.id, outcome.version, position, outcome.created, outcome.extra
-            )
+            return Outcome(outcome.id, outcome.version, position, outcome.created, outcome.extra)
         raise VersionConflict("too many concurrent changes; try again")
 
     def _change(
@@ -193,7 +191,10 @@ class Backoffice(Application[UUID]):
 
         def decide(cause: Cause) -> Decision:
             aggregate = self._load(aggregate_id, kind)
-            if request.expected_version is not None and aggregate.version != request.expected_version:
+            if (
+                request.expected_version is not None
+                and aggregate.version != request.expected_version
+            ):
                 raise VersionConflict(
                     f"expected version {request.expected_version}, "
                     f"the aggregate is at version {aggregate.version}",
@@ -234,7 +235,9 @@ class Backoffice(Application[UUID]):
             aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found") from None
-        if not isinstance(aggregate, kind) or (version is not None and aggregate.version != version):
+        if not isinstance(aggregate, kind) or (
+            version is not None and aggregate.version != version
+        ):
             raise NotFound(f"{kind.__name__.lower()} {aggregate_id} has no version {version}")
         return aggregate
 
@@ -295,7 +298,9 @@ class Backoffice(Application[UUID]):
                 changed.append(identity)
         return changed
 
-    def update_customer_profile(self, request: Request, customer_id: UUID, **changes: Any) -> Outcome:
+    def update_customer_profile(
+        self, request: Request, customer_id: UUID, **changes: Any
+    ) -> Outcome:
         """Change a customer's profile; a new name or contact is checked for duplicates."""
 
         def act(customer: Customer, cause: Cause) -> tuple[list[CustomerIdentity], dict]:
@@ -307,7 +312,10 @@ class Backoffice(Application[UUID]):
 
     def assign_customer_owner(self, request: Request, customer_id: UUID, owner_id: str) -> Outcome:
         return self._change(
-            request, "customer.owner", customer_id, Customer,
+            request,
+            "customer.owner",
+            customer_id,
+            Customer,
             lambda c, cause: c.assign_owner(cause, owner_id),
         )
 
@@ -318,7 +326,10 @@ class Backoffice(Application[UUID]):
 
     def mark_customer_lost(self, request: Request, customer_id: UUID, reason: str) -> Outcome:
         return self._change(
-            request, "customer.lost", customer_id, Customer,
+            request,
+            "customer.lost",
+            customer_id,
+            Customer,
             lambda c, cause: c.mark_lost(cause, reason),
         )
 
@@ -329,25 +340,37 @@ class Backoffice(Application[UUID]):
 
     def record_follow_up(self, request: Request, customer_id: UUID, **follow_up: Any) -> Outcome:
         return self._change(
-            request, "customer.follow_up", customer_id, Customer,
+            request,
+            "customer.follow_up",
+            customer_id,
+            Customer,
             lambda c, cause: c.record_follow_up(cause, **follow_up),
         )
 
     def assess_credit(self, request: Request, customer_id: UUID, **assessment: Any) -> Outcome:
         return self._change(
-            request, "customer.credit_assessment", customer_id, Customer,
+            request,
+            "customer.credit_assessment",
+            customer_id,
+            Customer,
             lambda c, cause: c.assess_credit(cause, **assessment),
         )
 
     def place_credit_hold(self, request: Request, customer_id: UUID, reason: str) -> Outcome:
         return self._change(
-            request, "customer.credit_hold", customer_id, Customer,
+            request,
+            "customer.credit_hold",
+            customer_id,
+            Customer,
             lambda c, cause: c.place_credit_hold(cause, reason),
         )
 
     def release_credit_hold(self, request: Request, customer_id: UUID) -> Outcome:
         return self._change(
-            request, "customer.credit_hold_release", customer_id, Customer,
+            request,
+            "customer.credit_hold_release",
+            customer_id,
+            Customer,
             lambda c, cause: c.release_credit_hold(cause),
         )
 
@@ -367,25 +390,41 @@ class Backoffice(Application[UUID]):
 
     def release_guarantee(self, request: Request, customer_id: UUID, guarantee_id: UUID) -> Outcome:
         return self._change(
-            request, "customer.guarantee_release", customer_id, Customer,
+            request,
+            "customer.guarantee_release",
+            customer_id,
+            Customer,
             lambda c, cause: c.release_guarantee(cause, guarantee_id),
         )
 
     def enroll_membership(self, request: Request, customer_id: UUID, tier: str) -> Outcome:
         return self._change(
-            request, "customer.membership", customer_id, Customer,
+            request,
+            "customer.membership",
+            customer_id,
+            Customer,
             lambda c, cause: c.enroll_membership(cause, tier),
         )
 
-    def award_points(self, request: Request, customer_id: UUID, points: int, reason: str) -> Outcome:
+    def award_points(
+        self, request: Request, customer_id: UUID, points: int, reason: str
+    ) -> Outcome:
         return self._change(
-            request, "customer.points_award", customer_id, Customer,
+            request,
+            "customer.points_award",
+            customer_id,
+            Customer,
             lambda c, cause: c.award_points(cause, points, reason),
         )
 
-    def redeem_points(self, request: Request, customer_id: UUID, points: int, reward: str) -> Outcome:
+    def redeem_points(
+        self, request: Request, customer_id: UUID, points: int, reward: str
+    ) -> Outcome:
         return self._change(
-            request, "customer.points_redeem", customer_id, Customer,
+            request,
+            "customer.points_redeem",
+            customer_id,
+            Customer,
             lambda c, cause: c.redeem_points(cause, points, reward),
         )
 
@@ -393,6 +432,9 @@ class Backoffice(Application[UUID]):
         self, request: Request, customer_id: UUID, score: int, source: str
     ) -> Outcome:
         return self._change(
-            request, "customer.satisfaction", customer_id, Customer,
+            request,
+            "customer.satisfaction",
+            customer_id,
+            Customer,
             lambda c, cause: c.record_satisfaction(cause, score, source),
         )

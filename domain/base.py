@@ -31,7 +31,7 @@ class MopsAggregate(Aggregate):
         event_class: type[Aggregate.Created],
         cause: Cause,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         occurred_at: datetime | None = None,
         **fields: Any,
     ) -> Self:

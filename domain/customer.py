@@ -250,7 +250,7 @@ class Customer(MopsAggregate):
         cls,
         cause: Cause,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         name: str,
         kind: str,
         source: str,
@@ -536,7 +536,9 @@ class CustomerIdentity(MopsAggregate):
     ) -> CustomerIdentity:
         """Claim an identity for a customer, unless another customer holds it."""
         if held is None:
-            return cls._start(cls.Claimed, cause, id=cls.id_for(key), key=key, customer_id=customer_id)
+            return cls._start(
+                cls.Claimed, cause, id=cls.id_for(key), key=key, customer_id=customer_id
+            )
         if held.customer_id is not None and held.customer_id != customer_id:
             raise DuplicateCustomer(
                 "a customer with this name and the same phone or email exists",

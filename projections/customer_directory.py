@@ -169,7 +169,9 @@ class CustomerDirectory(ReadModel):
                 params.append(value)
         if q:
             where.append("name_key LIKE ?")
-            escaped = normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = (
+                normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            )
             params.append(f"%{escaped}%")
             where[-1] += " ESCAPE '\\'"
         if after is not None:

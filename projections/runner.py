@@ -127,8 +127,8 @@ class ReadSide:
             runner = self.runners.get(spec.name)
             if runner is None:
                 state = "external"
-            elif runner._thread_error is not None:  # noqa: SLF001
-                state = f"failed: {runner._thread_error!r}"  # noqa: SLF001
+            elif runner._thread_error is not None:
+                state = f"failed: {runner._thread_error!r}"
             elif runner.is_interrupted.is_set():
                 state = "stopped"
             else:
@@ -210,9 +210,7 @@ def rebuild(
 
 
 def _normalised(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows
-    ]
+    return [{k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows]
 
 
 def verify(

@@ -1,0 +1,48 @@
+"""The composition root: settings in, a wired back office and read side out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.backoffice import Backoffice, Policy, utc_now
+from interfaces.settings import Settings
+from projections.runner import ReadSide
+
+# Only for `serve --dev`, tests and a developer's `mops token`: never a deployment's.
+DEV_JWT_SECRET = "mops-dev-secret-not-for-production"
+
+
+@dataclass
+class Services:
+    """Everything a request or a CLI command needs, built once."""
+
+    settings: Settings
+    backoffice: Backoffice
+    read_side: ReadSide
+    jwt_secret: str
+
+    def close(self) -> None:
+        self.read_side.close()
+        self.backoffice.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    run_projections: bool | None = None,
+    dev: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> Services:
+    """Wire the back office and its read side for these settings."""
+    secret = settings.jwt_secret or (DEV_JWT_SECRET if dev else None)
+    if not secret:
+        raise SystemExit("MOPS_JWT_SECRET is required (or run `mops serve --dev`)")
+    env = settings.persistence_env()
+    policy = Policy(backdating=timedelta(days=settings.backdating_days))
+    backoffice = Backoffice(env, policy=policy, clock=clock)
+    if run_projections is None:
+        run_projections = settings.projections == "inprocess"
+    read_side = ReadSide(Backoffice, env, settings.dialect, run=run_projections)
+    return Services(settings, backoffice, read_side, secret)

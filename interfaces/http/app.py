@@ -1,0 +1,44 @@
+"""The FastAPI application of mops."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from interfaces.bootstrap import Services, build
+from interfaces.http import errors
+from interfaces.http.routers import audit, customers, system
+from interfaces.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    dev: bool = False,
+) -> FastAPI:
+    """The HTTP API of API.md; builds its services in the lifespan unless given them."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or build(settings or Settings(), dev=dev)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="mops",
+        version="0.1.0",
+        summary="Event-sourced back office of a marketing company",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(system.router)
+    app.include_router(customers.router)
+    app.include_router(audit.router)
+    return app

@@ -1,0 +1,80 @@
+"""What every query shares: pagination, as-of times and read-your-writes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from domain.errors import ValidationFailed
+from interfaces.bootstrap import Services
+
+MAX_LIMIT = 1000
+
+
+def page_limit(limit: int | None) -> int:
+    if limit is None:
+        return 50
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.of("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": position}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded))["after"]
+    except (ValueError, KeyError, TypeError):
+        raise ValidationFailed.of("cursor", "is not a cursor this service gave out") from None
+    if not isinstance(after, int):
+        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    return after
+
+
+def page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
+    """A page of a list fetched with limit + 1 rows, and the cursor to the next one."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(items[-1][key]) if more and items else None,
+    }
+
+
+def moment(value: str | None, field: str, *, start_of_day: bool = False) -> datetime | None:
+    """A query's date or timestamp; a date means the end of that day, UTC (or its start)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day, time.min if start_of_day else time.max, tzinfo=UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed.of(field, "must be a date YYYY-MM-DD or an ISO 8601 time") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def caught_up(services: Services, read_model: str, wait_for: int | None) -> bool:
+    """Wait until a read model reflects `wait_for`, by default every write made so far."""
+    position = wait_for if wait_for is not None else services.backoffice.max_position()
+    if position <= 0:
+        return True
+    return services.read_side.wait(
+        read_model, position, timeout=services.settings.read_wait_seconds
+    )
+
+
+def read_answer(content: Any, fresh: bool) -> JSONResponse:
+    """A query's answer; one that could not wait for its read model says so in a header."""
+    headers = {} if fresh else {"Mops-Read-Model-Lagging": "true"}
+    return JSONResponse(content, headers=headers)

@@ -1,0 +1,395 @@
+"""`/customers`: commands, the customer, its history, and the directory."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from domain.customer import Customer
+from domain.errors import NotFound
+from interfaces.http.commands import execute
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import (
+    caught_up,
+    decode_cursor,
+    moment,
+    page,
+    page_limit,
+    read_answer,
+)
+from interfaces.http.schemas import customers as bodies
+from interfaces.http.schemas.common import Command, Empty
+from projections.events import iso_utc, plain
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+
+def represent(customer: Customer) -> dict[str, Any]:
+    """A customer as `GET /customers/{id}` answers it."""
+    credit = None
+    if customer.credit is not None:
+        credit = {**plain(customer.credit), "assessed_at": iso_utc(customer.credit["assessed_at"])}
+    count = customer.satisfaction_count
+    return {
+        "id": str(customer.id),
+        "version": customer.version,
+        "status": customer.status,
+        "name": customer.name,
+        "kind": customer.kind,
+        "industry": customer.industry,
+        "region": customer.region,
+        "source": customer.source,
+        "campaign_id": plain(customer.campaign_id),
+        "contacts": customer.contacts,
+        "owner_id": customer.owner_id,
+        "tags": customer.tags,
+        "lost_reason": customer.lost_reason,
+        "credit": credit,
+        "on_hold": customer.on_hold,
+        "hold_reason": customer.hold_reason,
+        "guarantees": [plain(g) for g in customer.guarantees.values()],
+        "tier": customer.tier,
+        "points": customer.points,
+        "satisfaction": {
+            "count": count,
+            "average": round(customer.satisfaction_total / count, 2) if count else None,
+            "last": customer.last_satisfaction,
+        },
+        "follow_ups": customer.follow_ups,
+        "last_contact_at": iso_utc(customer.last_contact_at) if customer.last_contact_at else None,
+        "next_follow_up_on": plain(customer.next_follow_up_on),
+        "created_at": iso_utc(customer.created_on),
+        "updated_at": iso_utc(customer.modified_on),
+    }
+
+
+def directory_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "owner_id": row["owner_id"],
+        "region": row["region"],
+        "industry": row["industry"],
+        "source": row["source"],
+        "campaign_id": row["campaign_id"],
+        "tags": json.loads(row["tags"]),
+        "rating": row["rating"],
+        "on_hold": bool(row["on_hold"]),
+        "tier": row["tier"],
+        "points": row["points"],
+        "version": row["version"],
+        "registered_at": row["registered_at"],
+        "position": row["registered_position"],
+    }
+
+
+def _act(
+    permission: str,
+    model: type[Command],
+    call: Any,
+    *,
+    answer_with: str | None = None,
+) -> Any:
+    """A route running one customer command on the customer in the path."""
+
+    async def route(
+        customer_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        backoffice = services.backoffice
+        return await execute(
+            http,
+            caller,
+            services,
+            permission=permission,
+            model=model,
+            call=lambda command, body: call(backoffice, command, customer_id, body),
+            exists=lambda: backoffice.exists(customer_id, Customer),
+            answer_with=answer_with,
+            location=lambda o: (
+                f"/customers/{customer_id}/guarantees/{o.extra[answer_with]}"
+                if answer_with
+                else f"/customers/{customer_id}"
+            ),
+        )
+
+    route.__doc__ = f"Customer command ({permission})."
+    return route
+
+
+def _body_schema(model: type[Command]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def _post(path: str, model: type[Command], route: Any, status: int = 200) -> None:
+    router.add_api_route(
+        path, route, methods=["POST"], status_code=status, openapi_extra=_body_schema(model)
+    )
+
+
+@router.post("", status_code=201, openapi_extra=_body_schema(bodies.RegisterLead))
+async def register_lead(
+    http: Request, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """Register a lead (sales, sales_manager, marketing)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="customer.register",
+        model=bodies.RegisterLead,
+        call=lambda command, body: services.backoffice.register_lead(
+            command,
+            **body.model_dump(exclude={"contacts"}),
+            contacts=[c.model_dump() for c in body.contacts],
+        ),
+        location=lambda o: f"/customers/{o.id}",
+    )
+
+
+_post(
+    "/{customer_id}/profile",
+    bodies.UpdateProfile,
+    _act(
+        "customer.profile",
+        bodies.UpdateProfile,
+        lambda app, cmd, cid, body: app.update_customer_profile(
+            cmd,
+            cid,
+            **body.model_dump(exclude_unset=True, exclude={"contacts"}),
+            **(
+                {"contacts": [c.model_dump() for c in body.contacts]}
+                if body.contacts is not None
+                else {}
+            ),
+        ),
+    ),
+)
+_post(
+    "/{customer_id}/owner",
+    bodies.AssignOwner,
+    _act(
+        "customer.owner",
+        bodies.AssignOwner,
+        lambda app, cmd, cid, body: app.assign_customer_owner(cmd, cid, body.owner_id),
+    ),
+)
+_post(
+    "/{customer_id}/qualify",
+    Empty,
+    _act("customer.qualify", Empty, lambda app, cmd, cid, body: app.qualify_customer(cmd, cid)),
+)
+_post(
+    "/{customer_id}/lost",
+    bodies.Reason,
+    _act(
+        "customer.lost",
+        bodies.Reason,
+        lambda app, cmd, cid, body: app.mark_customer_lost(cmd, cid, body.reason),
+    ),
+)
+_post(
+    "/{customer_id}/reopen",
+    Empty,
+    _act("customer.reopen", Empty, lambda app, cmd, cid, body: app.reopen_customer(cmd, cid)),
+)
+_post(
+    "/{customer_id}/follow-ups",
+    bodies.RecordFollowUp,
+    _act(
+        "customer.follow_up",
+        bodies.RecordFollowUp,
+        lambda app, cmd, cid, body: app.record_follow_up(cmd, cid, **body.model_dump()),
+    ),
+)
+_post(
+    "/{customer_id}/credit-assessments",
+    bodies.AssessCredit,
+    _act(
+        "customer.credit_assessment",
+        bodies.AssessCredit,
+        lambda app, cmd, cid, body: app.assess_credit(cmd, cid, **body.model_dump()),
+    ),
+)
+_post(
+    "/{customer_id}/credit-hold",
+    bodies.Reason,
+    _act(
+        "customer.credit_hold",
+        bodies.Reason,
+        lambda app, cmd, cid, body: app.place_credit_hold(cmd, cid, body.reason),
+    ),
+)
+_post(
+    "/{customer_id}/credit-hold/release",
+    Empty,
+    _act(
+        "customer.credit_hold_release",
+        Empty,
+        lambda app, cmd, cid, body: app.release_credit_hold(cmd, cid),
+    ),
+)
+_post(
+    "/{customer_id}/guarantees",
+    bodies.RegisterGuarantee,
+    _act(
+        "customer.guarantee",
+        bodies.RegisterGuarantee,
+        lambda app, cmd, cid, body: app.register_guarantee(cmd, cid, **body.model_dump()),
+        answer_with="guarantee_id",
+    ),
+    status=201,
+)
+_post(
+    "/{customer_id}/membership",
+    bodies.EnrollMembership,
+    _act(
+        "customer.membership",
+        bodies.EnrollMembership,
+        lambda app, cmd, cid, body: app.enroll_membership(cmd, cid, body.tier),
+    ),
+)
+_post(
+    "/{customer_id}/points/award",
+    bodies.AwardPoints,
+    _act(
+        "customer.points_award",
+        bodies.AwardPoints,
+        lambda app, cmd, cid, body: app.award_points(cmd, cid, body.points, body.reason),
+    ),
+)
+_post(
+    "/{customer_id}/points/redeem",
+    bodies.RedeemPoints,
+    _act(
+        "customer.points_redeem",
+        bodies.RedeemPoints,
+        lambda app, cmd, cid, body: app.redeem_points(cmd, cid, body.points, body.reward),
+    ),
+)
+_post(
+    "/{customer_id}/satisfaction",
+    bodies.RecordSatisfaction,
+    _act(
+        "customer.satisfaction",
+        bodies.RecordSatisfaction,
+        lambda app, cmd, cid, body: app.record_satisfaction(cmd, cid, body.score, body.source),
+    ),
+)
+
+
+@router.post("/{customer_id}/guarantees/{guarantee_id}/release", openapi_extra=_body_schema(Empty))
+async def release_guarantee(
+    customer_id: UUID,
+    guarantee_id: UUID,
+    http: Request,
+    caller: CurrentCaller,
+    services: ServicesDep,
+) -> JSONResponse:
+    """Release a guarantee (finance)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="customer.guarantee_release",
+        model=Empty,
+        call=lambda command, body: services.backoffice.release_guarantee(
+            command, customer_id, guarantee_id
+        ),
+        exists=lambda: services.backoffice.exists(customer_id, Customer),
+    )
+
+
+@router.get("")
+def list_customers(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    status: str | None = None,
+    owner_id: str | None = None,
+    region: str | None = None,
+    rating: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+    q: Annotated[str | None, Query(description="text search on the name")] = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """The customer directory, in order of registration, filtered."""
+    size = page_limit(limit)
+    after = decode_cursor(cursor)
+    fresh = caught_up(services, "customer_directory", wait_for)
+    rows = services.read_side.view("customer_directory").search(
+        limit=size + 1,
+        after=after,
+        status=status,
+        owner_id=owner_id,
+        region=region,
+        rating=rating,
+        kind=kind,
+        source=source,
+        q=q,
+    )
+    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
+
+
+@router.get("/{customer_id}")
+def get_customer(
+    customer_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A customer now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    customer = services.backoffice.get(
+        customer_id, Customer, version=version, as_of=moment(as_of, "as_of")
+    )
+    return JSONResponse(represent(customer), headers={"ETag": f'"{customer.version}"'})
+
+
+@router.get("/{customer_id}/guarantees/{guarantee_id}")
+def get_guarantee(
+    customer_id: UUID, guarantee_id: UUID, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """One guarantee of a customer."""
+    customer = services.backoffice.get(customer_id, Customer)
+    guarantee = customer.guarantees.get(str(guarantee_id))
+    if guarantee is None:
+        raise NotFound(f"guarantee {guarantee_id} not found on this customer")
+    return JSONResponse(plain(guarantee))
+
+
+@router.get("/{customer_id}/history")
+async def customer_history(
+    customer_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a customer, oldest first, with actor and both times."""
+
+    def read() -> JSONResponse:
+        if not services.backoffice.exists(customer_id, Customer):
+            raise NotFound(f"customer {customer_id} not found")
+        size = page_limit(limit)
+        fresh = caught_up(services, "audit_log", wait_for)
+        rows = services.read_side.view("audit_log").search(
+            limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(customer_id)
+        )
+        return read_answer(page(rows, size, "position"), fresh)
+
+    return await run_in_threadpool(read)

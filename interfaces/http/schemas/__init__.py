@@ -1,0 +1,1 @@
+"""Request bodies: pydantic models that forbid unknown fields."""

@@ -1,0 +1,34 @@
+"""Types shared by the request bodies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _two_places(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite amount")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("money has at most two decimal places")
+    return value.quantize(Decimal("0.01"))
+
+
+Money = Annotated[Decimal, AfterValidator(_two_places)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Command(BaseModel):
+    """A command body: unknown fields are a validation error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Empty(Command):
+    """A command that takes no fields: `{}`."""
+
+
+Score1to5 = Annotated[int, Field(ge=1, le=5, strict=True)]
