@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,8 +22,10 @@ from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
 from domain.values import Cause
 
 # A command racing another writer on the same aggregate is decided again on fresh
-# state this many times before the client is answered 409.
-CONFLICT_RETRIES = 8
+# state this many times, after a short random pause that grows with each attempt
+# (so racing writers spread out instead of colliding again), before answering 409.
+CONFLICT_RETRIES = 12
+CONFLICT_PAUSE_SECONDS = 0.002
 
 
 class DateAsISO(Transcoding):
@@ -153,7 +157,9 @@ class Backoffice(Application[UUID]):
     ) -> Outcome:
         """Decide and save, deciding again on fresh state when another writer got in first."""
         request.caller.require(command)
-        for _ in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES):
+            if attempt:
+                time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * attempt))
             replayed = self._replay(request)
             if replayed is not None:
                 return replayed

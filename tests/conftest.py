@@ -1,0 +1,139 @@
+"""Fixtures: every persistence, projection and API test runs on SQLite and PostgreSQL.
+
+PostgreSQL is the server at MOPS_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database
+`test`, trust auth); each test module gets a schema of its own, dropped afterwards.
+When the server cannot be reached the PostgreSQL cases skip, unless
+MOPS_TEST_REQUIRE_POSTGRES is set (CI sets it): then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from application.backoffice import Request
+from application.permissions import Caller
+from interfaces.auth import mint
+from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
+from interfaces.http.app import create_app
+from interfaces.settings import Settings
+
+POSTGRES_URL = os.environ.get("MOPS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("MOPS_TEST_REQUIRE_POSTGRES", "") not in ("", "0", "no")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {error}".strip()
+
+
+_POSTGRES_PROBLEM = _postgres_problem()
+
+
+def _need_postgres() -> None:
+    if _POSTGRES_PROBLEM is None:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"MOPS_TEST_REQUIRE_POSTGRES is set but {_POSTGRES_PROBLEM}")
+    pytest.skip(_POSTGRES_PROBLEM)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    _need_postgres()
+    return POSTGRES_URL
+
+
+class Database:
+    """A fresh database for tests: an SQLite file, or a PostgreSQL schema."""
+
+    def __init__(self, dialect: str, url: str, drop: object = None) -> None:
+        self.dialect = dialect
+        self.url = url
+        self._drop = drop
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(database_url=self.url, jwt_secret=DEV_JWT_SECRET, **overrides)
+
+    def env(self) -> dict[str, str]:
+        return self.settings().persistence_env()
+
+    def close(self) -> None:
+        if callable(self._drop):
+            self._drop()
+
+
+def new_database(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    if dialect == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "mops.db"
+        return Database("sqlite", f"sqlite:///{path}")
+    _need_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+    return Database("postgres", f"{POSTGRES_URL}?schema={schema}", drop)
+
+
+DIALECTS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=DIALECTS)
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A fresh, empty database per test, on each dialect."""
+    db = new_database(request.param, tmp_path_factory)
+    yield db
+    db.close()
+
+
+@pytest.fixture(params=DIALECTS, scope="module")
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A database shared by one test module, on each dialect."""
+    db = new_database(request.param, tmp_path_factory)
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def services(module_database: Database) -> Iterator[Services]:
+    """The back office and its read side, projections in-process, shared by a module."""
+    wired = build(module_database.settings(), run_projections=True)
+    yield wired
+    wired.close()
+
+
+@pytest.fixture(scope="module")
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services)) as test_client:
+        yield test_client
+
+
+def bearer(subject: str, *roles: str, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
+    """Headers carrying a token for a subject with roles."""
+    return {"Authorization": f"Bearer {mint(DEV_JWT_SECRET, subject, list(roles), ttl)}"}
+
+
+def as_(subject: str, *roles: str) -> Request:
+    """An application request from a subject with roles."""
+    return Request(Caller(subject, frozenset(roles)))
+
+
+def unique(prefix: str = "Acme") -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
