@@ -1,0 +1,95 @@
+"""Our recorders pass the eventsourcing library's own contract tests.
+
+The SQLite application recorder adds subscriptions; every read model is a tracking
+recorder with a tracking table of its own, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+
+import psycopg
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.tests.persistence import (
+    ApplicationRecorderTestCase,
+    TrackingRecorderTestCase,
+)
+
+from projections.runner import READ_MODELS
+from projections.sqlite_subscription import SubscribableSQLiteApplicationRecorder
+from tests.conftest import POSTGRES_URL, _need_postgres
+
+
+def join_threads_started_since(before: set[threading.Thread]) -> None:
+    """Let reader threads a contract test leaves behind finish before the store closes."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon:  # connection pools' workers are daemons and live on
+            thread.join(timeout=5)
+
+
+class SQLiteFile:
+    def setUp(self) -> None:
+        self.threads = set(threading.enumerate())
+        self.folder = tempfile.mkdtemp()
+        self.datastore = SQLiteDatastore(f"{self.folder}/contract.db")
+
+    def tearDown(self) -> None:
+        join_threads_started_since(self.threads)
+        self.datastore.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PostgresSchema:
+    def setUp(self) -> None:
+        _need_postgres()
+        self.threads = set(threading.enumerate())
+        self.schema = f"c_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {self.schema}")
+        self.datastore = PostgresDatastore(
+            dbname="test", host="127.0.0.1", port=5432, user="postgres", password="",
+            schema=self.schema,
+        )
+
+    def tearDown(self) -> None:
+        join_threads_started_since(self.threads)
+        self.datastore.close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
+
+class TestSubscribableSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderTestCase):
+    def create_recorder(self) -> SubscribableSQLiteApplicationRecorder:
+        recorder = SubscribableSQLiteApplicationRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+    def test_insert_subscribe(self) -> None:
+        self.optional_test_insert_subscribe()
+
+
+def _view_contracts(dialect: str, base: type) -> dict[str, type]:
+    cases = {}
+    for name, spec in READ_MODELS.items():
+        view_class = spec.view_class(dialect)
+
+        def create_recorder(self, view_class=view_class):
+            view = view_class(datastore=self.datastore)
+            view.create_table()
+            return view
+
+        title = "".join(part.title() for part in name.split("_"))
+        cases[f"Test{dialect.title()}{title}Tracking"] = type(
+            f"Test{dialect.title()}{title}Tracking",
+            (base, TrackingRecorderTestCase),
+            {"create_recorder": create_recorder},
+        )
+    return cases
+
+
+globals().update(_view_contracts("sqlite", SQLiteFile))
+globals().update(_view_contracts("postgres", PostgresSchema))

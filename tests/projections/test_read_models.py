@@ -1,0 +1,165 @@
+"""Read models on SQLite and PostgreSQL: folding, resuming, rebuilding, verifying."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import Tracking
+
+from application.backoffice import Backoffice
+from domain.customer import Customer
+from domain.values import Cause
+from projections import customer_directory
+from projections.audit import audit_row
+from projections.runner import READ_MODELS, ReadSide, close_view, construct_view, replay, verify
+from tests.conftest import as_, unique
+
+SALES = as_("sam", "sales")
+SERVICE = as_("sue", "service")
+FINANCE = as_("fiona", "finance")
+NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
+
+
+def test_the_directory_fold_follows_a_customer():
+    cause = Cause("sam", NOW)
+    customer = Customer.register(
+        cause, id=uuid4(), name="Acme  Trading", kind="company", source="web", contacts=[], tags=["vip"]
+    )
+    customer.qualify(cause)
+    customer.assess_credit(
+        cause, rating="B", score=70, credit_limit=Decimal("10"), max_payment_term_days=30,
+        guarantee_required=False, valid_until=date(2027, 1, 1), basis="x",
+    )
+    customer.enroll_membership(cause, "gold")
+    customer.award_points(cause, 30, "buy")
+    customer.redeem_points(cause, 10, "mug")
+    customer.update_profile(cause, name="Acme Global", region="east")
+    row = None
+    for position, event in enumerate(customer.collect_events(), start=1):
+        row = customer_directory.fold(row, event, position)
+    assert row["name"] == "Acme Global"
+    assert row["name_key"] == "acme global"
+    assert (row["status"], row["rating"], row["tier"], row["points"]) == ("prospect", "B", "gold", 20)
+    assert (row["region"], json.loads(row["tags"]), row["version"]) == ("east", ["vip"], 7)
+    assert row["registered_position"] == 1
+
+
+def test_the_audit_row_keeps_who_when_and_the_fact():
+    cause = Cause("sam", NOW)
+    customer = Customer.register(cause, id=uuid4(), name="A", kind="person", source="web", contacts=[])
+    customer.record_follow_up(cause, kind="call", notes="hi", occurred_at=NOW - timedelta(hours=2))
+    registered, follow_up = customer.collect_events()
+    row = audit_row(follow_up, 42)
+    assert row["aggregate_type"] == "Customer"
+    assert row["type"] == "FollowUpRecorded"
+    assert row["actor"] == "sam"
+    assert row["recorded_at"] == "2026-06-15T09:30:00.000000+00:00"
+    assert row["occurred_at"] == "2026-06-15T07:30:00.000000+00:00"
+    assert json.loads(row["data"]) == {"kind": "call", "notes": "hi", "next_follow_up_on": None}
+
+
+def write_some(app: Backoffice, count: int) -> None:
+    for _ in range(count):
+        cid = app.register_lead(
+            SALES, name=unique(), kind="company", source="web",
+            contacts=[{"name": "x", "phone": str(uuid4().int)[:9], "email": None}],
+        ).id
+        app.qualify_customer(SALES, cid)
+
+
+def audited_positions(app: Backoffice) -> list[int]:
+    """Positions of every business event in the log (bookkeeping aggregates left out)."""
+    positions = []
+    for notification in app.recorder.select_notifications(start=1, limit=100_000):
+        if audit_row(app.mapper.to_domain_event(notification), notification.id) is not None:
+            positions.append(notification.id)
+    return positions
+
+
+@pytest.fixture
+def deployment(database):
+    app = Backoffice(database.env())
+    read_side = ReadSide(Backoffice, database.env(), database.dialect, run=True)
+    yield app, read_side, database
+    read_side.close()
+    app.close()
+
+
+def test_a_stopped_projection_resumes_without_gaps_or_doubles(deployment):
+    app, read_side, _ = deployment
+    write_some(app, 5)
+    assert read_side.wait("audit_log", app.max_position(), timeout=10)
+    read_side.stop("audit_log")
+    write_some(app, 5)
+    stopped_at = read_side.view("customer_directory").max_tracking_id(app.name)
+    read_side.start("audit_log")
+    assert read_side.wait("audit_log", app.max_position(), timeout=10)
+    rows = read_side.view("audit_log").search(limit=1000)
+    assert [r["position"] for r in rows] == audited_positions(app)
+    assert stopped_at is not None
+    status = {s["name"]: s for s in read_side.status(app.max_position())}
+    assert status["audit_log"]["lag"] == 0
+    assert status["audit_log"]["state"] == "running"
+
+
+def test_a_crash_inside_a_fold_applies_nothing_and_the_replay_resumes(deployment):
+    app, read_side, database = deployment
+    read_side.stop("audit_log")
+    write_some(app, 4)
+    spec = READ_MODELS["audit_log"]
+    positions = audited_positions(app)
+    crash_at = positions[3]
+
+    class Crash(Exception):
+        pass
+
+    live_class = spec.view_class(database.dialect)
+
+    class CrashingView(live_class):
+        def _insert_tracking(self, cursor, tracking: Tracking) -> None:
+            # The event's rows are written in this transaction; the process dies before commit.
+            if tracking.notification_id == crash_at:
+                raise Crash
+            super()._insert_tracking(cursor, tracking)
+
+    factory_view = construct_view(spec, database.env(), database.dialect)
+    view = CrashingView(datastore=factory_view.datastore)
+    projection = spec.projection(view)
+    try:
+        with pytest.raises(Crash):
+            after = view.max_tracking_id(app.name) or 0
+            for notification in app.recorder.select_notifications(start=after + 1, limit=1000):
+                projection.process_event(
+                    app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
+                )
+        assert view.max_tracking_id(app.name) == crash_at - 1
+        before_crash = [p for p in positions if p < crash_at]
+        assert [r["position"] for r in view.search(limit=1000)] == before_crash
+        replay(app, factory_view, spec.projection, after=view.max_tracking_id(app.name))
+        assert [r["position"] for r in factory_view.search(limit=1000)] == positions
+    finally:
+        close_view(factory_view)
+
+
+def test_verify_finds_a_tampered_row_and_nothing_on_an_honest_one(deployment):
+    app, read_side, database = deployment
+    write_some(app, 3)
+    for name in READ_MODELS:
+        assert read_side.wait(name, app.max_position(), timeout=10)
+    spec = READ_MODELS["customer_directory"]
+    assert verify(app, spec, database.env(), database.dialect) == []
+    view = read_side.view("customer_directory")
+    victim = view.search(limit=1)[0]
+    with view._transaction(commit=True) as cursor:
+        cursor.execute(
+            view._sql(f"UPDATE {view.table('customer_directory')} SET points = 999 WHERE id = ?"),
+            [victim["id"]],
+        )
+    differences = verify(app, spec, database.env(), database.dialect)
+    assert [(d.table, d.key) for d in differences] == [("customer_directory", victim["id"])]
+    assert differences[0].live["points"] == 999
+    assert differences[0].rebuilt["points"] == 0
