@@ -170,6 +170,9 @@ class ReadModel(TrackingRecorder):
                 msg = f"Timed out waiting for {application_name} {notification_id}"
                 raise TimeoutError(msg)
             with self._tracked:
+                # Checked again under the lock, so a fold finishing now is not missed.
+                if self._last_tracked.get(application_name, 0) >= (notification_id or 0):
+                    return
                 self._tracked.wait(min(interval, remaining))
             interval = min(interval * 2, 0.05)
 

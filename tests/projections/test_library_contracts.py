@@ -51,7 +51,11 @@ class PostgresSchema:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {self.schema}")
         self.datastore = PostgresDatastore(
-            dbname="test", host="127.0.0.1", port=5432, user="postgres", password="",
+            dbname="test",
+            host="127.0.0.1",
+            port=5432,
+            user="postgres",
+            password="",
             schema=self.schema,
         )
 

@@ -27,12 +27,24 @@ NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
 def test_the_directory_fold_follows_a_customer():
     cause = Cause("sam", NOW)
     customer = Customer.register(
-        cause, id=uuid4(), name="Acme  Trading", kind="company", source="web", contacts=[], tags=["vip"]
+        cause,
+        id=uuid4(),
+        name="Acme  Trading",
+        kind="company",
+        source="web",
+        contacts=[],
+        tags=["vip"],
     )
     customer.qualify(cause)
     customer.assess_credit(
-        cause, rating="B", score=70, credit_limit=Decimal("10"), max_payment_term_days=30,
-        guarantee_required=False, valid_until=date(2027, 1, 1), basis="x",
+        cause,
+        rating="B",
+        score=70,
+        credit_limit=Decimal("10"),
+        max_payment_term_days=30,
+        guarantee_required=False,
+        valid_until=date(2027, 1, 1),
+        basis="x",
     )
     customer.enroll_membership(cause, "gold")
     customer.award_points(cause, 30, "buy")
@@ -43,16 +55,23 @@ def test_the_directory_fold_follows_a_customer():
         row = customer_directory.fold(row, event, position)
     assert row["name"] == "Acme Global"
     assert row["name_key"] == "acme global"
-    assert (row["status"], row["rating"], row["tier"], row["points"]) == ("prospect", "B", "gold", 20)
+    assert (row["status"], row["rating"], row["tier"], row["points"]) == (
+        "prospect",
+        "B",
+        "gold",
+        20,
+    )
     assert (row["region"], json.loads(row["tags"]), row["version"]) == ("east", ["vip"], 7)
     assert row["registered_position"] == 1
 
 
 def test_the_audit_row_keeps_who_when_and_the_fact():
     cause = Cause("sam", NOW)
-    customer = Customer.register(cause, id=uuid4(), name="A", kind="person", source="web", contacts=[])
+    customer = Customer.register(
+        cause, id=uuid4(), name="A", kind="person", source="web", contacts=[]
+    )
     customer.record_follow_up(cause, kind="call", notes="hi", occurred_at=NOW - timedelta(hours=2))
-    registered, follow_up = customer.collect_events()
+    _registered, follow_up = customer.collect_events()
     row = audit_row(follow_up, 42)
     assert row["aggregate_type"] == "Customer"
     assert row["type"] == "FollowUpRecorded"
@@ -65,7 +84,10 @@ def test_the_audit_row_keeps_who_when_and_the_fact():
 def write_some(app: Backoffice, count: int) -> None:
     for _ in range(count):
         cid = app.register_lead(
-            SALES, name=unique(), kind="company", source="web",
+            SALES,
+            name=unique(),
+            kind="company",
+            source="web",
             contacts=[{"name": "x", "phone": str(uuid4().int)[:9], "email": None}],
         ).id
         app.qualify_customer(SALES, cid)
