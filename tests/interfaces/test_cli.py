@@ -1,0 +1,109 @@
+"""The `mops` command line, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from application.backoffice import Backoffice
+from interfaces.bootstrap import DEV_JWT_SECRET
+from interfaces.cli import cli
+from projections.runner import READ_MODELS, close_view, construct_view
+from tests.conftest import as_, unique
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(database):
+    runner = CliRunner()
+    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), env=env)
+
+    return invoke
+
+
+def test_token_prints_a_signed_jwt(run):
+    result = run("token", "--sub", "alice", "--role", "sales", "--role", "finance", "--ttl", "5")
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["roles"]) == ("alice", ["finance", "sales"])
+    assert run("token", "--sub", "alice", "--role", "pilot").exit_code == 2
+
+
+def test_demo_then_rebuild_and_verify_then_a_tampered_row_fails_verify(run, database):
+    demo = run("demo", "--customers", "15", "--seed", "3")
+    assert demo.exit_code == 0, demo.output
+    assert "15 customers written" in demo.output
+    rebuilt = run("projections", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "customer_directory: replayed" in rebuilt.output and "events/s" in rebuilt.output
+    verified = run("projections", "verify")
+    assert verified.exit_code == 0, verified.output
+    view = construct_view(READ_MODELS["audit_log"], database.env(), database.dialect)
+    try:
+        with view._transaction(commit=True) as cursor:
+            cursor.execute(
+                view._sql(f"UPDATE {view.table('audit_log')} SET actor = ? WHERE position = ?"),
+                ["mallory", 1],
+            )
+    finally:
+        close_view(view)
+    tampered = run("projections", "verify", "audit_log")
+    assert tampered.exit_code == 1
+    assert "audit_log: 1 rows differ" in tampered.output
+    assert run("projections", "verify", "customer_directory").exit_code == 0
+    assert run("projections", "verify", "nonsense").exit_code == 2
+
+
+def test_history_prints_an_aggregates_events(run, database):
+    app = Backoffice(database.env())
+    try:
+        cid = app.register_lead(
+            as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
+        ).id
+        app.qualify_customer(as_("sam", "sales"), cid)
+    finally:
+        app.close()
+    result = run("history", "customer", str(cid))
+    assert result.exit_code == 0, result.output
+    assert "Registered" in result.output and "Qualified" in result.output
+    assert run("history", "customer", "00000000-0000-0000-0000-000000000001").exit_code == 1
+
+
+def test_projection_workers_run_as_their_own_process(database):
+    app = Backoffice(database.env())
+    env = {**os.environ, "MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    view = construct_view(READ_MODELS["customer_directory"], database.env(), database.dialect)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "interfaces.cli", "projections", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        cid = app.register_lead(
+            as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
+        ).id
+        position = app.qualify_customer(as_("sam", "sales"), cid).position
+        view.wait(app.name, position, timeout=30)
+        row = view.search(limit=10)[0]
+        assert (row["id"], row["status"]) == (str(cid), "prospect")
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        close_view(view)
+        app.close()
