@@ -1,4 +1,8 @@
-"""Request dependencies: the wired services and the authenticated caller."""
+"""Request dependencies: the wired services and the authenticated caller.
+
+They are `async` though they do not wait: FastAPI runs a plain `def` dependency in
+its thread pool, a hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,21 @@ from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_backoffice(services: ServicesDep) -> Backoffice:
+async def get_backoffice(services: ServicesDep) -> Backoffice:
     return services.backoffice
 
 
 BackofficeDep = Annotated[Backoffice, Depends(get_backoffice)]
 
 
-def current_caller(request: Request, services: ServicesDep) -> Caller:
+async def current_caller(request: Request, services: ServicesDep) -> Caller:
     return caller_from(request.headers.get("authorization"), services.jwt_secret)
 
 
