@@ -129,7 +129,9 @@ def _progress() -> Progress:
 def projections_run() -> None:
     """Run the projection workers in this process until interrupted."""
     settings = Settings()
-    read_side = ReadSide(Backoffice, settings.persistence_env(), settings.dialect, run=True)
+    env = settings.persistence_env()
+    Backoffice(env).close()  # creates the event tables if this is a new database
+    read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
     console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
     try:
         read_side.run_forever()

@@ -94,7 +94,10 @@ class ReadSide:
             application_class=self.application_class,
             projection_class=spec.projection,
             view_class=spec.view_class(self.dialect),
-            env=self.env,
+            # The runner's own copy of the application only reads: the event tables are
+            # created once by whoever writes (instances creating them at once race on
+            # PostgreSQL), while the view, named after its read model, creates its own.
+            env={**self.env, f"{self.app_name.upper()}_CREATE_TABLE": "n"},
         )
         runner.__enter__()
         self.runners[name] = runner

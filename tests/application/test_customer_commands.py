@@ -284,3 +284,15 @@ def test_a_long_history_replays_from_snapshots(app):
     assert [s.originator_version for s in snapshots] == [50, 100]
     assert app.get(cid, Customer).points == 120
     assert app.get(cid, Customer, version=75).points == 73
+
+
+def test_as_of_finds_the_version_recorded_by_each_moment(app):
+    cid = register(app).id
+    app.enroll_membership(SERVICE, cid, "gold")
+    moments = {}
+    for points in range(1, 12):
+        app.award_points(SERVICE, cid, 1, "loyal")
+        moments[points] = datetime.now(UTC)
+    for points, moment in moments.items():
+        customer = app.get(cid, Customer, as_of=moment)
+        assert (customer.points, customer.version) == (points, points + 2)
