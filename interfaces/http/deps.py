@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from application.backoffice import Backoffice
-from application.permissions import Caller
+from application.permissions import Caller, RoleForbidden
 from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
 
@@ -31,7 +31,10 @@ BackofficeDep = Annotated[Backoffice, Depends(get_backoffice)]
 
 
 async def current_caller(request: Request, services: ServicesDep) -> Caller:
-    return caller_from(request.headers.get("authorization"), services.jwt_secret)
+    caller = caller_from(request.headers.get("authorization"), services.jwt_secret)
+    if not caller.roles:
+        raise RoleForbidden("the token names no role of mops")
+    return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -296,3 +296,48 @@ def test_as_of_finds_the_version_recorded_by_each_moment(app):
     for points, moment in moments.items():
         customer = app.get(cid, Customer, as_of=moment)
         assert (customer.points, customer.version) == (points, points + 2)
+
+
+@pytest.mark.parametrize(
+    ("setup", "refusal", "code"),
+    [
+        (["qualify"], lambda app, cid: app.qualify_customer(SALES, cid), "invalid_state"),
+        (["lost"], lambda app, cid: app.mark_customer_lost(SALES, cid, "again"), "invalid_state"),
+        ([], lambda app, cid: app.reopen_customer(SALES, cid), "invalid_state"),
+        (["hold"], lambda app, cid: app.place_credit_hold(FINANCE, cid, "again"), "invalid_state"),
+        (["gold"], lambda app, cid: app.enroll_membership(SERVICE, cid, "gold"), "invalid_state"),
+        ([], lambda app, cid: app.redeem_points(SERVICE, cid, 1, "mug"), "invalid_state"),
+        ([], lambda app, cid: app.update_customer_profile(SALES, cid), "validation_error"),
+        ([], lambda app, cid: app.assign_customer_owner(MANAGER, cid, " "), "validation_error"),
+        (
+            [],
+            lambda app, cid: app.record_satisfaction(SERVICE, cid, 0, "survey"),
+            "validation_error",
+        ),
+        (
+            [],
+            lambda app, cid: app.record_follow_up(SALES, cid, kind="fax", notes="x"),
+            "validation_error",
+        ),
+        (
+            [],
+            lambda app, cid: app.register_guarantee(
+                FINANCE, cid, amount=Decimal("100"), kind="bank", expires_on=date(2020, 1, 1)
+            ),
+            "validation_error",
+        ),
+        ([], lambda app, cid: app.assign_customer_owner(SALES, cid, "sam"), "forbidden"),
+    ],
+)
+def test_each_refusal_stores_nothing(app, setup, refusal, code):
+    cid = register(app).id
+    for step in setup:
+        {
+            "qualify": lambda: app.qualify_customer(SALES, cid),
+            "lost": lambda: app.mark_customer_lost(SALES, cid, "price"),
+            "hold": lambda: app.place_credit_hold(FINANCE, cid, "late"),
+            "gold": lambda: app.enroll_membership(SERVICE, cid, "gold"),
+        }[step]()
+    version = app.get(cid, Customer).version
+    refused(app, code, lambda: refusal(app, cid))
+    assert app.get(cid, Customer).version == version

@@ -176,6 +176,7 @@ def test_no_bad_or_expired_token_is_401(client):
     assert_problem(
         client.post("/customers", json=lead_body(), headers=expired), 401, "unauthenticated"
     )
+    assert_problem(client.get("/customers", headers=bearer("nobody")), 403, "forbidden")
     assert client.get("/health").status_code == 200
     assert client.get("/openapi.json").status_code == 200
 
