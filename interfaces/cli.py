@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -125,20 +126,27 @@ def _progress() -> Progress:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @projections_cli.command("run")
 def projections_run() -> None:
     """Run the projection workers in this process until interrupted."""
     settings = Settings()
     env = settings.persistence_env()
     Backoffice(env).close()  # creates the event tables if this is a new database
-    read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
-    console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops workers with TERM
+    read_side = None
     try:
+        read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
+        console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
         read_side.run_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        read_side.close()
+        if read_side is not None:
+            read_side.close()
 
 
 @projections_cli.command("rebuild")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, PersistenceError, Tracking
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
@@ -17,6 +20,9 @@ from projections.customer_directory import CustomerDirectory, CustomerDirectoryP
 from projections.store import ReadModel, dialects
 
 PAGE_SIZE = 500
+SUPERVISE_SECONDS = 0.5
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,26 @@ class ReadSide:
         self.specs = [READ_MODELS[name] for name in (names or list(READ_MODELS))]
         self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self.views: dict[str, Any] = {}
+        self.restarts: dict[str, list[str]] = {}
         self.app_name = application_class.name
-        for spec in self.specs:
-            if run:
-                self.start(spec.name)
-            else:
-                self.views[spec.name] = construct_view(spec, env, dialect)
+        self._closing = threading.Event()
+        self._lock = threading.RLock()
+        self._supervisor: threading.Thread | None = None
+        try:
+            for spec in self.specs:
+                if run:
+                    self.start(spec.name)
+                else:
+                    self.views[spec.name] = construct_view(spec, env, dialect)
+        except BaseException:
+            # Runners started so far have threads that would keep the process alive.
+            self.close()
+            raise
+        if run:
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="projection-supervisor", daemon=True
+            )
+            self._supervisor.start()
 
     def start(self, name: str) -> None:
         """Start (or restart) the runner of one read model; it resumes from its position."""
@@ -103,56 +123,92 @@ class ReadSide:
         self.runners[name] = runner
         self.views[name] = runner.view
 
-    def stop(self, name: str) -> None:
-        """Stop the runner of one read model, as a crash or a deploy would."""
-        runner = self.runners.pop(name)
+    def stop(self, name: str) -> BaseException | None:
+        """Stop the runner of one read model, as a crash or a deploy would; answer its error."""
+        with self._lock:
+            runner = self.runners.pop(name)
         try:
             runner.__exit__(None, None, None)
+        except Exception as error:  # the runner's own failure, re-raised by the library
+            return error
         finally:
             runner.view.datastore.close()
+        return None
+
+    def _supervise(self) -> None:
+        """Restart a runner that failed (a lost connection, a bad deploy of a fold)."""
+        while not self._closing.wait(SUPERVISE_SECONDS):
+            for name, runner in list(self.runners.items()):
+                if self._closing.is_set() or not runner.is_interrupted.is_set():
+                    continue
+                with self._lock:
+                    if self._closing.is_set() or self.runners.get(name) is not runner:
+                        continue
+                    error = self.stop(name)
+                    self.restarts.setdefault(name, []).append(repr(error))
+                    logger.error("projection %s failed (%r); restarting it", name, error)
+                    try:
+                        self.start(name)
+                    except Exception:
+                        logger.exception("projection %s could not restart; will retry", name)
 
     def view(self, name: str) -> Any:
-        return self.views[name]
+        """The view to query; a restart replaces it, so ask again for each query."""
+        with self._lock:
+            return self.views[name]
 
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """Block until the read model has folded the log up to `position`; False on timeout."""
-        try:
-            self.views[name].wait(self.app_name, position, timeout=timeout)
-        except TimeoutError:
-            return False
-        return True
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.view(name)
+            try:
+                view.wait(self.app_name, position, timeout=max(deadline - time.monotonic(), 0))
+            except TimeoutError:
+                return False
+            except PersistenceError:
+                if view is self.view(name):
+                    raise
+                continue  # the view was replaced by a restart while we waited on it
+            return True
 
     def status(self, max_position: int) -> list[dict[str, Any]]:
         """Each read model's position, lag behind the log and state."""
         items = []
         for spec in self.specs:
-            position = self.views[spec.name].max_tracking_id(self.app_name) or 0
+            position = self.view(spec.name).max_tracking_id(self.app_name) or 0
             runner = self.runners.get(spec.name)
-            if runner is None:
+            if self._supervisor is None:
                 state = "external"
+            elif runner is None:
+                state = "restarting"
             elif runner._thread_error is not None:
                 state = f"failed: {runner._thread_error!r}"
             elif runner.is_interrupted.is_set():
                 state = "stopped"
             else:
                 state = "running"
+            restarts = self.restarts.get(spec.name, [])
             items.append(
                 {
                     "name": spec.name,
                     "position": position,
                     "lag": max(max_position - position, 0),
                     "state": state,
+                    "restarts": len(restarts),
+                    "last_error": restarts[-1] if restarts else None,
                 }
             )
         return items
 
     def run_forever(self) -> None:
-        """Block while the runners run; re-raise the first runner error."""
-        while self.runners:
-            for runner in list(self.runners.values()):
-                runner.run_forever(timeout=0.5)
+        """Block until closed; the supervisor restarts runners that fail."""
+        self._closing.wait()
 
     def close(self) -> None:
+        self._closing.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
         for name in list(self.runners):
             self.stop(name)
         for view in self.views.values():

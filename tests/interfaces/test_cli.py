@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jwt
@@ -105,5 +106,29 @@ def test_projection_workers_run_as_their_own_process(database):
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-        close_view(view)
-        app.close()
+            raise
+        finally:
+            close_view(view)
+            app.close()
+    assert worker.returncode == 0, worker.stdout.read().decode()
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.6])
+def test_projection_workers_stop_cleanly_on_sigterm(database, delay):
+    Backoffice(database.env()).close()
+    env = {**os.environ, "MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "interfaces.cli", "projections", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(delay)  # starting up, or running
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise
+    assert worker.returncode in (0, -signal.SIGTERM), worker.stdout.read().decode()
