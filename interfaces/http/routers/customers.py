@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from domain.customer import Customer
 from domain.errors import NotFound
@@ -372,7 +371,7 @@ def get_guarantee(
 
 
 @router.get("/{customer_id}/history")
-async def customer_history(
+def customer_history(
     customer_id: UUID,
     caller: CurrentCaller,
     services: ServicesDep,
@@ -381,15 +380,11 @@ async def customer_history(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every event of a customer, oldest first, with actor and both times."""
-
-    def read() -> JSONResponse:
-        if not services.backoffice.exists(customer_id, Customer):
-            raise NotFound(f"customer {customer_id} not found")
-        size = page_limit(limit)
-        fresh = caught_up(services, "audit_log", wait_for)
-        rows = services.read_side.view("audit_log").search(
-            limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(customer_id)
-        )
-        return read_answer(page(rows, size, "position"), fresh)
-
-    return await run_in_threadpool(read)
+    if not services.backoffice.exists(customer_id, Customer):
+        raise NotFound(f"customer {customer_id} not found")
+    size = page_limit(limit)
+    fresh = caught_up(services, "audit_log", wait_for)
+    rows = services.read_side.view("audit_log").search(
+        limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(customer_id)
+    )
+    return read_answer(page(rows, size, "position"), fresh)
