@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.backoffice import Request
+from application.backoffice import Backoffice, Request
 from domain.customer import Customer
 from domain.errors import DomainError
 from tests.conftest import as_, unique
@@ -341,3 +341,21 @@ def test_each_refusal_stores_nothing(app, setup, refusal, code):
     version = app.get(cid, Customer).version
     refused(app, code, lambda: refusal(app, cid))
     assert app.get(cid, Customer).version == version
+
+
+def test_idempotency_keys_survive_a_restart(database):
+    key = Request(SALES.caller, idempotency_key=uuid4().hex, fingerprint="same")
+    name = unique()
+    first_app = Backoffice(database.env())
+    try:
+        first = register_with(first_app, key, name)
+    finally:
+        first_app.close()
+    restarted = Backoffice(database.env())
+    try:
+        position = restarted.max_position()
+        again = register_with(restarted, key, name)
+        assert (again.id, again.version) == (first.id, first.version)
+        assert restarted.max_position() == position
+    finally:
+        restarted.close()
