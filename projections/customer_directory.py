@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -189,19 +190,40 @@ class CustomerDirectory(ReadModel):
         return self.query(f"SELECT * FROM {self.table('customer_directory')} ORDER BY id")
 
 
+# Rows this projection wrote lately, kept so that folding the next event of a customer
+# needs no read: the projection is the only writer of its table.
+ROW_CACHE_SIZE = 10_000
+
+
 class CustomerDirectoryProjection(Projection[CustomerDirectory]):
     """Folds Customer events into the directory; tracks every other event too."""
 
     name = "customer_directory"
+
+    def __init__(self, view: CustomerDirectory) -> None:
+        super().__init__(view)
+        self._rows: OrderedDict[str, Row] = OrderedDict()
+
+    def _row(self, customer_id: str) -> Row | None:
+        row = self._rows.get(customer_id)
+        if row is not None:
+            self._rows.move_to_end(customer_id)
+            return row
+        return self.view.row(customer_id)
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, Customer.Event):
             self.view.insert_tracking(tracking)
             return
-        row = self.view.row(str(domain_event.originator_id))
-        folded = fold(row, domain_event, tracking.notification_id)
+        customer_id = str(domain_event.originator_id)
+        folded = fold(self._row(customer_id), domain_event, tracking.notification_id)
         if folded is None:
             self.view.insert_tracking(tracking)
-        else:
-            self.view.put(folded, tracking)
+            return
+        self.view.put(folded, tracking)
+        # Cached only once written: a write that fails leaves the cache as the table is.
+        self._rows[customer_id] = folded
+        self._rows.move_to_end(customer_id)
+        if len(self._rows) > ROW_CACHE_SIZE:
+            self._rows.popitem(last=False)

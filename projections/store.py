@@ -115,11 +115,16 @@ class ReadModel(TrackingRecorder):
 
     def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         """Apply the statements and record the tracking position, all in one transaction."""
+        batch = getattr(self._local, "batch", None)
         with self._cursor(commit=True) as cursor:
             for statement, params in statements:
                 cursor.execute(self._sql(statement), list(params))
-            self._insert_tracking(cursor, tracking)
-        if getattr(self._local, "batch", None) is None:
+            if batch is None:
+                self._insert_tracking(cursor, tracking)
+            else:
+                # Only the batch's last position needs recording, when the batch commits.
+                self._local.batch_tracking = tracking
+        if batch is None:
             self._tracked_up_to(tracking)
 
     @contextmanager
@@ -127,8 +132,11 @@ class ReadModel(TrackingRecorder):
         """Run the writes of this thread in one transaction until the block ends."""
         with self._transaction(commit=True) as cursor:
             self._local.batch = cursor
+            self._local.batch_tracking = None
             try:
                 yield
+                if self._local.batch_tracking is not None:
+                    self._insert_tracking(cursor, self._local.batch_tracking)
             finally:
                 self._local.batch = None
 
