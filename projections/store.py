@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
 from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
 from psycopg.sql import SQL
 
 Statement = tuple[str, Sequence[Any]]
@@ -55,6 +55,15 @@ class NamedSQLiteTrackingRecorder(SQLiteTrackingRecorder):
             "application_name TEXT, notification_id INTEGER, "
             "PRIMARY KEY (application_name)) WITHOUT ROWID"
         ]
+
+
+class ImmediateSQLiteTransaction(SQLiteTransaction):
+    """The library's SQLite transaction, begun with BEGIN IMMEDIATE."""
+
+    def __enter__(self) -> Any:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
 
 
 class ReadModel(TrackingRecorder):
@@ -213,7 +222,19 @@ class SQLiteReadModel(ReadModel, NamedSQLiteTrackingRecorder):
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as cursor:
+        if not commit:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        # A write transaction takes the write lock at BEGIN: one that first reads (a
+        # batch folding a row it read) and then writes would fail at once with
+        # "database is locked" if another connection wrote in between, instead of
+        # waiting its turn.
+        with (
+            self.datastore.get_connection(commit=True) as connection,
+            ImmediateSQLiteTransaction(connection, commit=True) as cursor,
+            cursor,
+        ):
             yield cursor
 
     def _tracking_table(self) -> str:
