@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.errors import DomainError
+from domain.errors import Forbidden
 
 ROLES = frozenset(
     {
@@ -43,13 +43,6 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
 AUDIT_READERS = frozenset({"auditor", "executive", "admin"})
 
 
-class RoleForbidden(DomainError):
-    """The subject holds no role that may issue the command."""
-
-    code = "forbidden"
-    title = "Forbidden"
-
-
 @dataclass(frozen=True)
 class Caller:
     """The authenticated subject behind a request, with its roles."""
@@ -65,7 +58,7 @@ class Caller:
         """Refuse a command none of the caller's roles may issue."""
         if not self.may(command):
             allowed = ", ".join(sorted(COMMAND_ROLES[command] | {"admin"}))
-            raise RoleForbidden(f"'{command}' needs one of the roles: {allowed}")
+            raise Forbidden(f"'{command}' needs one of the roles: {allowed}")
 
     def may_read_audit(self) -> bool:
         """True for the roles that may read the global event log."""

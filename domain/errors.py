@@ -65,13 +65,6 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
-class SegregationOfDuties(DomainError):
-    """Whoever submitted something may not approve or review it."""
-
-    code = "segregation_of_duties"
-    title = "Segregation of duties"
-
-
 class VersionConflict(DomainError):
     """The aggregate moved on since the version the client based its command on."""
 

@@ -125,9 +125,6 @@ class AuditLog(ReadModel):
             row["data"] = json.loads(row["data"])
         return rows
 
-    def all_rows(self) -> list[dict[str, Any]]:
-        return self.query(f"SELECT * FROM {self.table('audit_log')} ORDER BY position")
-
 
 class AuditProjection(Projection[AuditLog]):
     """Appends every business event to the audit log."""

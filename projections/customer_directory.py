@@ -186,9 +186,6 @@ class CustomerDirectory(ReadModel):
             params,
         )
 
-    def all_rows(self) -> list[Row]:
-        return self.query(f"SELECT * FROM {self.table('customer_directory')} ORDER BY id")
-
 
 # Rows this projection wrote lately, kept so that folding the next event of a customer
 # needs no read: the projection is the only writer of its table.

@@ -20,9 +20,6 @@ from psycopg.sql import SQL
 
 Statement = tuple[str, Sequence[Any]]
 
-# How long a write batch (rebuild, verify) grows before it is committed.
-BATCH_SIZE = 500
-
 
 class NamedSQLiteTrackingRecorder(SQLiteTrackingRecorder):
     """The library's SQLite tracking recorder with a table of its own per view.

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from application.backoffice import Backoffice
-from application.permissions import Caller, RoleForbidden
+from application.permissions import Caller
+from domain.errors import Forbidden
 from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
 
@@ -23,17 +23,10 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_backoffice(services: ServicesDep) -> Backoffice:
-    return services.backoffice
-
-
-BackofficeDep = Annotated[Backoffice, Depends(get_backoffice)]
-
-
 async def current_caller(request: Request, services: ServicesDep) -> Caller:
     caller = caller_from(request.headers.get("authorization"), services.jwt_secret)
     if not caller.roles:
-        raise RoleForbidden("the token names no role of mops")
+        raise Forbidden("the token names no role of mops")
     return caller
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from application.permissions import RoleForbidden
+from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
@@ -39,7 +39,7 @@ def audit_events(
 ) -> JSONResponse:
     """Every business event in log order; `from`/`to` bound the recording time, inclusive."""
     if not caller.may_read_audit():
-        raise RoleForbidden("the global log is for auditor, executive and admin")
+        raise Forbidden("the global log is for auditor, executive and admin")
     size = page_limit(limit)
     after = decode_cursor(cursor)
     if after_position is not None:
