@@ -27,7 +27,7 @@ from projections.runner import READ_MODELS, ReadSide, rebuild, verify
 cli = typer.Typer(help="mops: the event-sourced back office.", no_args_is_help=True)
 projections_cli = typer.Typer(help="Run, rebuild and verify the read models.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
-console = Console()
+console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
 AGGREGATES = {"customer": Customer}
@@ -116,14 +116,36 @@ def _names(names: list[str] | None) -> list[str]:
     return chosen
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} events"),
-        TimeRemainingColumn(),
-        console=console,
-    )
+class ReplayProgress:
+    """A progress bar over a replay of the log, counting the events and their rate."""
+
+    def __init__(self, description: str, total: int) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} events"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task(description, total=total)
+        self.events = 0
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> ReplayProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, events: int) -> None:
+        self.events += events
+        self.progress.advance(self.task, events)
+
+    def summary(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        rate = self.events / elapsed if elapsed > 0 else 0.0
+        return f"{self.events} events in {elapsed:.2f}s, {rate:,.0f} events/s"
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -156,23 +178,10 @@ def projections_rebuild(names: Annotated[list[str] | None, typer.Argument()] = N
     env = settings.persistence_env()
     app = Backoffice(env)
     try:
-        total = app.max_position()
         for name in _names(names):
-            started = time.perf_counter()
-            with _progress() as progress:
-                task = progress.add_task(name, total=total)
-                replayed = rebuild(
-                    app,
-                    READ_MODELS[name],
-                    env,
-                    settings.dialect,
-                    progress=lambda n, task=task: progress.advance(task, n),
-                )
-            elapsed = time.perf_counter() - started
-            rate = replayed / elapsed if elapsed > 0 else 0.0
-            console.print(
-                f"{name}: replayed to position {replayed} in {elapsed:.2f}s, {rate:,.0f} events/s"
-            )
+            with ReplayProgress(name, app.max_position()) as progress:
+                position = rebuild(app, READ_MODELS[name], env, settings.dialect, progress)
+            console.print(f"{name}: replayed to position {position}: {progress.summary()}")
     finally:
         app.close()
 
@@ -186,15 +195,8 @@ def projections_verify(names: Annotated[list[str] | None, typer.Argument()] = No
     failed = False
     try:
         for name in _names(names):
-            with _progress() as progress:
-                task = progress.add_task(f"verify {name}", total=app.max_position())
-                differences = verify(
-                    app,
-                    READ_MODELS[name],
-                    env,
-                    settings.dialect,
-                    progress=lambda n, task=task: progress.advance(task, n),
-                )
+            with ReplayProgress(f"verify {name}", app.max_position()) as progress:
+                differences = verify(app, READ_MODELS[name], env, settings.dialect, progress)
             if differences:
                 failed = True
                 console.print(f"[red]{name}: {len(differences)} rows differ[/]")
