@@ -13,8 +13,9 @@ in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end) it meas
 2. The same two commands over HTTP: in-process through FastAPI's TestClient, and through
    uvicorn on a free loopback port with an httpx keep-alive client.
 3. Projection catch-up over the log written by 1 and 2: live (both in-process runners
-   started on the whole log at once, one transaction per event) and `rebuild` (one read
-   model at a time, one transaction per page of 500).
+   started on the whole log at once; a runner folds what its subscription already holds,
+   up to 100 events, per transaction) and `rebuild` (one read model at a time, one
+   transaction per page of 500). Both are compared with the batched ceiling.
 4. The ceiling: the same number of rows, of the average stored event size, inserted by
    plain sqlite3 / plain psycopg into a table shaped like the events table, in the same
    transaction shapes as the commands (one transaction per command) and batched 500 rows
@@ -539,10 +540,13 @@ def measure_projections(services: Services, db: Database, ceiling: Ceiling, repo
         read_side.close()
     for name, elapsed in seconds.items():
         report.add(
-            f"live catch-up {name} (all runners at once)", target / elapsed, "ev/s", ceiling.single
+            f"live catch-up {name} (all runners at once)",
+            target / elapsed,
+            "ev/s",
+            ceiling.batched_rows,
         )
     both = len(seconds) * target / max(seconds.values())
-    report.add("live catch-up, all read models together", both, "ev/s", ceiling.single)
+    report.add("live catch-up, all read models together", both, "ev/s", ceiling.batched_rows)
     for name, spec in READ_MODELS.items():
         elapsed = timed(lambda spec=spec: rebuild(app, spec, env, dialect))
         report.add(f"rebuild {name}", target / elapsed, "ev/s", ceiling.batched_rows)

@@ -8,12 +8,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from projections.sqlite_subscription import SubscribableSQLiteApplicationRecorder
-
-SQLITE_RECORDER_TOPIC = (
-    f"{SubscribableSQLiteApplicationRecorder.__module__}:"
-    f"{SubscribableSQLiteApplicationRecorder.__qualname__}"
+from projections.subscriptions import (
+    ReadyPostgresApplicationRecorder,
+    SubscribableSQLiteApplicationRecorder,
 )
+
+
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 class Settings(BaseSettings):
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
-                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
+                "APPLICATION_RECORDER_TOPIC": _topic(SubscribableSQLiteApplicationRecorder),
             }
         query = parse_qs(url.query)
         env = {
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["16"])[0],
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": _topic(ReadyPostgresApplicationRecorder),
             # Never POSTGRES_ENABLE_DB_FUNCTIONS: it lets a tailing reader skip
             # events committed by concurrent writers.
         }

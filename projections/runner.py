@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, PersistenceError, Tracking
-from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.projection import ApplicationSubscription, Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditLog, AuditProjection
@@ -21,6 +22,9 @@ from projections.store import ReadModel, dialects
 
 PAGE_SIZE = 500
 SUPERVISE_SECONDS = 0.5
+# The most events a live runner folds in one transaction (on SQLite the transaction
+# holds the write lock, which commands wait for).
+LIVE_BATCH_SIZE = 100
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,43 @@ class Difference:
     rebuilt: dict[str, Any] | None
 
 
+class BatchingProjectionRunner(ProjectionRunner[Any, Any]):
+    """The library's runner, folding in one transaction what the subscription holds.
+
+    After a quiet spell each event is its own transaction, as with the library's loop;
+    when events come faster than they are folded (catching up after a restart, a burst
+    of commands), the ones already fetched are folded and tracked together.
+    """
+
+    @staticmethod
+    def _process_events_loop(
+        subscription: ApplicationSubscription[Any],
+        projection: Projection[Any],
+        is_stopping: threading.Event,
+        runner: weakref.ReferenceType[ProjectionRunner[Any, Any]],
+    ) -> None:
+        try:
+            for domain_event, tracking in subscription:
+                with projection.view.batch():
+                    projection.process_event(domain_event, tracking)
+                    for _ in range(LIVE_BATCH_SIZE - 1):
+                        if not subscription.subscription.ready():
+                            break
+                        try:
+                            domain_event, tracking = next(subscription)
+                        except StopIteration:
+                            break
+                        projection.process_event(domain_event, tracking)
+        except BaseException as error:
+            alive = runner()
+            if alive is not None:
+                alive._thread_error = error
+            else:
+                logger.error("projection runner gone before its error was kept: %r", error)
+        finally:
+            is_stopping.set()
+
+
 class ReadSide:
     """The read models of one deployment: views to query, and runners when in-process."""
 
@@ -110,7 +151,7 @@ class ReadSide:
     def start(self, name: str) -> None:
         """Start (or restart) the runner of one read model; it resumes from its position."""
         spec = READ_MODELS[name]
-        runner = ProjectionRunner(
+        runner = BatchingProjectionRunner(
             application_class=self.application_class,
             projection_class=spec.projection,
             view_class=spec.view_class(self.dialect),

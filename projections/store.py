@@ -135,16 +135,20 @@ class ReadModel(TrackingRecorder):
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Run the writes of this thread in one transaction until the block ends."""
+        """Run the reads and writes of this thread in one transaction until the block ends."""
+        tracking = None
         with self._transaction(commit=True) as cursor:
             self._local.batch = cursor
             self._local.batch_tracking = None
             try:
                 yield
-                if self._local.batch_tracking is not None:
-                    self._insert_tracking(cursor, self._local.batch_tracking)
+                tracking = self._local.batch_tracking
+                if tracking is not None:
+                    self._insert_tracking(cursor, tracking)
             finally:
                 self._local.batch = None
+        if tracking is not None:
+            self._tracked_up_to(tracking)
 
     def _tracked_up_to(self, tracking: Tracking) -> None:
         with self._tracked:

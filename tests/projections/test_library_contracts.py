@@ -20,7 +20,10 @@ from eventsourcing.tests.persistence import (
 )
 
 from projections.runner import READ_MODELS
-from projections.sqlite_subscription import SubscribableSQLiteApplicationRecorder
+from projections.subscriptions import (
+    ReadyPostgresApplicationRecorder,
+    SubscribableSQLiteApplicationRecorder,
+)
 from tests.conftest import POSTGRES_URL, _need_postgres
 
 
@@ -57,6 +60,8 @@ class PostgresSchema:
             user="postgres",
             password="",
             schema=self.schema,
+            pool_size=4,
+            max_overflow=10,
         )
 
     def tearDown(self) -> None:
@@ -69,6 +74,16 @@ class PostgresSchema:
 class TestSubscribableSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderTestCase):
     def create_recorder(self) -> SubscribableSQLiteApplicationRecorder:
         recorder = SubscribableSQLiteApplicationRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+    def test_insert_subscribe(self) -> None:
+        self.optional_test_insert_subscribe()
+
+
+class TestReadyPostgresApplicationRecorder(PostgresSchema, ApplicationRecorderTestCase):
+    def create_recorder(self) -> ReadyPostgresApplicationRecorder:
+        recorder = ReadyPostgresApplicationRecorder(self.datastore)
         recorder.create_table()
         return recorder
 

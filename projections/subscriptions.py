@@ -1,7 +1,12 @@
-"""Subscriptions for SQLite, which the library's SQLite recorder does not offer in 9.5.
+"""Subscriptions to the event log that can tell what they already hold.
 
-The recorder below rings a process-wide bell after each commit, so a subscriber in the
-same process wakes at once; a subscriber also polls, to see what another process wrote.
+For SQLite, whose recorder offers no subscription in 9.5: the recorder below rings a
+process-wide bell after each commit, so a subscriber in the same process wakes at once,
+and a subscriber also polls, to see what another process wrote.
+
+For both databases, a subscription says how much it has fetched and not yet handed out
+(`ready()`), so a projection runner can fold a burst of events in one transaction
+without ever blocking inside it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 POLL_INTERVAL_SECONDS = 0.2
@@ -43,6 +49,34 @@ def ring(db_name: str) -> None:
         has_been_notified.set()
 
 
+class ReadyCount:
+    """A `ListenNotifySubscription` that counts what it holds, fetched and not handed out."""
+
+    _notifications: Sequence[Any]
+    _notifications_index: int
+    _notifications_queue: Any
+
+    def ready(self) -> bool:
+        """True when the next notification can be had without waiting."""
+        return (
+            self._notifications_index < len(self._notifications)
+            or not self._notifications_queue.empty()
+        )
+
+
+class ReadyPostgresSubscription(ReadyCount, PostgresSubscription):
+    """The library's LISTEN/NOTIFY subscription, which says what it holds."""
+
+
+class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL application recorder, with that subscription."""
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return ReadyPostgresSubscription(recorder=self, gt=gt, topics=topics)
+
+
 class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, plus subscriptions."""
 
@@ -59,7 +93,9 @@ class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return SQLiteSubscription(recorder=self, gt=gt, topics=topics)
 
 
-class SQLiteSubscription(ListenNotifySubscription[SubscribableSQLiteApplicationRecorder]):
+class SQLiteSubscription(
+    ReadyCount, ListenNotifySubscription[SubscribableSQLiteApplicationRecorder]
+):
     """Pulls new notifications when rung by a commit in this process, or every poll."""
 
     def __init__(
