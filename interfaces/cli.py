@@ -160,8 +160,15 @@ def projections_run() -> None:
     Backoffice(env).close()  # creates the event tables if this is a new database
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops workers with TERM
     read_side = None
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
     try:
-        read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
+        # A stop signal that arrived while a runner was half built would leave its
+        # threads behind, alive; it waits, blocked, until every runner is up.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
         read_side.run_forever()
     except KeyboardInterrupt:

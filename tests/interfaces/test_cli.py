@@ -131,4 +131,5 @@ def test_projection_workers_stop_cleanly_on_sigterm(database, delay):
     except subprocess.TimeoutExpired:
         worker.kill()
         raise
-    assert worker.returncode in (0, -signal.SIGTERM), worker.stdout.read().decode()
+    # 0 once running; killed by TERM before its handler is set; 130 (Abort) in between.
+    assert worker.returncode in (0, 130, -signal.SIGTERM), worker.stdout.read().decode()

@@ -118,12 +118,10 @@ def test_a_stopped_projection_resumes_without_gaps_or_doubles(deployment):
     assert read_side.wait("audit_log", app.max_position(), timeout=10)
     read_side.stop("audit_log")
     write_some(app, 5)
-    stopped_at = read_side.view("customer_directory").max_tracking_id(app.name)
     read_side.start("audit_log")
     assert read_side.wait("audit_log", app.max_position(), timeout=10)
     rows = read_side.view("audit_log").search(limit=1000)
     assert [r["position"] for r in rows] == audited_positions(app)
-    assert stopped_at is not None
     status = {s["name"]: s for s in read_side.status(app.max_position())}
     assert status["audit_log"]["lag"] == 0
     assert status["audit_log"]["state"] == "running"
