@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from time import monotonic
 from typing import Any, ClassVar
 
@@ -266,6 +267,7 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
         return f'{self._qualifier()}"{self.tracking_table_name}"'
 
 
+@cache
 def dialects(read_model: type[ReadModel], prefix: str = "") -> dict[str, type[ReadModel]]:
     """The read model as a tracking recorder of each database, keyed by dialect."""
     suffix = prefix.strip("_").title()
