@@ -11,6 +11,8 @@ from enum import StrEnum
 from domain.errors import ValidationFailed
 
 CENT = Decimal("0.01")
+# Larger than any amount this company books, small enough to keep every sum exact.
+MAX_MONEY = Decimal("999999999999999.99")
 
 
 def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
@@ -21,6 +23,8 @@ def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
         raise ValidationFailed.of(field, "not a decimal amount") from None
     if not amount.is_finite():
         raise ValidationFailed.of(field, "not a finite amount")
+    if abs(amount) > MAX_MONEY:
+        raise ValidationFailed.of(field, f"must not exceed {MAX_MONEY} in size")
     quantized = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if quantized != amount:
         raise ValidationFailed.of(field, "money has at most two decimal places")

@@ -160,6 +160,7 @@ def test_a_new_assessment_replaces_the_previous_one():
         {"rating": "E"},
         {"credit_limit": Decimal("-1")},
         {"credit_limit": Decimal("1.005")},
+        {"credit_limit": Decimal("1e20")},
         {"valid_until": date(2026, 6, 1)},
         {"basis": ""},
     ],

@@ -306,7 +306,7 @@ def test_money_is_a_string_or_number_with_two_places(client, position):
             "1000.00",
         )
     before = position()
-    for amount in ("10.005", "abc", 0, -5, True):
+    for amount in ("10.005", "abc", 0, -5, True, 8.59e307, "1e16", "NaN"):
         response = client.post(
             url,
             json={"amount": amount, "kind": "bank", "expires_on": "2030-01-01"},
@@ -592,3 +592,15 @@ def test_the_token_claims_are_hs256_with_sub_roles_and_exp():
     claims = jwt.decode(token, DEV_JWT_SECRET, algorithms=["HS256"])
     assert (claims["sub"], claims["roles"]) == ("sam", ["finance", "sales"])
     assert claims["exp"] > datetime.now(UTC).timestamp()
+
+
+def test_the_openapi_document_describes_every_command_body(client):
+    document = client.get("/openapi.json").json()
+    register = document["paths"]["/customers"]["post"]["requestBody"]["content"]
+    schema = register["application/json"]["schema"]
+    assert "$ref" not in str(schema)
+    assert set(schema["required"]) >= {"name", "kind", "source", "contacts"}
+    assert schema["properties"]["contacts"]["items"]["properties"]["name"]
+    for path, operations in document["paths"].items():
+        if "post" in operations:
+            assert "requestBody" in operations["post"], path

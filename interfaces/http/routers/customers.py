@@ -122,11 +122,25 @@ def _act(
     return route
 
 
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references written out in place."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, definitions) for item in schema]
+    return schema
+
+
 def _body_schema(model: type[Command]) -> dict[str, Any]:
+    """The request body for OpenAPI: bodies are parsed by hand (see commands.py)."""
+    schema = model.model_json_schema()
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
         }
     }
 

@@ -7,13 +7,17 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.values import CENT, MAX_MONEY
+
 
 def _two_places(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("must be a finite amount")
-    if value != value.quantize(Decimal("0.01")):
+    if abs(value) > MAX_MONEY:
+        raise ValueError(f"must not exceed {MAX_MONEY} in size")
+    if value != value.quantize(CENT):
         raise ValueError("money has at most two decimal places")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(CENT)
 
 
 Money = Annotated[Decimal, AfterValidator(_two_places)]
