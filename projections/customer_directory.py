@@ -214,7 +214,9 @@ class CustomerDirectoryProjection(Projection[CustomerDirectory]):
             self.view.insert_tracking(tracking)
             return
         customer_id = str(domain_event.originator_id)
-        folded = fold(self._row(customer_id), domain_event, tracking.notification_id)
+        registered = isinstance(domain_event, Customer.Registered)
+        row = None if registered else self._row(customer_id)
+        folded = fold(row, domain_event, tracking.notification_id)
         if folded is None:
             self.view.insert_tracking(tracking)
             return
