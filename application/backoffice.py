@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
@@ -137,10 +137,20 @@ class Backoffice(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def _find_key(self, aggregate_id: UUID) -> Any | None:
+        """A key aggregate (identity, idempotency) or None, from its events alone.
+
+        Keys are never snapshotted, so asking the snapshot store first, as the
+        repository does, would only add a read to every registration and replay check.
+        """
+        return project_aggregate(None, self.events.get(aggregate_id))
+
     def _replay(self, request: Request) -> Outcome | None:
         if request.idempotency_key is None:
             return None
-        record = self._find(IdempotencyRecord.id_for(request.caller.actor, request.idempotency_key))
+        record = self._find_key(
+            IdempotencyRecord.id_for(request.caller.actor, request.idempotency_key)
+        )
         if record is None:
             return None
         if record.fingerprint != request.fingerprint:
@@ -313,12 +323,12 @@ class Backoffice(Application[UUID]):
         held_now = customer.identity_keys
         changed = [
             CustomerIdentity.claim(
-                cause, key, customer.id, self._find(CustomerIdentity.id_for(key))
+                cause, key, customer.id, self._find_key(CustomerIdentity.id_for(key))
             )
             for key in sorted(held_now - held_before)
         ]
         for key in sorted(held_before - held_now):
-            identity = self._find(CustomerIdentity.id_for(key))
+            identity = self._find_key(CustomerIdentity.id_for(key))
             if identity is not None and identity.customer_id == customer.id:
                 identity.release(cause)
                 changed.append(identity)
