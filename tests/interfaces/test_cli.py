@@ -81,17 +81,32 @@ def test_history_prints_an_aggregates_events(run, database):
     assert run("history", "customer", "00000000-0000-0000-0000-000000000001").exit_code == 1
 
 
-def test_projection_workers_run_as_their_own_process(database):
-    app = Backoffice(database.env())
+def start_worker(database) -> subprocess.Popen:
+    """`mops projections run` as its own process on the test's database."""
     env = {**os.environ, "MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
-    view = construct_view(READ_MODELS["customer_directory"], database.env(), database.dialect)
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "interfaces.cli", "projections", "run"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(worker: subprocess.Popen, signum: int) -> int:
+    """Signal the worker and answer its exit code; it must stop within 20 s."""
+    worker.send_signal(signum)
+    try:
+        return worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise
+
+
+def test_projection_workers_run_as_their_own_process(database):
+    app = Backoffice(database.env())
+    view = construct_view(READ_MODELS["customer_directory"], database.env(), database.dialect)
+    worker = start_worker(database)
     try:
         cid = app.register_lead(
             as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
@@ -101,35 +116,19 @@ def test_projection_workers_run_as_their_own_process(database):
         row = view.search(limit=10)[0]
         assert (row["id"], row["status"]) == (str(cid), "prospect")
     finally:
-        worker.send_signal(signal.SIGINT)
         try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            raise
+            returncode = stop_worker(worker, signal.SIGINT)
         finally:
             close_view(view)
             app.close()
-    assert worker.returncode == 0, worker.stdout.read().decode()
+    assert returncode == 0, worker.stdout.read().decode()
 
 
 @pytest.mark.parametrize("delay", [0.2, 0.6])
 def test_projection_workers_stop_cleanly_on_sigterm(database, delay):
     Backoffice(database.env()).close()
-    env = {**os.environ, "MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "interfaces.cli", "projections", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(database)
     time.sleep(delay)  # starting up, or running
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        raise
+    returncode = stop_worker(worker, signal.SIGTERM)
     # 0 once running; killed by TERM before its handler is set; 130 (Abort) in between.
-    assert worker.returncode in (0, 130, -signal.SIGTERM), worker.stdout.read().decode()
+    assert returncode in (0, 130, -signal.SIGTERM), worker.stdout.read().decode()
