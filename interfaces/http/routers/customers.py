@@ -89,39 +89,6 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _act(
-    permission: str,
-    model: type[Command],
-    call: Any,
-    *,
-    answer_with: str | None = None,
-) -> Any:
-    """A route running one customer command on the customer in the path."""
-
-    async def route(
-        customer_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
-    ) -> JSONResponse:
-        backoffice = services.backoffice
-        return await execute(
-            http,
-            caller,
-            services,
-            permission=permission,
-            model=model,
-            call=lambda command, body: call(backoffice, command, customer_id, body),
-            exists=lambda: backoffice.exists(customer_id, Customer),
-            answer_with=answer_with,
-            location=lambda o: (
-                f"/customers/{customer_id}/guarantees/{o.extra[answer_with]}"
-                if answer_with
-                else f"/customers/{customer_id}"
-            ),
-        )
-
-    route.__doc__ = f"Customer command ({permission})."
-    return route
-
-
 def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
     """A JSON schema with its local `$defs` references written out in place."""
     if isinstance(schema, dict):
@@ -145,9 +112,44 @@ def _body_schema(model: type[Command]) -> dict[str, Any]:
     }
 
 
-def _post(path: str, model: type[Command], route: Any, status: int = 200) -> None:
+def _command(
+    path: str,
+    permission: str,
+    model: type[Command],
+    call: Any,
+    *,
+    answer_with: str | None = None,
+) -> None:
+    """Register a route running one customer command on the customer in the path.
+
+    With `answer_with`, the command creates a sub-entity at `path`: its id is answered,
+    with 201 and a Location below `path`.
+    """
+
+    async def route(
+        customer_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        backoffice = services.backoffice
+        here = f"/customers{path.format(customer_id=customer_id)}"
+        return await execute(
+            http,
+            caller,
+            services,
+            permission=permission,
+            model=model,
+            call=lambda command, body: call(backoffice, command, customer_id, body),
+            exists=lambda: backoffice.exists(customer_id, Customer),
+            answer_with=answer_with,
+            location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
+        )
+
+    route.__doc__ = f"Customer command ({permission})."
     router.add_api_route(
-        path, route, methods=["POST"], status_code=status, openapi_extra=_body_schema(model)
+        path,
+        route,
+        methods=["POST"],
+        status_code=201 if answer_with else 200,
+        openapi_extra=_body_schema(model),
     )
 
 
@@ -171,134 +173,99 @@ async def register_lead(
     )
 
 
-_post(
+_command(
     "/{customer_id}/profile",
+    "customer.profile",
     bodies.UpdateProfile,
-    _act(
-        "customer.profile",
-        bodies.UpdateProfile,
-        lambda app, cmd, cid, body: app.update_customer_profile(
-            cmd,
-            cid,
-            **body.model_dump(exclude_unset=True, exclude={"contacts"}),
-            **(
-                {"contacts": [c.model_dump() for c in body.contacts]}
-                if body.contacts is not None
-                else {}
-            ),
+    lambda app, cmd, cid, body: app.update_customer_profile(
+        cmd,
+        cid,
+        **body.model_dump(exclude_unset=True, exclude={"contacts"}),
+        **(
+            {"contacts": [c.model_dump() for c in body.contacts]}
+            if body.contacts is not None
+            else {}
         ),
     ),
 )
-_post(
+_command(
     "/{customer_id}/owner",
+    "customer.owner",
     bodies.AssignOwner,
-    _act(
-        "customer.owner",
-        bodies.AssignOwner,
-        lambda app, cmd, cid, body: app.assign_customer_owner(cmd, cid, body.owner_id),
-    ),
+    lambda app, cmd, cid, body: app.assign_customer_owner(cmd, cid, body.owner_id),
 )
-_post(
+_command(
     "/{customer_id}/qualify",
+    "customer.qualify",
     Empty,
-    _act("customer.qualify", Empty, lambda app, cmd, cid, body: app.qualify_customer(cmd, cid)),
+    lambda app, cmd, cid, body: app.qualify_customer(cmd, cid),
 )
-_post(
+_command(
     "/{customer_id}/lost",
+    "customer.lost",
     bodies.Reason,
-    _act(
-        "customer.lost",
-        bodies.Reason,
-        lambda app, cmd, cid, body: app.mark_customer_lost(cmd, cid, body.reason),
-    ),
+    lambda app, cmd, cid, body: app.mark_customer_lost(cmd, cid, body.reason),
 )
-_post(
+_command(
     "/{customer_id}/reopen",
+    "customer.reopen",
     Empty,
-    _act("customer.reopen", Empty, lambda app, cmd, cid, body: app.reopen_customer(cmd, cid)),
+    lambda app, cmd, cid, body: app.reopen_customer(cmd, cid),
 )
-_post(
+_command(
     "/{customer_id}/follow-ups",
+    "customer.follow_up",
     bodies.RecordFollowUp,
-    _act(
-        "customer.follow_up",
-        bodies.RecordFollowUp,
-        lambda app, cmd, cid, body: app.record_follow_up(cmd, cid, **body.model_dump()),
-    ),
+    lambda app, cmd, cid, body: app.record_follow_up(cmd, cid, **body.model_dump()),
 )
-_post(
+_command(
     "/{customer_id}/credit-assessments",
+    "customer.credit_assessment",
     bodies.AssessCredit,
-    _act(
-        "customer.credit_assessment",
-        bodies.AssessCredit,
-        lambda app, cmd, cid, body: app.assess_credit(cmd, cid, **body.model_dump()),
-    ),
+    lambda app, cmd, cid, body: app.assess_credit(cmd, cid, **body.model_dump()),
 )
-_post(
+_command(
     "/{customer_id}/credit-hold",
+    "customer.credit_hold",
     bodies.Reason,
-    _act(
-        "customer.credit_hold",
-        bodies.Reason,
-        lambda app, cmd, cid, body: app.place_credit_hold(cmd, cid, body.reason),
-    ),
+    lambda app, cmd, cid, body: app.place_credit_hold(cmd, cid, body.reason),
 )
-_post(
+_command(
     "/{customer_id}/credit-hold/release",
+    "customer.credit_hold_release",
     Empty,
-    _act(
-        "customer.credit_hold_release",
-        Empty,
-        lambda app, cmd, cid, body: app.release_credit_hold(cmd, cid),
-    ),
+    lambda app, cmd, cid, body: app.release_credit_hold(cmd, cid),
 )
-_post(
+_command(
     "/{customer_id}/guarantees",
+    "customer.guarantee",
     bodies.RegisterGuarantee,
-    _act(
-        "customer.guarantee",
-        bodies.RegisterGuarantee,
-        lambda app, cmd, cid, body: app.register_guarantee(cmd, cid, **body.model_dump()),
-        answer_with="guarantee_id",
-    ),
-    status=201,
+    lambda app, cmd, cid, body: app.register_guarantee(cmd, cid, **body.model_dump()),
+    answer_with="guarantee_id",
 )
-_post(
+_command(
     "/{customer_id}/membership",
+    "customer.membership",
     bodies.EnrollMembership,
-    _act(
-        "customer.membership",
-        bodies.EnrollMembership,
-        lambda app, cmd, cid, body: app.enroll_membership(cmd, cid, body.tier),
-    ),
+    lambda app, cmd, cid, body: app.enroll_membership(cmd, cid, body.tier),
 )
-_post(
+_command(
     "/{customer_id}/points/award",
+    "customer.points_award",
     bodies.AwardPoints,
-    _act(
-        "customer.points_award",
-        bodies.AwardPoints,
-        lambda app, cmd, cid, body: app.award_points(cmd, cid, body.points, body.reason),
-    ),
+    lambda app, cmd, cid, body: app.award_points(cmd, cid, body.points, body.reason),
 )
-_post(
+_command(
     "/{customer_id}/points/redeem",
+    "customer.points_redeem",
     bodies.RedeemPoints,
-    _act(
-        "customer.points_redeem",
-        bodies.RedeemPoints,
-        lambda app, cmd, cid, body: app.redeem_points(cmd, cid, body.points, body.reward),
-    ),
+    lambda app, cmd, cid, body: app.redeem_points(cmd, cid, body.points, body.reward),
 )
-_post(
+_command(
     "/{customer_id}/satisfaction",
+    "customer.satisfaction",
     bodies.RecordSatisfaction,
-    _act(
-        "customer.satisfaction",
-        bodies.RecordSatisfaction,
-        lambda app, cmd, cid, body: app.record_satisfaction(cmd, cid, body.score, body.source),
-    ),
+    lambda app, cmd, cid, body: app.record_satisfaction(cmd, cid, body.score, body.source),
 )
 
 
