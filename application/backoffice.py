@@ -15,6 +15,8 @@ from eventsourcing.application import AggregateNotFoundError, Application, proje
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
+from application.budgets import BudgetCommands
+from application.contracts import ContractCommands
 from application.idempotency import IdempotencyRecord
 from application.permissions import Caller
 from domain.customer import Contact, Customer, CustomerIdentity
@@ -41,11 +43,23 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+def _default_expense_standards() -> dict[str, Decimal]:
+    return {
+        "entertainment": Decimal("5000.00"),
+        "travel": Decimal("20000.00"),
+        "office": Decimal("10000.00"),
+    }
+
+
 @dataclass(frozen=True)
 class Policy:
     """The business settings the domain is given as arguments."""
 
     backdating: timedelta = timedelta(days=31)
+    # Above this a write-off needs an executive; finance may write off up to it.
+    write_off_limit: Decimal = Decimal("50000.00")
+    # The largest single expense of a type booked without an approved overrun.
+    expense_standards: dict[str, Decimal] = field(default_factory=_default_expense_standards)
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Backoffice(Application[UUID]):
-    """Every command of mops: load, call, save; one transaction per command."""
+class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
+    """Every command of mops: load, call, save; one transaction per command.
+
+    The commands of each context beyond Customer live in a part of their own
+    (`application/contracts.py`, `application/budgets.py`).
+    """
 
     name = "Backoffice"
     snapshotting_intervals = {Customer: 50}

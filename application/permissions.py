@@ -21,6 +21,11 @@ ROLES = frozenset(
     }
 )
 
+# The roles whose work spends budget money, and who may ask for an overrun.
+SPENDING_ROLES = frozenset(
+    {"executive", "sales", "sales_manager", "marketing", "finance", "service", "hr"}
+)
+
 COMMAND_ROLES: dict[str, frozenset[str]] = {
     "customer.register": frozenset({"sales", "sales_manager", "marketing"}),
     "customer.profile": frozenset({"sales", "sales_manager", "marketing"}),
@@ -38,6 +43,45 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "customer.points_award": frozenset({"service", "sales"}),
     "customer.points_redeem": frozenset({"service", "sales"}),
     "customer.satisfaction": frozenset({"service"}),
+    # Contract. Who may act on a particular contract (its owner, a department's
+    # reviewer) is checked by the aggregate once the role has passed.
+    "contract.draft": frozenset({"sales", "sales_manager"}),
+    "contract.amend": frozenset({"sales", "sales_manager"}),
+    "contract.submit": frozenset({"sales", "sales_manager"}),
+    "contract.review_approve": frozenset({"legal", "finance", "sales_manager", "executive"}),
+    "contract.review_reject": frozenset({"legal", "finance", "sales_manager", "executive"}),
+    "contract.sign": frozenset({"sales_manager"}),
+    "contract.delivery": frozenset({"sales"}),
+    "contract.invoice": frozenset({"finance"}),
+    "contract.payment": frozenset({"finance"}),
+    "contract.reminder": frozenset({"finance", "sales"}),
+    "contract.write_off": frozenset({"finance", "executive"}),
+    "contract.cancel": frozenset({"sales", "sales_manager"}),
+    "contract.terminate": frozenset({"finance", "sales_manager"}),
+    # Budget.
+    "budget.draft": frozenset({"finance", "executive"}),
+    "budget.submit": frozenset({"finance", "executive"}),
+    "budget.approve": frozenset({"executive"}),
+    "budget.reject": frozenset({"executive"}),
+    "budget.commit": frozenset({"finance"}),
+    "budget.release_commitment": frozenset({"finance"}),
+    "budget.expense": frozenset({"finance"}),
+    "budget.overrun_request": SPENDING_ROLES,
+    "budget.overrun_approve": frozenset({"executive"}),
+    "budget.overrun_reject": frozenset({"executive"}),
+    "budget.reallocate": frozenset({"executive"}),
+    "budget.close": frozenset({"finance"}),
+    # Campaign.
+    "campaign.draft": frozenset({"marketing", "sales_manager"}),
+    "campaign.amend": frozenset({"marketing", "sales_manager"}),
+    "campaign.submit": frozenset({"marketing", "sales_manager"}),
+    "campaign.approve": frozenset({"executive", "sales_manager"}),
+    "campaign.reject": frozenset({"executive", "sales_manager"}),
+    "campaign.launch": frozenset({"marketing", "sales_manager"}),
+    "campaign.result": frozenset({"marketing", "sales_manager"}),
+    "campaign.complete": frozenset({"marketing", "sales_manager"}),
+    "campaign.evaluate": frozenset({"marketing", "sales_manager"}),
+    "campaign.cancel": frozenset({"marketing", "sales_manager"}),
 }
 
 AUDIT_READERS = frozenset({"auditor", "executive", "admin"})

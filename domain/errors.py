@@ -91,3 +91,43 @@ class InsufficientPoints(DomainError):
 
     code = "insufficient_points"
     title = "Insufficient points"
+
+
+class SegregationOfDuties(DomainError):
+    """Whoever submitted, requested or owns something may not approve or review it."""
+
+    code = "segregation_of_duties"
+    title = "Segregation of duties"
+
+
+class BusinessRuleBroken(DomainError):
+    """A business rule of DOMAIN.md refused the command; `code` names the rule."""
+
+    title = "Business rule broken"
+
+
+def _rule(code: str, title: str) -> type[BusinessRuleBroken]:
+    return type(
+        "".join(part.title() for part in code.split("_")),
+        (BusinessRuleBroken,),
+        {"code": code, "title": title, "__module__": __name__},
+    )
+
+
+# Contract (DOMAIN.md, Contract).
+CreditAssessmentMissing = _rule("credit_assessment_missing", "No valid credit assessment")
+CreditHold = _rule("credit_hold", "Customer on credit hold")
+PaymentTermExceeded = _rule("payment_term_exceeded", "Payment term beyond the assessment")
+GuaranteeRequired = _rule("guarantee_required", "Guarantee required")
+CreditLimitExceeded = _rule("credit_limit_exceeded", "Credit limit exceeded")
+OverDelivery = _rule("over_delivery", "More delivered than ordered")
+OverInvoicing = _rule("over_invoicing", "More invoiced than the contract total")
+OverPayment = _rule("over_payment", "More paid than invoiced")
+DuplicatePayment = _rule("duplicate_payment", "Payment reference already recorded")
+NothingOverdue = _rule("nothing_overdue", "No invoice is overdue")
+OverWriteOff = _rule("over_write_off", "More written off than outstanding")
+
+# Budget and Campaign (DOMAIN.md, Budget and Campaign).
+BudgetExceeded = _rule("budget_exceeded", "Budget exceeded")
+ExpenseStandardExceeded = _rule("expense_standard_exceeded", "Expense standard exceeded")
+DuplicateBudget = _rule("duplicate_budget", "A budget for that fiscal year exists")

