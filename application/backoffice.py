@@ -149,6 +149,17 @@ class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
             raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found")
         return aggregate
 
+    def _load_at(self, request: Request, aggregate_id: UUID, kind: type[Aggregate]) -> Any:
+        """Load the aggregate a command addresses, at the version the client expects."""
+        aggregate = self._load(aggregate_id, kind)
+        if request.expected_version is not None and aggregate.version != request.expected_version:
+            raise VersionConflict(
+                f"expected version {request.expected_version}, "
+                f"the aggregate is at version {aggregate.version}",
+                current_version=aggregate.version,
+            )
+        return aggregate
+
     def _find(self, aggregate_id: UUID) -> Any | None:
         try:
             return self.repository.get(aggregate_id)
@@ -227,16 +238,7 @@ class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
         """Load one aggregate, check the client's version, call the command on it, save."""
 
         def decide(cause: Cause) -> Decision:
-            aggregate = self._load(aggregate_id, kind)
-            if (
-                request.expected_version is not None
-                and aggregate.version != request.expected_version
-            ):
-                raise VersionConflict(
-                    f"expected version {request.expected_version}, "
-                    f"the aggregate is at version {aggregate.version}",
-                    current_version=aggregate.version,
-                )
+            aggregate = self._load_at(request, aggregate_id, kind)
             result = act(aggregate, cause)
             others, extra = result if isinstance(result, tuple) else ((), {})
             return aggregate, others, extra

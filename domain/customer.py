@@ -6,18 +6,23 @@ Rulebook: 客戶開發, 客戶檔案, 信用管理, 客戶關係維護.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import MopsAggregate
 from domain.errors import (
+    CreditAssessmentMissing,
+    CreditHold,
+    CreditLimitExceeded,
     DuplicateCustomer,
     FieldError,
+    GuaranteeRequired,
     InsufficientPoints,
     InvalidState,
     NotFound,
+    PaymentTermExceeded,
     ValidationFailed,
 )
 from domain.values import (
@@ -82,6 +87,10 @@ def identity_keys(name: str, contacts: Iterable[Contact]) -> set[str]:
 
 class Customer(MopsAggregate):
     """A lead, prospect or customer of the company, with its credit and loyalty standing."""
+
+    # The contracts signed for this customer, in order; a class default so that
+    # snapshots taken before contracts existed still load.
+    signed_contracts = ()
 
     class Registered(MopsAggregate.Created):
         name: str
@@ -244,6 +253,26 @@ class Customer(MopsAggregate):
             customer.satisfaction_count += 1
             customer.satisfaction_total += self.score
             customer.last_satisfaction = self.score
+
+    class CreditReserved(MopsAggregate.Event):
+        """A contract was signed against this customer's credit (its exposure grew)."""
+
+        contract_id: UUID
+        amount: Decimal
+        exposure: Decimal
+        limit: Decimal
+
+        def apply(self, customer: Customer) -> None:
+            customer.signed_contracts = (*customer.signed_contracts, self.contract_id)
+
+    class Converted(MopsAggregate.Event):
+        """The first signed contract made the lead or prospect a customer."""
+
+        contract_id: UUID
+
+        def apply(self, customer: Customer) -> None:
+            customer.status = CustomerStatus.CUSTOMER.value
+            customer.lost_reason = None
 
     @classmethod
     def register(
@@ -456,6 +485,62 @@ class Customer(MopsAggregate):
             ),
             Decimal("0.00"),
         )
+
+    def reserve_credit(
+        self,
+        cause: Cause,
+        *,
+        contract_id: UUID,
+        amount: Decimal,
+        payment_term_days: int,
+        exposure: Decimal,
+    ) -> None:
+        """The credit check of a signing (DOMAIN.md, Contract, Sign), then the reservation.
+
+        `exposure` is what the customer's signed contracts still owe before this one.
+        Every signing writes here, so two signings for one customer conflict and the
+        second is decided again on the first one's outcome.
+        """
+        today = cause.now.astimezone(UTC).date()
+        credit = self.credit
+        if credit is None or credit["valid_until"] < today:
+            raise CreditAssessmentMissing(
+                "the customer has no valid credit assessment",
+                valid_until=None if credit is None else credit["valid_until"].isoformat(),
+            )
+        if self.on_hold:
+            raise CreditHold(
+                f"the customer is on credit hold: {self.hold_reason}", reason=self.hold_reason
+            )
+        if payment_term_days > credit["max_payment_term_days"]:
+            raise PaymentTermExceeded(
+                f"a payment term of {payment_term_days} days exceeds the "
+                f"{credit['max_payment_term_days']} days the assessment allows",
+                payment_term_days=payment_term_days,
+                max_payment_term_days=credit["max_payment_term_days"],
+            )
+        guarantees = self.unexpired_guarantees(today)
+        if credit["guarantee_required"] and guarantees <= 0:
+            raise GuaranteeRequired("the assessment requires a guarantee and none is held")
+        limit = credit["credit_limit"] + guarantees
+        after = exposure + amount
+        if after > limit:
+            raise CreditLimitExceeded(
+                f"signing would bring the exposure to {after}, above the limit of {limit}",
+                exposure=str(after),
+                limit=str(limit),
+                shortfall=str(after - limit),
+            )
+        self._record(
+            self.CreditReserved,
+            cause,
+            contract_id=contract_id,
+            amount=amount,
+            exposure=after,
+            limit=limit,
+        )
+        if self.status != CustomerStatus.CUSTOMER:
+            self._record(self.Converted, cause, contract_id=contract_id)
 
     def enroll_membership(self, cause: Cause, tier: str) -> None:
         """Enrol the customer in the membership programme, or move it to another tier (會員制度)."""

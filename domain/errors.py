@@ -126,6 +126,7 @@ OverPayment = _rule("over_payment", "More paid than invoiced")
 DuplicatePayment = _rule("duplicate_payment", "Payment reference already recorded")
 NothingOverdue = _rule("nothing_overdue", "No invoice is overdue")
 OverWriteOff = _rule("over_write_off", "More written off than outstanding")
+ReviewNotRequired = _rule("review_not_required", "The contract needs no such review")
 
 # Budget and Campaign (DOMAIN.md, Budget and Campaign).
 BudgetExceeded = _rule("budget_exceeded", "Budget exceeded")

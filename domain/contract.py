@@ -1,0 +1,715 @@
+"""Contract: from draft through review and signing to delivery, invoices and cash.
+
+Rulebook: 銷售談判, 合同簽訂與執行, 催收. The credit check at signing is the customer's
+(`Customer.reserve_credit`); the application saves both aggregates together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.base import MopsAggregate
+from domain.errors import (
+    DuplicatePayment,
+    FieldError,
+    Forbidden,
+    InvalidState,
+    NothingOverdue,
+    OverDelivery,
+    OverInvoicing,
+    OverPayment,
+    OverWriteOff,
+    ReviewNotRequired,
+    SegregationOfDuties,
+    ValidationFailed,
+)
+from domain.values import Cause, money, required_text
+
+ZERO = Decimal("0.00")
+
+Line = dict[str, Any]
+
+
+class ContractStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    TERMINATED = "terminated"
+
+
+class SalesChannel(StrEnum):
+    DIRECT = "direct"
+    DISTRIBUTOR = "distributor"
+    ONLINE = "online"
+    AGENT = "agent"
+
+
+# The role whose holders review for each department (DOMAIN.md, Contract and PriceList).
+REVIEWER_ROLE = {
+    "legal": "legal",
+    "finance": "finance",
+    "pricing": "sales_manager",
+    "executive": "executive",
+}
+
+# States in which money still moves: a terminated contract keeps its receivable.
+RECEIVABLE_STATES = (ContractStatus.ACTIVE, ContractStatus.TERMINATED)
+
+
+def _channel(value: str) -> str:
+    try:
+        return SalesChannel(value).value
+    except ValueError:
+        allowed = ", ".join(member.value for member in SalesChannel)
+        raise ValidationFailed.of("channel", f"must be one of {allowed}") from None
+
+
+def _lines(lines: Iterable[Mapping[str, Any]]) -> list[Line]:
+    """Contract lines, checked: unique skus, quantity > 0, prices and costs ≥ 0."""
+    cleaned: list[Line] = []
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        sku = str(line.get("sku") or "").strip()
+        quantity = line.get("quantity")
+        if not sku:
+            errors.append(FieldError(f"lines.{index}.sku", "is required"))
+        elif sku in seen:
+            errors.append(FieldError(f"lines.{index}.sku", "appears on another line"))
+        seen.add(sku)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            errors.append(FieldError(f"lines.{index}.quantity", "must be a whole number above 0"))
+        try:
+            unit_price = money(line.get("unit_price"), f"lines.{index}.unit_price")
+            unit_cost = money(line.get("unit_cost"), f"lines.{index}.unit_cost")
+        except ValidationFailed as error:
+            errors.extend(error.errors)
+            continue
+        if unit_price < 0:
+            errors.append(FieldError(f"lines.{index}.unit_price", "may not be negative"))
+        if unit_cost < 0:
+            errors.append(FieldError(f"lines.{index}.unit_cost", "may not be negative"))
+        cleaned.append(
+            {
+                "sku": sku,
+                "description": (line.get("description") or "").strip() or None,
+                "quantity": quantity,
+                "unit_price": unit_price,
+                "unit_cost": unit_cost,
+            }
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _payment_term(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
+        raise ValidationFailed.of("payment_term_days", "must be a whole number of days, 0 to 3650")
+    return days
+
+
+def _penalty_rate(rate: Decimal | None) -> Decimal:
+    rate = Decimal("0") if rate is None else Decimal(rate)
+    if not rate.is_finite() or not 0 <= rate <= 1:
+        raise ValidationFailed.of("penalty_rate", "must be a fraction between 0 and 1")
+    return rate
+
+
+def line_total(line: Line) -> Decimal:
+    """What a line sells for: quantity times unit price."""
+    return line["quantity"] * line["unit_price"]
+
+
+def line_cost(line: Line) -> Decimal:
+    """What a line costs: quantity times unit cost."""
+    return line["quantity"] * line["unit_cost"]
+
+
+def settle_oldest_first(
+    invoices: Iterable[Mapping[str, Any]], amount: Decimal
+) -> list[dict[str, Any]]:
+    """Spread an amount over the open invoices, oldest first: [{invoice_id, amount}]."""
+    allocations = []
+    left = amount
+    for invoice in invoices:
+        open_amount = invoice["amount"] - invoice["settled"]
+        if left <= 0:
+            break
+        if open_amount <= 0:
+            continue
+        share = min(open_amount, left)
+        allocations.append({"invoice_id": invoice["id"], "amount": share})
+        left -= share
+    return allocations
+
+
+class Contract(MopsAggregate):
+    """A sales contract with a customer: its lines, reviews, signing, delivery and cash."""
+
+    class Drafted(MopsAggregate.Created):
+        customer_id: UUID
+        owner_id: str
+        channel: str
+        region: str | None
+        lines: list[Line]
+        payment_term_days: int
+        delivery_due_on: date
+        penalty_rate: Decimal
+        notes: str | None
+
+        def apply(self, contract: Contract) -> None:
+            contract.customer_id = self.customer_id
+            contract.owner_id = self.owner_id
+            contract.channel = self.channel
+            contract.region = self.region
+            contract.lines = self.lines
+            contract.payment_term_days = self.payment_term_days
+            contract.delivery_due_on = self.delivery_due_on
+            contract.penalty_rate = self.penalty_rate
+            contract.notes = self.notes
+            contract.status = ContractStatus.DRAFT.value
+            contract.submitted_by = None
+            contract.required_reviews = []
+            contract.reviews = {}
+            contract.signed_on = None
+            contract.delivered = {}
+            contract.late_deliveries = 0
+            contract.invoices = {}
+            contract.payment_references = []
+            contract.paid = ZERO
+            contract.written_off = ZERO
+            contract.reminders = []
+            contract.closing_reason = None
+            contract.completed_at = None
+
+    class Amended(MopsAggregate.Event):
+        changes: dict[str, Any]
+
+        def apply(self, contract: Contract) -> None:
+            for field, value in self.changes.items():
+                setattr(contract, field, value)
+
+    class Submitted(MopsAggregate.Event):
+        required_reviews: list[dict[str, str]]
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.IN_REVIEW.value
+            contract.submitted_by = self.actor
+            contract.required_reviews = self.required_reviews
+            contract.reviews = {r["department"]: "pending" for r in self.required_reviews}
+
+    class ReviewApproved(MopsAggregate.Event):
+        department: str
+        comments: str | None
+
+        def apply(self, contract: Contract) -> None:
+            contract.reviews = {**contract.reviews, self.department: "approved"}
+
+    class Approved(MopsAggregate.Event):
+        """Every required department approved; the contract may be signed."""
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.APPROVED.value
+
+    class ReviewRejected(MopsAggregate.Event):
+        department: str
+        reasons: str
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.DRAFT.value
+            contract.reviews = {
+                d: ("rejected" if d == self.department else "pending") for d in contract.reviews
+            }
+
+    class Signed(MopsAggregate.Event):
+        signed_on: date
+        customer_id: UUID
+        total: Decimal
+        cost: Decimal
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.ACTIVE.value
+            contract.signed_on = self.signed_on
+
+    class DeliveryRecorded(MopsAggregate.Event):
+        lines: dict[str, int]
+        late: bool
+
+        def apply(self, contract: Contract) -> None:
+            delivered = dict(contract.delivered)
+            for sku, quantity in self.lines.items():
+                delivered[sku] = delivered.get(sku, 0) + quantity
+            contract.delivered = delivered
+            contract.late_deliveries += 1 if self.late else 0
+
+    class InvoiceIssued(MopsAggregate.Event):
+        invoice_id: UUID
+        amount: Decimal
+        issued_on: date
+        due_on: date
+
+        def apply(self, contract: Contract) -> None:
+            contract.invoices = {
+                **contract.invoices,
+                str(self.invoice_id): {
+                    "id": self.invoice_id,
+                    "amount": self.amount,
+                    "issued_on": self.issued_on,
+                    "due_on": self.due_on,
+                    "settled": ZERO,
+                },
+            }
+
+    class PaymentRecorded(MopsAggregate.Event):
+        amount: Decimal
+        received_on: date
+        reference: str
+        allocations: list[dict[str, Any]]
+
+        def apply(self, contract: Contract) -> None:
+            contract.paid += self.amount
+            contract.payment_references = [*contract.payment_references, self.reference]
+            contract._settle(self.allocations)
+
+    class ReminderSent(MopsAggregate.Event):
+        level: int
+        note: str | None
+        overdue_invoices: list[UUID]
+        overdue_amount: Decimal
+
+        def apply(self, contract: Contract) -> None:
+            contract.reminders = [
+                *contract.reminders,
+                {"level": self.level, "at": self.occurred_at, "amount": self.overdue_amount},
+            ]
+
+    class WrittenOff(MopsAggregate.Event):
+        amount: Decimal
+        reason: str
+        allocations: list[dict[str, Any]]
+
+        def apply(self, contract: Contract) -> None:
+            contract.written_off += self.amount
+            contract._settle(self.allocations)
+
+    class Cancelled(MopsAggregate.Event):
+        reason: str
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.CANCELLED.value
+            contract.closing_reason = self.reason
+
+    class Terminated(MopsAggregate.Event):
+        reason: str
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.TERMINATED.value
+            contract.closing_reason = self.reason
+
+    class Completed(MopsAggregate.Event):
+        """Everything delivered, and paid or written off: the system closes the contract."""
+
+        def apply(self, contract: Contract) -> None:
+            contract.status = ContractStatus.COMPLETED.value
+            contract.completed_at = self.occurred_at
+
+    def _settle(self, allocations: list[dict[str, Any]]) -> None:
+        invoices = dict(self.invoices)
+        for allocation in allocations:
+            key = str(allocation["invoice_id"])
+            invoices[key] = {
+                **invoices[key],
+                "settled": invoices[key]["settled"] + allocation["amount"],
+            }
+        self.invoices = invoices
+
+    # Derived figures.
+
+    @property
+    def total(self) -> Decimal:
+        """Σ quantity times unit price."""
+        return sum((line_total(line) for line in self.lines), ZERO)
+
+    @property
+    def cost(self) -> Decimal:
+        """Σ quantity times unit cost."""
+        return sum((line_cost(line) for line in self.lines), ZERO)
+
+    @property
+    def invoiced(self) -> Decimal:
+        return sum((i["amount"] for i in self.invoices.values()), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Invoiced, not yet paid nor written off."""
+        return self.invoiced - self.paid - self.written_off
+
+    @property
+    def exposure(self) -> Decimal:
+        """What the customer owes or will owe under this contract once signed."""
+        if self.status not in RECEIVABLE_STATES:
+            return ZERO
+        return self.total - self.paid - self.written_off
+
+    def _open_invoices(self) -> list[dict[str, Any]]:
+        return sorted(self.invoices.values(), key=lambda i: (i["issued_on"], str(i["id"])))
+
+    # Commands.
+
+    @classmethod
+    def draft(
+        cls,
+        cause: Cause,
+        *,
+        id: UUID,
+        customer_id: UUID,
+        channel: str,
+        lines: Iterable[Mapping[str, Any]],
+        payment_term_days: int,
+        delivery_due_on: date,
+        region: str | None,
+        owner_id: str | None = None,
+        penalty_rate: Decimal | None = None,
+        notes: str | None = None,
+    ) -> Contract:
+        """Draft a contract for a customer; the drafting actor owns it unless one is named."""
+        return cls._start(
+            cls.Drafted,
+            cause,
+            id=id,
+            customer_id=customer_id,
+            owner_id=(owner_id or "").strip() or cause.actor,
+            channel=_channel(channel),
+            region=(region or "").strip() or None,
+            lines=_lines(lines),
+            payment_term_days=_payment_term(payment_term_days),
+            delivery_due_on=delivery_due_on,
+            penalty_rate=_penalty_rate(penalty_rate),
+            notes=(notes or "").strip() or None,
+        )
+
+    def _require_owner_or_manager(self, cause: Cause, manager: bool, command: str) -> None:
+        if not manager and cause.actor != self.owner_id:
+            raise Forbidden(f"only the contract's owner or a sales manager may {command} it")
+
+    def amend(self, cause: Cause, *, manager: bool, **changes: Any) -> None:
+        """Change a draft: any field but the customer."""
+        cleaned: dict[str, Any] = {}
+        if "owner_id" in changes:
+            cleaned["owner_id"] = required_text(changes["owner_id"], "owner_id", 200)
+        if "channel" in changes:
+            cleaned["channel"] = _channel(changes["channel"])
+        if "region" in changes:
+            cleaned["region"] = (changes["region"] or "").strip() or None
+        if "lines" in changes:
+            cleaned["lines"] = _lines(changes["lines"])
+        if "payment_term_days" in changes:
+            cleaned["payment_term_days"] = _payment_term(changes["payment_term_days"])
+        if "delivery_due_on" in changes:
+            if changes["delivery_due_on"] is None:
+                raise ValidationFailed.of("delivery_due_on", "is required")
+            cleaned["delivery_due_on"] = changes["delivery_due_on"]
+        if "penalty_rate" in changes:
+            cleaned["penalty_rate"] = _penalty_rate(changes["penalty_rate"])
+        if "notes" in changes:
+            cleaned["notes"] = (changes["notes"] or "").strip() or None
+        unknown = changes.keys() - cleaned.keys()
+        if unknown:
+            raise ValidationFailed.of(sorted(unknown)[0], "cannot be amended")
+        if not cleaned:
+            raise ValidationFailed.of("body", "names no field to change")
+        if self.status != ContractStatus.DRAFT:
+            raise InvalidState("amend", self.status)
+        self._require_owner_or_manager(cause, manager, "amend")
+        self._record(self.Amended, cause, changes=cleaned)
+
+    def submit(self, cause: Cause, *, manager: bool) -> None:
+        """Send a draft to review; the departments it needs are fixed now, with reasons."""
+        if self.status != ContractStatus.DRAFT:
+            raise InvalidState("submit", self.status)
+        self._require_owner_or_manager(cause, manager, "submit")
+        errors = []
+        if not self.lines:
+            errors.append(FieldError("lines", "a contract needs at least one line"))
+        elif self.total <= 0:
+            errors.append(FieldError("lines", "the contract total must be above 0"))
+        if errors:
+            raise ValidationFailed(errors)
+        required = [
+            {"department": "legal", "reason": "every contract"},
+            {"department": "finance", "reason": "every contract"},
+        ]
+        below_cost = [line["sku"] for line in self.lines if line["unit_price"] < line["unit_cost"]]
+        if below_cost:
+            required.append(
+                {"department": "executive", "reason": f"priced below cost: {', '.join(below_cost)}"}
+            )
+        self._record(self.Submitted, cause, required_reviews=required)
+
+    def _reviewable(
+        self, cause: Cause, department: str, roles: frozenset[str], command: str
+    ) -> None:
+        role = REVIEWER_ROLE.get(department)
+        if role is None:
+            allowed = ", ".join(REVIEWER_ROLE)
+            raise ValidationFailed.of("department", f"must be one of {allowed}")
+        if role not in roles and "admin" not in roles:
+            raise Forbidden(f"reviewing for {department} needs the role {role}")
+        if self.status != ContractStatus.IN_REVIEW:
+            raise InvalidState(command, self.status)
+        if department not in self.reviews:
+            raise ReviewNotRequired(
+                f"this contract needs no {department} review", department=department
+            )
+        if self.reviews[department] != "pending":
+            raise InvalidState(
+                command,
+                self.status,
+                f"the {department} review was already {self.reviews[department]}",
+            )
+        if cause.actor == self.owner_id:
+            raise SegregationOfDuties("the contract's owner may not review it")
+        if cause.actor == self.submitted_by:
+            raise SegregationOfDuties("whoever submitted the contract may not review it")
+
+    def approve_review(
+        self, cause: Cause, *, department: str, roles: frozenset[str], comments: str | None = None
+    ) -> None:
+        """A department approves; the last approval makes the contract signable."""
+        self._reviewable(cause, department, roles, "reviews/approve")
+        self._record(
+            self.ReviewApproved,
+            cause,
+            department=department,
+            comments=(comments or "").strip() or None,
+        )
+        if all(state == "approved" for state in self.reviews.values()):
+            self._record(self.Approved, cause)
+
+    def reject_review(
+        self, cause: Cause, *, department: str, roles: frozenset[str], reasons: str
+    ) -> None:
+        """A department rejects: back to draft, earlier approvals cleared."""
+        reasons = required_text(reasons, "reasons", 5000)
+        self._reviewable(cause, department, roles, "reviews/reject")
+        self._record(self.ReviewRejected, cause, department=department, reasons=reasons)
+
+    def sign(self, cause: Cause, signed_on: date) -> None:
+        """Sign an approved contract (the customer's credit was reserved alongside)."""
+        signed_on = cause.business_date(signed_on, "signed_on")
+        if self.status != ContractStatus.APPROVED:
+            raise InvalidState("sign", self.status)
+        self._record(
+            self.Signed,
+            cause,
+            signed_on=signed_on,
+            customer_id=self.customer_id,
+            total=self.total,
+            cost=self.cost,
+        )
+
+    def ensure_signable(self) -> None:
+        """Refuse signing early, before the customer's credit is looked at."""
+        if self.status != ContractStatus.APPROVED:
+            raise InvalidState("sign", self.status)
+
+    def record_delivery(
+        self,
+        cause: Cause,
+        *,
+        lines: Mapping[str, int],
+        manager: bool,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Deliver quantities per sku; never more than ordered; late after the due date."""
+        occurred = cause.occurred(occurred_at)
+        ordered = {line["sku"]: line["quantity"] for line in self.lines}
+        errors = []
+        if not lines:
+            errors.append(FieldError("lines", "names no sku to deliver"))
+        for sku, quantity in lines.items():
+            if sku not in ordered:
+                errors.append(FieldError(f"lines.{sku}", "is not a line of this contract"))
+            elif isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                errors.append(FieldError(f"lines.{sku}", "must be a whole number above 0"))
+        if errors:
+            raise ValidationFailed(errors)
+        if self.status != ContractStatus.ACTIVE:
+            raise InvalidState("deliveries", self.status)
+        self._require_owner_or_manager(cause, manager, "deliver")
+        for sku, quantity in lines.items():
+            already = self.delivered.get(sku, 0)
+            if already + quantity > ordered[sku]:
+                raise OverDelivery(
+                    f"{sku}: {already} of {ordered[sku]} delivered, {quantity} more is too many",
+                    sku=sku,
+                    ordered=ordered[sku],
+                    delivered=already,
+                    requested=quantity,
+                )
+        late = occurred.astimezone(UTC).date() > self.delivery_due_on
+        self._record(
+            self.DeliveryRecorded, cause, occurred_at=occurred, lines=dict(lines), late=late
+        )
+        self._complete_if_done(cause)
+
+    def issue_invoice(
+        self, cause: Cause, *, invoice_id: UUID, amount: Decimal, issued_on: date
+    ) -> None:
+        """Invoice part of the total; the due date follows from the payment term."""
+        amount = money(amount)
+        if amount <= 0:
+            raise ValidationFailed.of("amount", "must be greater than zero")
+        issued_on = cause.business_date(issued_on, "issued_on")
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("invoices", self.status)
+        if self.invoiced + amount > self.total:
+            raise OverInvoicing(
+                f"invoicing {amount} would bring the invoiced sum above the total {self.total}",
+                total=str(self.total),
+                invoiced=str(self.invoiced),
+                requested=str(amount),
+            )
+        self._record(
+            self.InvoiceIssued,
+            cause,
+            invoice_id=invoice_id,
+            amount=amount,
+            issued_on=issued_on,
+            due_on=issued_on + timedelta(days=self.payment_term_days),
+        )
+
+    def record_payment(
+        self, cause: Cause, *, amount: Decimal, received_on: date, reference: str
+    ) -> None:
+        """Money received: it settles the oldest open invoice first."""
+        amount = money(amount)
+        if amount <= 0:
+            raise ValidationFailed.of("amount", "must be greater than zero")
+        reference = required_text(reference, "reference", 200)
+        received_on = cause.business_date(received_on, "received_on")
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("payments", self.status)
+        if reference in self.payment_references:
+            raise DuplicatePayment(
+                f"a payment with reference {reference!r} is already recorded",
+                reference=reference,
+            )
+        if amount > self.outstanding:
+            raise OverPayment(
+                f"paying {amount} exceeds the {self.outstanding} invoiced and still open",
+                outstanding=str(self.outstanding),
+                requested=str(amount),
+            )
+        self._record(
+            self.PaymentRecorded,
+            cause,
+            amount=amount,
+            received_on=received_on,
+            reference=reference,
+            allocations=settle_oldest_first(self._open_invoices(), amount),
+        )
+        self._complete_if_done(cause)
+
+    def overdue_on(self, day: date) -> list[dict[str, Any]]:
+        """Invoices past their due date and not settled, on a day."""
+        return [
+            i for i in self._open_invoices() if i["due_on"] < day and i["settled"] < i["amount"]
+        ]
+
+    def send_reminder(
+        self,
+        cause: Cause,
+        *,
+        level: int,
+        note: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Remind the customer of overdue invoices (催收)."""
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 3:
+            raise ValidationFailed.of("level", "must be 1, 2 or 3")
+        occurred = cause.occurred(occurred_at)
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("reminders", self.status)
+        overdue = self.overdue_on(occurred.astimezone(UTC).date())
+        if not overdue:
+            raise NothingOverdue("no invoice of this contract is overdue")
+        self._record(
+            self.ReminderSent,
+            cause,
+            occurred_at=occurred,
+            level=level,
+            note=(note or "").strip() or None,
+            overdue_invoices=[i["id"] for i in overdue],
+            overdue_amount=sum((i["amount"] - i["settled"] for i in overdue), ZERO),
+        )
+
+    def write_off(
+        self,
+        cause: Cause,
+        *,
+        amount: Decimal,
+        reason: str,
+        limit: Decimal,
+        executive: bool,
+    ) -> None:
+        """Write off bad debt; above the limit only an executive may."""
+        amount = money(amount)
+        if amount <= 0:
+            raise ValidationFailed.of("amount", "must be greater than zero")
+        reason = required_text(reason, "reason", 5000)
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("write-offs", self.status)
+        if amount > limit and not executive:
+            raise Forbidden(f"writing off more than {limit} needs an executive")
+        if amount > self.outstanding:
+            raise OverWriteOff(
+                f"writing off {amount} exceeds the {self.outstanding} outstanding",
+                outstanding=str(self.outstanding),
+                requested=str(amount),
+            )
+        self._record(
+            self.WrittenOff,
+            cause,
+            amount=amount,
+            reason=reason,
+            allocations=settle_oldest_first(self._open_invoices(), amount),
+        )
+        self._complete_if_done(cause)
+
+    def cancel(self, cause: Cause, *, reason: str, manager: bool) -> None:
+        """Abandon a contract before it is signed."""
+        reason = required_text(reason, "reason", 5000)
+        if self.status not in (
+            ContractStatus.DRAFT,
+            ContractStatus.IN_REVIEW,
+            ContractStatus.APPROVED,
+        ):
+            raise InvalidState("cancel", self.status)
+        self._require_owner_or_manager(cause, manager, "cancel")
+        self._record(self.Cancelled, cause, reason=reason)
+
+    def terminate(self, cause: Cause, *, reason: str) -> None:
+        """End an active contract early; what is owed stays owed."""
+        reason = required_text(reason, "reason", 5000)
+        if self.status != ContractStatus.ACTIVE:
+            raise InvalidState("terminate", self.status)
+        self._record(self.Terminated, cause, reason=reason)
+
+    def _complete_if_done(self, cause: Cause) -> None:
+        if self.status != ContractStatus.ACTIVE:
+            return
+        delivered_all = all(
+            self.delivered.get(line["sku"], 0) == line["quantity"] for line in self.lines
+        )
+        if delivered_all and self.paid + self.written_off == self.total:
+            self._record(self.Completed, cause)
