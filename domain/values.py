@@ -135,3 +135,68 @@ def required_text(value: str | None, field: str, max_length: int = 500) -> str:
     if len(text) > max_length:
         raise ValidationFailed.of(field, f"is longer than {max_length} characters")
     return text
+
+
+# Budget and Campaign (DOMAIN.md, Budget and Campaign).
+
+
+class BudgetCategory(StrEnum):
+    SALES = "sales"
+    PROMOTION = "promotion"
+    CUSTOMER_SERVICE = "customer_service"
+    PERSONNEL = "personnel"
+
+
+class Quarter(StrEnum):
+    Q1 = "Q1"
+    Q2 = "Q2"
+    Q3 = "Q3"
+    Q4 = "Q4"
+
+
+class BudgetStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    CLOSED = "closed"
+
+
+class ExpenseType(StrEnum):
+    ADVERTISING = "advertising"
+    EVENT = "event"
+    TRAVEL = "travel"
+    ENTERTAINMENT = "entertainment"
+    OFFICE = "office"
+    TRAINING = "training"
+    SALARY = "salary"
+    OTHER = "other"
+
+
+class OverrunStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CampaignChannel(StrEnum):
+    SOCIAL = "social"
+    SEARCH = "search"
+    EMAIL = "email"
+    INDUSTRY_SITE = "industry_site"
+    ADVERTISING = "advertising"
+    PR_EVENT = "pr_event"
+    EXHIBITION = "exhibition"
+    PROMOTION = "promotion"
+
+
+ONLINE_CHANNELS = frozenset({"social", "search", "email", "industry_site"})
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    EVALUATED = "evaluated"
+    CANCELLED = "cancelled"
