@@ -404,6 +404,9 @@ class Contract(MopsAggregate):
     def amend(self, cause: Cause, *, manager: bool, **changes: Any) -> None:
         """Change a draft: any field but the customer."""
         cleaned: dict[str, Any] = {}
+        for field in ("owner_id", "channel", "lines", "payment_term_days", "delivery_due_on"):
+            if field in changes and changes[field] is None:
+                raise ValidationFailed.of(field, "is required and may not be null")
         if "owner_id" in changes:
             cleaned["owner_id"] = required_text(changes["owner_id"], "owner_id", 200)
         if "channel" in changes:
@@ -415,8 +418,6 @@ class Contract(MopsAggregate):
         if "payment_term_days" in changes:
             cleaned["payment_term_days"] = _payment_term(changes["payment_term_days"])
         if "delivery_due_on" in changes:
-            if changes["delivery_due_on"] is None:
-                raise ValidationFailed.of("delivery_due_on", "is required")
             cleaned["delivery_due_on"] = changes["delivery_due_on"]
         if "penalty_rate" in changes:
             cleaned["penalty_rate"] = _penalty_rate(changes["penalty_rate"])

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from typing import Any
 
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc
+from projections.rows import RowPerAggregateProjection, upsert
 from projections.store import ReadModel
 
 Row = dict[str, Any]
@@ -128,17 +126,8 @@ class CustomerDirectory(ReadModel):
         return rows[0] if rows else None
 
     def put(self, row: Row, tracking: Tracking) -> None:
-        columns = ", ".join(COLUMNS)
-        marks = ", ".join("?" for _ in COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
         self.write(
-            [
-                (
-                    f"INSERT INTO {self.table('customer_directory')} ({columns}) "
-                    f"VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}",
-                    [row[c] for c in COLUMNS],
-                )
-            ],
+            [(upsert(self.table("customer_directory"), COLUMNS), [row[c] for c in COLUMNS])],
             tracking,
         )
 
@@ -187,42 +176,10 @@ class CustomerDirectory(ReadModel):
         )
 
 
-# Rows this projection wrote lately, kept so that folding the next event of a customer
-# needs no read: the projection is the only writer of its table.
-ROW_CACHE_SIZE = 10_000
-
-
-class CustomerDirectoryProjection(Projection[CustomerDirectory]):
+class CustomerDirectoryProjection(RowPerAggregateProjection):
     """Folds Customer events into the directory; tracks every other event too."""
 
     name = "customer_directory"
-
-    def __init__(self, view: CustomerDirectory) -> None:
-        super().__init__(view)
-        self._rows: OrderedDict[str, Row] = OrderedDict()
-
-    def _row(self, customer_id: str) -> Row | None:
-        row = self._rows.get(customer_id)
-        if row is not None:
-            self._rows.move_to_end(customer_id)
-            return row
-        return self.view.row(customer_id)
-
-    @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if not isinstance(domain_event, Customer.Event):
-            self.view.insert_tracking(tracking)
-            return
-        customer_id = str(domain_event.originator_id)
-        registered = isinstance(domain_event, Customer.Registered)
-        row = None if registered else self._row(customer_id)
-        folded = fold(row, domain_event, tracking.notification_id)
-        if folded is None:
-            self.view.insert_tracking(tracking)
-            return
-        self.view.put(folded, tracking)
-        # Cached only once written: a write that fails leaves the cache as the table is.
-        self._rows[customer_id] = folded
-        self._rows.move_to_end(customer_id)
-        if len(self._rows) > ROW_CACHE_SIZE:
-            self._rows.popitem(last=False)
+    events = Customer.Event
+    creation = Customer.Registered
+    fold = staticmethod(fold)

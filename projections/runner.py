@@ -17,6 +17,7 @@ from eventsourcing.projection import ApplicationSubscription, Projection, Projec
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditLog, AuditProjection
+from projections.contract_directory import ContractDirectory, ContractDirectoryProjection
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.store import ReadModel, dialects
 
@@ -46,6 +47,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
     for spec in (
         ReadModelSpec("customer_directory", CustomerDirectory, CustomerDirectoryProjection),
         ReadModelSpec("audit_log", AuditLog, AuditProjection),
+        ReadModelSpec("contract_directory", ContractDirectory, ContractDirectoryProjection),
     )
 }
 

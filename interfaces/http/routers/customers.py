@@ -21,6 +21,7 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
+from interfaces.http.routes import body_schema, command_route
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.common import Command, Empty
 from projections.events import iso_utc, plain
@@ -89,27 +90,8 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
-    """A JSON schema with its local `$defs` references written out in place."""
-    if isinstance(schema, dict):
-        reference = schema.get("$ref", "")
-        if reference.startswith("#/$defs/"):
-            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
-        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(item, definitions) for item in schema]
-    return schema
-
-
-def _body_schema(model: type[Command]) -> dict[str, Any]:
-    """The request body for OpenAPI: bodies are parsed by hand (see commands.py)."""
-    schema = model.model_json_schema()
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
-        }
-    }
+# Other routers may still import it from here.
+_body_schema = body_schema
 
 
 def _command(
@@ -120,36 +102,15 @@ def _command(
     *,
     answer_with: str | None = None,
 ) -> None:
-    """Register a route running one customer command on the customer in the path.
-
-    With `answer_with`, the command creates a sub-entity at `path`: its id is answered,
-    with 201 and a Location below `path`.
-    """
-
-    async def route(
-        customer_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
-    ) -> JSONResponse:
-        backoffice = services.backoffice
-        here = f"/customers{path.format(customer_id=customer_id)}"
-        return await execute(
-            http,
-            caller,
-            services,
-            permission=permission,
-            model=model,
-            call=lambda command, body: call(backoffice, command, customer_id, body),
-            exists=lambda: backoffice.exists(customer_id, Customer),
-            answer_with=answer_with,
-            location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
-        )
-
-    route.__doc__ = f"Customer command ({permission})."
-    router.add_api_route(
-        path,
-        route,
-        methods=["POST"],
-        status_code=201 if answer_with else 200,
-        openapi_extra=_body_schema(model),
+    """Register a route running one customer command on the customer in the path."""
+    command_route(
+        router,
+        Customer,
+        path.replace("{customer_id}", "{id}"),
+        permission,
+        model,
+        call,
+        answer_with=answer_with,
     )
 
 

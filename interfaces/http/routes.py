@@ -1,0 +1,82 @@
+"""Declaring command routes: one line per command of an aggregate's resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from application.backoffice import Backoffice
+from interfaces.http.commands import execute
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.schemas.common import Command
+
+
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references written out in place."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, definitions) for item in schema]
+    return schema
+
+
+def body_schema(model: type[Command]) -> dict[str, Any]:
+    """The request body for OpenAPI: bodies are parsed by hand (see commands.py)."""
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
+        }
+    }
+
+
+def command_route(
+    router: APIRouter,
+    kind: type,
+    path: str,
+    permission: str,
+    model: type[Command],
+    call: Callable[[Backoffice, Any, UUID, Any], Any],
+    *,
+    answer_with: str | None = None,
+) -> None:
+    """Register a route running one command on the aggregate whose id is in the path.
+
+    `path` names the id `{id}`. With `answer_with`, the command creates a sub-entity at
+    `path`: its id is answered, with 201 and a Location below `path`.
+    """
+
+    async def route(
+        id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        backoffice = services.backoffice
+        here = f"{router.prefix}{path.format(id=id)}"
+        return await execute(
+            http,
+            caller,
+            services,
+            permission=permission,
+            model=model,
+            call=lambda command, body: call(backoffice, command, id, body),
+            exists=lambda: backoffice.exists(id, kind),
+            answer_with=answer_with,
+            location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
+        )
+
+    route.__doc__ = f"{kind.__name__} command ({permission})."
+    router.add_api_route(
+        path,
+        route,
+        methods=["POST"],
+        name=permission,
+        status_code=201 if answer_with else 200,
+        openapi_extra=body_schema(model),
+    )

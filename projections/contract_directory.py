@@ -1,0 +1,164 @@
+"""The contract directory behind `GET /contracts`: one row per contract."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from domain.contract import Contract, line_total
+from projections.events import iso_utc
+from projections.rows import RowPerAggregateProjection, upsert
+from projections.store import ReadModel
+
+Row = dict[str, Any]
+
+COLUMNS = (
+    "id",
+    "customer_id",
+    "owner_id",
+    "status",
+    "channel",
+    "region",
+    "total",
+    "signed_on",
+    "version",
+    "drafted_at",
+    "drafted_position",
+    "updated_at",
+)
+
+STATUS_BY_EVENT = {
+    Contract.Submitted: "in_review",
+    Contract.Approved: "approved",
+    Contract.ReviewRejected: "draft",
+    Contract.Signed: "active",
+    Contract.Cancelled: "cancelled",
+    Contract.Terminated: "terminated",
+    Contract.Completed: "completed",
+}
+
+
+def _total(lines: list[dict[str, Any]]) -> str:
+    return str(sum((line_total(line) for line in lines), Decimal("0.00")))
+
+
+def fold(row: Row | None, event: Any, position: int) -> Row | None:
+    """The directory row of a contract after one more of its events."""
+    if isinstance(event, Contract.Drafted):
+        return {
+            "id": str(event.originator_id),
+            "customer_id": str(event.customer_id),
+            "owner_id": event.owner_id,
+            "status": "draft",
+            "channel": event.channel,
+            "region": event.region,
+            "total": _total(event.lines),
+            "signed_on": None,
+            "version": event.originator_version,
+            "drafted_at": iso_utc(event.timestamp),
+            "drafted_position": position,
+            "updated_at": iso_utc(event.timestamp),
+        }
+    if row is None:
+        return None
+    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+    if isinstance(event, Contract.Amended):
+        changes = event.changes
+        for field in ("owner_id", "channel", "region"):
+            if field in changes:
+                row[field] = changes[field]
+        if "lines" in changes:
+            row["total"] = _total(changes["lines"])
+    status = STATUS_BY_EVENT.get(type(event))
+    if status is not None:
+        row["status"] = status
+    if isinstance(event, Contract.Signed):
+        row["signed_on"] = event.signed_on.isoformat()
+    return row
+
+
+class ContractDirectory(ReadModel):
+    """Contracts with the fields `GET /contracts` filters and shows."""
+
+    name = "contract_directory"
+    table_names = ("contract_directory",)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}contract_directory ("
+        "id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, owner_id TEXT NOT NULL, "
+        "status TEXT NOT NULL, channel TEXT NOT NULL, region TEXT, total TEXT NOT NULL, "
+        "signed_on TEXT, version INTEGER NOT NULL, drafted_at TEXT NOT NULL, "
+        "drafted_position BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}contract_directory_position "
+        "ON {p}contract_directory (drafted_position)",
+        "CREATE INDEX IF NOT EXISTS {n}contract_directory_customer "
+        "ON {p}contract_directory (customer_id, drafted_position)",
+        "CREATE INDEX IF NOT EXISTS {n}contract_directory_owner "
+        "ON {p}contract_directory (owner_id, drafted_position)",
+        "CREATE INDEX IF NOT EXISTS {n}contract_directory_status "
+        "ON {p}contract_directory (status, drafted_position)",
+    )
+
+    def row(self, contract_id: str) -> Row | None:
+        rows = self.query(
+            f"SELECT * FROM {self.table('contract_directory')} WHERE id = ?", [contract_id]
+        )
+        return rows[0] if rows else None
+
+    def put(self, row: Row, tracking: Tracking) -> None:
+        self.write(
+            [(upsert(self.table("contract_directory"), COLUMNS), [row[c] for c in COLUMNS])],
+            tracking,
+        )
+
+    def search(
+        self,
+        *,
+        limit: int,
+        after: int | None = None,
+        status: str | None = None,
+        customer_id: str | None = None,
+        owner_id: str | None = None,
+        region: str | None = None,
+        channel: str | None = None,
+        signed_from: str | None = None,
+        signed_to: str | None = None,
+    ) -> list[Row]:
+        """Contracts matching every filter given, in the order they were drafted."""
+        where, params = [], []
+        for column, value in (
+            ("status", status),
+            ("customer_id", customer_id),
+            ("owner_id", owner_id),
+            ("region", region),
+            ("channel", channel),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if signed_from is not None:
+            where.append("signed_on >= ?")
+            params.append(signed_from)
+        if signed_to is not None:
+            where.append("signed_on <= ?")
+            params.append(signed_to)
+        if after is not None:
+            where.append("drafted_position > ?")
+            params.append(after)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        params.append(limit)
+        return self.query(
+            f"SELECT * FROM {self.table('contract_directory')} {clause} "
+            "ORDER BY drafted_position LIMIT ?",
+            params,
+        )
+
+
+class ContractDirectoryProjection(RowPerAggregateProjection):
+    """Folds Contract events into the directory; tracks every other event too."""
+
+    name = "contract_directory"
+    events = Contract.Event
+    creation = Contract.Drafted
+    fold = staticmethod(fold)

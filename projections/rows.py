@@ -1,0 +1,70 @@
+"""A read model of one row per aggregate, folded event by event (the directories)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+Row = dict[str, Any]
+
+# Rows a projection wrote lately, kept so that folding the next event of an aggregate
+# needs no read: the projection is the only writer of its table.
+ROW_CACHE_SIZE = 10_000
+
+
+def upsert(table: str, columns: Sequence[str], key: str = "id") -> str:
+    """An INSERT that replaces the row with the same key, in SQL both databases accept."""
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
+class RowPerAggregateProjection(Projection[Any]):
+    """Folds one aggregate type's events into a row per aggregate; tracks every event.
+
+    Subclasses give the aggregate's event base class, the event that creates a row,
+    and the pure fold `(row, event, position) -> row`; the view has `row(id)` and
+    `put(row, tracking)`.
+    """
+
+    events: ClassVar[type]
+    creation: ClassVar[type]
+    fold: ClassVar[Callable[[Row | None, Any, int], Row | None]]
+
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self._rows: OrderedDict[str, Row] = OrderedDict()
+
+    def _row(self, aggregate_id: str) -> Row | None:
+        row = self._rows.get(aggregate_id)
+        if row is not None:
+            self._rows.move_to_end(aggregate_id)
+            return row
+        return self.view.row(aggregate_id)
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        if not isinstance(domain_event, self.events):
+            self.view.insert_tracking(tracking)
+            return
+        aggregate_id = str(domain_event.originator_id)
+        created = isinstance(domain_event, self.creation)
+        row = None if created else self._row(aggregate_id)
+        folded = type(self).fold(row, domain_event, tracking.notification_id)
+        if folded is None:
+            self.view.insert_tracking(tracking)
+            return
+        self.view.put(folded, tracking)
+        # Cached only once written: a write that fails leaves the cache as the table is.
+        self._rows[aggregate_id] = folded
+        self._rows.move_to_end(aggregate_id)
+        if len(self._rows) > ROW_CACHE_SIZE:
+            self._rows.popitem(last=False)
