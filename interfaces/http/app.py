@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
-from interfaces.http.routers import audit, customers, system
+from interfaces.http.routers import audit, contracts, customers, system
 from interfaces.settings import Settings
 
 
@@ -40,5 +40,6 @@ def create_app(
     errors.install(app)
     app.include_router(system.router)
     app.include_router(customers.router)
+    app.include_router(contracts.router)
     app.include_router(audit.router)
     return app

@@ -6,10 +6,11 @@ import base64
 import json
 from datetime import UTC, date, datetime, time
 from typing import Any
+from uuid import UUID
 
 from fastapi.responses import JSONResponse
 
-from domain.errors import ValidationFailed
+from domain.errors import NotFound, ValidationFailed
 from interfaces.bootstrap import Services
 
 MAX_LIMIT = 1000
@@ -78,3 +79,22 @@ def read_answer(content: Any, fresh: bool) -> JSONResponse:
     """A query's answer; one that could not wait for its read model says so in a header."""
     headers = {} if fresh else {"Mops-Read-Model-Lagging": "true"}
     return JSONResponse(content, headers=headers)
+
+
+def history_answer(
+    services: Services,
+    kind: type,
+    aggregate_id: UUID,
+    limit: int | None,
+    cursor: str | None,
+    wait_for: int | None,
+) -> JSONResponse:
+    """Every event of one aggregate, oldest first, with actor and both times."""
+    if not services.backoffice.exists(aggregate_id, kind):
+        raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found")
+    size = page_limit(limit)
+    fresh = caught_up(services, "audit_log", wait_for)
+    rows = services.read_side.view("audit_log").search(
+        limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(aggregate_id)
+    )
+    return read_answer(page(rows, size, "position"), fresh)

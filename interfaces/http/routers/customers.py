@@ -16,6 +16,7 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
+    history_answer,
     moment,
     page,
     page_limit,
@@ -322,11 +323,4 @@ def customer_history(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every event of a customer, oldest first, with actor and both times."""
-    if not services.backoffice.exists(customer_id, Customer):
-        raise NotFound(f"customer {customer_id} not found")
-    size = page_limit(limit)
-    fresh = caught_up(services, "audit_log", wait_for)
-    rows = services.read_side.view("audit_log").search(
-        limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(customer_id)
-    )
-    return read_answer(page(rows, size, "position"), fresh)
+    return history_answer(services, Customer, customer_id, limit, cursor, wait_for)
