@@ -19,6 +19,7 @@ from application.budgets import BudgetCommands
 from application.contracts import ContractCommands
 from application.idempotency import IdempotencyRecord
 from application.permissions import Caller
+from domain.budget import Budget
 from domain.customer import Contact, Customer, CustomerIdentity
 from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
 from domain.values import Cause
@@ -115,7 +116,7 @@ class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
     """
 
     name = "Backoffice"
-    snapshotting_intervals = {Customer: 50}
+    snapshotting_intervals = {Customer: 50, Budget: 100}
     # A cached aggregate is fast-forwarded from the store on every load (one read
     # instead of a snapshot read plus an events read), so it is never stale.
     env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}

@@ -60,6 +60,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "contract.terminate": frozenset({"finance", "sales_manager"}),
     # Budget.
     "budget.draft": frozenset({"finance", "executive"}),
+    "budget.amend": frozenset({"finance", "executive"}),
     "budget.submit": frozenset({"finance", "executive"}),
     "budget.approve": frozenset({"executive"}),
     "budget.reject": frozenset({"executive"}),
