@@ -361,7 +361,8 @@ class Contract(MopsAggregate):
         return self.total - self.paid - self.written_off
 
     def _open_invoices(self) -> list[dict[str, Any]]:
-        return sorted(self.invoices.values(), key=lambda i: (i["issued_on"], str(i["id"])))
+        # Stable: invoices issued the same day settle in the order they were issued.
+        return sorted(self.invoices.values(), key=lambda i: i["issued_on"])
 
     # Commands.
 
