@@ -17,8 +17,12 @@ from eventsourcing.projection import ApplicationSubscription, Projection, Projec
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditLog, AuditProjection
+from projections.budget_execution import BudgetExecution, BudgetExecutionProjection
+from projections.campaigns import CampaignProjection, CampaignReport
 from projections.contract_directory import ContractDirectory, ContractDirectoryProjection
+from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
+from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
 
 PAGE_SIZE = 500
@@ -48,6 +52,10 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("customer_directory", CustomerDirectory, CustomerDirectoryProjection),
         ReadModelSpec("audit_log", AuditLog, AuditProjection),
         ReadModelSpec("contract_directory", ContractDirectory, ContractDirectoryProjection),
+        ReadModelSpec("budget_execution", BudgetExecution, BudgetExecutionProjection),
+        ReadModelSpec("campaigns", CampaignReport, CampaignProjection),
+        ReadModelSpec("sales", SalesReport, SalesProjection),
+        ReadModelSpec("credit", CreditReport, CreditProjection),
     )
 }
 

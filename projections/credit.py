@@ -1,0 +1,613 @@
+"""The credit read model behind `GET /reports/credit` (DOMAIN.md, Read models, 2).
+
+The fold only appends dated facts, each a row of its own; every figure of the report
+is computed by one SQL query per page of customers, for the `as_of` day asked:
+
+- `credit_customers`: name (kept current by profile updates) and `seq`, the log
+  position of the registration, which orders customers stably for pagination;
+- `credit_assessments`: rating, score, limit, `valid_until`, counted from the day
+  they were recorded (`timestamp`, UTC);
+- `credit_holds`: every placement and release with its recorded day;
+- `credit_guarantees` and `credit_guarantee_releases`, with their recorded days;
+- `credit_contracts`: signed contracts with `signed_on` and total;
+- `credit_invoices`: amount, `issued_on`, `due_on`, with the contract's customer;
+- `credit_settlements`: each invoice's share of a payment (on `received_on`) or of a
+  write-off (on the day, UTC, of its `occurred_at`), with its contract's `signed_on`.
+
+Money is stored as integer cents (BIGINT), so sums are exact on both databases; ISO
+dates are TEXT and compare as dates. Only facts whose business day is on or before
+`as_of` count. Decisions where the spec leaves room:
+
+- A customer has a row when an assessment was recorded or a contract signed by
+  `as_of`. `name` is the current one.
+- The assessment is the latest recorded on or before `as_of`; with none, `rating`,
+  `score` and `credit_limit` are null and the limit counts as 0.
+- The customer is on hold when its latest hold event recorded by `as_of` is a
+  placement (placed and released the same day: not on hold at the end of it).
+- A guarantee counts when recorded by `as_of`, not expired (`expires_on` >= `as_of`)
+  and not released by `as_of`.
+- `exposure` = sum over contracts signed by `as_of` of (total - payments and
+  write-offs settled on them by `as_of`).
+- `outstanding` = sum over invoices issued by `as_of` of (amount - settled by
+  `as_of`): a settlement counts against its own invoice, so an invoice issued after
+  `as_of` never makes the figure negative.
+- `overdue` buckets each invoice's open amount at `as_of` by the days from its due
+  date to `as_of`: 1-30, 31-60, 61-90, over 90.
+- `utilisation` = exposure / (credit limit + counted guarantees), rounded to 4
+  places; null when that sum is 0.
+- `dso` = outstanding / (invoiced with `issued_on` in the 90 days ending on `as_of`,
+  i.e. after `as_of` - 90 days) x 90, in days rounded to 2 places; null when nothing
+  was invoiced then.
+- Alerts, in this order: `over_limit` when utilisation > 1, or when there is
+  exposure and no limit at all (limit + guarantees = 0); `near_limit` when 0.8 <=
+  utilisation <= 1; the most severe one of `overdue_90`, `overdue_60`, `overdue_30`
+  (an open amount more than 90, 60 or 30 days past due); `credit_hold`;
+  `assessment_expired` when the latest assessment's `valid_until` < `as_of`;
+  `guarantee_expiring` when a counted guarantee expires within 30 days of `as_of`
+  (`expires_on` <= `as_of` + 30). Thresholds compare exact amounts, not the rounded
+  ratio.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import UTC, date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.contract import Contract
+from domain.customer import Customer
+from projections.sales import cents, money_text
+from projections.store import ReadModel, Statement
+
+Row = dict[str, Any]
+
+# A change the fold asks for: (table, row, "insert" | "update"); an update sets the
+# row's other columns where its first column matches.
+Change = tuple[str, Row, str]
+
+KEYS = {
+    "credit_customers": "customer_id",
+    "credit_assessments": "position",
+    "credit_holds": "position",
+    "credit_guarantees": "guarantee_id",
+    "credit_guarantee_releases": "guarantee_id",
+    "credit_contracts": "contract_id",
+    "credit_invoices": "invoice_id",
+    "credit_settlements": "settlement_id",
+}
+
+BUCKETS = ("1_30", "31_60", "61_90", "over_90")
+ALERTS = (
+    "over_limit",
+    "near_limit",
+    "overdue_90",
+    "overdue_60",
+    "overdue_30",
+    "credit_hold",
+    "assessment_expired",
+    "guarantee_expiring",
+)
+
+
+def _day(moment: Any) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def fold(event: Any, position: int, contract: Row | None = None) -> list[Change]:
+    """The facts one event adds; `contract` is the signed contract an event is about.
+
+    Invoices and settlements name only their contract: the projection passes the
+    contract's row (customer, signed_on) as it was recorded at signing.
+    """
+    if isinstance(event, Customer.Event):
+        customer_id = str(event.originator_id)
+        if isinstance(event, Customer.Registered):
+            return [
+                (
+                    "credit_customers",
+                    {"customer_id": customer_id, "seq": position, "name": event.name},
+                    "insert",
+                )
+            ]
+        if isinstance(event, Customer.ProfileUpdated) and "name" in event.changes:
+            return [
+                (
+                    "credit_customers",
+                    {"customer_id": customer_id, "name": event.changes["name"]},
+                    "update",
+                )
+            ]
+        if isinstance(event, Customer.CreditAssessed):
+            return [
+                (
+                    "credit_assessments",
+                    {
+                        "position": position,
+                        "customer_id": customer_id,
+                        "recorded_on": _day(event.timestamp),
+                        "rating": event.rating,
+                        "score": event.score,
+                        "credit_limit": cents(event.credit_limit),
+                        "valid_until": event.valid_until.isoformat(),
+                    },
+                    "insert",
+                )
+            ]
+        if isinstance(event, Customer.CreditHoldPlaced | Customer.CreditHoldReleased):
+            return [
+                (
+                    "credit_holds",
+                    {
+                        "position": position,
+                        "customer_id": customer_id,
+                        "day": _day(event.timestamp),
+                        "placed": int(isinstance(event, Customer.CreditHoldPlaced)),
+                    },
+                    "insert",
+                )
+            ]
+        if isinstance(event, Customer.GuaranteeRegistered):
+            return [
+                (
+                    "credit_guarantees",
+                    {
+                        "guarantee_id": str(event.guarantee_id),
+                        "customer_id": customer_id,
+                        "recorded_on": _day(event.timestamp),
+                        "amount": cents(event.amount),
+                        "expires_on": event.expires_on.isoformat(),
+                    },
+                    "insert",
+                )
+            ]
+        if isinstance(event, Customer.GuaranteeReleased):
+            return [
+                (
+                    "credit_guarantee_releases",
+                    {
+                        "guarantee_id": str(event.guarantee_id),
+                        "customer_id": customer_id,
+                        "released_on": _day(event.timestamp),
+                    },
+                    "insert",
+                )
+            ]
+        return []
+    if not isinstance(event, Contract.Event):
+        return []
+    contract_id = str(event.originator_id)
+    if isinstance(event, Contract.Signed):
+        return [
+            (
+                "credit_contracts",
+                {
+                    "contract_id": contract_id,
+                    "customer_id": str(event.customer_id),
+                    "signed_on": event.signed_on.isoformat(),
+                    "total": cents(event.total),
+                },
+                "insert",
+            )
+        ]
+    if contract is None:
+        return []
+    if isinstance(event, Contract.InvoiceIssued):
+        return [
+            (
+                "credit_invoices",
+                {
+                    "invoice_id": str(event.invoice_id),
+                    "contract_id": contract_id,
+                    "customer_id": contract["customer_id"],
+                    "issued_on": event.issued_on.isoformat(),
+                    "due_on": event.due_on.isoformat(),
+                    "amount": cents(event.amount),
+                },
+                "insert",
+            )
+        ]
+    if isinstance(event, Contract.PaymentRecorded):
+        kind, day = "payment", event.received_on.isoformat()
+    elif isinstance(event, Contract.WrittenOff):
+        kind, day = "write_off", _day(event.occurred_at)
+    else:
+        return []
+    return [
+        (
+            "credit_settlements",
+            {
+                "settlement_id": f"{position:012d}:{n:04d}",
+                "position": position,
+                "invoice_id": str(allocation["invoice_id"]),
+                "contract_id": contract_id,
+                "customer_id": contract["customer_id"],
+                "signed_on": contract["signed_on"],
+                "settled_on": day,
+                "kind": kind,
+                "amount": cents(allocation["amount"]),
+            },
+            "insert",
+        )
+        for n, allocation in enumerate(event.allocations)
+    ]
+
+
+def _ratio(numerator: int, denominator: int, places: str) -> float | None:
+    if denominator == 0:
+        return None
+    quotient = Decimal(numerator) / Decimal(denominator)
+    return float(quotient.quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def credit_item(row: Row, as_of: date) -> Row:
+    """A report row (API.md, Report rows, credit) from the figures the query summed."""
+    limit = row["credit_limit"]
+    room = int(limit or 0) + int(row["guarantees"])
+    exposure = int(row["exposure"])
+    outstanding = int(row["outstanding"])
+    invoiced_90 = int(row["invoiced_90"])
+    dso = _ratio(outstanding * 90, invoiced_90, "0.01")
+    return {
+        "customer_id": row["customer_id"],
+        "name": row["name"],
+        "rating": row["rating"],
+        "score": None if row["score"] is None else int(row["score"]),
+        "credit_limit": None if limit is None else money_text(int(limit)),
+        "guarantees": money_text(int(row["guarantees"])),
+        "exposure": money_text(exposure),
+        "outstanding": money_text(outstanding),
+        "overdue": {bucket: money_text(int(row[f"d{bucket}"])) for bucket in BUCKETS},
+        "utilisation": _ratio(exposure, room, "0.0001"),
+        "dso": dso,
+        "on_hold": bool(row["on_hold"]),
+        "alerts": [alert for alert, _ in alerts(row, as_of)],
+    }
+
+
+def alerts(row: Row, as_of: date) -> list[tuple[str, str]]:
+    """The alerts of a customer's figures at `as_of`, each with a sentence on its numbers."""
+    found: list[tuple[str, str]] = []
+    limit = int(row["credit_limit"] or 0)
+    guarantees = int(row["guarantees"])
+    room = limit + guarantees
+    exposure = int(row["exposure"])
+    of_limit = (
+        f"exposure {money_text(exposure)} against a limit of {money_text(room)} "
+        f"(credit limit {money_text(limit)} + guarantees {money_text(guarantees)})"
+    )
+    if exposure > room:
+        share = f"{Decimal(exposure) * 100 / room:.1f}%" if room else "no limit"
+        found.append(("over_limit", f"{of_limit}: {share}"))
+    elif room > 0 and exposure * 5 >= room * 4:
+        found.append(("near_limit", f"{of_limit}: {Decimal(exposure) * 100 / room:.1f}%"))
+    for bucket, alert, days in (
+        ("over_90", "overdue_90", 90),
+        ("61_90", "overdue_60", 60),
+        ("31_60", "overdue_30", 30),
+    ):
+        more = sum(int(row[f"d{b}"]) for b in BUCKETS[BUCKETS.index(bucket) :])
+        if more > 0:
+            found.append((alert, f"{money_text(more)} overdue more than {days} days"))
+            break
+    if row["on_hold"]:
+        found.append(("credit_hold", f"on credit hold since {row['hold_since']}"))
+    if row["valid_until"] is not None and row["valid_until"] < as_of.isoformat():
+        found.append(
+            (
+                "assessment_expired",
+                f"the latest assessment (rating {row['rating']}) was valid until "
+                f"{row['valid_until']}",
+            )
+        )
+    if row["soonest_expiry"] is not None and row["expiring"]:
+        days = (date.fromisoformat(row["soonest_expiry"]) - as_of).days
+        found.append(
+            (
+                "guarantee_expiring",
+                f"guarantees of {money_text(int(row['expiring']))} expire within 30 days, "
+                f"the first on {row['soonest_expiry']} (in {days} days)",
+            )
+        )
+    return found
+
+
+_NAMED = re.compile(r":([a-z_0-9]+)")
+
+
+def _bind(statement: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """A statement with `:name` placeholders as one with `?` and its parameters in order."""
+    params: list[Any] = []
+
+    def mark(match: re.Match[str]) -> str:
+        params.append(values[match.group(1)])
+        return "?"
+
+    return _NAMED.sub(mark, statement), params
+
+
+REPORT = """
+WITH page AS (
+  SELECT c.customer_id, c.seq, c.name FROM {customers} c
+  WHERE c.seq > :after AND (
+    EXISTS (SELECT 1 FROM {assessments} a
+            WHERE a.customer_id = c.customer_id AND a.recorded_on <= :as_of)
+    OR EXISTS (SELECT 1 FROM {contracts} k
+               WHERE k.customer_id = c.customer_id AND k.signed_on <= :as_of))
+  ORDER BY c.seq LIMIT :limit
+),
+assessed AS (
+  SELECT a.customer_id, a.rating, a.score, a.credit_limit, a.valid_until
+  FROM {assessments} a JOIN (
+    SELECT customer_id, MAX(position) AS position FROM {assessments}
+    WHERE recorded_on <= :as_of AND customer_id IN (SELECT customer_id FROM page)
+    GROUP BY customer_id
+  ) latest ON latest.position = a.position
+),
+held AS (
+  SELECT h.customer_id, h.placed, h.day FROM {holds} h JOIN (
+    SELECT customer_id, MAX(position) AS position FROM {holds}
+    WHERE day <= :as_of AND customer_id IN (SELECT customer_id FROM page)
+    GROUP BY customer_id
+  ) latest ON latest.position = h.position
+),
+guaranteed AS (
+  SELECT g.customer_id, SUM(g.amount) AS amount, MIN(g.expires_on) AS soonest_expiry,
+         SUM(CASE WHEN g.expires_on <= :soon THEN g.amount ELSE 0 END) AS expiring
+  FROM {guarantees} g
+  WHERE g.customer_id IN (SELECT customer_id FROM page)
+    AND g.recorded_on <= :as_of AND g.expires_on >= :as_of
+    AND NOT EXISTS (SELECT 1 FROM {releases} r
+                    WHERE r.guarantee_id = g.guarantee_id AND r.released_on <= :as_of)
+  GROUP BY g.customer_id
+),
+signed AS (
+  SELECT customer_id, SUM(total) AS total FROM {contracts}
+  WHERE customer_id IN (SELECT customer_id FROM page) AND signed_on <= :as_of
+  GROUP BY customer_id
+),
+settled AS (
+  SELECT customer_id, SUM(amount) AS amount FROM {settlements}
+  WHERE customer_id IN (SELECT customer_id FROM page)
+    AND settled_on <= :as_of AND signed_on <= :as_of
+  GROUP BY customer_id
+),
+invoice_open AS (
+  SELECT i.customer_id, i.issued_on, i.due_on, i.amount,
+         i.amount - COALESCE(s.amount, 0) AS open_amount
+  FROM {invoices} i LEFT JOIN (
+    SELECT invoice_id, SUM(amount) AS amount FROM {settlements}
+    WHERE customer_id IN (SELECT customer_id FROM page) AND settled_on <= :as_of
+    GROUP BY invoice_id
+  ) s ON s.invoice_id = i.invoice_id
+  WHERE i.customer_id IN (SELECT customer_id FROM page) AND i.issued_on <= :as_of
+),
+receivable AS (
+  SELECT customer_id,
+    SUM(open_amount) AS outstanding,
+    SUM(CASE WHEN issued_on > :back_90 THEN amount ELSE 0 END) AS invoiced_90,
+    SUM(CASE WHEN due_on < :as_of AND due_on >= :back_30 THEN open_amount ELSE 0 END)
+      AS d1_30,
+    SUM(CASE WHEN due_on < :back_30 AND due_on >= :back_60 THEN open_amount ELSE 0 END)
+      AS d31_60,
+    SUM(CASE WHEN due_on < :back_60 AND due_on >= :back_90 THEN open_amount ELSE 0 END)
+      AS d61_90,
+    SUM(CASE WHEN due_on < :back_90 THEN open_amount ELSE 0 END) AS dover_90
+  FROM invoice_open GROUP BY customer_id
+)
+SELECT page.customer_id, page.seq, page.name,
+  assessed.rating, assessed.score, assessed.credit_limit, assessed.valid_until,
+  COALESCE(held.placed, 0) AS on_hold, held.day AS hold_since,
+  COALESCE(guaranteed.amount, 0) AS guarantees, guaranteed.soonest_expiry,
+  COALESCE(guaranteed.expiring, 0) AS expiring,
+  COALESCE(signed.total, 0) - COALESCE(settled.amount, 0) AS exposure,
+  COALESCE(receivable.outstanding, 0) AS outstanding,
+  COALESCE(receivable.invoiced_90, 0) AS invoiced_90,
+  COALESCE(receivable.d1_30, 0) AS d1_30, COALESCE(receivable.d31_60, 0) AS d31_60,
+  COALESCE(receivable.d61_90, 0) AS d61_90, COALESCE(receivable.dover_90, 0) AS dover_90
+FROM page
+LEFT JOIN assessed ON assessed.customer_id = page.customer_id
+LEFT JOIN held ON held.customer_id = page.customer_id
+LEFT JOIN guaranteed ON guaranteed.customer_id = page.customer_id
+LEFT JOIN signed ON signed.customer_id = page.customer_id
+LEFT JOIN settled ON settled.customer_id = page.customer_id
+LEFT JOIN receivable ON receivable.customer_id = page.customer_id
+ORDER BY page.seq
+"""
+
+
+class CreditReport(ReadModel):
+    """Dated credit facts per customer, summed for any `as_of` day."""
+
+    name = "credit"
+    table_names = tuple(KEYS)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}credit_customers ("
+        "customer_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, name TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_customers_seq ON {p}credit_customers (seq)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_assessments ("
+        "position BIGINT PRIMARY KEY, customer_id TEXT NOT NULL, recorded_on TEXT NOT NULL, "
+        "rating TEXT NOT NULL, score INTEGER NOT NULL, credit_limit BIGINT NOT NULL, "
+        "valid_until TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_assessments_customer "
+        "ON {p}credit_assessments (customer_id, recorded_on)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_holds ("
+        "position BIGINT PRIMARY KEY, customer_id TEXT NOT NULL, day TEXT NOT NULL, "
+        "placed INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_holds_customer ON {p}credit_holds (customer_id, day)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_guarantees ("
+        "guarantee_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, recorded_on TEXT NOT NULL, "
+        "amount BIGINT NOT NULL, expires_on TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_guarantees_customer "
+        "ON {p}credit_guarantees (customer_id)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_guarantee_releases ("
+        "guarantee_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, released_on TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_contracts ("
+        "contract_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, signed_on TEXT NOT NULL, "
+        "total BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_contracts_customer "
+        "ON {p}credit_contracts (customer_id, signed_on)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_invoices ("
+        "invoice_id TEXT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
+        "issued_on TEXT NOT NULL, due_on TEXT NOT NULL, amount BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_invoices_customer "
+        "ON {p}credit_invoices (customer_id, issued_on)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_settlements ("
+        "settlement_id TEXT PRIMARY KEY, position BIGINT NOT NULL, invoice_id TEXT NOT NULL, "
+        "contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, signed_on TEXT NOT NULL, "
+        "settled_on TEXT NOT NULL, kind TEXT NOT NULL, amount BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_settlements_customer "
+        "ON {p}credit_settlements (customer_id, settled_on)",
+    )
+
+    def contract(self, contract_id: str) -> Row | None:
+        rows = self.query(
+            f"SELECT * FROM {self.table('credit_contracts')} WHERE contract_id = ?", [contract_id]
+        )
+        return rows[0] if rows else None
+
+    def statements(self, changes: Sequence[Change]) -> list[Statement]:
+        """The SQL of the fold's changes."""
+        result: list[Statement] = []
+        for table, row, mode in changes:
+            key = KEYS[table]
+            columns = list(row)
+            if mode == "update":
+                sets = ", ".join(f"{c} = ?" for c in columns if c != key)
+                result.append(
+                    (
+                        f"UPDATE {self.table(table)} SET {sets} WHERE {key} = ?",
+                        [row[c] for c in columns if c != key] + [row[key]],
+                    )
+                )
+            else:
+                result.append(
+                    (
+                        f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join('?' for _ in columns)}) "
+                        f"ON CONFLICT ({key}) DO NOTHING",
+                        [row[c] for c in columns],
+                    )
+                )
+        return result
+
+    def apply(self, changes: Sequence[Change], tracking: Tracking) -> None:
+        """Write the fold's changes and the position, in one transaction."""
+        self.write(self.statements(changes), tracking)
+
+    def figures(self, as_of: date, *, after: int = 0, limit: int = 50) -> list[Row]:
+        """The summed figures of up to `limit` customers after `seq` `after`, in seq order."""
+        names = {
+            "customers": "credit_customers",
+            "assessments": "credit_assessments",
+            "holds": "credit_holds",
+            "guarantees": "credit_guarantees",
+            "releases": "credit_guarantee_releases",
+            "contracts": "credit_contracts",
+            "invoices": "credit_invoices",
+            "settlements": "credit_settlements",
+        }
+        statement, params = _bind(
+            REPORT.format(**{k: self.table(v) for k, v in names.items()}),
+            {
+                "after": after,
+                "limit": limit,
+                "as_of": as_of.isoformat(),
+                "soon": (as_of + timedelta(days=30)).isoformat(),
+                "back_30": (as_of - timedelta(days=30)).isoformat(),
+                "back_60": (as_of - timedelta(days=60)).isoformat(),
+                "back_90": (as_of - timedelta(days=90)).isoformat(),
+            },
+        )
+        return self.query(statement, params)
+
+    def report(self, as_of: date, *, after: int = 0, limit: int = 50) -> list[Row]:
+        """Report rows of up to `limit` customers after `seq` `after`, each with its `seq`."""
+        return [
+            {**credit_item(row, as_of), "seq": int(row["seq"])}
+            for row in self.figures(as_of, after=after, limit=limit)
+        ]
+
+    def alerts(
+        self, as_of: date, *, after: int = 0, limit: int = 50, chunk: int = 500
+    ) -> list[Row]:
+        """Up to `limit` alerts at `as_of` after the key `after`, in customer then alert order.
+
+        Each alert's key is `seq * 16 + i`, `i` its place among the customer's alerts,
+        so that a page may end between two alerts of one customer.
+        """
+        found: list[Row] = []
+        # Customers from the one the cursor stopped in (its seq is after // 16).
+        seq_after = after // 16 - 1
+        while len(found) < limit:
+            rows = self.figures(as_of, after=seq_after, limit=chunk)
+            for row in rows:
+                seq = int(row["seq"])
+                for index, (alert, detail) in enumerate(alerts(row, as_of)):
+                    key = seq * 16 + index
+                    if key > after:
+                        found.append(
+                            {
+                                "customer_id": row["customer_id"],
+                                "alert": alert,
+                                "detail": detail,
+                                "key": key,
+                            }
+                        )
+            if len(rows) < chunk:
+                break
+            seq_after = int(rows[-1]["seq"])
+        return found[:limit]
+
+
+# Signed contracts this projection read or wrote lately: invoices and settlements
+# name only their contract.
+CACHE_SIZE = 10_000
+
+
+class CreditProjection(Projection[CreditReport]):
+    """Folds Customer credit events and Contract money events; tracks every other event."""
+
+    name = "credit"
+
+    def __init__(self, view: CreditReport) -> None:
+        super().__init__(view)
+        self._contracts: OrderedDict[str, Row] = OrderedDict()
+
+    def _contract(self, contract_id: str) -> Row | None:
+        row = self._contracts.get(contract_id)
+        if row is None:
+            row = self.view.contract(contract_id)
+            if row is None:
+                return None
+        self._remember(row)
+        return row
+
+    def _remember(self, row: Row) -> None:
+        self._contracts[row["contract_id"]] = row
+        self._contracts.move_to_end(row["contract_id"])
+        if len(self._contracts) > CACHE_SIZE:
+            self._contracts.popitem(last=False)
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        contract = None
+        if isinstance(
+            domain_event,
+            Contract.InvoiceIssued | Contract.PaymentRecorded | Contract.WrittenOff,
+        ):
+            contract = self._contract(str(domain_event.originator_id))
+        changes = fold(domain_event, tracking.notification_id, contract)
+        if not changes:
+            self.view.insert_tracking(tracking)
+            return
+        self.view.apply(changes, tracking)
+        for table, row, _ in changes:
+            if table == "credit_contracts":
+                self._remember(row)
