@@ -81,3 +81,82 @@ def test_odd_bodies_never_make_a_server_error(client, command, body):
     assert response.status_code < 500, (path, body, response.text)
     if response.status_code >= 400:
         assert response.json()["code"]
+
+
+CONTRACT_FIELDS = [
+    "customer_id",
+    "owner_id",
+    "channel",
+    "region",
+    "lines",
+    "payment_term_days",
+    "delivery_due_on",
+    "penalty_rate",
+    "notes",
+    "department",
+    "comments",
+    "reasons",
+    "signed_on",
+    "amount",
+    "issued_on",
+    "received_on",
+    "reference",
+    "level",
+    "note",
+    "occurred_at",
+    "reason",
+]
+ODD_LINES = st.lists(
+    st.dictionaries(
+        st.sampled_from(["sku", "quantity", "unit_price", "unit_cost", "description"]),
+        ODD,
+        max_size=5,
+    ),
+    max_size=3,
+)
+CONTRACT_COMMANDS = [
+    "",
+    "amend",
+    "submit",
+    "reviews/approve",
+    "reviews/reject",
+    "sign",
+    "deliveries",
+    "invoices",
+    "payments",
+    "reminders",
+    "write-offs",
+    "cancel",
+    "terminate",
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    command=st.sampled_from(CONTRACT_COMMANDS),
+    body=st.dictionaries(st.sampled_from(CONTRACT_FIELDS), st.one_of(ODD, ODD_LINES), max_size=6),
+)
+def test_odd_contract_bodies_never_make_a_server_error(client, command, body):
+    customer = client.post(
+        "/customers",
+        json={"name": "Fuzz Buyer", "kind": "company", "source": "web", "contacts": []},
+        headers=ADMIN,
+    ).json()["id"]
+    contract = client.post(
+        "/contracts",
+        json={
+            "customer_id": customer,
+            "channel": "direct",
+            "lines": [{"sku": "A", "quantity": 1, "unit_price": "10", "unit_cost": "5"}],
+            "payment_term_days": 30,
+            "delivery_due_on": "2026-12-31",
+        },
+        headers=ADMIN,
+    ).json()["id"]
+    path = f"/contracts/{contract}/{command}" if command else "/contracts"
+    response = client.post(
+        path, content=json.dumps(body), headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert response.status_code < 500, (path, body, response.text)
+    if response.status_code >= 400:
+        assert response.json()["code"]
