@@ -1,0 +1,202 @@
+"""Contract rules and the credit check, in memory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from hypothesis import given as hypothesis_given
+from hypothesis import strategies as st
+
+from domain.contract import Contract, settle_oldest_first
+from domain.customer import Customer
+from tests.gwt import NOW, cause, given, then_events, then_refused
+
+TODAY = NOW.date()
+LEGAL = frozenset({"legal"})
+FINANCE = frozenset({"finance"})
+
+
+def draft(**overrides) -> Contract:
+    fields = {
+        "id": uuid4(),
+        "customer_id": uuid4(),
+        "channel": "direct",
+        "lines": [
+            {"sku": "AD", "quantity": 2, "unit_price": Decimal("100"), "unit_cost": Decimal("60")},
+            {"sku": "PR", "quantity": 1, "unit_price": Decimal("50"), "unit_cost": Decimal("10")},
+        ],
+        "payment_term_days": 30,
+        "delivery_due_on": TODAY + timedelta(days=10),
+        "region": "north",
+    }
+    fields.update(overrides)
+    return Contract.draft(cause("sam"), **fields)
+
+
+def submitted(c: Contract) -> None:
+    c.submit(cause("sam"), manager=False)
+
+
+def legal_ok(c: Contract) -> None:
+    c.approve_review(cause("lee"), department="legal", roles=LEGAL)
+
+
+def finance_ok(c: Contract) -> None:
+    c.approve_review(cause("fay"), department="finance", roles=FINANCE)
+
+
+def signed_(c: Contract) -> None:
+    c.sign(cause("mia"), TODAY)
+
+
+def active() -> Contract:
+    return given(draft, submitted, legal_ok, finance_ok, signed_)
+
+
+def test_the_last_approval_makes_the_contract_signable():
+    contract = given(draft, submitted, legal_ok)
+    events = then_events(contract, finance_ok)
+    assert [type(e).__name__ for e in events] == ["ReviewApproved", "Approved"]
+    assert contract.status == "approved"
+
+
+def test_signing_records_total_and_cost():
+    contract = given(draft, submitted, legal_ok, finance_ok)
+    [signed] = then_events(contract, signed_)
+    assert (signed.total, signed.cost, signed.signed_on) == (
+        Decimal("250.00"),
+        Decimal("130.00"),
+        TODAY,
+    )
+
+
+def test_the_owner_may_not_review_even_holding_the_role():
+    contract = given(draft, submitted)
+    then_refused(
+        contract,
+        lambda c: c.approve_review(cause("sam"), department="legal", roles=LEGAL),
+        "segregation_of_duties",
+    )
+
+
+def test_payments_settle_the_oldest_invoice_first():
+    contract = active()
+    old, new = uuid4(), uuid4()
+    contract.issue_invoice(cause(), invoice_id=new, amount=Decimal("100"), issued_on=TODAY)
+    contract.issue_invoice(
+        cause(), invoice_id=old, amount=Decimal("100"), issued_on=TODAY - timedelta(days=5)
+    )
+    contract.collect_events()
+    [paid] = then_events(
+        contract,
+        lambda c: c.record_payment(
+            cause(), amount=Decimal("150"), received_on=TODAY, reference="R"
+        ),
+    )
+    assert paid.allocations == [
+        {"invoice_id": old, "amount": Decimal("100.00")},
+        {"invoice_id": new, "amount": Decimal("50.00")},
+    ]
+
+
+def test_completion_needs_everything_delivered_and_settled():
+    contract = active()
+    contract.issue_invoice(cause(), invoice_id=uuid4(), amount=Decimal("250"), issued_on=TODAY)
+    contract.record_payment(cause(), amount=Decimal("200"), received_on=TODAY, reference="A")
+    contract.record_delivery(cause("sam"), lines={"AD": 2, "PR": 1}, manager=False)
+    contract.collect_events()
+    assert contract.status == "active"
+    events = then_events(
+        contract,
+        lambda c: c.write_off(
+            cause(), amount=Decimal("50"), reason="dispute", limit=Decimal("100"), executive=False
+        ),
+    )
+    assert [type(e).__name__ for e in events] == ["WrittenOff", "Completed"]
+
+
+@hypothesis_given(
+    amounts=st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=6),
+    paid=st.integers(min_value=0, max_value=70_000),
+)
+def test_settling_never_exceeds_an_invoice_nor_the_amount(amounts, paid):
+    invoices = [
+        {"id": n, "amount": Decimal(a), "settled": Decimal(0)} for n, a in enumerate(amounts)
+    ]
+    allocations = settle_oldest_first(invoices, Decimal(paid))
+    assert sum(a["amount"] for a in allocations) == min(Decimal(paid), sum(map(Decimal, amounts)))
+    for allocation in allocations:
+        assert allocation["amount"] <= invoices[allocation["invoice_id"]]["amount"]
+    assert [a["invoice_id"] for a in allocations] == list(range(len(allocations)))
+
+
+def customer_with_credit(limit="1000", term=60, guarantee_required=False) -> Customer:
+    def make() -> Customer:
+        return Customer.register(
+            cause(), id=uuid4(), name="Acme", kind="company", source="web", contacts=[]
+        )
+
+    def assessed(c: Customer) -> None:
+        c.assess_credit(
+            cause(),
+            rating="B",
+            score=70,
+            credit_limit=Decimal(limit),
+            max_payment_term_days=term,
+            guarantee_required=guarantee_required,
+            valid_until=TODAY + timedelta(days=30),
+            basis="accounts",
+        )
+
+    return given(make, assessed)
+
+
+def reserve(amount: str, exposure: str = "0", term: int = 30):
+    return lambda c: c.reserve_credit(
+        cause(),
+        contract_id=uuid4(),
+        amount=Decimal(amount),
+        payment_term_days=term,
+        exposure=Decimal(exposure),
+    )
+
+
+def test_a_reservation_within_the_limit_converts_a_lead():
+    customer = customer_with_credit()
+    events = then_events(customer, reserve("400", exposure="600"))
+    assert [type(e).__name__ for e in events] == ["CreditReserved", "Converted"]
+    assert (events[0].exposure, events[0].limit) == (Decimal("1000.00"), Decimal("1000.00"))
+    assert customer.status == "customer"
+    assert then_events(customer, reserve("0.00", exposure="0"))[-1].__class__.__name__ == (
+        "CreditReserved"
+    )
+
+
+def test_the_limit_counts_unexpired_guarantees():
+    customer = customer_with_credit()
+    customer.register_guarantee(
+        cause(), guarantee_id=uuid4(), amount=Decimal("200"), kind="bank", expires_on=TODAY
+    )
+    customer.collect_events()
+    refusal = then_refused(customer, reserve("700", exposure="500.01"), "credit_limit_exceeded")
+    assert refusal.facts == {"exposure": "1200.01", "limit": "1200.00", "shortfall": "0.01"}
+    then_events(customer, reserve("700", exposure="500"))
+
+
+def test_the_credit_rules_refuse_in_the_order_of_the_spec():
+    then_refused(
+        given(lambda: customer_with_credit(term=10)), reserve("1", term=11), "payment_term_exceeded"
+    )
+    then_refused(customer_with_credit(guarantee_required=True), reserve("1"), "guarantee_required")
+    held = customer_with_credit()
+    held.place_credit_hold(cause(), "late")
+    held.collect_events()
+    then_refused(held, reserve("1"), "credit_hold")
+    bare = given(
+        lambda: Customer.register(
+            cause(), id=uuid4(), name="Bare", kind="company", source="web", contacts=[]
+        )
+    )
+    then_refused(bare, reserve("1"), "credit_assessment_missing")
