@@ -360,8 +360,8 @@ class Budget(MopsAggregate):
         targets: Iterable[Mapping[str, Any]] = (),
     ) -> Budget:
         """Draft the budget of a fiscal year: planned amounts per line, sales targets."""
-        if not 2000 <= fiscal_year <= 2100:
-            raise ValidationFailed.of("fiscal_year", "must be a year between 2000 and 2100")
+        if not 1900 <= fiscal_year <= 9998:
+            raise ValidationFailed.of("fiscal_year", "must be a year between 1900 and 9998")
         return cls._start(
             cls.Drafted,
             cause,

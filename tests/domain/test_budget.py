@@ -81,7 +81,7 @@ def test_a_draft_has_all_sixteen_lines_and_its_targets():
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"fiscal_year": 1999}, "fiscal_year"),
+        ({"fiscal_year": 1899}, "fiscal_year"),
         ({"lines": [{"category": "travel", "period": "Q1", "amount": "1"}]}, "lines.0.category"),
         ({"lines": [{"category": "sales", "period": "Q5", "amount": "1"}]}, "lines.0.period"),
         ({"lines": [{"category": "sales", "period": "Q1", "amount": "-1"}]}, "lines.0.amount"),

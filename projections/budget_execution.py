@@ -1,0 +1,441 @@
+"""Budget execution (預算執行情況, 偏差分析): per budget x category x quarter, as of a date.
+
+Every money movement of a budget is a row of a ledger, dated by business time; the
+report sums the rows dated on or before `as_of` at query time, so a back-dated
+expense counts from its own date. Decisions:
+
+- Planned amounts are the plan as it stands (not dated): the plan is not a fact of a
+  day. Reallocations, approved overruns, commitments and releases count from the
+  moment they were recorded (their commands take no business time), expenses from
+  their `occurred_at`.
+- What an expense takes from a commitment leaves `committed` on the later of the
+  expense's date and the commitment's, so `committed` as of any date is never negative.
+- `deviation` = spent - the straight-line share of the line's authorised amount
+  (planned + adjustments + approved overruns) for the part of its quarter passed at
+  `as_of` (0 before the quarter, all of it after): positive means spending ahead of plan.
+- `utilisation` = (committed + spent) / (planned + adjustments + approved overruns),
+  `null` when that is 0. Every report has all sixteen lines, in category then quarter
+  order, and every expense type in `by_expense_type`.
+- `GET /budgets` lists the budgets from this read model's directory table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.budget import CATEGORIES, QUARTERS, ZERO, Budget, elapsed_share
+from domain.values import ExpenseType
+from projections.events import iso_utc
+from projections.rows import upsert
+from projections.store import ReadModel, Statement
+
+Row = dict[str, Any]
+
+DIRECTORY = (
+    "id",
+    "fiscal_year",
+    "name",
+    "status",
+    "submitted_by",
+    "approved_by",
+    "version",
+    "drafted_at",
+    "drafted_position",
+    "updated_at",
+)
+LEDGER = (
+    "entry",
+    "budget_id",
+    "category",
+    "period",
+    "kind",
+    "amount",
+    "expense_type",
+    "occurred_at",
+    "position",
+)
+STATUS_BY_EVENT = {
+    Budget.Submitted: "pending_approval",
+    Budget.Approved: "approved",
+    Budget.Rejected: "draft",
+    Budget.Closed: "closed",
+}
+# Kinds of ledger rows and the line figure each moves.
+KINDS = ("adjustments", "overruns_approved", "committed", "spent")
+RATIO = Decimal("0.0001")
+
+
+def ledger_row(
+    event: Any,
+    position: int,
+    n: int,
+    kind: str,
+    amount: Decimal,
+    category: str,
+    period: str,
+    *,
+    occurred_at: datetime | None = None,
+    expense_type: str | None = None,
+) -> Row:
+    """One money movement of a budget line."""
+    return {
+        "entry": f"{position:012d}:{n}",
+        "budget_id": str(event.originator_id),
+        "category": category,
+        "period": period,
+        "kind": kind,
+        "amount": str(amount),
+        "expense_type": expense_type,
+        "occurred_at": iso_utc(occurred_at or event.occurred_at),
+        "position": position,
+    }
+
+
+def ledger_rows(event: Any, position: int, lookup: dict[str, Any] | None = None) -> list[Row]:
+    """The ledger rows of one budget event (a pure fold step).
+
+    `lookup` is what the event needs of earlier ones: for a release or a consuming
+    expense the commitment's line and date (`category`, `period`, `occurred_at`), for
+    an overrun's approval the overrun's line and amount.
+    """
+    if isinstance(event, Budget.Committed):
+        return [
+            ledger_row(event, position, 0, "committed", event.amount, event.category, event.period)
+        ]
+    if isinstance(event, Budget.CommitmentReleased):
+        assert lookup is not None
+        return [
+            ledger_row(
+                event, position, 0, "committed", -event.amount, lookup["category"], lookup["period"]
+            )
+        ]
+    if isinstance(event, Budget.ExpenseRecorded):
+        rows = [
+            ledger_row(
+                event,
+                position,
+                0,
+                "spent",
+                event.amount,
+                event.category,
+                event.period,
+                expense_type=event.expense_type,
+            )
+        ]
+        if event.consumed:
+            assert lookup is not None
+            rows.append(
+                ledger_row(
+                    event,
+                    position,
+                    1,
+                    "committed",
+                    -event.consumed,
+                    event.category,
+                    event.period,
+                    occurred_at=max(
+                        event.occurred_at, datetime.fromisoformat(lookup["occurred_at"])
+                    ),
+                )
+            )
+        return rows
+    if isinstance(event, Budget.OverrunApproved):
+        assert lookup is not None
+        return [
+            ledger_row(
+                event,
+                position,
+                0,
+                "overruns_approved",
+                Decimal(lookup["amount"]),
+                lookup["category"],
+                lookup["period"],
+            )
+        ]
+    if isinstance(event, Budget.Reallocated):
+        return [
+            ledger_row(
+                event,
+                position,
+                0,
+                "adjustments",
+                -event.amount,
+                event.from_category,
+                event.from_period,
+            ),
+            ledger_row(
+                event, position, 1, "adjustments", event.amount, event.to_category, event.to_period
+            ),
+        ]
+    return []
+
+
+def _ratio(value: Decimal) -> float:
+    return float(value.quantize(RATIO))
+
+
+def execution(
+    plan: Iterable[Row], ledger: Iterable[Row], fiscal_year: int, as_of: datetime
+) -> dict[str, Any]:
+    """The lines and expense totals of a budget from its plan and its ledger rows up to as_of."""
+    cutoff = iso_utc(as_of)
+    figures = {
+        (c, p): {"planned": ZERO, **{k: ZERO for k in KINDS}} for c in CATEGORIES for p in QUARTERS
+    }
+    for row in plan:
+        figures[(row["category"], row["period"])]["planned"] = Decimal(row["planned"])
+    by_type = {t.value: ZERO for t in ExpenseType}
+    for row in ledger:
+        if row["occurred_at"] > cutoff:
+            continue
+        amount = Decimal(row["amount"])
+        figures[(row["category"], row["period"])][row["kind"]] += amount
+        if row["kind"] == "spent":
+            by_type[row["expense_type"]] += amount
+    lines = []
+    for (category, period), f in figures.items():
+        authorised = f["planned"] + f["adjustments"] + f["overruns_approved"]
+        used = f["committed"] + f["spent"]
+        straight_line = authorised * elapsed_share(fiscal_year, period, as_of)
+        lines.append(
+            {
+                "category": category,
+                "period": period,
+                "planned": str(f["planned"]),
+                "adjustments": str(f["adjustments"]),
+                "overruns_approved": str(f["overruns_approved"]),
+                "committed": str(f["committed"]),
+                "spent": str(f["spent"]),
+                "available": str(authorised - used),
+                "utilisation": _ratio(used / authorised) if authorised else None,
+                "deviation": str((f["spent"] - straight_line).quantize(ZERO)),
+            }
+        )
+    return {"lines": lines, "by_expense_type": {t: str(v) for t, v in by_type.items()}}
+
+
+class BudgetExecution(ReadModel):
+    """The budgets, their plans, and a dated ledger of every money movement."""
+
+    name = "budget_execution"
+    table_names = (
+        "budget_directory",
+        "budget_plan",
+        "budget_ledger",
+        "budget_commitments",
+        "budget_overruns",
+    )
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}budget_directory ("
+        "id TEXT PRIMARY KEY, fiscal_year INTEGER NOT NULL, name TEXT NOT NULL, "
+        "status TEXT NOT NULL, submitted_by TEXT, approved_by TEXT, version INTEGER NOT NULL, "
+        "drafted_at TEXT NOT NULL, drafted_position BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}budget_directory_position "
+        "ON {p}budget_directory (drafted_position)",
+        "CREATE TABLE IF NOT EXISTS {p}budget_plan ("
+        "line TEXT PRIMARY KEY, budget_id TEXT NOT NULL, category TEXT NOT NULL, "
+        "period TEXT NOT NULL, planned TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}budget_plan_budget ON {p}budget_plan (budget_id)",
+        "CREATE TABLE IF NOT EXISTS {p}budget_ledger ("
+        "entry TEXT PRIMARY KEY, budget_id TEXT NOT NULL, category TEXT NOT NULL, "
+        "period TEXT NOT NULL, kind TEXT NOT NULL, amount TEXT NOT NULL, expense_type TEXT, "
+        "occurred_at TEXT NOT NULL, position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}budget_ledger_budget ON {p}budget_ledger (budget_id)",
+        "CREATE TABLE IF NOT EXISTS {p}budget_commitments ("
+        "commitment TEXT PRIMARY KEY, budget_id TEXT NOT NULL, reference TEXT NOT NULL, "
+        "category TEXT NOT NULL, period TEXT NOT NULL, occurred_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}budget_overruns ("
+        "overrun TEXT PRIMARY KEY, budget_id TEXT NOT NULL, category TEXT NOT NULL, "
+        "period TEXT NOT NULL, amount TEXT NOT NULL, status TEXT NOT NULL, "
+        "requested_by TEXT NOT NULL, requested_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}budget_overruns_budget ON {p}budget_overruns (budget_id)",
+    )
+
+    def one(self, table: str, key_column: str, key: str) -> Row | None:
+        rows = self.query(f"SELECT * FROM {self.table(table)} WHERE {key_column} = ?", [key])
+        return rows[0] if rows else None
+
+    def budget(self, budget_id: str) -> Row | None:
+        """The directory row of a budget."""
+        return self.one("budget_directory", "id", budget_id)
+
+    def report(self, budget_id: str, as_of: datetime) -> dict[str, Any] | None:
+        """Execution per line and expense totals by type, counting facts dated up to as_of."""
+        budget = self.budget(budget_id)
+        if budget is None:
+            return None
+        plan = self.query(
+            f"SELECT * FROM {self.table('budget_plan')} WHERE budget_id = ?", [budget_id]
+        )
+        ledger = self.query(
+            f"SELECT * FROM {self.table('budget_ledger')} WHERE budget_id = ? AND occurred_at <= ?",
+            [budget_id, iso_utc(as_of)],
+        )
+        return {
+            "budget_id": budget_id,
+            "fiscal_year": budget["fiscal_year"],
+            "name": budget["name"],
+            "status": budget["status"],
+            **execution(plan, ledger, budget["fiscal_year"], as_of),
+        }
+
+    def overruns(self, budget_id: str) -> list[Row]:
+        return self.query(
+            f"SELECT * FROM {self.table('budget_overruns')} WHERE budget_id = ? "
+            "ORDER BY requested_at, overrun",
+            [budget_id],
+        )
+
+    def search(
+        self,
+        *,
+        limit: int,
+        after: int | None = None,
+        status: str | None = None,
+        fiscal_year: int | None = None,
+    ) -> list[Row]:
+        """Budgets matching every filter given, in the order they were drafted."""
+        where, params = [], []
+        for column, value in (("status", status), ("fiscal_year", fiscal_year)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if after is not None:
+            where.append("drafted_position > ?")
+            params.append(after)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        params.append(limit)
+        return self.query(
+            f"SELECT * FROM {self.table('budget_directory')} {clause} "
+            "ORDER BY drafted_position LIMIT ?",
+            params,
+        )
+
+
+class BudgetExecutionProjection(Projection[BudgetExecution]):
+    """Folds Budget events into the directory, the plan and the ledger; tracks every event."""
+
+    name = "budget_execution"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        if not isinstance(domain_event, Budget.Event):
+            self.view.insert_tracking(tracking)
+            return
+        self.view.write(self._statements(domain_event, tracking.notification_id), tracking)
+
+    def _statements(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        budget_id = str(event.originator_id)
+        statements: list[Statement] = []
+        if isinstance(event, Budget.Drafted):
+            row = {
+                "id": budget_id,
+                "fiscal_year": event.fiscal_year,
+                "name": event.name,
+                "status": "draft",
+                "submitted_by": None,
+                "approved_by": None,
+                "version": event.originator_version,
+                "drafted_at": iso_utc(event.timestamp),
+                "drafted_position": position,
+                "updated_at": iso_utc(event.timestamp),
+            }
+            statements.append(
+                (upsert(view.table("budget_directory"), DIRECTORY), [row[c] for c in DIRECTORY])
+            )
+        else:
+            sets = {"version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+            status = STATUS_BY_EVENT.get(type(event))
+            if status is not None:
+                sets["status"] = status
+            if isinstance(event, Budget.Submitted):
+                sets["submitted_by"] = event.actor
+            if isinstance(event, Budget.Approved):
+                sets["approved_by"] = event.actor
+            if isinstance(event, Budget.Amended):
+                sets["name"] = event.name
+            assignments = ", ".join(f"{column} = ?" for column in sets)
+            statements.append(
+                (
+                    f"UPDATE {view.table('budget_directory')} SET {assignments} WHERE id = ?",
+                    [*sets.values(), budget_id],
+                )
+            )
+        if isinstance(event, Budget.Drafted | Budget.Amended):
+            statements.append(
+                (f"DELETE FROM {view.table('budget_plan')} WHERE budget_id = ?", [budget_id])
+            )
+            for line in event.lines:
+                key = f"{budget_id}|{line['category']}|{line['period']}"
+                statements.append(
+                    (
+                        f"INSERT INTO {view.table('budget_plan')} "
+                        "(line, budget_id, category, period, planned) VALUES (?, ?, ?, ?, ?)",
+                        [key, budget_id, line["category"], line["period"], str(line["amount"])],
+                    )
+                )
+        elif isinstance(event, Budget.Committed):
+            statements.append(
+                (
+                    f"INSERT INTO {view.table('budget_commitments')} (commitment, budget_id, "
+                    "reference, category, period, occurred_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        f"{budget_id}|{event.reference}",
+                        budget_id,
+                        event.reference,
+                        event.category,
+                        event.period,
+                        iso_utc(event.occurred_at),
+                    ],
+                )
+            )
+        elif isinstance(event, Budget.OverrunRequested):
+            statements.append(
+                (
+                    f"INSERT INTO {view.table('budget_overruns')} (overrun, budget_id, category, "
+                    "period, amount, status, requested_by, requested_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        f"{budget_id}|{event.overrun_id}",
+                        budget_id,
+                        event.category,
+                        event.period,
+                        str(event.amount),
+                        "pending",
+                        event.actor,
+                        iso_utc(event.occurred_at),
+                    ],
+                )
+            )
+        elif isinstance(event, Budget.OverrunApproved | Budget.OverrunRejected):
+            statements.append(
+                (
+                    f"UPDATE {view.table('budget_overruns')} SET status = ? WHERE overrun = ?",
+                    [
+                        "approved" if isinstance(event, Budget.OverrunApproved) else "rejected",
+                        f"{budget_id}|{event.overrun_id}",
+                    ],
+                )
+            )
+        lookup = None
+        if isinstance(event, Budget.CommitmentReleased) or (
+            isinstance(event, Budget.ExpenseRecorded) and event.consumed
+        ):
+            lookup = view.one("budget_commitments", "commitment", f"{budget_id}|{event.reference}")
+        elif isinstance(event, Budget.OverrunApproved):
+            lookup = view.one("budget_overruns", "overrun", f"{budget_id}|{event.overrun_id}")
+        for row in ledger_rows(event, position, lookup):
+            statements.append(
+                (
+                    f"INSERT INTO {view.table('budget_ledger')} ({', '.join(LEDGER)}) "
+                    f"VALUES ({', '.join('?' for _ in LEDGER)})",
+                    [row[c] for c in LEDGER],
+                )
+            )
+        return statements
