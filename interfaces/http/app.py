@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
-from interfaces.http.routers import audit, contracts, customers, system
+from interfaces.http.routers import audit, contracts, customers, reports_sales, system
 from interfaces.settings import Settings
 
 
@@ -42,4 +42,5 @@ def create_app(
     app.include_router(customers.router)
     app.include_router(contracts.router)
     app.include_router(audit.router)
+    app.include_router(reports_sales.router)
     return app
