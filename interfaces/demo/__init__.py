@@ -12,6 +12,7 @@ from application.backoffice import Backoffice
 from interfaces.bootstrap import policy_of
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
+from interfaces.demo.sales import write_contracts
 from interfaces.settings import Settings
 
 
@@ -27,6 +28,7 @@ def write_demo(
     company = DemoCompany(app, random.Random(seed), now, reach, console)
     try:
         written = write_customers(company, customers)
+        write_contracts(company)
         company.summary.insert(0, f"{written} customers written")
         return f"demo: {', '.join(company.summary)}; log at position {app.max_position()}"
     finally:
