@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
-from interfaces.http.routers import audit, contracts, customers, reports_sales, system
+from interfaces.http.routers import (
+    audit,
+    budgets,
+    campaigns,
+    contracts,
+    customers,
+    reports_marketing,
+    reports_sales,
+    system,
+)
 from interfaces.settings import Settings
 
 
@@ -43,4 +52,7 @@ def create_app(
     app.include_router(contracts.router)
     app.include_router(audit.router)
     app.include_router(reports_sales.router)
+    app.include_router(budgets.router)
+    app.include_router(campaigns.router)
+    app.include_router(reports_marketing.router)
     return app

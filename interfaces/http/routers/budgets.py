@@ -1,0 +1,258 @@
+"""`/budgets`: commands, the budget now and as of a time, its history, and the list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
+from interfaces.http.commands import execute
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import (
+    caught_up,
+    decode_cursor,
+    history_answer,
+    moment,
+    page,
+    page_limit,
+    read_answer,
+)
+from interfaces.http.routes import body_schema, command_route
+from interfaces.http.schemas import budgets as bodies
+from interfaces.http.schemas.common import Empty
+from projections.events import iso_utc, plain
+
+router = APIRouter(prefix="/budgets", tags=["budgets"])
+
+
+def represent(budget: Budget) -> dict[str, Any]:
+    """A budget as `GET /budgets/{id}` answers it."""
+    lines = []
+    for category in CATEGORIES:
+        for period in QUARTERS:
+            line = budget.lines[line_key(category, period)]
+            lines.append(
+                {
+                    "category": category,
+                    "period": period,
+                    "planned": str(line["planned"]),
+                    "adjustments": str(line["adjustments"]),
+                    "overruns_approved": str(line["overruns"]),
+                    "committed": str(line["committed"]),
+                    "spent": str(line["spent"]),
+                    "available": str(available_on(line)),
+                }
+            )
+    return {
+        "id": str(budget.id),
+        "version": budget.version,
+        "status": budget.status,
+        "fiscal_year": budget.fiscal_year,
+        "name": budget.name,
+        "lines": lines,
+        "targets": [
+            {"period": period, **plain(target)} for period, target in sorted(budget.targets.items())
+        ],
+        "commitments": [plain(c) for c in budget.commitments.values()],
+        "overruns": [plain(o) for o in budget.overruns.values()],
+        "spent_by_type": plain(budget.spent_by_type),
+        "submitted_by": budget.submitted_by,
+        "approved_by": budget.approved_by,
+        "rejection": budget.rejection,
+        "created_at": iso_utc(budget.created_on),
+        "updated_at": iso_utc(budget.modified_on),
+    }
+
+
+def directory_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "fiscal_year": row["fiscal_year"],
+        "name": row["name"],
+        "status": row["status"],
+        "submitted_by": row["submitted_by"],
+        "approved_by": row["approved_by"],
+        "version": row["version"],
+        "drafted_at": row["drafted_at"],
+        "position": row["drafted_position"],
+    }
+
+
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftBudget))
+async def draft_budget(http: Request, caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
+    """Draft the budget of a fiscal year (finance, executive)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="budget.draft",
+        model=bodies.DraftBudget,
+        call=lambda command, body: services.backoffice.draft_budget(
+            command,
+            fiscal_year=body.fiscal_year,
+            name=body.name,
+            lines=[line.model_dump() for line in body.lines],
+            targets=[t.model_dump() for t in body.targets or ()],
+        ),
+        location=lambda o: f"/budgets/{o.id}",
+    )
+
+
+def _amend(app: Any, command: Any, budget_id: UUID, body: bodies.AmendBudget) -> Any:
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.lines is not None:
+        changes["lines"] = [line.model_dump() for line in body.lines]
+    if body.targets is not None:
+        changes["targets"] = [t.model_dump() for t in body.targets]
+    return app.amend_budget(command, budget_id, **changes)
+
+
+for path, permission, model, call, answer_with in (
+    ("/{id}/amend", "budget.amend", bodies.AmendBudget, _amend, None),
+    ("/{id}/submit", "budget.submit", Empty, lambda a, c, i, b: a.submit_budget(c, i), None),
+    ("/{id}/approve", "budget.approve", Empty, lambda a, c, i, b: a.approve_budget(c, i), None),
+    (
+        "/{id}/reject",
+        "budget.reject",
+        bodies.Reasons,
+        lambda a, c, i, b: a.reject_budget(c, i, b.reasons),
+        None,
+    ),
+    (
+        "/{id}/commitments",
+        "budget.commit",
+        bodies.Commit,
+        lambda a, c, i, b: a.commit_budget(c, i, **b.model_dump()),
+        None,
+    ),
+    (
+        "/{id}/expenses",
+        "budget.expense",
+        bodies.RecordExpense,
+        lambda a, c, i, b: a.record_expense(c, i, **b.model_dump()),
+        None,
+    ),
+    (
+        "/{id}/overruns",
+        "budget.overrun_request",
+        bodies.RequestOverrun,
+        lambda a, c, i, b: a.request_overrun(c, i, **b.model_dump()),
+        "overrun_id",
+    ),
+    (
+        "/{id}/reallocations",
+        "budget.reallocate",
+        bodies.Reallocate,
+        lambda a, c, i, b: a.reallocate_budget(c, i, **b.model_dump()),
+        None,
+    ),
+    ("/{id}/close", "budget.close", Empty, lambda a, c, i, b: a.close_budget(c, i), None),
+):
+    command_route(router, Budget, path, permission, model, call, answer_with=answer_with)
+
+
+@router.post("/{budget_id}/commitments/{reference}/release", openapi_extra=body_schema(Empty))
+async def release_commitment(
+    budget_id: UUID, reference: str, http: Request, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """Release what is open of a commitment (finance)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="budget.release_commitment",
+        model=Empty,
+        call=lambda command, body: services.backoffice.release_commitment(
+            command, budget_id, reference
+        ),
+        exists=lambda: services.backoffice.exists(budget_id, Budget),
+    )
+
+
+@router.post("/{budget_id}/overruns/{overrun_id}/approve", openapi_extra=body_schema(Empty))
+async def approve_overrun(
+    budget_id: UUID, overrun_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """Approve an overrun (executive, not its requester)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="budget.overrun_approve",
+        model=Empty,
+        call=lambda command, body: services.backoffice.approve_overrun(
+            command, budget_id, overrun_id
+        ),
+        exists=lambda: services.backoffice.exists(budget_id, Budget),
+    )
+
+
+@router.post("/{budget_id}/overruns/{overrun_id}/reject", openapi_extra=body_schema(bodies.Reasons))
+async def reject_overrun(
+    budget_id: UUID, overrun_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """Reject an overrun (executive, not its requester)."""
+    return await execute(
+        http,
+        caller,
+        services,
+        permission="budget.overrun_reject",
+        model=bodies.Reasons,
+        call=lambda command, body: services.backoffice.reject_overrun(
+            command, budget_id, overrun_id, body.reasons
+        ),
+        exists=lambda: services.backoffice.exists(budget_id, Budget),
+    )
+
+
+@router.get("")
+def list_budgets(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    status: str | None = None,
+    fiscal_year: int | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Budgets in the order they were drafted, filtered by status and fiscal year."""
+    size = page_limit(limit)
+    after = decode_cursor(cursor)
+    fresh = caught_up(services, "budget_execution", wait_for)
+    rows = services.read_side.view("budget_execution").search(
+        limit=size + 1, after=after, status=status, fiscal_year=fiscal_year
+    )
+    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
+
+
+@router.get("/{budget_id}")
+def get_budget(
+    budget_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A budget now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    budget = services.backoffice.get(
+        budget_id, Budget, version=version, as_of=moment(as_of, "as_of")
+    )
+    return JSONResponse(represent(budget), headers={"ETag": f'"{budget.version}"'})
+
+
+@router.get("/{budget_id}/history")
+def budget_history(
+    budget_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a budget, oldest first, with actor and both times."""
+    return history_answer(services, Budget, budget_id, limit, cursor, wait_for)
