@@ -12,6 +12,7 @@ from application.backoffice import Backoffice
 from interfaces.bootstrap import policy_of
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
+from interfaces.demo.marketing import write_marketing
 from interfaces.demo.sales import write_contracts
 from interfaces.settings import Settings
 
@@ -27,6 +28,8 @@ def write_demo(
     app = Backoffice(settings.persistence_env(), policy=policy)
     company = DemoCompany(app, random.Random(seed), now, reach, console)
     try:
+        # Budget and campaigns first: campaign-sourced leads are customers too.
+        write_marketing(company)
         written = write_customers(company, customers)
         write_contracts(company)
         company.summary.insert(0, f"{written} customers written")
