@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-contracts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/commands.py
+
+bench-contracts: $(STAMP)
+	$(BIN)/python bench/contracts.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -177,12 +177,16 @@ class Database:
     events_table: str
 
     def connect(self) -> object:
-        """A plain connection to the app's database, to read its events table."""
+        """A plain connection to the app's database, to read its events table.
+
+        On PostgreSQL the ceiling's own connection (same server, same schema) is reused:
+        a shared server may have no connection to spare.
+        """
         if self.dialect == "sqlite":
             import sqlite3
 
             return sqlite3.connect(self.url[len("sqlite:///") :])
-        return psycopg.connect(POSTGRES_URL)
+        return self.raw.conn
 
     def events_since(self, position: int) -> tuple[int, int, int]:
         """Rows written after a position, and their average state and topic sizes."""
@@ -200,7 +204,8 @@ class Database:
                 (position,),
             ).fetchone()
         finally:
-            conn.close()
+            if conn is not self.raw.conn:
+                conn.close()
         return int(row[0]), round(float(row[1])), round(float(row[2]))
 
 
