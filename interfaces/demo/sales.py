@@ -91,9 +91,11 @@ def write_contracts(company: DemoCompany) -> None:
 
 
 def registered_customers(company: DemoCompany) -> list[UUID]:
-    """The customers the demo has written: those it kept, else every one in the log."""
-    if company.customers:
-        return list(company.customers)
+    """Every customer in the log, in the order registered.
+
+    Read from the log rather than `company.customers`, which holds only what some parts
+    of the demo chose to keep (the campaign leads, not the customer part's).
+    """
     topic = get_topic(Customer.Registered)
     found: list[UUID] = []
     start = 1
@@ -509,7 +511,7 @@ class ContractWriter:
         if tally.written_off is not None:
             self.company.summary.append(f"1 write-off of {tally.written_off}")
         self.company.summary.append(
-            f"{tally.rejected} reviews rejected then amended, "
+            f"{tally.rejected} rejected in review then amended, "
             f"{tally.late_deliveries} late deliveries, {tally.reminders} reminders, "
             f"{tally.assessed} more credit assessments"
         )
