@@ -342,21 +342,6 @@ WITH page AS (
                WHERE k.customer_id = c.customer_id AND k.signed_on <= :as_of))
   ORDER BY c.seq LIMIT :limit
 ),
-assessed AS (
-  SELECT a.customer_id, a.rating, a.score, a.credit_limit, a.valid_until
-  FROM {assessments} a JOIN (
-    SELECT customer_id, MAX(position) AS position FROM {assessments}
-    WHERE recorded_on <= :as_of AND customer_id IN (SELECT customer_id FROM page)
-    GROUP BY customer_id
-  ) latest ON latest.position = a.position
-),
-held AS (
-  SELECT h.customer_id, h.placed, h.day FROM {holds} h JOIN (
-    SELECT customer_id, MAX(position) AS position FROM {holds}
-    WHERE day <= :as_of AND customer_id IN (SELECT customer_id FROM page)
-    GROUP BY customer_id
-  ) latest ON latest.position = h.position
-),
 guaranteed AS (
   SELECT g.customer_id, SUM(g.amount) AS amount, MIN(g.expires_on) AS soonest_expiry,
          SUM(CASE WHEN g.expires_on <= :soon THEN g.amount ELSE 0 END) AS expiring
@@ -402,8 +387,8 @@ receivable AS (
   FROM invoice_open GROUP BY customer_id
 )
 SELECT page.customer_id, page.seq, page.name,
-  assessed.rating, assessed.score, assessed.credit_limit, assessed.valid_until,
-  COALESCE(held.placed, 0) AS on_hold, held.day AS hold_since,
+  a.rating, a.score, a.credit_limit, a.valid_until,
+  COALESCE(h.placed, 0) AS on_hold, h.day AS hold_since,
   COALESCE(guaranteed.amount, 0) AS guarantees, guaranteed.soonest_expiry,
   COALESCE(guaranteed.expiring, 0) AS expiring,
   COALESCE(signed.total, 0) - COALESCE(settled.amount, 0) AS exposure,
@@ -412,8 +397,12 @@ SELECT page.customer_id, page.seq, page.name,
   COALESCE(receivable.d1_30, 0) AS d1_30, COALESCE(receivable.d31_60, 0) AS d31_60,
   COALESCE(receivable.d61_90, 0) AS d61_90, COALESCE(receivable.dover_90, 0) AS dover_90
 FROM page
-LEFT JOIN assessed ON assessed.customer_id = page.customer_id
-LEFT JOIN held ON held.customer_id = page.customer_id
+LEFT JOIN {assessments} a ON a.position = (
+  SELECT MAX(x.position) FROM {assessments} x
+  WHERE x.customer_id = page.customer_id AND x.recorded_on <= :as_of)
+LEFT JOIN {holds} h ON h.position = (
+  SELECT MAX(y.position) FROM {holds} y
+  WHERE y.customer_id = page.customer_id AND y.day <= :as_of)
 LEFT JOIN guaranteed ON guaranteed.customer_id = page.customer_id
 LEFT JOIN signed ON signed.customer_id = page.customer_id
 LEFT JOIN settled ON settled.customer_id = page.customer_id
@@ -542,12 +531,15 @@ class CreditReport(ReadModel):
         ]
 
     def alerts(
-        self, as_of: date, *, after: int = 0, limit: int = 50, chunk: int = 500
+        self, as_of: date, *, after: int = 0, limit: int = 50, chunk: int = 5000
     ) -> list[Row]:
         """Up to `limit` alerts at `as_of` after the key `after`, in customer then alert order.
 
         Each alert's key is `seq * 16 + i`, `i` its place among the customer's alerts,
-        so that a page may end between two alerts of one customer.
+        so that a page may end between two alerts of one customer. Customers are summed
+        `chunk` at a time: on PostgreSQL a query for many customers scans each fact
+        table once, so every alert of 10 000 customers took 2.4 s in chunks of 500 and
+        1.0 s in chunks of 5 000 (bench/credit_report.py).
         """
         found: list[Row] = []
         # Customers from the one the cursor stopped in (its seq is after // 16).
