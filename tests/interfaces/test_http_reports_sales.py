@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from application.permissions import ROLES
 from interfaces.http.app import create_app
+from interfaces.http.reads import encode_cursor
 from tests.conftest import as_, bearer
 from tests.projections.test_sales_credit_scenario import run_scenario
 
@@ -161,6 +162,8 @@ def test_sales_pages_with_a_cursor(http):
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
         ("cursor=nonsense", "cursor"),
+        (f"cursor={encode_cursor(-1)}", "cursor"),
+        (f"cursor={encode_cursor(2**70)}", "cursor"),
     ],
 )
 def test_bad_sales_parameters_are_validation_errors(http, query, field):
@@ -170,7 +173,14 @@ def test_bad_sales_parameters_are_validation_errors(http, query, field):
 @pytest.mark.parametrize("path", ["/reports/credit", "/reports/credit/alerts"])
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("as_of=31.03.2026", "as_of"), ("as_of=2026-02-30", "as_of"), ("cursor=x", "cursor")],
+    [
+        ("as_of=31.03.2026", "as_of"),
+        ("as_of=2026-02-30", "as_of"),
+        ("as_of=9999-12-31", "as_of"),
+        ("as_of=0001-01-01", "as_of"),
+        ("cursor=x", "cursor"),
+        (f"cursor={encode_cursor(2**70)}", "cursor"),
+    ],
 )
 def test_bad_credit_parameters_are_validation_errors(http, path, query, field):
     assert_validation_error(http.get(f"{path}?{query}", headers=AUDITOR), field)

@@ -29,6 +29,9 @@ from projections.sales import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9999, 11, 30)
+
 
 def _group_keys(group_by: list[str] | None) -> list[str]:
     keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]
@@ -37,6 +40,14 @@ def _group_keys(group_by: list[str] | None) -> list[str]:
         allowed = ", ".join(GROUP_KEYS)
         raise ValidationFailed.of("group_by", f"{unknown[0]!r} is not one of {allowed}")
     return list(dict.fromkeys(keys))
+
+
+def _after(cursor: str | None) -> int:
+    """Where a page starts: 0, or what a cursor of ours carries (a bounded whole number)."""
+    after = decode_cursor(cursor) or 0
+    if not 0 <= after < 2**62:
+        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    return after
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -56,7 +67,11 @@ def _as_of(services: Any, value: str | None) -> tuple[date, str]:
         today = services.backoffice.clock().astimezone(UTC).date()
         return today, today.isoformat()
     at = moment(value, "as_of")
-    return (at.date() if at is not None else date.min), value
+    day = at.date() if at is not None else date.min
+    # The report looks 90 days back and 30 ahead of as_of.
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationFailed.of("as_of", f"must lie between {EARLIEST} and {LATEST}")
+    return day, value
 
 
 @router.get("/sales")
@@ -76,9 +91,7 @@ def sales_report(
     if start is not None and end is not None and start > end:
         raise ValidationFailed.of("from", "must not lie after to")
     size = page_limit(limit)
-    offset = decode_cursor(cursor) or 0
-    if offset < 0:
-        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    offset = _after(cursor)
     fresh = caught_up(services, "sales", wait_for)
     rows = services.read_side.view("sales").report(
         keys, day_from=start, day_to=end, limit=size + 1, offset=offset
@@ -102,7 +115,7 @@ def credit_report(
     """Per customer with an assessment or a signed contract: limit, exposure, aging, alerts."""
     day, echo = _as_of(services, as_of)
     size = page_limit(limit)
-    after = decode_cursor(cursor) or 0
+    after = _after(cursor)
     fresh = caught_up(services, "credit", wait_for)
     rows = services.read_side.view("credit").report(day, after=after, limit=size + 1)
     more = len(rows) > size
@@ -129,7 +142,7 @@ def credit_alerts(
     """Every credit alert at `as_of`, customer by customer: `{customer_id, alert, detail}`."""
     day, echo = _as_of(services, as_of)
     size = page_limit(limit)
-    after = decode_cursor(cursor) or 0
+    after = _after(cursor)
     fresh = caught_up(services, "credit", wait_for)
     found = services.read_side.view("credit").alerts(day, after=after, limit=size + 1)
     more = len(found) > size
