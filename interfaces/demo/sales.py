@@ -267,7 +267,9 @@ class ContractWriter:
         if role == "write_off":
             return days >= 20
         if role == "terminate":
-            return days >= 40
+            return days >= 14
+        if role == "refused":
+            return days >= 3
         return True
 
     def write_one(self, plan: Plan) -> None:
@@ -335,7 +337,7 @@ class ContractWriter:
         app.approve_contract_review(self.legal, contract_id, "legal", "standard terms")
         app.approve_contract_review(self.finance, contract_id, "finance", "within credit")
         signed_on = plan.start + timedelta(days=rng.randint(2, 21))
-        if role in ("write_off", "terminate"):
+        if role in ("write_off", "terminate", "refused"):
             signed_on = plan.start + timedelta(days=2)
         if signed_on > self.today:
             if role != "normal":
