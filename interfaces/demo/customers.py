@@ -42,6 +42,7 @@ def write_customers(company: DemoCompany, count: int) -> int:
         except DuplicateCustomer:
             continue
         written += 1
+        company.customers.append(customer)
         started = now - reach * rng.random()
         for step in range(rng.randint(1, 6)):
             at = min(started + timedelta(days=step * rng.randint(5, 30)), now)

@@ -27,7 +27,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from rich.progress import track
 
 from domain.contract import Contract
@@ -90,23 +89,6 @@ def write_contracts(company: DemoCompany) -> None:
     ContractWriter(company).write()
 
 
-def registered_customers(company: DemoCompany) -> list[UUID]:
-    """Every customer in the log, in the order registered.
-
-    Read from the log rather than `company.customers`, which holds only what some parts
-    of the demo chose to keep (the campaign leads, not the customer part's).
-    """
-    topic = get_topic(Customer.Registered)
-    found: list[UUID] = []
-    start = 1
-    while True:
-        page = company.app.recorder.select_notifications(start, 1000, topics=[topic])
-        if not page:
-            return found
-        found.extend(n.originator_id for n in page)
-        start = page[-1].id + 1
-
-
 class ContractWriter:
     """Plans the year's contracts, then writes each through the application."""
 
@@ -127,7 +109,7 @@ class ContractWriter:
     # Planning.
 
     def write(self) -> None:
-        eligible = self.creditworthy_customers(registered_customers(self.company))
+        eligible = self.creditworthy_customers(self.company.customers)
         if not eligible:
             self.company.summary.append("0 contracts (no customer may be signed for)")
             return
