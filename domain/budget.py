@@ -158,8 +158,8 @@ class Entries(dict):
 
     The library deep-copies an aggregate from its cache on every load. The commitments
     of a year run into the thousands; copying them made each command on the hot Budget
-    cost time in proportion to their number (2 000 commitments: 70 ms a load, about
-    30x the command). Shared instead of copied, a load costs the same at any size.
+    cost time in proportion to their number (at 2 000 commitments the copy took 6 ms,
+    seven times the rest of a commitment). Shared instead of copied, it takes 0.1 ms.
     Entries themselves are replaced, never changed, too.
     """
 
