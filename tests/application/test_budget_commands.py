@@ -248,6 +248,8 @@ def test_budget_refusals_answer_their_code_and_store_nothing(app):
         EXEC, bid, category="sales", period="Q2", amount=Decimal(100), justification="x"
     ).extra["overrun_id"]
     refused(app, "segregation_of_duties", lambda: app.approve_overrun(EXEC, bid, oid))
+    refused(app, "segregation_of_duties", lambda: app.reject_overrun(EXEC, bid, oid, "no"))
+    refused(app, "validation_error", lambda: app.reject_overrun(EXEC_2, bid, oid, ""))
     refused(
         app,
         "forbidden",

@@ -354,6 +354,11 @@ def test_refusals_answer_409_403_and_422_with_their_facts(client, position):
         422,
         "validation_error",
     )
+    slash = {**commit, "amount": "1", "reference": "PO/7"}
+    problem = assert_problem(
+        client.post(f"{url}/commitments", json=slash, headers=FINANCE), 422, "validation_error"
+    )
+    assert [e["field"] for e in problem["errors"]] == ["reference"]
     assert position() == before
 
 

@@ -50,7 +50,8 @@ class Commit(Command):
     category: Category
     period: Period
     amount: Money = Field(gt=0)
-    reference: ShortText
+    # Addressed later as `/commitments/{reference}/release`: no slash, `?` or `#`.
+    reference: ShortText = Field(pattern=r"^[^/?#]+$")
 
 
 class RecordExpense(Command):
