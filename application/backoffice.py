@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,9 +12,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.utils import strtobool
 
 from application.budgets import BudgetCommands
 from application.contracts import ContractCommands
@@ -104,6 +111,29 @@ class Outcome:
 Decision = tuple[Aggregate, Iterable[Aggregate], dict[str, Any]]
 
 
+class CopySafeRepository(Repository[UUID]):
+    """The library's repository, with loads of one cached aggregate taking turns.
+
+    In eventsourcing 9.5.6 `Repository.get` fast-forwards a cached aggregate in place
+    under a lock, but deep-copies it for the caller after releasing that lock. A thread
+    copying while another fast-forwards the same object can fail with "dictionary
+    changed size during iteration". Loads through the cache here hold a lock (one of a
+    fixed set, chosen by the id) across both steps; historical loads need none.
+    """
+
+    STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            return super().get(aggregate_id, **kwargs)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -131,6 +161,20 @@ class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
         super().__init__(env)
         self.policy = policy or Policy()
         self.clock = clock
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository as `Application.construct_repository` makes it, copy-safe."""
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CopySafeRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

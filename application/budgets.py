@@ -7,10 +7,8 @@ that loses a race on it is decided again on fresh state (`Backoffice._run`).
 
 Within one process, the commands on one budget also take turns (`budget_lock`): racing
 threads would otherwise lose most races to each other (eight clients on one line lost
-about five races per accepted commitment, and some answered 409 after twelve), and the
-library's aggregate cache fast-forwards a cached aggregate in place while another thread
-may be deep-copying it (eventsourcing 9.5.6, `Repository.get`), which can fail with
-"dictionary changed size during iteration". Other processes still race, optimistically.
+about five races per accepted commitment, and some answered 409 after twelve). Other
+processes still race, optimistically.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ _LOCKS: dict[UUID, threading.Lock] = {}
 
 @contextmanager
 def budget_lock(budget_id: UUID) -> Iterator[None]:
-    """Hold the in-process turn of one budget: its commands (and reads of it) take turns."""
+    """Hold the in-process turn of one budget: its commands take turns."""
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(budget_id, threading.Lock())
     with lock:

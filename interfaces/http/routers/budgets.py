@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from application.budgets import budget_lock
 from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
 from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
@@ -241,12 +240,7 @@ def get_budget(
 ) -> JSONResponse:
     """A budget now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
     at = moment(as_of, "as_of")
-    if version is None and at is None:
-        # The current state comes from the aggregate cache: take the budget's turn.
-        with budget_lock(budget_id):
-            budget = services.backoffice.get(budget_id, Budget)
-    else:
-        budget = services.backoffice.get(budget_id, Budget, version=version, as_of=at)
+    budget = services.backoffice.get(budget_id, Budget, version=version, as_of=at)
     return JSONResponse(represent(budget), headers={"ETag": f'"{budget.version}"'})
 
 

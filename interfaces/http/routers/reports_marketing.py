@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from application.budgets import budget_lock
 from domain.budget import Budget
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
@@ -28,9 +27,7 @@ def budget_report(
 ) -> JSONResponse:
     """Execution per line and spend by expense type, counting facts dated up to `as_of`."""
     at = moment(as_of, "as_of")
-    with budget_lock(budget_id):
-        exists = services.backoffice.exists(budget_id, Budget)
-    if not exists:
+    if not services.backoffice.exists(budget_id, Budget):
         raise NotFound(f"budget {budget_id} not found")
     fresh = caught_up(services, "budget_execution", wait_for)
     report = services.read_side.view("budget_execution").report(

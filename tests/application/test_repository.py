@@ -1,0 +1,63 @@
+"""Loading one cached aggregate from many threads while it grows, on both databases."""
+
+from __future__ import annotations
+
+import threading
+
+from eventsourcing.domain import Aggregate, event
+
+from application.backoffice import Backoffice
+
+
+class Ledger(Aggregate):
+    """An aggregate whose events add many entries to a dict, in place, as Budget's do."""
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.entries: dict[int, int] = {}
+
+    @event("Added")
+    def add(self, start: int) -> None:
+        for n in range(start, start + 500):
+            self.entries[n] = n
+
+
+def test_loads_racing_a_fast_forward_never_see_a_half_applied_aggregate(database):
+    """The library deep-copies a cached aggregate outside its fast-forward lock."""
+    reader, writer = Backoffice(database.env()), Backoffice(database.env())
+    ledger = Ledger()
+    writer.save(ledger)
+    stop = threading.Event()
+    errors: list[str] = []
+    seen: list[int] = []
+
+    def write() -> None:
+        try:
+            for round_ in range(1, 121):
+                ledger.add(round_ * 500)
+                writer.save(ledger)
+        finally:
+            stop.set()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                copy = reader.repository.get(ledger.id)
+            except Exception as error:  # the failure this test is about, whatever its type
+                errors.append(repr(error))
+                return
+            seen.append(len(copy.entries))
+            if len(copy.entries) != 500 * (copy.version - 1):
+                errors.append(f"version {copy.version} with {len(copy.entries)} entries")
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        reader.close()
+        writer.close()
+    assert errors == []
+    assert seen and max(seen) <= 500 * 120
