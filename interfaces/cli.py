@@ -16,6 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from application.backoffice import Backoffice
+from domain.budget import Budget
+from domain.campaign import Campaign
+from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
 from interfaces.auth import mint
@@ -30,7 +33,12 @@ cli.add_typer(projections_cli, name="projections")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
-AGGREGATES = {"customer": Customer}
+AGGREGATES = {
+    "customer": Customer,
+    "contract": Contract,
+    "budget": Budget,
+    "campaign": Campaign,
+}
 
 
 @cli.command()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import jwt
@@ -73,11 +74,23 @@ def test_history_prints_an_aggregates_events(run, database):
             as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
         ).id
         app.qualify_customer(as_("sam", "sales"), cid)
+        kid = app.draft_contract(
+            as_("sam", "sales"),
+            customer_id=cid,
+            channel="online",
+            lines=[],
+            payment_term_days=30,
+            delivery_due_on=date(2027, 1, 31),
+        ).id
+        app.cancel_contract(as_("sam", "sales"), kid, "no budget")
     finally:
         app.close()
     result = run("history", "customer", str(cid))
     assert result.exit_code == 0, result.output
     assert "Registered" in result.output and "Qualified" in result.output
+    contract = run("history", "contracts", str(kid))
+    assert "Drafted" in contract.output and "Cancelled" in contract.output
+    assert run("history", "customer", str(kid)).exit_code == 1
     assert run("history", "customer", "00000000-0000-0000-0000-000000000001").exit_code == 1
 
 
