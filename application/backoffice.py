@@ -27,8 +27,9 @@ from application.contracts import ContractCommands
 from application.idempotency import IdempotencyRecord
 from application.permissions import Caller
 from domain.budget import Budget
+from domain.campaign import Campaign
 from domain.customer import Contact, Customer, CustomerIdentity
-from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
+from domain.errors import IdempotencyKeyReused, NotFound, ValidationFailed, VersionConflict
 from domain.values import Cause
 
 # A command racing another writer on the same aggregate is decided again on fresh
@@ -362,9 +363,15 @@ class Backoffice(ContractCommands, BudgetCommands, Application[UUID]):
         owner_id: str | None = None,
         tags: list[str] | None = None,
     ) -> Outcome:
-        """Register a lead, refusing one whose identity another customer holds."""
+        """Register a lead, refusing one whose identity another customer holds.
+
+        A lead sourced from a campaign names a campaign that exists (any status: leads
+        keep arriving after a campaign ends).
+        """
 
         def decide(cause: Cause) -> Decision:
+            if campaign_id is not None and not isinstance(self._find(campaign_id), Campaign):
+                raise ValidationFailed.of("campaign_id", f"no campaign {campaign_id}")
             customer = Customer.register(
                 cause,
                 id=uuid4(),

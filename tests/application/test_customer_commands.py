@@ -359,3 +359,19 @@ def test_idempotency_keys_survive_a_restart(database):
         assert restarted.max_position() == position
     finally:
         restarted.close()
+
+
+def test_a_lead_from_an_unknown_campaign_is_refused(app):
+    err = refused(
+        app,
+        "validation_error",
+        lambda: app.register_lead(
+            SALES,
+            name=unique(),
+            kind="company",
+            source="campaign",
+            campaign_id=uuid4(),
+            contacts=[],
+        ),
+    )
+    assert err.errors[0]["field"] == "campaign_id"
