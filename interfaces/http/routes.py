@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from application.backoffice import Backoffice
 from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import history_answer, moment
 from interfaces.http.schemas.common import Command
 
 
@@ -80,3 +81,37 @@ def command_route(
         status_code=201 if answer_with else 200,
         openapi_extra=body_schema(model),
     )
+
+
+def aggregate_reads(
+    router: APIRouter, kind: type, represent: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Register `GET /{id}` (now, `?version=`, `?as_of=`) and `GET /{id}/history`."""
+    noun = kind.__name__.lower()
+
+    def get_one(
+        id: UUID,
+        caller: CurrentCaller,
+        services: ServicesDep,
+        version: int | None = None,
+        as_of: str | None = None,
+    ) -> JSONResponse:
+        aggregate = services.backoffice.get(id, kind, version=version, as_of=moment(as_of, "as_of"))
+        return JSONResponse(represent(aggregate), headers={"ETag": f'"{aggregate.version}"'})
+
+    def history(
+        id: UUID,
+        caller: CurrentCaller,
+        services: ServicesDep,
+        limit: int | None = None,
+        cursor: str | None = None,
+        wait_for: int | None = None,
+    ) -> JSONResponse:
+        return history_answer(services, kind, id, limit, cursor, wait_for)
+
+    get_one.__doc__ = (
+        f"A {noun} now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."
+    )
+    history.__doc__ = f"Every event of a {noun}, oldest first, with actor and both times."
+    router.add_api_route("/{id}", get_one, methods=["GET"], name=f"{noun}.get")
+    router.add_api_route("/{id}/history", history, methods=["GET"], name=f"{noun}.history")

@@ -14,13 +14,11 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
-    history_answer,
-    moment,
     page,
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import body_schema, command_route
+from interfaces.http.routes import aggregate_reads, body_schema, command_route
 from interfaces.http.schemas import budgets as bodies
 from interfaces.http.schemas.common import Empty
 from projections.events import iso_utc, plain
@@ -230,28 +228,4 @@ def list_budgets(
     return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
-@router.get("/{budget_id}")
-def get_budget(
-    budget_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    version: int | None = None,
-    as_of: str | None = None,
-) -> JSONResponse:
-    """A budget now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
-    at = moment(as_of, "as_of")
-    budget = services.backoffice.get(budget_id, Budget, version=version, as_of=at)
-    return JSONResponse(represent(budget), headers={"ETag": f'"{budget.version}"'})
-
-
-@router.get("/{budget_id}/history")
-def budget_history(
-    budget_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    limit: int | None = None,
-    cursor: str | None = None,
-    wait_for: int | None = None,
-) -> JSONResponse:
-    """Every event of a budget, oldest first, with actor and both times."""
-    return history_answer(services, Budget, budget_id, limit, cursor, wait_for)
+aggregate_reads(router, Budget, represent)

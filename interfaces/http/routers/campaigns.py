@@ -15,13 +15,11 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
-    history_answer,
-    moment,
     page,
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import body_schema, command_route
+from interfaces.http.routes import aggregate_reads, body_schema, command_route
 from interfaces.http.schemas import budgets as budget_bodies
 from interfaces.http.schemas import campaigns as bodies
 from interfaces.http.schemas.common import Empty
@@ -177,29 +175,4 @@ def list_campaigns(
     return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
-@router.get("/{campaign_id}")
-def get_campaign(
-    campaign_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    version: int | None = None,
-    as_of: str | None = None,
-) -> JSONResponse:
-    """A campaign now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
-    campaign = services.backoffice.get(
-        campaign_id, Campaign, version=version, as_of=moment(as_of, "as_of")
-    )
-    return JSONResponse(represent(campaign), headers={"ETag": f'"{campaign.version}"'})
-
-
-@router.get("/{campaign_id}/history")
-def campaign_history(
-    campaign_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    limit: int | None = None,
-    cursor: str | None = None,
-    wait_for: int | None = None,
-) -> JSONResponse:
-    """Every event of a campaign, oldest first, with actor and both times."""
-    return history_answer(services, Campaign, campaign_id, limit, cursor, wait_for)
+aggregate_reads(router, Campaign, represent)

@@ -15,13 +15,12 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
-    history_answer,
     moment,
     page,
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import body_schema, command_route
+from interfaces.http.routes import aggregate_reads, body_schema, command_route
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
@@ -258,21 +257,6 @@ def list_contracts(
     return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
-@router.get("/{contract_id}")
-def get_contract(
-    contract_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    version: int | None = None,
-    as_of: str | None = None,
-) -> JSONResponse:
-    """A contract now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
-    contract = services.backoffice.get(
-        contract_id, Contract, version=version, as_of=moment(as_of, "as_of")
-    )
-    return JSONResponse(represent(contract), headers={"ETag": f'"{contract.version}"'})
-
-
 @router.get("/{contract_id}/invoices/{invoice_id}")
 def get_invoice(
     contract_id: UUID, invoice_id: UUID, caller: CurrentCaller, services: ServicesDep
@@ -285,14 +269,4 @@ def get_invoice(
     return JSONResponse(_invoice(invoice))
 
 
-@router.get("/{contract_id}/history")
-def contract_history(
-    contract_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    limit: int | None = None,
-    cursor: str | None = None,
-    wait_for: int | None = None,
-) -> JSONResponse:
-    """Every event of a contract, oldest first, with actor and both times."""
-    return history_answer(services, Contract, contract_id, limit, cursor, wait_for)
+aggregate_reads(router, Contract, represent)

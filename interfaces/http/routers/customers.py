@@ -16,13 +16,11 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
-    history_answer,
-    moment,
     page,
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import body_schema, command_route
+from interfaces.http.routes import aggregate_reads, body_schema, command_route
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.common import Command, Empty
 from projections.events import iso_utc, plain
@@ -286,21 +284,6 @@ def list_customers(
     return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
-@router.get("/{customer_id}")
-def get_customer(
-    customer_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    version: int | None = None,
-    as_of: str | None = None,
-) -> JSONResponse:
-    """A customer now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
-    customer = services.backoffice.get(
-        customer_id, Customer, version=version, as_of=moment(as_of, "as_of")
-    )
-    return JSONResponse(represent(customer), headers={"ETag": f'"{customer.version}"'})
-
-
 @router.get("/{customer_id}/guarantees/{guarantee_id}")
 def get_guarantee(
     customer_id: UUID, guarantee_id: UUID, caller: CurrentCaller, services: ServicesDep
@@ -313,14 +296,4 @@ def get_guarantee(
     return JSONResponse(plain(guarantee))
 
 
-@router.get("/{customer_id}/history")
-def customer_history(
-    customer_id: UUID,
-    caller: CurrentCaller,
-    services: ServicesDep,
-    limit: int | None = None,
-    cursor: str | None = None,
-    wait_for: int | None = None,
-) -> JSONResponse:
-    """Every event of a customer, oldest first, with actor and both times."""
-    return history_answer(services, Customer, customer_id, limit, cursor, wait_for)
+aggregate_reads(router, Customer, represent)
