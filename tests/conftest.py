@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from application.backoffice import Request
 from application.permissions import Caller
+from domain.errors import DomainError
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
 from interfaces.http.app import create_app
@@ -133,6 +134,16 @@ def bearer(subject: str, *roles: str, ttl: timedelta = timedelta(hours=1)) -> di
 def as_(subject: str, *roles: str) -> Request:
     """An application request from a subject with roles."""
     return Request(Caller(subject, frozenset(roles)))
+
+
+def refused(app, code: str, command):
+    """The command is refused with the code, and the log does not grow."""
+    before = app.max_position()
+    with pytest.raises(DomainError) as refusal:
+        command()
+    assert refusal.value.code == code, refusal.value.detail
+    assert app.max_position() == before
+    return refusal.value
 
 
 def unique(prefix: str = "Acme") -> str:

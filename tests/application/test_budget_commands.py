@@ -15,7 +15,7 @@ import pytest
 from application.backoffice import Backoffice
 from domain.budget import Budget
 from domain.errors import DomainError
-from tests.conftest import as_
+from tests.conftest import as_, refused
 
 FINANCE = as_("fiona", "finance")
 FINANCE_2 = as_("fred", "finance")
@@ -29,16 +29,6 @@ _years = itertools.count(2001)
 @pytest.fixture
 def app(services):
     return services.backoffice
-
-
-def refused(app, code, command):
-    """The command is refused with the code and the log does not grow."""
-    before = app.max_position()
-    with pytest.raises(DomainError) as refusal:
-        command()
-    assert refusal.value.code == code, refusal.value.detail
-    assert app.max_position() == before
-    return refusal.value
 
 
 def new_budget(app, promotion="10000.00", year=None):

@@ -12,8 +12,7 @@ import pytest
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.customer import Customer
-from domain.errors import DomainError
-from tests.conftest import as_
+from tests.conftest import as_, refused
 
 FINANCE = as_("fiona", "finance")
 EXEC = as_("eve", "executive")
@@ -27,16 +26,6 @@ _years = itertools.count(2101 - 60)
 @pytest.fixture
 def app(services):
     return services.backoffice
-
-
-def refused(app, code, command):
-    """The command is refused with the code and the log does not grow."""
-    before = app.max_position()
-    with pytest.raises(DomainError) as refusal:
-        command()
-    assert refusal.value.code == code, refusal.value.detail
-    assert app.max_position() == before
-    return refusal.value
 
 
 def approved_budget(app, promotion="10000.00"):

@@ -13,7 +13,7 @@ from application.backoffice import Backoffice
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
-from tests.conftest import as_, unique
+from tests.conftest import as_, refused, unique
 
 SALES = as_("sam", "sales")
 OTHER_SALES = as_("sid", "sales")
@@ -28,16 +28,6 @@ TODAY = datetime.now(UTC).date()
 @pytest.fixture
 def app(services):
     return services.backoffice
-
-
-def refused(app, code, command):
-    """The command is refused with the code and the log does not grow."""
-    before = app.max_position()
-    with pytest.raises(DomainError) as refusal:
-        command()
-    assert refusal.value.code == code, refusal.value.detail
-    assert app.max_position() == before
-    return refusal.value
 
 
 def customer(app, *, limit="10000", term=60, guarantee_required=False, assess=True, **fields):

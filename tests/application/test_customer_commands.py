@@ -13,7 +13,7 @@ import pytest
 from application.backoffice import Backoffice, Request
 from domain.customer import Customer
 from domain.errors import DomainError
-from tests.conftest import as_, unique
+from tests.conftest import as_, refused, unique
 
 SALES = as_("sam", "sales")
 FINANCE = as_("fiona", "finance")
@@ -41,16 +41,6 @@ def register(app, name=None, phone=None, **fields):
         ],
         **fields,
     )
-
-
-def refused(app, code, command):
-    """The command is refused with the code and the log does not grow."""
-    before = app.max_position()
-    with pytest.raises(DomainError) as refusal:
-        command()
-    assert refusal.value.code == code, refusal.value.detail
-    assert app.max_position() == before
-    return refusal.value
 
 
 def test_every_customer_command_is_stored_with_actor_and_times(app):
