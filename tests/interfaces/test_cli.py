@@ -46,11 +46,15 @@ def test_demo_then_rebuild_and_verify_then_a_tampered_row_fails_verify(run, data
     demo = run("demo", "--customers", "15", "--seed", "3")
     assert demo.exit_code == 0, demo.output
     assert "15 customers written" in demo.output
+    unbuilt = run("projections", "verify", "sales")
+    assert unbuilt.exit_code == 0 and "events behind the log" in unbuilt.output
     rebuilt = run("projections", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "customer_directory: replayed" in rebuilt.output and "events/s" in rebuilt.output
     verified = run("projections", "verify")
     assert verified.exit_code == 0, verified.output
+    assert verified.output.count("equal a rebuild") == len(READ_MODELS)
+    assert "behind the log" not in verified.output
     view = construct_view(READ_MODELS["audit_log"], database.env(), database.dialect)
     try:
         with view._transaction(commit=True) as cursor:
