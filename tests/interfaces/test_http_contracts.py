@@ -167,7 +167,8 @@ def test_the_whole_way_over_http(client):
         ).status_code
         == 200
     )
-    assert client.get(f"/customers/{cid}", headers=SALES).json()["status"] == "customer"
+    converted = client.get(f"/customers/{cid}", headers=SALES).json()
+    assert (converted["status"], converted["signed_contracts"]) == ("customer", [kid])
     delivered = client.post(
         f"/contracts/{kid}/deliveries", json={"lines": {"AD-1": 2, "PR-2": 1}}, headers=SALES
     )

@@ -59,6 +59,7 @@ def represent(customer: Customer) -> dict[str, Any]:
             "average": round(customer.satisfaction_total / count, 2) if count else None,
             "last": customer.last_satisfaction,
         },
+        "signed_contracts": [str(c) for c in customer.signed_contracts],
         "follow_ups": customer.follow_ups,
         "last_contact_at": iso_utc(customer.last_contact_at) if customer.last_contact_at else None,
         "next_follow_up_on": plain(customer.next_follow_up_on),
