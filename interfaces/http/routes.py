@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from application.backoffice import Backoffice
+from application.permissions import COMMAND_ROLES
 from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import history_answer, moment
@@ -39,40 +40,97 @@ def body_schema(model: type[Command]) -> dict[str, Any]:
     }
 
 
-def command_route(
+def _summary(kind: type, permission: str) -> str:
+    roles = ", ".join(sorted(COMMAND_ROLES[permission] | {"admin"}))
+    return f"{kind.__name__} command {permission} ({roles})."
+
+
+def create_route(
     router: APIRouter,
     kind: type,
-    path: str,
     permission: str,
     model: type[Command],
-    call: Callable[[Backoffice, Any, UUID, Any], Any],
-    *,
-    answer_with: str | None = None,
+    call: Callable[[Backoffice, Any, Any], Any],
 ) -> None:
-    """Register a route running one command on the aggregate whose id is in the path.
+    """Register `POST` on the collection: a command creating an aggregate, answered 201."""
 
-    `path` names the id `{id}`. With `answer_with`, the command creates a sub-entity at
-    `path`: its id is answered, with 201 and a Location below `path`.
-    """
-
-    async def route(
-        id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
-    ) -> JSONResponse:
+    async def route(http: Request, caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
         backoffice = services.backoffice
-        here = f"{router.prefix}{path.format(id=id)}"
         return await execute(
             http,
             caller,
             services,
             permission=permission,
             model=model,
-            call=lambda command, body: call(backoffice, command, id, body),
+            call=lambda command, body: call(backoffice, command, body),
+            location=lambda o: f"{router.prefix}/{o.id}",
+        )
+
+    route.__doc__ = _summary(kind, permission)
+    router.add_api_route(
+        "",
+        route,
+        methods=["POST"],
+        name=permission,
+        status_code=201,
+        openapi_extra=body_schema(model),
+    )
+
+
+def command_route(
+    router: APIRouter,
+    kind: type,
+    path: str,
+    permission: str,
+    model: type[Command],
+    call: Callable[..., Any],
+    *,
+    answer_with: str | None = None,
+    sub: type | None = None,
+) -> None:
+    """Register a route running one command on the aggregate whose id is in the path.
+
+    `path` names the id `{id}`. With `answer_with`, the command creates a sub-entity at
+    `path`: its id is answered, with 201 and a Location below `path`. With `sub` (`str`
+    or `UUID`), the command addresses a sub-entity named `{sub}` in the path (a
+    guarantee, an overrun), and `call` takes it after the aggregate's id.
+    """
+
+    async def run(
+        id: UUID, subject: Any, http: Request, caller: Any, services: Any
+    ) -> JSONResponse:
+        backoffice = services.backoffice
+        here = f"{router.prefix}{path.format(id=id, sub=subject)}"
+        ids = (id,) if sub is None else (id, subject)
+        return await execute(
+            http,
+            caller,
+            services,
+            permission=permission,
+            model=model,
+            call=lambda command, body: call(backoffice, command, *ids, body),
             exists=lambda: backoffice.exists(id, kind),
             answer_with=answer_with,
             location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
         )
 
-    route.__doc__ = f"{kind.__name__} command ({permission})."
+    async def on_aggregate(
+        id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        return await run(id, None, http, caller, services)
+
+    async def on_named(
+        id: UUID, sub: str, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        return await run(id, sub, http, caller, services)
+
+    async def on_identified(
+        id: UUID, sub: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
+    ) -> JSONResponse:
+        return await run(id, sub, http, caller, services)
+
+    route = {None: on_aggregate, str: on_named, UUID: on_identified}[sub]
+    route.__doc__ = _summary(kind, permission)
     router.add_api_route(
         path,
         route,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
-from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
@@ -18,7 +17,7 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import aggregate_reads, body_schema, command_route
+from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import budgets as bodies
 from interfaces.http.schemas.common import Empty
 from projections.events import iso_utc, plain
@@ -79,24 +78,19 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftBudget))
-async def draft_budget(http: Request, caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
-    """Draft the budget of a fiscal year (finance, executive)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="budget.draft",
-        model=bodies.DraftBudget,
-        call=lambda command, body: services.backoffice.draft_budget(
-            command,
-            fiscal_year=body.fiscal_year,
-            name=body.name,
-            lines=[line.model_dump() for line in body.lines],
-            targets=[t.model_dump() for t in body.targets or ()],
-        ),
-        location=lambda o: f"/budgets/{o.id}",
-    )
+create_route(
+    router,
+    Budget,
+    "budget.draft",
+    bodies.DraftBudget,
+    lambda app, cmd, body: app.draft_budget(
+        cmd,
+        fiscal_year=body.fiscal_year,
+        name=body.name,
+        lines=[line.model_dump() for line in body.lines],
+        targets=[t.model_dump() for t in body.targets or ()],
+    ),
+)
 
 
 def _amend(app: Any, command: Any, budget_id: UUID, body: bodies.AmendBudget) -> Any:
@@ -154,58 +148,30 @@ for path, permission, model, call, answer_with in (
     command_route(router, Budget, path, permission, model, call, answer_with=answer_with)
 
 
-@router.post("/{budget_id}/commitments/{reference}/release", openapi_extra=body_schema(Empty))
-async def release_commitment(
-    budget_id: UUID, reference: str, http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Release what is open of a commitment (finance)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="budget.release_commitment",
-        model=Empty,
-        call=lambda command, body: services.backoffice.release_commitment(
-            command, budget_id, reference
-        ),
-        exists=lambda: services.backoffice.exists(budget_id, Budget),
-    )
-
-
-@router.post("/{budget_id}/overruns/{overrun_id}/approve", openapi_extra=body_schema(Empty))
-async def approve_overrun(
-    budget_id: UUID, overrun_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Approve an overrun (executive, not its requester)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="budget.overrun_approve",
-        model=Empty,
-        call=lambda command, body: services.backoffice.approve_overrun(
-            command, budget_id, overrun_id
-        ),
-        exists=lambda: services.backoffice.exists(budget_id, Budget),
-    )
-
-
-@router.post("/{budget_id}/overruns/{overrun_id}/reject", openapi_extra=body_schema(bodies.Reasons))
-async def reject_overrun(
-    budget_id: UUID, overrun_id: UUID, http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Reject an overrun (executive, not its requester)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="budget.overrun_reject",
-        model=bodies.Reasons,
-        call=lambda command, body: services.backoffice.reject_overrun(
-            command, budget_id, overrun_id, body.reasons
-        ),
-        exists=lambda: services.backoffice.exists(budget_id, Budget),
-    )
+for path, permission, model, call, sub in (
+    (
+        "/{id}/commitments/{sub}/release",
+        "budget.release_commitment",
+        Empty,
+        lambda app, cmd, bid, reference, body: app.release_commitment(cmd, bid, reference),
+        str,
+    ),
+    (
+        "/{id}/overruns/{sub}/approve",
+        "budget.overrun_approve",
+        Empty,
+        lambda app, cmd, bid, oid, body: app.approve_overrun(cmd, bid, oid),
+        UUID,
+    ),
+    (
+        "/{id}/overruns/{sub}/reject",
+        "budget.overrun_reject",
+        bodies.Reasons,
+        lambda app, cmd, bid, oid, body: app.reject_overrun(cmd, bid, oid, body.reasons),
+        UUID,
+    ),
+):
+    command_route(router, Budget, path, permission, model, call, sub=sub)
 
 
 @router.get("")

@@ -6,11 +6,10 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from domain.campaign import Campaign
-from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
@@ -19,7 +18,7 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import aggregate_reads, body_schema, command_route
+from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import budgets as budget_bodies
 from interfaces.http.schemas import campaigns as bodies
 from interfaces.http.schemas.common import Empty
@@ -91,20 +90,13 @@ def _fields(body: Any) -> dict[str, Any]:
     return fields
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftCampaign))
-async def draft_campaign(
-    http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Draft a campaign (marketing, sales_manager)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="campaign.draft",
-        model=bodies.DraftCampaign,
-        call=lambda command, body: services.backoffice.draft_campaign(command, **_fields(body)),
-        location=lambda o: f"/campaigns/{o.id}",
-    )
+create_route(
+    router,
+    Campaign,
+    "campaign.draft",
+    bodies.DraftCampaign,
+    lambda app, cmd, body: app.draft_campaign(cmd, **_fields(body)),
+)
 
 
 for path, permission, model, call in (

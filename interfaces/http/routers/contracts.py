@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from domain.contract import Contract, line_cost, line_total
 from domain.errors import NotFound
-from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
@@ -20,7 +19,7 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import aggregate_reads, body_schema, command_route
+from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
@@ -102,24 +101,17 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftContract))
-async def draft_contract(
-    http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Draft a contract (sales, sales_manager)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="contract.draft",
-        model=bodies.DraftContract,
-        call=lambda command, body: services.backoffice.draft_contract(
-            command,
-            **body.model_dump(exclude={"lines"}),
-            lines=[line.model_dump() for line in body.lines],
-        ),
-        location=lambda o: f"/contracts/{o.id}",
-    )
+create_route(
+    router,
+    Contract,
+    "contract.draft",
+    bodies.DraftContract,
+    lambda app, cmd, body: app.draft_contract(
+        cmd,
+        **body.model_dump(exclude={"lines"}),
+        lines=[line.model_dump() for line in body.lines],
+    ),
+)
 
 
 def _amend(app: Any, command: Any, contract_id: UUID, body: bodies.AmendContract) -> Any:

@@ -6,12 +6,11 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from domain.customer import Customer
 from domain.errors import NotFound
-from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
@@ -20,7 +19,7 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
-from interfaces.http.routes import aggregate_reads, body_schema, command_route
+from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.common import Command, Empty
 from projections.events import iso_utc, plain
@@ -90,10 +89,6 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# Other routers may still import it from here.
-_body_schema = body_schema
-
-
 def _command(
     path: str,
     permission: str,
@@ -114,24 +109,17 @@ def _command(
     )
 
 
-@router.post("", status_code=201, openapi_extra=_body_schema(bodies.RegisterLead))
-async def register_lead(
-    http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """Register a lead (sales, sales_manager, marketing)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="customer.register",
-        model=bodies.RegisterLead,
-        call=lambda command, body: services.backoffice.register_lead(
-            command,
-            **body.model_dump(exclude={"contacts"}),
-            contacts=[c.model_dump() for c in body.contacts],
-        ),
-        location=lambda o: f"/customers/{o.id}",
-    )
+create_route(
+    router,
+    Customer,
+    "customer.register",
+    bodies.RegisterLead,
+    lambda app, cmd, body: app.register_lead(
+        cmd,
+        **body.model_dump(exclude={"contacts"}),
+        contacts=[c.model_dump() for c in body.contacts],
+    ),
+)
 
 
 _command(
@@ -230,26 +218,15 @@ _command(
 )
 
 
-@router.post("/{customer_id}/guarantees/{guarantee_id}/release", openapi_extra=_body_schema(Empty))
-async def release_guarantee(
-    customer_id: UUID,
-    guarantee_id: UUID,
-    http: Request,
-    caller: CurrentCaller,
-    services: ServicesDep,
-) -> JSONResponse:
-    """Release a guarantee (finance)."""
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="customer.guarantee_release",
-        model=Empty,
-        call=lambda command, body: services.backoffice.release_guarantee(
-            command, customer_id, guarantee_id
-        ),
-        exists=lambda: services.backoffice.exists(customer_id, Customer),
-    )
+command_route(
+    router,
+    Customer,
+    "/{id}/guarantees/{sub}/release",
+    "customer.guarantee_release",
+    Empty,
+    lambda app, cmd, cid, gid, body: app.release_guarantee(cmd, cid, gid),
+    sub=UUID,
+)
 
 
 @router.get("")
