@@ -32,7 +32,7 @@ from eventsourcing.projection import Projection
 from domain.budget import CATEGORIES, QUARTERS, ZERO, Budget, elapsed_share
 from domain.values import ExpenseType
 from projections.events import iso_utc
-from projections.rows import upsert
+from projections.rows import directory_page, upsert
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -301,20 +301,13 @@ class BudgetExecution(ReadModel):
         fiscal_year: int | None = None,
     ) -> list[Row]:
         """Budgets matching every filter given, in the order they were drafted."""
-        where, params = [], []
-        for column, value in (("status", status), ("fiscal_year", fiscal_year)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if after is not None:
-            where.append("drafted_position > ?")
-            params.append(after)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        params.append(limit)
-        return self.query(
-            f"SELECT * FROM {self.table('budget_directory')} {clause} "
-            "ORDER BY drafted_position LIMIT ?",
-            params,
+        return directory_page(
+            self,
+            "budget_directory",
+            "drafted_position",
+            limit=limit,
+            after=after,
+            conditions=(("status = ?", status), ("fiscal_year = ?", fiscal_year)),
         )
 
 

@@ -22,7 +22,14 @@ from domain.campaign import Campaign
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc, plain
-from projections.rows import Row, RowPerAggregateProjection, upsert
+from projections.rows import (
+    NAME_LIKE,
+    Row,
+    RowPerAggregateProjection,
+    directory_page,
+    name_pattern,
+    upsert,
+)
 from projections.store import ReadModel
 
 COLUMNS = (
@@ -238,29 +245,19 @@ class CampaignReport(ReadModel):
         q: str | None = None,
     ) -> list[Row]:
         """Campaigns matching every filter given, in the order they were drafted."""
-        where, params = [], []
-        for column, value in (("status", status), ("owner_id", owner_id), ("budget_id", budget_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if channel is not None:
-            where.append("channels LIKE ?")
-            params.append(f'%"{channel.replace("%", "")}"%')
-        if q:
-            escaped = (
-                normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
-            where.append("name_key LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
-        if after is not None:
-            where.append("drafted_position > ?")
-            params.append(after)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        params.append(limit)
-        return self.query(
-            f"SELECT * FROM {self.table('campaign_report')} {clause} "
-            "ORDER BY drafted_position LIMIT ?",
-            params,
+        return directory_page(
+            self,
+            "campaign_report",
+            "drafted_position",
+            limit=limit,
+            after=after,
+            conditions=(
+                ("status = ?", status),
+                ("owner_id = ?", owner_id),
+                ("budget_id = ?", budget_id),
+                ("channels LIKE ?", None if channel is None else f'%"{channel.replace("%", "")}"%'),
+                (NAME_LIKE, name_pattern(q)),
+            ),
         )
 
 

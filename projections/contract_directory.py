@@ -9,7 +9,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.contract import Contract, line_total
 from projections.events import iso_utc
-from projections.rows import RowPerAggregateProjection, upsert
+from projections.rows import RowPerAggregateProjection, directory_page, upsert
 from projections.store import ReadModel
 
 Row = dict[str, Any]
@@ -126,32 +126,21 @@ class ContractDirectory(ReadModel):
         signed_to: str | None = None,
     ) -> list[Row]:
         """Contracts matching every filter given, in the order they were drafted."""
-        where, params = [], []
-        for column, value in (
-            ("status", status),
-            ("customer_id", customer_id),
-            ("owner_id", owner_id),
-            ("region", region),
-            ("channel", channel),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if signed_from is not None:
-            where.append("signed_on >= ?")
-            params.append(signed_from)
-        if signed_to is not None:
-            where.append("signed_on <= ?")
-            params.append(signed_to)
-        if after is not None:
-            where.append("drafted_position > ?")
-            params.append(after)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        params.append(limit)
-        return self.query(
-            f"SELECT * FROM {self.table('contract_directory')} {clause} "
-            "ORDER BY drafted_position LIMIT ?",
-            params,
+        return directory_page(
+            self,
+            "contract_directory",
+            "drafted_position",
+            limit=limit,
+            after=after,
+            conditions=(
+                ("status = ?", status),
+                ("customer_id = ?", customer_id),
+                ("owner_id = ?", owner_id),
+                ("region = ?", region),
+                ("channel = ?", channel),
+                ("signed_on >= ?", signed_from),
+                ("signed_on <= ?", signed_to),
+            ),
         )
 
 

@@ -10,7 +10,13 @@ from eventsourcing.persistence import Tracking
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc
-from projections.rows import RowPerAggregateProjection, upsert
+from projections.rows import (
+    NAME_LIKE,
+    RowPerAggregateProjection,
+    directory_page,
+    name_pattern,
+    upsert,
+)
 from projections.store import ReadModel
 
 Row = dict[str, Any]
@@ -145,34 +151,21 @@ class CustomerDirectory(ReadModel):
         q: str | None = None,
     ) -> list[Row]:
         """Customers matching every filter given, in order of registration."""
-        where, params = [], []
-        for column, value in (
-            ("status", status),
-            ("owner_id", owner_id),
-            ("region", region),
-            ("rating", rating),
-            ("kind", kind),
-            ("source", source),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if q:
-            where.append("name_key LIKE ?")
-            escaped = (
-                normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
-            params.append(f"%{escaped}%")
-            where[-1] += " ESCAPE '\\'"
-        if after is not None:
-            where.append("registered_position > ?")
-            params.append(after)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        params.append(limit)
-        return self.query(
-            f"SELECT * FROM {self.table('customer_directory')} {clause} "
-            "ORDER BY registered_position LIMIT ?",
-            params,
+        return directory_page(
+            self,
+            "customer_directory",
+            "registered_position",
+            limit=limit,
+            after=after,
+            conditions=(
+                ("status = ?", status),
+                ("owner_id = ?", owner_id),
+                ("region = ?", region),
+                ("rating = ?", rating),
+                ("kind = ?", kind),
+                ("source = ?", source),
+                (NAME_LIKE, name_pattern(q)),
+            ),
         )
 
 

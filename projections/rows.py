@@ -10,6 +10,8 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from domain.values import normalise_name
+
 Row = dict[str, Any]
 
 # Rows a projection wrote lately, kept so that folding the next event of an aggregate
@@ -68,3 +70,40 @@ class RowPerAggregateProjection(Projection[Any]):
         self._rows.move_to_end(aggregate_id)
         if len(self._rows) > ROW_CACHE_SIZE:
             self._rows.popitem(last=False)
+
+
+NAME_LIKE = "name_key LIKE ? ESCAPE '\\'"
+
+
+def name_pattern(q: str | None) -> str | None:
+    """The LIKE pattern of a text search on a normalised name (`name_key`), or None."""
+    if not q:
+        return None
+    escaped = normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def directory_page(
+    view: Any,
+    table: str,
+    position: str,
+    *,
+    limit: int,
+    after: int | None,
+    conditions: Sequence[tuple[str, Any]],
+) -> list[Row]:
+    """Rows of a directory in the order of `position`, after a cursor, filtered.
+
+    Each condition is a SQL clause with one `?` and its value; a condition whose value
+    is None is left out (a filter not asked for).
+    """
+    where, params = [], []
+    for clause, value in (*conditions, (f"{position} > ?", after)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    filters = f"WHERE {' AND '.join(where)}" if where else ""
+    return view.query(
+        f"SELECT * FROM {view.table(table)} {filters} ORDER BY {position} LIMIT ?",
+        [*params, limit],
+    )
