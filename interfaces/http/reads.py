@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -98,3 +99,21 @@ def history_answer(
         limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(aggregate_id)
     )
     return read_answer(page(rows, size, "position"), fresh)
+
+
+def directory_answer(
+    services: Services,
+    read_model: str,
+    item: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    limit: int | None,
+    cursor: str | None,
+    wait_for: int | None,
+    **filters: Any,
+) -> JSONResponse:
+    """A page of a directory read model (`GET /{collection}`), filtered, in its order."""
+    size = page_limit(limit)
+    after = decode_cursor(cursor)
+    fresh = caught_up(services, read_model, wait_for)
+    rows = services.read_side.view(read_model).search(limit=size + 1, after=after, **filters)
+    return read_answer(page([item(r) for r in rows], size, "position"), fresh)

@@ -11,11 +11,7 @@ from fastapi.responses import JSONResponse
 from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
-    caught_up,
-    decode_cursor,
-    page,
-    page_limit,
-    read_answer,
+    directory_answer,
 )
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import budgets as bodies
@@ -185,13 +181,16 @@ def list_budgets(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Budgets in the order they were drafted, filtered by status and fiscal year."""
-    size = page_limit(limit)
-    after = decode_cursor(cursor)
-    fresh = caught_up(services, "budget_execution", wait_for)
-    rows = services.read_side.view("budget_execution").search(
-        limit=size + 1, after=after, status=status, fiscal_year=fiscal_year
+    return directory_answer(
+        services,
+        "budget_execution",
+        directory_item,
+        limit=limit,
+        cursor=cursor,
+        wait_for=wait_for,
+        status=status,
+        fiscal_year=fiscal_year,
     )
-    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
 aggregate_reads(router, Budget, represent)

@@ -12,11 +12,7 @@ from fastapi.responses import JSONResponse
 from domain.campaign import Campaign
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
-    caught_up,
-    decode_cursor,
-    page,
-    page_limit,
-    read_answer,
+    directory_answer,
 )
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import budgets as budget_bodies
@@ -152,19 +148,19 @@ def list_campaigns(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Campaigns in the order they were drafted, filtered."""
-    size = page_limit(limit)
-    after = decode_cursor(cursor)
-    fresh = caught_up(services, "campaigns", wait_for)
-    rows = services.read_side.view("campaigns").search(
-        limit=size + 1,
-        after=after,
+    return directory_answer(
+        services,
+        "campaigns",
+        directory_item,
+        limit=limit,
+        cursor=cursor,
+        wait_for=wait_for,
         status=status,
         owner_id=owner_id,
         budget_id=str(budget_id) if budget_id else None,
         channel=channel,
         q=q,
     )
-    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
 aggregate_reads(router, Campaign, represent)

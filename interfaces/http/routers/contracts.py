@@ -12,12 +12,8 @@ from domain.contract import Contract, line_cost, line_total
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
-    caught_up,
-    decode_cursor,
+    directory_answer,
     moment,
-    page,
-    page_limit,
-    read_answer,
 )
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import contracts as bodies
@@ -230,14 +226,15 @@ def list_contracts(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Contracts in the order they were drafted, filtered; `signed_from`/`signed_to` inclusive."""
-    size = page_limit(limit)
-    after = decode_cursor(cursor)
     signed_after = moment(signed_from, "signed_from", start_of_day=True)
     signed_before = moment(signed_to, "signed_to")
-    fresh = caught_up(services, "contract_directory", wait_for)
-    rows = services.read_side.view("contract_directory").search(
-        limit=size + 1,
-        after=after,
+    return directory_answer(
+        services,
+        "contract_directory",
+        directory_item,
+        limit=limit,
+        cursor=cursor,
+        wait_for=wait_for,
         status=status,
         customer_id=str(customer_id) if customer_id else None,
         owner_id=owner_id,
@@ -246,7 +243,6 @@ def list_contracts(
         signed_from=signed_after.date().isoformat() if signed_after else None,
         signed_to=signed_before.date().isoformat() if signed_before else None,
     )
-    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
 @router.get("/{contract_id}/invoices/{invoice_id}")

@@ -13,11 +13,7 @@ from domain.customer import Customer
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
-    caught_up,
-    decode_cursor,
-    page,
-    page_limit,
-    read_answer,
+    directory_answer,
 )
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import customers as bodies
@@ -245,12 +241,13 @@ def list_customers(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """The customer directory, in order of registration, filtered."""
-    size = page_limit(limit)
-    after = decode_cursor(cursor)
-    fresh = caught_up(services, "customer_directory", wait_for)
-    rows = services.read_side.view("customer_directory").search(
-        limit=size + 1,
-        after=after,
+    return directory_answer(
+        services,
+        "customer_directory",
+        directory_item,
+        limit=limit,
+        cursor=cursor,
+        wait_for=wait_for,
         status=status,
         owner_id=owner_id,
         region=region,
@@ -259,7 +256,6 @@ def list_customers(
         source=source,
         q=q,
     )
-    return read_answer(page([directory_item(r) for r in rows], size, "position"), fresh)
 
 
 @router.get("/{customer_id}/guarantees/{guarantee_id}")
