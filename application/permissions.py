@@ -26,6 +26,9 @@ SPENDING_ROLES = frozenset(
     {"executive", "sales", "sales_manager", "marketing", "finance", "service", "hr"}
 )
 
+# Every role that does the company's work: all but the read-only auditor.
+WORKING_ROLES = ROLES - {"auditor"}
+
 COMMAND_ROLES: dict[str, frozenset[str]] = {
     "customer.register": frozenset({"sales", "sales_manager", "marketing"}),
     "customer.profile": frozenset({"sales", "sales_manager", "marketing"}),
@@ -83,7 +86,63 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "campaign.complete": frozenset({"marketing", "sales_manager"}),
     "campaign.evaluate": frozenset({"marketing", "sales_manager"}),
     "campaign.cancel": frozenset({"marketing", "sales_manager"}),
+    # Complaint.
+    **{
+        f"complaint.{command}": frozenset({"service", "sales_manager"})
+        for command in (
+            "receive",
+            "assign",
+            "respond",
+            "progress",
+            "escalate",
+            "resolve",
+            "close",
+            "reopen",
+        )
+    },
+    # Employee. Trainings and evaluations are allowed by identity (the employee's
+    # manager, the employee, a peer): any working role passes the role check, and the
+    # aggregate decides who may act in that capacity.
+    "employee.register_candidate": frozenset({"hr"}),
+    "employee.interview": frozenset({"hr"}),
+    "employee.hire": frozenset({"hr"}),
+    "employee.reject_candidate": frozenset({"hr"}),
+    "employee.transfer": frozenset({"hr"}),
+    "employee.promote": frozenset({"hr"}),
+    "employee.terminate": frozenset({"hr"}),
+    "employee.targets": frozenset({"sales_manager", "hr"}),
+    "employee.training": WORKING_ROLES,
+    "employee.appraisal_open": frozenset({"hr"}),
+    "employee.evaluation": WORKING_ROLES,
+    "employee.appraisal_finalize": frozenset({"hr"}),
+    "employee.bonus": frozenset({"hr", "executive"}),
+    "employee.honor": frozenset({"hr", "executive"}),
+    "employee.improvement_plan": frozenset({"hr", "executive"}),
+    "employee.improvement_plan_close": frozenset({"hr", "executive"}),
+    # Opportunity: a sales user acts only on the opportunities they own.
+    **{
+        f"opportunity.{command}": frozenset({"sales", "sales_manager"})
+        for command in (
+            "open",
+            "advance",
+            "regress",
+            "quote",
+            "negotiation",
+            "win",
+            "lose",
+            "reopen",
+        )
+    },
+    # PriceList.
+    **{
+        f"price_list.{command}": frozenset({"sales_manager", "finance"})
+        for command in ("create", "set_price", "retire_price", "publish")
+    },
 }
+
+# Besides the employee and their manager, who may read people data: an employee's
+# record, appraisals and KPIs.
+PEOPLE_READERS = frozenset({"hr", "executive", "auditor", "admin"})
 
 AUDIT_READERS = frozenset({"auditor", "executive", "admin"})
 
@@ -104,6 +163,10 @@ class Caller:
         if not self.may(command):
             allowed = ", ".join(sorted(COMMAND_ROLES[command] | {"admin"}))
             raise Forbidden(f"'{command}' needs one of the roles: {allowed}")
+
+    def may_read_people_data(self, employee_id: str, manager_id: str | None) -> bool:
+        """True for people-data readers, the employee themself and their manager."""
+        return bool(self.roles & PEOPLE_READERS) or self.actor in (employee_id, manager_id)
 
     def may_read_audit(self) -> bool:
         """True for the roles that may read the global event log."""

@@ -132,3 +132,18 @@ ReviewNotRequired = _rule("review_not_required", "The contract needs no such rev
 BudgetExceeded = _rule("budget_exceeded", "Budget exceeded")
 ExpenseStandardExceeded = _rule("expense_standard_exceeded", "Expense standard exceeded")
 DuplicateBudget = _rule("duplicate_budget", "A budget for that fiscal year exists")
+
+# Complaint and Employee (DOMAIN.md, Complaint and Employee).
+ReopenWindowClosed = _rule("reopen_window_closed", "Reopened more than 30 days after resolution")
+HiringIncomplete = _rule("hiring_incomplete", "Interview or background check not passed")
+DuplicateEvaluation = _rule("duplicate_evaluation", "That evaluator has evaluated already")
+EvaluationIncomplete = _rule("evaluation_incomplete", "No superior evaluation")
+ImprovementPlanNotAllowed = _rule(
+    "improvement_plan_not_allowed", "Latest finalised rating is not C or D"
+)
+
+# Opportunity and PriceList (DOMAIN.md, Opportunity and PriceList).
+CustomerLost = _rule("customer_lost", "The customer is lost")
+NoListPrice = _rule("no_list_price", "No active list price for the sku")
+QuoteExpired = _rule("quote_expired", "The quote has expired")
+PriceListOverlap = _rule("price_list_overlap", "Another published list prices the sku then")

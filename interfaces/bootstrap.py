@@ -34,6 +34,13 @@ def policy_of(settings: Settings) -> Policy:
         backdating=timedelta(days=settings.backdating_days),
         write_off_limit=settings.write_off_limit,
         expense_standards=dict(settings.expense_standards),
+        sla_response_hours=dict(settings.sla_response_hours),
+        sla_resolution_hours=dict(settings.sla_resolution_hours),
+        appraisal_source_weights=dict(settings.appraisal_source_weights),
+        appraisal_component_weights=dict(settings.appraisal_component_weights),
+        discount_limits=dict(settings.discount_limits),
+        require_list_price=settings.require_list_price,
+        stage_probabilities=dict(settings.stage_probabilities),
     )
 
 

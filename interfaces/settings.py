@@ -40,6 +40,47 @@ class Settings(BaseSettings):
         }
     )
 
+    # Complaint SLA in hours by severity (JSON), stamped into each complaint received.
+    sla_response_hours: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 2, "high": 8, "medium": 24, "low": 72}
+    )
+    sla_resolution_hours: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 24, "high": 72, "medium": 168, "low": 336}
+    )
+    # Appraisal weights (JSON): per evaluation source, and per score component.
+    appraisal_source_weights: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "superior": Decimal("0.5"),
+            "peer": Decimal("0.2"),
+            "self": Decimal("0.1"),
+            "customer": Decimal("0.2"),
+        }
+    )
+    appraisal_component_weights: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "kpi": Decimal("0.6"),
+            "goals": Decimal("0.25"),
+            "attitude": Decimal("0.15"),
+        }
+    )
+    # Discount limits off the list price per role (JSON ratios), and whether a sku
+    # without an active list price needs a pricing review.
+    discount_limits: dict[str, Decimal] = Field(
+        default_factory=lambda: {"sales": Decimal("0.10"), "sales_manager": Decimal("0.20")}
+    )
+    require_list_price: bool = False
+    # Probability of winning per pipeline stage (JSON ratios).
+    stage_probabilities: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "qualification": Decimal("0.10"),
+            "needs_analysis": Decimal("0.25"),
+            "proposal": Decimal("0.50"),
+            "negotiation": Decimal("0.75"),
+            "won": Decimal("1"),
+            "lost": Decimal("0"),
+        }
+    )
+
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:
         scheme = urlsplit(self.database_url).scheme

@@ -168,7 +168,13 @@ class ReadSide:
             # The runner's own copy of the application only reads: the event tables are
             # created once by whoever writes (instances creating them at once race on
             # PostgreSQL), while the view, named after its read model, creates its own.
-            env={**self.env, f"{self.app_name.upper()}_CREATE_TABLE": "n"},
+            env={
+                **self.env,
+                f"{self.app_name.upper()}_CREATE_TABLE": "n",
+                # A runner reads the log and writes its view one transaction at a time;
+                # PostgreSQL pools grow past this on demand (queries), up to the overflow.
+                "POSTGRES_POOL_SIZE": "1",
+            },
         )
         runner.__enter__()
         self.runners[name] = runner

@@ -13,10 +13,17 @@ from interfaces.http.routers import (
     audit,
     budgets,
     campaigns,
+    complaints,
     contracts,
     customers,
+    employees,
+    opportunities,
+    price_lists,
+    reports_kpis,
     reports_marketing,
+    reports_pipeline,
     reports_sales,
+    reports_service,
     system,
 )
 from interfaces.settings import Settings
@@ -55,4 +62,11 @@ def create_app(
     app.include_router(budgets.router)
     app.include_router(campaigns.router)
     app.include_router(reports_marketing.router)
+    app.include_router(complaints.router)
+    app.include_router(employees.router)
+    app.include_router(reports_service.router)
+    app.include_router(reports_kpis.router)
+    app.include_router(price_lists.router)
+    app.include_router(opportunities.router)
+    app.include_router(reports_pipeline.router)
     return app

@@ -1,0 +1,7 @@
+"""Complaint commands of the back office."""
+
+from __future__ import annotations
+
+
+class ComplaintCommands:
+    """The Complaint commands; a part of `Backoffice`, whose machinery they use."""

@@ -1,0 +1,7 @@
+"""`/employees`: commands, the employee now and as of a time, its history, and the list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/employees", tags=["employees"])
