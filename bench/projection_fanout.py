@@ -1,13 +1,14 @@
-"""What the live projections cost the commands, and what one shared subscription would save.
+"""What the live projections cost the commands: one shared subscription against one each.
 
-A probe for the next step of docs/PERFORMANCE.md: the same commands (register a lead,
-qualify it) timed three ways in one run, on SQLite and PostgreSQL:
+The same commands (register a lead, qualify it) timed three ways in one run, on SQLite
+and PostgreSQL:
 
 - `none`: no projection running (the ceiling: the commands alone);
-- `runners`: the read side as `mops serve` runs it, a library `ProjectionRunner` per
-  read model, each with its own subscription decoding every event;
-- `fanout`: a prototype, one subscription whose thread decodes each event once and folds
-  it into every read model in turn (not how mops runs; kept here to be measured).
+- `per-model`: the library's `ProjectionRunner`, one per read model, each with its own
+  subscription reading and decoding every event (how mops ran before the shared one);
+- `shared`: the read side as `mops serve` runs it: one `SharedSubscription` reading and
+  decoding each event once and folding it into every read model, each in its own
+  transaction.
 
 Run: `.venv/bin/python bench/projection_fanout.py [--commands N] [--only sqlite|postgres]`.
 """
@@ -16,62 +17,61 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.projection import ProjectionRunner
 
 from application.backoffice import Backoffice, Request
 from application.permissions import Caller
 from bench.commands import machine, postgres_database, sqlite_database
 from interfaces.bootstrap import build
 from interfaces.settings import Settings
-from projections.runner import READ_MODELS, close_view, construct_view
+from projections.runner import READ_MODELS
 
 SALES = Request(Caller("bench", frozenset({"sales"})))
 
 
-def fan_out(settings: Settings, stop: threading.Event) -> Callable[[], None]:
-    """Start the prototype: one subscription folding into every read model; answer a closer."""
-    env = settings.persistence_env()
-    folds = []
+def runner_per_model(settings: Settings) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """Start a library runner for each read model; answer a waiter and a closer."""
+    env = {**settings.persistence_env(), "BACKOFFICE_CREATE_TABLE": "n"}
+    runners = []
     for spec in READ_MODELS.values():
-        view = construct_view(spec, env, settings.dialect)
-        folds.append((spec.projection(view=view), view))
-    reader = Backoffice({**env, "BACKOFFICE_CREATE_TABLE": "n"})
-    subscription = reader.recorder.subscribe(gt=0, topics=[])
+        runner = ProjectionRunner(
+            application_class=Backoffice,
+            projection_class=spec.projection,
+            view_class=spec.view_class(settings.dialect),
+            env=env,
+        )
+        runner.__enter__()
+        runners.append(runner)
 
-    def loop() -> None:
-        for notification in subscription:
-            event = reader.mapper.to_domain_event(notification)
-            tracking = Tracking(reader.name, notification.id)
-            for projection, view in folds:
-                with view.batch():
-                    projection.process_event(event, tracking)
-            if stop.is_set():
-                return
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
+    def wait(position: int) -> None:
+        for runner in runners:
+            runner.wait(position, timeout=600)
 
     def close() -> None:
-        subscription.stop()
-        thread.join(timeout=5)
-        for _, view in folds:
-            close_view(view)
-        reader.close()
+        for runner in runners:
+            runner.__exit__(None, None, None)
 
-    return close
+    return wait, close
 
 
-def commands_per_second(settings: Settings, mode: str, count: int) -> float:
-    services = build(settings, run_projections=mode == "runners")
-    stop = threading.Event()
-    close = fan_out(settings, stop) if mode == "fanout" else (lambda: None)
+def commands_per_second(settings: Settings, mode: str, count: int) -> tuple[float, float]:
+    """Commands per second, as answered and until every read model has folded them."""
+    services = build(settings, run_projections=mode == "shared")
+    wait, close = (lambda position: None), (lambda: None)
+    if mode == "per-model":
+        wait, close = runner_per_model(settings)
+    elif mode == "shared":
+
+        def wait(position: int) -> None:
+            for name in READ_MODELS:
+                services.read_side.wait(name, position, timeout=600)
+
     try:
         app = services.backoffice
         started = time.perf_counter()
@@ -80,9 +80,11 @@ def commands_per_second(settings: Settings, mode: str, count: int) -> float:
                 SALES, name=f"{mode} {n}", kind="company", source="web", contacts=[]
             ).id
             app.qualify_customer(SALES, customer)
-        return 2 * count / (time.perf_counter() - started)
+        answered = time.perf_counter() - started
+        wait(app.max_position())
+        folded = time.perf_counter() - started
+        return 2 * count / answered, 2 * count / folded
     finally:
-        stop.set()
         close()
         services.close()
 
@@ -97,10 +99,13 @@ def main() -> None:
     for dialect, database in databases.items():
         if args.only and args.only != dialect:
             continue
-        for mode in ("none", "runners", "fanout"):
+        for mode in ("none", "per-model", "shared"):
             with database() as db:
-                rate = commands_per_second(db.settings, mode, args.commands)
-            print(f"{dialect:8} {mode:8} {rate:8.0f} commands/s")
+                answered, folded = commands_per_second(db.settings, mode, args.commands)
+            print(
+                f"{dialect:8} {mode:9} {answered:6.0f} commands/s answered, "
+                f"{folded:6.0f}/s folded into {len(READ_MODELS)} read models"
+            )
 
 
 if __name__ == "__main__":

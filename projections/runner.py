@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, PersistenceError, Tracking
-from eventsourcing.projection import ApplicationSubscription, Projection, ProjectionRunner
+from eventsourcing.projection import ApplicationSubscription, Projection
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditLog, AuditProjection
@@ -82,45 +81,132 @@ class Difference:
     rebuilt: dict[str, Any] | None
 
 
-class BatchingProjectionRunner(ProjectionRunner[Any, Any]):
-    """The library's runner, folding in one transaction what the subscription holds.
+@dataclass(eq=False)
+class Lane:
+    """One read model fed by the shared subscription: its view, its fold, its position."""
 
-    After a quiet spell each event is its own transaction, as with the library's loop;
-    when events come faster than they are folded (catching up after a restart, a burst
-    of commands), the ones already fetched are folded and tracked together.
+    spec: ReadModelSpec
+    view: Any
+    projection: Projection[Any]
+    position: int
+    error: BaseException | None = None
+    removed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fold(self, events: list[tuple[Any, Tracking]]) -> None:
+        """Fold the events this lane has not folded yet, in one transaction."""
+        with self.lock:
+            todo = [(e, t) for e, t in events if t.notification_id > self.position]
+            if self.removed or self.error is not None or not todo:
+                return
+            try:
+                with self.view.batch():
+                    for domain_event, tracking in todo:
+                        self.projection.process_event(domain_event, tracking)
+                self.position = todo[-1][1].notification_id
+                return
+            except Exception:
+                pass
+            # The batch rolled back: fold its events one by one, to stop at the failing one.
+            for domain_event, tracking in todo:
+                try:
+                    with self.view.batch():
+                        self.projection.process_event(domain_event, tracking)
+                except Exception as error:
+                    self.error = error
+                    logger.error("projection %s failed: %r", self.spec.name, error)
+                    return
+                self.position = tracking.notification_id
+
+
+class SharedSubscription:
+    """One subscription to the log for every read model a process runs.
+
+    The library's `ProjectionRunner` gives each projection a subscription of its own:
+    with a dozen read models, every event was read and decoded a dozen times, and each
+    runner held its own connections. Here one thread reads and decodes each event once
+    (through the library's `ApplicationSubscription`) and folds it into every lane, each
+    lane in its own transaction with its own tracking position, so a failing fold stops
+    only its own read model. The subscription starts from the lowest position among the
+    lanes; a lane skips what it has already folded. Adding a lane (a start or a restart
+    behind the others) makes the subscription start again from the new lowest position.
     """
 
-    @staticmethod
-    def _process_events_loop(
-        subscription: ApplicationSubscription[Any],
-        projection: Projection[Any],
-        is_stopping: threading.Event,
-        runner: weakref.ReferenceType[ProjectionRunner[Any, Any]],
-    ) -> None:
-        try:
-            for domain_event, tracking in subscription:
-                with projection.view.batch():
-                    projection.process_event(domain_event, tracking)
-                    for _ in range(LIVE_BATCH_SIZE - 1):
-                        if not subscription.subscription.ready():
-                            break
-                        try:
-                            domain_event, tracking = next(subscription)
-                        except StopIteration:
-                            break
-                        projection.process_event(domain_event, tracking)
-        except BaseException as error:
-            alive = runner()
-            if alive is not None:
-                alive._thread_error = error
-            else:
-                logger.error("projection runner gone before its error was kept: %r", error)
-        finally:
-            is_stopping.set()
+    def __init__(self, application_class: type[Application[Any]], env: dict[str, str]) -> None:
+        self.reader = application_class(env)
+        self.lanes: dict[str, Lane] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Event()
+        self._closing = threading.Event()
+        self._subscription: ApplicationSubscription[Any] | None = None
+        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+        self._thread.start()
+
+    def add(self, lane: Lane) -> None:
+        with self._lock:
+            self.lanes[lane.spec.name] = lane
+            self._restart_subscription()
+
+    def remove(self, name: str) -> Lane:
+        with self._lock:
+            lane = self.lanes.pop(name)
+        with lane.lock:
+            lane.removed = True
+        return lane
+
+    def _restart_subscription(self) -> None:
+        self._changed.set()
+        if self._subscription is not None:
+            self._subscription.stop()
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            with self._lock:
+                self._changed.clear()
+                live = [lane for lane in self.lanes.values() if lane.error is None]
+                if live:
+                    after = min(lane.position for lane in live)
+                    self._subscription = ApplicationSubscription(self.reader, gt=after)
+            if not live:
+                self._changed.wait(SUPERVISE_SECONDS)
+                continue
+            try:
+                self._follow(self._subscription)
+            except Exception as error:
+                # Reading or decoding failed: no lane can go on until it is restarted.
+                logger.error("projection subscription failed: %r", error)
+                with self._lock:
+                    for lane in self.lanes.values():
+                        lane.error = lane.error or error
+            finally:
+                self._subscription.stop()
+
+    def _follow(self, subscription: ApplicationSubscription[Any]) -> None:
+        with subscription:
+            for first in subscription:
+                events = [first]
+                while len(events) < LIVE_BATCH_SIZE and subscription.subscription.ready():
+                    try:
+                        events.append(next(subscription))
+                    except StopIteration:
+                        break
+                with self._lock:
+                    lanes = list(self.lanes.values())
+                for lane in lanes:
+                    lane.fold(events)
+                if self._changed.is_set() or self._closing.is_set():
+                    return
+
+    def close(self) -> None:
+        self._closing.set()
+        with self._lock:
+            self._restart_subscription()
+        self._thread.join(timeout=10)
+        self.reader.close()
 
 
 class ReadSide:
-    """The read models of one deployment: views to query, and runners when in-process."""
+    """The read models of one deployment: views to query, and their folds when running."""
 
     def __init__(
         self,
@@ -135,21 +221,35 @@ class ReadSide:
         self.env = env
         self.dialect = dialect
         self.specs = [READ_MODELS[name] for name in (names or list(READ_MODELS))]
-        self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self.views: dict[str, Any] = {}
         self.restarts: dict[str, list[str]] = {}
         self.app_name = application_class.name
         self._closing = threading.Event()
         self._lock = threading.RLock()
         self._supervisor: threading.Thread | None = None
+        self._shared: SharedSubscription | None = None
         try:
+            if run:
+                self._shared = SharedSubscription(
+                    application_class,
+                    {
+                        **env,
+                        # The reader only reads: the event tables are created once by
+                        # whoever writes (instances creating them at once race on
+                        # PostgreSQL), while each view creates its own tables.
+                        f"{self.app_name.upper()}_CREATE_TABLE": "n",
+                        # One connection reads the log for every read model; PostgreSQL
+                        # pools grow past this on demand, up to the overflow.
+                        "POSTGRES_POOL_SIZE": "1",
+                    },
+                )
             for spec in self.specs:
                 if run:
                     self.start(spec.name)
                 else:
                     self.views[spec.name] = construct_view(spec, env, dialect)
         except BaseException:
-            # Runners started so far have threads that would keep the process alive.
+            # A subscription started so far has a thread that would keep the process alive.
             self.close()
             raise
         if run:
@@ -158,48 +258,39 @@ class ReadSide:
             )
             self._supervisor.start()
 
+    @property
+    def runners(self) -> dict[str, Lane]:
+        """The read models folding in this process, by name."""
+        return dict(self._shared.lanes) if self._shared is not None else {}
+
     def start(self, name: str) -> None:
-        """Start (or restart) the runner of one read model; it resumes from its position."""
+        """Start (or restart) the fold of one read model; it resumes from its position."""
+        assert self._shared is not None, "this read side does not run projections"
         spec = READ_MODELS[name]
-        runner = BatchingProjectionRunner(
-            application_class=self.application_class,
-            projection_class=spec.projection,
-            view_class=spec.view_class(self.dialect),
-            # The runner's own copy of the application only reads: the event tables are
-            # created once by whoever writes (instances creating them at once race on
-            # PostgreSQL), while the view, named after its read model, creates its own.
-            env={
-                **self.env,
-                f"{self.app_name.upper()}_CREATE_TABLE": "n",
-                # A runner reads the log and writes its view one transaction at a time;
-                # PostgreSQL pools grow past this on demand (queries), up to the overflow.
-                "POSTGRES_POOL_SIZE": "1",
-            },
+        view = construct_view(spec, {**self.env, "POSTGRES_POOL_SIZE": "1"}, self.dialect)
+        lane = Lane(
+            spec, view, spec.projection(view=view), view.max_tracking_id(self.app_name) or 0
         )
-        runner.__enter__()
-        self.runners[name] = runner
-        self.views[name] = runner.view
+        with self._lock:
+            self.views[name] = view
+        self._shared.add(lane)
 
     def stop(self, name: str) -> BaseException | None:
-        """Stop the runner of one read model, as a crash or a deploy would; answer its error."""
-        with self._lock:
-            runner = self.runners.pop(name)
-        try:
-            runner.__exit__(None, None, None)
-        except Exception as error:  # the runner's own failure, re-raised by the library
-            return error
-        finally:
-            runner.view.datastore.close()
-        return None
+        """Stop the fold of one read model, as a crash or a deploy would; answer its error."""
+        assert self._shared is not None, "this read side does not run projections"
+        lane = self._shared.remove(name)
+        close_view(lane.view)
+        return lane.error
 
     def _supervise(self) -> None:
-        """Restart a runner that failed (a lost connection, a bad deploy of a fold)."""
+        """Restart a fold that failed (a lost connection, a bad deploy of a fold)."""
+        assert self._shared is not None
         while not self._closing.wait(SUPERVISE_SECONDS):
-            for name, runner in list(self.runners.items()):
-                if self._closing.is_set() or not runner.is_interrupted.is_set():
+            for name, lane in self.runners.items():
+                if self._closing.is_set() or lane.error is None:
                     continue
                 with self._lock:
-                    if self._closing.is_set() or self.runners.get(name) is not runner:
+                    if self._closing.is_set() or self._shared.lanes.get(name) is not lane:
                         continue
                     error = self.stop(name)
                     self.restarts.setdefault(name, []).append(repr(error))
@@ -232,17 +323,16 @@ class ReadSide:
     def status(self, max_position: int) -> list[dict[str, Any]]:
         """Each read model's position, lag behind the log and state."""
         items = []
+        lanes = self.runners
         for spec in self.specs:
             position = self.view(spec.name).max_tracking_id(self.app_name) or 0
-            runner = self.runners.get(spec.name)
+            lane = lanes.get(spec.name)
             if self._supervisor is None:
                 state = "external"
-            elif runner is None:
+            elif lane is None:
                 state = "restarting"
-            elif runner._thread_error is not None:
-                state = f"failed: {runner._thread_error!r}"
-            elif runner.is_interrupted.is_set():
-                state = "stopped"
+            elif lane.error is not None:
+                state = f"failed: {lane.error!r}"
             else:
                 state = "running"
             restarts = self.restarts.get(spec.name, [])
@@ -259,17 +349,19 @@ class ReadSide:
         return items
 
     def run_forever(self) -> None:
-        """Block until closed; the supervisor restarts runners that fail."""
+        """Block until closed; the supervisor restarts folds that fail."""
         self._closing.wait()
 
     def close(self) -> None:
         self._closing.set()
         if self._supervisor is not None:
             self._supervisor.join()
-        for name in list(self.runners):
-            self.stop(name)
-        for view in self.views.values():
-            if hasattr(view, "factory"):
+        if self._shared is not None:
+            for name in list(self._shared.lanes):
+                self.stop(name)  # closes the lane's view
+            self._shared.close()
+        else:
+            for view in self.views.values():
                 close_view(view)
         self.views.clear()
 

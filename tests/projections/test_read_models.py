@@ -205,3 +205,54 @@ def test_a_failed_runner_is_restarted_and_catches_up(deployment):
     assert (status["state"], status["lag"]) == ("running", 0)
     # The restart made the table anew and folded the events from where tracking stood.
     assert len(read_side.view("customer_directory").search(limit=100)) == 2
+
+
+class PoisonedDirectoryProjection(customer_directory.CustomerDirectoryProjection):
+    """A fold that fails on every qualification, as a bad deploy of a fold would."""
+
+    def process_event(self, domain_event, tracking):
+        if isinstance(domain_event, Customer.Qualified):
+            raise RuntimeError("poisoned fold")
+        super().process_event(domain_event, tracking)
+
+
+class PoisonedSpec(type(READ_MODELS["customer_directory"])):
+    def view_class(self, dialect, prefix=""):
+        return super().view_class(dialect, prefix or "poisoned_")
+
+
+def test_a_failing_fold_stops_only_its_own_read_model(database, monkeypatch):
+    spec = PoisonedSpec(
+        "poisoned", customer_directory.CustomerDirectory, PoisonedDirectoryProjection
+    )
+    monkeypatch.setitem(READ_MODELS, "poisoned", spec)
+    app = Backoffice(database.env())
+    read_side = ReadSide(
+        Backoffice, database.env(), database.dialect, run=True, names=["poisoned", "audit_log"]
+    )
+    try:
+        write_some(app, 3)
+        # The healthy read model folds the whole log while the poisoned one keeps failing.
+        assert read_side.wait("audit_log", app.max_position(), timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            poisoned = {s["name"]: s for s in read_side.status(app.max_position())}["poisoned"]
+            if poisoned["restarts"] >= 2:
+                break
+            time.sleep(0.05)
+        assert poisoned["restarts"] >= 2
+        assert "poisoned fold" in poisoned["last_error"]
+        assert poisoned["lag"] > 0
+        # It stopped at the first qualification: the registration before it was folded.
+        assert len(read_side.view("poisoned").search(limit=100)) == 1
+        write_some(app, 1)
+        assert read_side.wait("audit_log", app.max_position(), timeout=10)
+        assert [r["position"] for r in read_side.view("audit_log").search(limit=1000)] == (
+            audited_positions(app)
+        )
+    finally:
+        read_side.close()
+        view = construct_view(spec, database.env(), database.dialect)
+        view.drop()
+        close_view(view)
+        app.close()
