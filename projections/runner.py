@@ -21,6 +21,7 @@ from projections.campaigns import CampaignProjection, CampaignReport
 from projections.contract_directory import ContractDirectory, ContractDirectoryProjection
 from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
+from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
 
@@ -55,6 +56,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("campaigns", CampaignReport, CampaignProjection),
         ReadModelSpec("sales", SalesReport, SalesProjection),
         ReadModelSpec("credit", CreditReport, CreditProjection),
+        ReadModelSpec("employee_directory", EmployeeDirectory, EmployeeDirectoryProjection),
     )
 }
 

@@ -1,0 +1,150 @@
+"""The employee directory behind `GET /employees`: one row per person, no people data.
+
+The directory is what every role may see of a colleague (service staff must find an
+assignee, sales a peer): name, position, department, status and manager. Grades,
+interviews, targets, trainings, appraisals and incentives are people data and stay
+out of it: they are read from the Employee itself, by those allowed to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from domain.employee import Employee
+from domain.values import normalise_name
+from projections.events import iso_utc
+from projections.rows import (
+    NAME_LIKE,
+    RowPerAggregateProjection,
+    directory_page,
+    name_pattern,
+    upsert,
+)
+from projections.store import ReadModel
+
+Row = dict[str, Any]
+
+COLUMNS = (
+    "id",
+    "name",
+    "name_key",
+    "position",
+    "department",
+    "status",
+    "manager_id",
+    "hired_on",
+    "version",
+    "registered_at",
+    "registered_position",
+    "updated_at",
+)
+
+
+def fold(row: Row | None, event: Any, position: int) -> Row | None:
+    """The directory row of an employee after one more of its events."""
+    if isinstance(event, Employee.CandidateRegistered):
+        return {
+            "id": str(event.originator_id),
+            "name": event.name,
+            "name_key": normalise_name(event.name),
+            "position": event.position,
+            "department": event.department,
+            "status": "candidate",
+            "manager_id": None,
+            "hired_on": None,
+            "version": event.originator_version,
+            "registered_at": iso_utc(event.timestamp),
+            "registered_position": position,
+            "updated_at": iso_utc(event.timestamp),
+        }
+    if row is None:
+        return None
+    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+    if isinstance(event, Employee.Hired):
+        row.update(
+            status="active",
+            position=event.position,
+            department=event.department,
+            manager_id=event.manager_id,
+            hired_on=event.hired_on.isoformat(),
+        )
+    elif isinstance(event, Employee.CandidateRejected):
+        row["status"] = "rejected"
+    elif isinstance(event, Employee.Transferred):
+        row.update(
+            department=event.department, position=event.position, manager_id=event.manager_id
+        )
+    elif isinstance(event, Employee.Promoted):
+        row["position"] = event.position
+    elif isinstance(event, Employee.Terminated):
+        row["status"] = "terminated"
+    return row
+
+
+class EmployeeDirectory(ReadModel):
+    """Employees with the fields every role may see and filter on."""
+
+    name = "employee_directory"
+    table_names = ("employee_directory",)
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}employee_directory ("
+        "id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, "
+        "position TEXT NOT NULL, department TEXT NOT NULL, status TEXT NOT NULL, "
+        "manager_id TEXT, hired_on TEXT, version INTEGER NOT NULL, "
+        "registered_at TEXT NOT NULL, registered_position BIGINT NOT NULL, "
+        "updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}employee_directory_position "
+        "ON {p}employee_directory (registered_position)",
+        "CREATE INDEX IF NOT EXISTS {n}employee_directory_department "
+        "ON {p}employee_directory (department, registered_position)",
+        "CREATE INDEX IF NOT EXISTS {n}employee_directory_manager "
+        "ON {p}employee_directory (manager_id, registered_position)",
+    )
+
+    def row(self, employee_id: str) -> Row | None:
+        rows = self.query(
+            f"SELECT * FROM {self.table('employee_directory')} WHERE id = ?", [employee_id]
+        )
+        return rows[0] if rows else None
+
+    def put(self, row: Row, tracking: Tracking) -> None:
+        self.write(
+            [(upsert(self.table("employee_directory"), COLUMNS), [row[c] for c in COLUMNS])],
+            tracking,
+        )
+
+    def search(
+        self,
+        *,
+        limit: int,
+        after: int | None = None,
+        status: str | None = None,
+        department: str | None = None,
+        manager_id: str | None = None,
+        q: str | None = None,
+    ) -> list[Row]:
+        """Employees matching every filter given, in order of registration."""
+        return directory_page(
+            self,
+            "employee_directory",
+            "registered_position",
+            limit=limit,
+            after=after,
+            conditions=(
+                ("status = ?", status),
+                ("department = ?", department),
+                ("manager_id = ?", manager_id),
+                (NAME_LIKE, name_pattern(q)),
+            ),
+        )
+
+
+class EmployeeDirectoryProjection(RowPerAggregateProjection):
+    """Folds Employee events into the directory; tracks every other event too."""
+
+    name = "employee_directory"
+    events = Employee.Event
+    creation = Employee.CandidateRegistered
+    fold = staticmethod(fold)
