@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import ValidationFailed
+from domain.price_list import discount_limit_of
 from domain.values import Cause
 
 if TYPE_CHECKING:
@@ -78,13 +79,26 @@ class ContractCommands:
         )
 
     def submit_contract(self: Backoffice, request: Request, contract_id: UUID) -> Outcome:
-        return self._change(
-            request,
-            "contract.submit",
-            contract_id,
-            Contract,
-            lambda c, cause: c.submit(cause, manager=_manager(request)),
-        )
+        """Submit for review, with discount control against the list prices of the day.
+
+        The list prices in force on the submit day (`cause.now`, UTC) and the
+        submitter's discount limit are looked up here and handed to the contract.
+        """
+
+        def act(contract: Contract, cause: Cause) -> None:
+            limit, role = discount_limit_of(request.caller.roles, self.policy.discount_limits)
+            contract.submit(
+                cause,
+                manager=_manager(request),
+                list_prices=self.list_prices(
+                    [line["sku"] for line in contract.lines], cause.now.astimezone(UTC).date()
+                ),
+                discount_limit=limit,
+                discount_limit_role=role,
+                require_list_price=self.policy.require_list_price,
+            )
+
+        return self._change(request, "contract.submit", contract_id, Contract, act)
 
     def approve_contract_review(
         self: Backoffice,

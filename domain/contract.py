@@ -2,6 +2,21 @@
 
 Rulebook: 銷售談判, 合同簽訂與執行, 催收. The credit check at signing is the customer's
 (`Customer.reserve_credit`); the application saves both aggregates together.
+
+Discount control (DOMAIN.md, PriceList) is decided at submit from the list prices the
+application looked up for the submit day and the submitter's discount limit, both
+handed in as plain values (see `submit`). Decisions where DOMAIN.md is silent:
+
+- A discount at exactly the limit needs no pricing review; only one strictly above.
+  Discounts are compared exactly; events carry them rounded to four places.
+- A line priced above its list price has a negative discount and needs no review.
+- The limit is the highest of the submitter's roles in the setting; a submitter
+  holding none of them (an admin) has a limit of 0: any discount needs a pricing
+  review. The limit and the role it came from are recorded in `Submitted`.
+- A contract needs each department once, whatever the number of lines giving a
+  reason: its reasons are joined with "; " (`required_reviews: [{department, reason}]`).
+- The list prices are those in force when submitted; a price list changed later does
+  not change a contract in review (it keeps them in its `Submitted` event).
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ from domain.errors import (
     SegregationOfDuties,
     ValidationFailed,
 )
+from domain.price_list import ListPrice, discount_of, percent, rounded_ratio
 from domain.values import Cause, money, required_text
 
 ZERO = Decimal("0.00")
@@ -179,6 +195,8 @@ class Contract(MopsAggregate):
             contract.status = ContractStatus.DRAFT.value
             contract.submitted_by = None
             contract.required_reviews = []
+            contract.discount_limit = None
+            contract.line_pricing = []
             contract.reviews = {}
             contract.signed_on = None
             contract.delivered = {}
@@ -200,11 +218,18 @@ class Contract(MopsAggregate):
 
     class Submitted(MopsAggregate.Event):
         required_reviews: list[dict[str, str]]
+        # Discount control: the submitter's limit, the role it came from, and per line
+        # with a list price its list price, floor and discount (None before it existed).
+        discount_limit: Decimal | None = None
+        discount_limit_role: str | None = None
+        line_pricing: list[dict[str, Any]] | None = None
 
         def apply(self, contract: Contract) -> None:
             contract.status = ContractStatus.IN_REVIEW.value
             contract.submitted_by = self.actor
             contract.required_reviews = self.required_reviews
+            contract.discount_limit = self.discount_limit
+            contract.line_pricing = self.line_pricing or []
             contract.reviews = {r["department"]: "pending" for r in self.required_reviews}
 
     class ReviewApproved(MopsAggregate.Event):
@@ -434,8 +459,22 @@ class Contract(MopsAggregate):
         self._require_owner_or_manager(cause, manager, "amend")
         self._record(self.Amended, cause, changes=cleaned)
 
-    def submit(self, cause: Cause, *, manager: bool) -> None:
-        """Send a draft to review; the departments it needs are fixed now, with reasons."""
+    def submit(
+        self,
+        cause: Cause,
+        *,
+        manager: bool,
+        list_prices: Mapping[str, ListPrice] | None = None,
+        discount_limit: Decimal | None = None,
+        discount_limit_role: str | None = None,
+        require_list_price: bool = False,
+    ) -> None:
+        """Send a draft to review; the departments it needs are fixed now, with reasons.
+
+        `list_prices` maps each sku with a list price in force on the submit day to it
+        (a sku without one is absent); `discount_limit` is the submitter's largest
+        discount without a pricing review (from `discount_limit_role`; 0 without one).
+        """
         if self.status != ContractStatus.DRAFT:
             raise InvalidState("submit", self.status)
         self._require_owner_or_manager(cause, manager, "submit")
@@ -446,16 +485,62 @@ class Contract(MopsAggregate):
             errors.append(FieldError("lines", "the contract total must be above 0"))
         if errors:
             raise ValidationFailed(errors)
+        list_prices = list_prices or {}
+        limit = ZERO if discount_limit is None else discount_limit
+        pricing_reasons: list[str] = []
+        line_pricing: list[dict[str, Any]] = []
+        below_floor: list[str] = []
+        for line in self.lines:
+            sku, unit_price = line["sku"], line["unit_price"]
+            listed = list_prices.get(sku)
+            if listed is None:
+                if require_list_price:
+                    pricing_reasons.append(f"no active list price for {sku}")
+                continue
+            discount = discount_of(listed.unit_price, unit_price)
+            line_pricing.append(
+                {
+                    "sku": sku,
+                    "price_list_id": listed.price_list_id,
+                    "list_price": listed.unit_price,
+                    "floor_price": listed.floor_price,
+                    "unit_price": unit_price,
+                    "discount": rounded_ratio(discount),
+                }
+            )
+            if discount > limit:
+                whose = (
+                    f"the {discount_limit_role} limit"
+                    if discount_limit_role
+                    else "the limit of a submitter without a discount role"
+                )
+                pricing_reasons.append(
+                    f"discount {percent(discount)} on {sku} above {whose} {percent(limit)}"
+                )
+            if listed.floor_price is not None and unit_price < listed.floor_price:
+                below_floor.append(f"{sku} (floor {listed.floor_price})")
         required = [
             {"department": "legal", "reason": "every contract"},
             {"department": "finance", "reason": "every contract"},
         ]
+        if pricing_reasons:
+            required.append({"department": "pricing", "reason": "; ".join(pricing_reasons)})
         below_cost = [line["sku"] for line in self.lines if line["unit_price"] < line["unit_cost"]]
+        executive_reasons = []
         if below_cost:
-            required.append(
-                {"department": "executive", "reason": f"priced below cost: {', '.join(below_cost)}"}
-            )
-        self._record(self.Submitted, cause, required_reviews=required)
+            executive_reasons.append(f"priced below cost: {', '.join(below_cost)}")
+        if below_floor:
+            executive_reasons.append(f"priced below floor: {', '.join(below_floor)}")
+        if executive_reasons:
+            required.append({"department": "executive", "reason": "; ".join(executive_reasons)})
+        self._record(
+            self.Submitted,
+            cause,
+            required_reviews=required,
+            discount_limit=discount_limit,
+            discount_limit_role=discount_limit_role,
+            line_pricing=line_pricing,
+        )
 
     def _reviewable(
         self, cause: Cause, department: str, roles: frozenset[str], command: str

@@ -113,6 +113,19 @@ def rounded_ratio(ratio: Decimal) -> Decimal:
     return ratio.quantize(RATIO, rounding=ROUND_HALF_UP)
 
 
+def discount_limit_of(
+    roles: frozenset[str], limits: Mapping[str, Decimal]
+) -> tuple[Decimal, str | None]:
+    """A submitter's discount limit: the highest among their roles, and that role.
+
+    Without any role in the setting (an admin) the limit is 0 and the role None.
+    """
+    held = [(limit, role) for role, limit in limits.items() if role in roles]
+    if not held:
+        return Decimal("0"), None
+    return max(held, key=lambda pair: (pair[0], pair[1]))
+
+
 SKU_NAMESPACE = uuid5(NAMESPACE_URL, "mops:price-list-sku")
 
 

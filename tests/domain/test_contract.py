@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain.contract import Contract, settle_oldest_first
 from domain.customer import Customer
+from domain.price_list import ListPrice
 from tests.gwt import NOW, cause, given, then_events, then_refused
 
 TODAY = NOW.date()
@@ -200,3 +201,83 @@ def test_the_credit_rules_refuse_in_the_order_of_the_spec():
         )
     )
     then_refused(bare, reserve("1"), "credit_assessment_missing")
+
+
+# Discount control at submit (DOMAIN.md, PriceList).
+
+
+def listed(sku: str, unit: str, floor: str | None = None) -> dict:
+    return {sku: ListPrice(uuid4(), sku, Decimal(unit), None if floor is None else Decimal(floor))}
+
+
+def test_submit_without_list_prices_needs_legal_and_finance_as_before():
+    [event] = then_events(given(draft), submitted)
+    assert [r["department"] for r in event.required_reviews] == ["legal", "finance"]
+    assert (event.discount_limit, event.line_pricing) == (None, [])
+
+
+def test_a_discount_above_the_limit_adds_pricing_with_the_limit_recorded():
+    contract = given(draft)
+    [event] = then_events(
+        contract,
+        lambda c: c.submit(
+            cause("sam"),
+            manager=False,
+            list_prices=listed("AD", "110"),
+            discount_limit=Decimal("0.05"),
+            discount_limit_role="sales",
+        ),
+    )
+    assert event.required_reviews[2] == {
+        "department": "pricing",
+        "reason": "discount 9.09% on AD above the sales limit 5.00%",
+    }
+    assert (event.discount_limit, event.discount_limit_role) == (Decimal("0.05"), "sales")
+    [line] = event.line_pricing
+    assert (line["list_price"], line["unit_price"], line["discount"]) == (
+        Decimal("110"),
+        Decimal("100.00"),
+        Decimal("0.0909"),
+    )
+    assert contract.reviews == {"legal": "pending", "finance": "pending", "pricing": "pending"}
+
+
+def test_a_discount_at_the_limit_is_within_it():
+    [event] = then_events(
+        given(draft),
+        lambda c: c.submit(
+            cause("sam"),
+            manager=False,
+            list_prices=listed("AD", "125"),
+            discount_limit=Decimal("0.20"),
+            discount_limit_role="sales_manager",
+        ),
+    )
+    assert [r["department"] for r in event.required_reviews] == ["legal", "finance"]
+
+
+def test_below_the_floor_adds_executive_and_no_list_price_adds_pricing_when_required():
+    [event] = then_events(
+        given(draft),
+        lambda c: c.submit(
+            cause("sam"),
+            manager=False,
+            list_prices=listed("AD", "100", floor="100.01"),
+            discount_limit=Decimal("0.10"),
+            discount_limit_role="sales",
+            require_list_price=True,
+        ),
+    )
+    assert event.required_reviews[2:] == [
+        {"department": "pricing", "reason": "no active list price for PR"},
+        {"department": "executive", "reason": "priced below floor: AD (floor 100.01)"},
+    ]
+
+
+def test_a_refused_submit_with_list_prices_records_nothing():
+    contract = given(draft, submitted)
+    then_refused(
+        contract,
+        lambda c: c.submit(cause("sam"), manager=False, list_prices=listed("AD", "500")),
+        "invalid_state",
+    )
