@@ -20,6 +20,7 @@ from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.contract import Contract
 from domain.customer import Customer
+from domain.employee import Employee
 from domain.errors import DomainError
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET
@@ -45,6 +46,7 @@ AGGREGATES = {
     "contract": Contract,
     "budget": Budget,
     "campaign": Campaign,
+    "employee": Employee,
 }
 
 
