@@ -22,6 +22,7 @@ from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
 from domain.errors import DomainError
+from domain.price_list import PriceList
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.settings import Settings
@@ -47,6 +48,7 @@ AGGREGATES = {
     "budget": Budget,
     "campaign": Campaign,
     "employee": Employee,
+    "price_list": PriceList,
 }
 
 

@@ -13,7 +13,7 @@ from projections.events import event_data, event_names, iso_utc
 from projections.store import ReadModel
 
 # Bookkeeping aggregates (uniqueness and idempotency keys) are not business facts.
-NOT_AUDITED = frozenset({"CustomerIdentity", "IdempotencyRecord", "BudgetYear"})
+NOT_AUDITED = frozenset({"CustomerIdentity", "IdempotencyRecord", "BudgetYear", "SkuPriceWindows"})
 
 COLUMNS = (
     "position",

@@ -22,6 +22,7 @@ from projections.contract_directory import ContractDirectory, ContractDirectoryP
 from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
+from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
 
@@ -57,6 +58,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("sales", SalesReport, SalesProjection),
         ReadModelSpec("credit", CreditReport, CreditProjection),
         ReadModelSpec("employee_directory", EmployeeDirectory, EmployeeDirectoryProjection),
+        ReadModelSpec("price_lists", PriceListDirectory, PriceListProjection),
     )
 }
 
