@@ -13,6 +13,7 @@ from interfaces.bootstrap import policy_of
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
+from interfaces.demo.people import write_appraisals, write_staff
 from interfaces.demo.sales import write_contracts
 from interfaces.settings import Settings
 
@@ -28,10 +29,14 @@ def write_demo(
     app = Backoffice(settings.persistence_env(), policy=policy)
     company = DemoCompany(app, random.Random(seed), now, reach, console)
     try:
+        # The staff first: every other part acts as these people.
+        write_staff(company)
         # Budget and campaigns first: campaign-sourced leads are customers too.
         write_marketing(company)
         written = write_customers(company, customers)
         write_contracts(company)
+        # Appraisals last: the quarter they judge has been written.
+        write_appraisals(company)
         company.summary.insert(0, f"{written} customers written")
         return f"demo: {', '.join(company.summary)}; log at position {app.max_position()}"
     finally:

@@ -25,6 +25,15 @@ class DemoCompany:
     sales_people: list[str] = field(default_factory=lambda: [f"emp-sales-{n}" for n in range(1, 6)])
     customers: list[UUID] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    # Staff role -> the employee ids (strings) of the people in it, in hiring order.
+    staff: dict[str, list[str]] = field(default_factory=dict)
+
+    def person(self, role: str, n: int = 0) -> str:
+        """The employee id of the n-th person hired in a staff role (the demo's subjects)."""
+        people = self.staff.get(role, [])
+        if n >= len(people):
+            raise LookupError(f"the demo staff has no {role} number {n + 1}; write the staff first")
+        return people[n]
 
     @staticmethod
     def as_(subject: str, *roles: str) -> Request:

@@ -20,9 +20,9 @@ SUFFIXES = ["Trading", "Technology", "Foods", "Logistics", "Media", "Textiles", 
 def write_customers(company: DemoCompany, count: int) -> int:
     """Register customers and give them a history; answers how many were written."""
     app, rng, now, reach = company.app, company.rng, company.now, company.reach
-    finance = company.as_("emp-finance-1", "finance")
-    service = company.as_("emp-service-1", "service")
-    manager = company.as_("emp-sales-manager-1", "sales_manager")
+    finance = company.as_(company.person("finance"), "finance")
+    service = company.as_(company.person("service"), "service")
+    manager = company.as_(company.person("sales_manager"), "sales_manager")
     written = 0
     for n in track(range(count), description="demo customers", console=company.console):
         owner = rng.choice(company.sales_people)

@@ -117,11 +117,11 @@ class MarketingDemo:
         self.year = (company.now - company.reach / 2).year
         # The earliest business time the back-dating window of the demo accepts.
         self.earliest = company.now - company.reach + timedelta(hours=1)
-        self.finance = company.as_("emp-finance-1", "finance")
-        self.executive = company.as_("emp-exec-1", "executive")
-        self.cfo = company.as_("emp-exec-2", "executive")
-        self.manager = company.as_("emp-sales-manager-1", "sales_manager")
-        self.marketers = ["emp-marketing-1", "emp-marketing-2", "emp-marketing-3"]
+        self.finance = company.as_(company.person("finance"), "finance")
+        self.executive = company.as_(company.person("executive", 0), "executive")
+        self.cfo = company.as_(company.person("executive", 1), "executive")
+        self.manager = company.as_(company.person("sales_manager"), "sales_manager")
+        self.marketers = list(company.staff["marketing"])
         self.lead_number = 0
         self.statuses: dict[str, int] = {}
         self.leads = 0

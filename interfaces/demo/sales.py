@@ -99,9 +99,9 @@ class ContractWriter:
         self.now = company.now
         self.today = company.now.astimezone(UTC).date()
         self.first_day = (company.now - company.reach).astimezone(UTC).date() + timedelta(days=2)
-        self.finance = company.as_("emp-finance-1", "finance")
-        self.legal = company.as_("emp-legal-1", "legal")
-        self.manager = company.as_("emp-sales-manager-1", "sales_manager")
+        self.finance = company.as_(company.person("finance"), "finance")
+        self.legal = company.as_(company.person("legal"), "legal")
+        self.manager = company.as_(company.person("sales_manager"), "sales_manager")
         self.tally = Tally()
         self.carried: list[str] = []  # roles a contract could not play, for the next one
         self.bad_payers: dict[UUID, date] = {}  # customer -> invoices after this go unpaid
