@@ -15,6 +15,7 @@ from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from tests.conftest import as_, bearer
+from tests.interfaces.test_http_campaigns import assert_problem
 
 MANAGER = bearer("mia", "sales_manager")
 OTHER_MANAGER = bearer("max", "sales_manager")
@@ -36,14 +37,6 @@ ROUTES = {
 @pytest.fixture
 def position(services):
     return services.backoffice.max_position
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def sku() -> str:
