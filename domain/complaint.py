@@ -1,0 +1,417 @@
+"""Complaint: a customer's complaint from receipt to closure, against its SLA.
+
+Rulebook: 客戶投訴處理 (找出問題根源, 加以改進).
+
+Decisions where DOMAIN.md is silent:
+
+- The SLA deadlines (`respond_by`, `resolve_by`) are stamped into `Received` from the
+  policy in force at receipt, counted from the received `occurred_at`; a later policy
+  change never moves them. Reopening keeps them: a reopened complaint is measured
+  against the deadlines it was received with.
+- After a reopen, the latest resolution is the one that counts for the resolution time
+  and its breach: a complaint that had to be reopened was not really resolved.
+- The state machine is DOMAIN.md's exactly: `Assign` only while `received` (no
+  reassignment), `Respond` only while `assigned`, `Resolve` only while `in_progress`,
+  `Close` only while `resolved`, `Reopen` from `resolved` or `closed`.
+  `RecordProgress` keeps the customer informed while the complaint is `in_progress`.
+- `Escalate` is allowed in every open state (`received`, `assigned`, `in_progress`) and
+  only upwards: its level is at least 1 and above the complaint's current level.
+- Every step's `occurred_at` is on or after the `occurred_at` of every earlier step of
+  the complaint (it may precede when the earlier step was recorded); steps without a
+  business time of their own (assign, escalate, close, reopen) happen when recorded.
+- The reopen window is 30 days from the (latest) resolution's `occurred_at` to the
+  moment of the reopen; 30 days exactly is still inside it.
+- `Resolved` carries the assignee at the time of resolution (the person credited);
+  `Closed` carries the satisfaction score, 1 to 5, or none when the customer gave none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.base import MopsAggregate
+from domain.budget import choice
+from domain.errors import InvalidState, ReopenWindowClosed, ValidationFailed
+from domain.values import Cause, required_text
+
+REOPEN_WINDOW = timedelta(days=30)
+HOUR = Decimal(3600)
+HOURS = Decimal("0.01")
+
+
+class ComplaintStatus(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = frozenset(
+    {ComplaintStatus.RECEIVED, ComplaintStatus.ASSIGNED, ComplaintStatus.IN_PROGRESS}
+)
+
+
+class ComplaintChannel(StrEnum):
+    HOTLINE = "hotline"
+    ONLINE = "online"
+    EMAIL = "email"
+    VISIT = "visit"
+    OTHER = "other"
+
+
+class ComplaintCategory(StrEnum):
+    PRODUCT_QUALITY = "product_quality"
+    DELIVERY = "delivery"
+    SERVICE = "service"
+    BILLING = "billing"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class RootCause(StrEnum):
+    PRODUCT = "product"
+    PROCESS = "process"
+    PEOPLE = "people"
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    OTHER = "other"
+
+
+def hours_between(start: datetime, end: datetime) -> Decimal:
+    """Exact hours from start to end (negative when end is earlier)."""
+    delta = end - start
+    seconds = Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 10**6
+    return seconds / HOUR
+
+
+def round_hours(hours: Decimal) -> Decimal:
+    """Hours as reports show them: two places, half up."""
+    return hours.quantize(HOURS, rounding=ROUND_HALF_UP)
+
+
+def sla_hours(table: Mapping[str, int], severity: str, field: str) -> int:
+    """The SLA hours of a severity from a policy table."""
+    hours = table.get(severity)
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
+        raise ValidationFailed.of(field, f"the SLA policy has no hours for {severity!r}")
+    return hours
+
+
+class Complaint(MopsAggregate):
+    """A customer complaint: received, assigned, answered, resolved at its root, closed."""
+
+    class Received(MopsAggregate.Created):
+        customer_id: UUID
+        contract_id: UUID | None
+        channel: str
+        category: str
+        severity: str
+        description: str
+        respond_by: datetime
+        resolve_by: datetime
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.customer_id = self.customer_id
+            complaint.contract_id = self.contract_id
+            complaint.channel = self.channel
+            complaint.category = self.category
+            complaint.severity = self.severity
+            complaint.description = self.description
+            complaint.respond_by = self.respond_by
+            complaint.resolve_by = self.resolve_by
+            complaint.received_at = self.occurred_at
+            complaint.last_step_at = self.occurred_at
+            complaint.status = ComplaintStatus.RECEIVED.value
+            complaint.assignee_id = None
+            complaint.escalation_level = 0
+            complaint.escalations = []
+            complaint.responded_at = None
+            complaint.response = None
+            complaint.progress = []
+            complaint.resolved_at = None
+            complaint.resolution = None
+            complaint.root_cause = None
+            complaint.corrective_action = None
+            complaint.closed_at = None
+            complaint.satisfaction = None
+            complaint.reopens = []
+
+    class Assigned(MopsAggregate.Event):
+        assignee_id: str
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.status = ComplaintStatus.ASSIGNED.value
+            complaint.assignee_id = self.assignee_id
+            complaint.last_step_at = self.occurred_at
+
+    class Responded(MopsAggregate.Event):
+        message: str
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.status = ComplaintStatus.IN_PROGRESS.value
+            complaint.responded_at = self.occurred_at
+            complaint.response = self.message
+            complaint.last_step_at = self.occurred_at
+
+    class ProgressRecorded(MopsAggregate.Event):
+        note: str
+        customer_informed: bool
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.progress = [
+                *complaint.progress,
+                {
+                    "note": self.note,
+                    "customer_informed": self.customer_informed,
+                    "occurred_at": self.occurred_at,
+                },
+            ]
+            complaint.last_step_at = self.occurred_at
+
+    class Escalated(MopsAggregate.Event):
+        level: int
+        reason: str
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.escalation_level = self.level
+            complaint.escalations = [
+                *complaint.escalations,
+                {"level": self.level, "reason": self.reason, "occurred_at": self.occurred_at},
+            ]
+            complaint.last_step_at = self.occurred_at
+
+    class Resolved(MopsAggregate.Event):
+        resolution: str
+        root_cause: str
+        corrective_action: str
+        assignee_id: str | None
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.status = ComplaintStatus.RESOLVED.value
+            complaint.resolved_at = self.occurred_at
+            complaint.resolution = self.resolution
+            complaint.root_cause = self.root_cause
+            complaint.corrective_action = self.corrective_action
+            complaint.last_step_at = self.occurred_at
+
+    class Closed(MopsAggregate.Event):
+        satisfaction: int | None
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.status = ComplaintStatus.CLOSED.value
+            complaint.closed_at = self.occurred_at
+            if self.satisfaction is not None:
+                complaint.satisfaction = self.satisfaction
+            complaint.last_step_at = self.occurred_at
+
+    class Reopened(MopsAggregate.Event):
+        reason: str
+
+        def apply(self, complaint: Complaint) -> None:
+            complaint.status = ComplaintStatus.IN_PROGRESS.value
+            complaint.reopens = [
+                *complaint.reopens,
+                {
+                    "reason": self.reason,
+                    "occurred_at": self.occurred_at,
+                    "resolved_at": complaint.resolved_at,
+                },
+            ]
+            complaint.resolved_at = None
+            complaint.closed_at = None
+            complaint.last_step_at = self.occurred_at
+
+    # Receiving.
+
+    @classmethod
+    def receive(
+        cls,
+        cause: Cause,
+        *,
+        id: UUID,
+        customer_id: UUID,
+        channel: str,
+        category: str,
+        severity: str,
+        description: str,
+        response_hours: Mapping[str, int],
+        resolution_hours: Mapping[str, int],
+        contract_id: UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Complaint:
+        """Receive a complaint; its deadlines are the SLA of its severity from receipt."""
+        fields = {
+            "channel": choice(ComplaintChannel, channel, "channel"),
+            "category": choice(ComplaintCategory, category, "category"),
+            "severity": choice(Severity, severity, "severity"),
+            "description": required_text(description, "description", 5000),
+        }
+        received = cause.occurred(occurred_at)
+        respond_in = sla_hours(response_hours, fields["severity"], "severity")
+        resolve_in = sla_hours(resolution_hours, fields["severity"], "severity")
+        return cls._start(
+            cls.Received,
+            cause,
+            id=id,
+            occurred_at=received,
+            customer_id=customer_id,
+            contract_id=contract_id,
+            respond_by=received + timedelta(hours=respond_in),
+            resolve_by=received + timedelta(hours=resolve_in),
+            **fields,
+        )
+
+    # Rules shared by the steps.
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def _require(self, command: str, *statuses: ComplaintStatus) -> None:
+        if self.status not in statuses:
+            raise InvalidState(command, self.status)
+
+    def _after_last_step(self, at: datetime, field: str = "occurred_at") -> datetime:
+        if at < self.last_step_at:
+            raise ValidationFailed.of(
+                field,
+                "may not lie before the previous step of the complaint "
+                f"({self.last_step_at.isoformat()})",
+            )
+        return at
+
+    # Commands.
+
+    def assign(self, cause: Cause, assignee_id: str) -> None:
+        """Hand the received complaint to an (active) employee; the application checks who."""
+        assignee = required_text(assignee_id, "assignee_id", 200)
+        self._require("assign", ComplaintStatus.RECEIVED)
+        self._after_last_step(cause.now)
+        self._record(self.Assigned, cause, assignee_id=assignee)
+
+    def respond(self, cause: Cause, message: str, occurred_at: datetime | None = None) -> None:
+        """Give the customer the first answer; the response time runs to its occurred_at."""
+        message = required_text(message, "message", 5000)
+        at = cause.occurred(occurred_at)
+        self._require("respond", ComplaintStatus.ASSIGNED)
+        self._after_last_step(at)
+        self._record(self.Responded, cause, occurred_at=at, message=message)
+
+    def record_progress(
+        self,
+        cause: Cause,
+        note: str,
+        customer_informed: bool,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Note progress on the complaint, and whether the customer was told."""
+        note = required_text(note, "note", 5000)
+        if not isinstance(customer_informed, bool):
+            raise ValidationFailed.of("customer_informed", "must be true or false")
+        at = cause.occurred(occurred_at)
+        self._require("progress", ComplaintStatus.IN_PROGRESS)
+        self._after_last_step(at)
+        self._record(
+            self.ProgressRecorded,
+            cause,
+            occurred_at=at,
+            note=note,
+            customer_informed=customer_informed,
+        )
+
+    def escalate(self, cause: Cause, level: int, reason: str) -> None:
+        """Raise the open complaint to a higher escalation level; its state stays."""
+        reason = required_text(reason, "reason", 5000)
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            raise ValidationFailed.of("level", "must be a whole number of at least 1")
+        if not self.is_open:
+            raise InvalidState("escalate", self.status)
+        if level <= self.escalation_level:
+            raise ValidationFailed.of(
+                "level", f"must be above the current escalation level {self.escalation_level}"
+            )
+        self._after_last_step(cause.now)
+        self._record(self.Escalated, cause, level=level, reason=reason)
+
+    def resolve(
+        self,
+        cause: Cause,
+        *,
+        resolution: str,
+        root_cause: str,
+        corrective_action: str,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Resolve the complaint at its root: a root cause and a corrective action."""
+        fields = {
+            "resolution": required_text(resolution, "resolution", 5000),
+            "root_cause": choice(RootCause, root_cause, "root_cause"),
+            "corrective_action": required_text(corrective_action, "corrective_action", 5000),
+        }
+        at = cause.occurred(occurred_at)
+        self._require("resolve", ComplaintStatus.IN_PROGRESS)
+        self._after_last_step(at)
+        self._record(self.Resolved, cause, occurred_at=at, assignee_id=self.assignee_id, **fields)
+
+    def close(self, cause: Cause, satisfaction: int | None = None) -> None:
+        """Close the resolved complaint, with the customer's satisfaction 1-5 if given."""
+        if satisfaction is not None and (
+            isinstance(satisfaction, bool)
+            or not isinstance(satisfaction, int)
+            or not 1 <= satisfaction <= 5
+        ):
+            raise ValidationFailed.of("satisfaction", "must be between 1 and 5")
+        self._require("close", ComplaintStatus.RESOLVED)
+        self._after_last_step(cause.now)
+        self._record(self.Closed, cause, satisfaction=satisfaction)
+
+    def reopen(self, cause: Cause, reason: str) -> None:
+        """Reopen a resolved or closed complaint, within 30 days of its resolution."""
+        reason = required_text(reason, "reason", 5000)
+        self._require("reopen", ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
+        self._after_last_step(cause.now)
+        if cause.now - self.resolved_at > REOPEN_WINDOW:
+            raise ReopenWindowClosed(
+                "a complaint may be reopened only within 30 days of its resolution",
+                resolved_at=self.resolved_at.isoformat(),
+                reopen_by=(self.resolved_at + REOPEN_WINDOW).isoformat(),
+            )
+        self._record(self.Reopened, cause, reason=reason)
+
+    # Timings.
+
+    def timings(self, at: datetime) -> dict[str, Any]:
+        """Response and resolution times and breaches, judged at a moment for open steps."""
+        response = (
+            None
+            if self.responded_at is None
+            else hours_between(self.received_at, self.responded_at)
+        )
+        resolution = (
+            None if self.resolved_at is None else hours_between(self.received_at, self.resolved_at)
+        )
+        return {
+            "response_hours": None if response is None else float(round_hours(response)),
+            "resolution_hours": None if resolution is None else float(round_hours(resolution)),
+            "response_breached": _breached(self.responded_at, self.respond_by, at),
+            "resolution_breached": _breached(self.resolved_at, self.resolve_by, at),
+        }
+
+
+def _breached(done_at: datetime | None, deadline: datetime, at: datetime) -> bool:
+    """Done after the deadline, or not done and the deadline passed at `at`."""
+    if done_at is not None:
+        return done_at > deadline
+    return at > deadline
