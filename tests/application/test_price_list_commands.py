@@ -234,7 +234,8 @@ def test_repricing_a_published_list_takes_effect_at_once(app):
     assert list(key.windows) == [str(lid)]
 
 
-def test_two_publishes_at_once_leave_exactly_one_published(app, services):
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_publishes_at_once_leave_exactly_one_published(app, attempt):
     a = sku()
     lists = []
     for _ in range(2):
