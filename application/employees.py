@@ -45,8 +45,8 @@ def employee_uuid(value: str | None) -> UUID | None:
 class EmployeeCommands:
     """The Employee commands; a part of `Backoffice`, whose machinery they use."""
 
-    # (employee_id, period) -> {"weighted_attainment", "metrics"} or None; set by the
-    # composition root once the KPI read model exists.
+    # (employee_id, period) -> {"weighted_attainment", "metrics"} or None; set on the
+    # instance by the composition root (a function set on the class would be bound).
     kpi_attainment: Callable[[str, str], dict | None] | None = None
 
     def _active_employee(self: Backoffice, employee_id: str | None) -> Employee | None:
