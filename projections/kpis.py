@@ -1,0 +1,863 @@
+"""KPIs (績效考核): the company by month, quarter and year, and each employee per period.
+
+DOMAIN.md, Read models, 6. The projection folds every event it needs itself (Customer,
+Contract, Budget, Campaign, Complaint, Employee) into dated facts, money in integer
+cents; the queries sum the facts of a period in SQL. A period is `YYYY`, `YYYY-Qn` or
+`YYYY-MM`, by business time (UTC days), and covers every day in it: a year covers its
+quarters and months.
+
+Company figures and the decisions behind them:
+
+- `revenue` and `contracts_signed`: the totals and the count of contracts signed in the
+  period, by `signed_on`, as the sales read model books them (their sums agree).
+- `new_customers`: customers converted in the period (`Customer.Converted`), dated by
+  the `signed_on` of the contract that converted them (the event itself is recorded
+  when the signing is, which may be days after the contract's business date). A
+  customer converted twice in a period (lost, then won back) counts once.
+- Targets come from the budget of the period's fiscal year, once it is approved (status
+  `approved` or `closed` now): `Budget.targets_for` gives a quarter's targets as set, a
+  year's as the sum of its quarters, a month's as a third of its quarter's (revenue to
+  the cent, new customers as a decimal). Before approval, or for a figure no quarter
+  sets, the target and the attainment are `null`.
+- `collection_rate` = collected / invoiced, over the invoices falling due in the period
+  (due on `issued_on + payment_term_days`, as the invoice records it). "Collected" is
+  what payments received on or before the last day of the period settled of those
+  invoices (a payment settles invoices oldest first; its allocations are in the
+  event). Write-offs are not collections. `null` when nothing falls due.
+- `sla_compliance`: over the complaints received in the period (by the received
+  `occurred_at`), the share that met both deadlines among those whose outcome is known
+  at `as_of` (default now): met = responded by `respond_by` and resolved by
+  `resolve_by`; breached = responded or resolved late, or not yet at `as_of` with the
+  deadline passed. A reopened complaint counts as unresolved until resolved again (its
+  latest resolution counts). `null` when no outcome is known.
+- `satisfaction_avg`: the mean of every satisfaction score given in the period, the
+  customers' recorded scores (`Customer.SatisfactionRecorded`, by `occurred_at`) and
+  the scores given when a complaint was closed (`Complaint.Closed`), each score once;
+  rounded to 2 places; `null` when none.
+- `campaign_roi` = (attributed revenue - spend) / spend over the campaign results
+  recorded in the period (by their `occurred_at`), all campaigns together.
+- `budget_utilisation` = (committed + spent) / authorised (planned + adjustments +
+  approved overruns) over the lines of the period's quarters (a year: all sixteen
+  lines; a month: its quarter's lines), counting movements dated up to the end of the
+  period: what `/reports/budgets/{id}?as_of=<last day>` shows for those lines. Same
+  budget as the targets; `null` without one, or when nothing is authorised.
+- `market_share`, `brand_awareness`, `customer_count` and their targets come with the
+  MarketingPlan (a later issue): `null` for now.
+
+Employee figures (DOMAIN.md, Employee metrics): `revenue`, `contracts_signed` from the
+contracts signed whose owner (the contract's `owner_id` at signing) is the employee;
+`new_customers` from the customers converted whose owner (the customer's `owner_id`
+when converted) is the employee; `collections` the payments received (by
+`received_on`) on contracts they own; `complaints_resolved` the complaints resolved
+(by the resolution's `occurred_at`) with them as assignee, each complaint once per
+period; `training_hours` the hours of trainings completed (`completed_on`). The metrics
+listed are those targeted for exactly that period (the latest `TargetsSet` of it);
+attainment = actual / target; weighted attainment = sum of weight x attainment, from
+exact attainments, uncapped, rounded to 4 places. `appraisal_rating` is the rating of
+the appraisal finalised for exactly that period (the latest finalised), else `null`.
+
+Ratios are rounded half up to 4 places.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from calendar import monthrange
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.budget import QUARTERS, Budget
+from domain.campaign import Campaign
+from domain.complaint import Complaint
+from domain.contract import Contract
+from domain.customer import Customer
+from domain.employee import Employee
+from domain.errors import ValidationFailed
+from projections.budget_execution import ledger_rows
+from projections.events import iso_utc, plain
+from projections.rows import upsert
+from projections.sales import cents, money_text
+from projections.store import ReadModel, Statement
+
+Row = dict[str, Any]
+
+FACTS = ("fact_id", "position", "kind", "day", "employee_id", "subject", "ref", "amount", "extra")
+COMPLAINTS = (
+    "complaint_id",
+    "received_day",
+    "received_at",
+    "respond_by",
+    "resolve_by",
+    "responded_at",
+    "resolved_at",
+)
+LEDGER = ("entry", "budget_id", "period", "kind", "amount", "occurred_at")
+RATIO = Decimal("0.0001")
+HUNDREDTH = Decimal("0.01")
+MONEY_METRICS = ("revenue", "collections")
+APPROVED_BUDGET = ("approved", "closed")
+_PERIOD = re.compile(r"(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")
+
+
+def period_days(period: str | None) -> tuple[date, date]:
+    """The first and last day of a period `YYYY`, `YYYY-Qn` or `YYYY-MM`."""
+    match = _PERIOD.fullmatch(period or "")
+    if match is None or int(match.group(1)) < 1:
+        raise ValidationFailed.of("period", "must be a period YYYY, YYYY-Qn or YYYY-MM")
+    year = int(match.group(1))
+    if match.group(2):
+        first_month = 3 * int(match.group(2)) - 2
+        last_month = first_month + 2
+    elif match.group(3):
+        first_month = last_month = int(match.group(3))
+    else:
+        first_month, last_month = 1, 12
+    return date(year, first_month, 1), date(year, last_month, monthrange(year, last_month)[1])
+
+
+def period_quarters(period: str) -> tuple[str, ...]:
+    """The budget quarters (`Q1`..`Q4`) a period lies in."""
+    first, last = period_days(period)
+    return QUARTERS[(first.month - 1) // 3 : (last.month - 1) // 3 + 1]
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int | None) -> Decimal | None:
+    """numerator / denominator to 4 places, half up; None when the divisor is 0 or unknown."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO, rounding=ROUND_HALF_UP)
+
+
+def number(value: Decimal | None) -> float | int | None:
+    """A decimal as a JSON number: whole numbers as integers."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def _fact(
+    position: int,
+    n: int,
+    kind: str,
+    day: date | str,
+    *,
+    employee_id: str | None = None,
+    subject: str | None = None,
+    ref: str | None = None,
+    amount: int = 0,
+    extra: int = 0,
+) -> Row:
+    return {
+        "fact_id": f"{position:012d}:{n:04d}",
+        "position": position,
+        "kind": kind,
+        "day": day if isinstance(day, str) else day.isoformat(),
+        "employee_id": employee_id,
+        "subject": subject,
+        "ref": ref,
+        "amount": amount,
+        "extra": extra,
+    }
+
+
+class _Targets:
+    """The sales targets of a budget as stored here, read through `Budget.targets_for`."""
+
+    targets_for = Budget.targets_for
+
+    def __init__(self, fiscal_year: int, targets: dict[str, dict[str, Any]]) -> None:
+        self.fiscal_year = fiscal_year
+        self.targets = targets
+
+
+def _stored_targets(targets: Sequence[dict[str, Any]]) -> str:
+    by_quarter = {t["period"]: {k: v for k, v in t.items() if k != "period"} for t in targets}
+    return json.dumps(plain(by_quarter), sort_keys=True)
+
+
+def _loaded_targets(text: str) -> dict[str, dict[str, Any]]:
+    loaded = json.loads(text)
+    for figures in loaded.values():
+        if figures.get("revenue") is not None:
+            figures["revenue"] = Decimal(figures["revenue"])
+    return loaded
+
+
+class KpiReport(ReadModel):
+    """Dated facts for the company and employee KPIs, summed per period at query time."""
+
+    name = "kpis"
+    table_names = (
+        "kpi_facts",
+        "kpi_contracts",
+        "kpi_customers",
+        "kpi_complaints",
+        "kpi_budgets",
+        "kpi_budget_plan",
+        "kpi_budget_ledger",
+        "kpi_budget_refs",
+        "kpi_targets",
+        "kpi_appraisals",
+    )
+    schema = (
+        "CREATE TABLE IF NOT EXISTS {p}kpi_facts ("
+        "fact_id TEXT PRIMARY KEY, position BIGINT NOT NULL, kind TEXT NOT NULL, "
+        "day TEXT NOT NULL, employee_id TEXT, subject TEXT, ref TEXT, "
+        "amount BIGINT NOT NULL, extra BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_facts_kind_day ON {p}kpi_facts (kind, day)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_facts_employee ON {p}kpi_facts (employee_id, day)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_facts_subject ON {p}kpi_facts (subject)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_facts_ref ON {p}kpi_facts (ref)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_contracts ("
+        "contract_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, signed_on TEXT)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_customers ("
+        "customer_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_complaints ("
+        "complaint_id TEXT PRIMARY KEY, received_day TEXT NOT NULL, received_at TEXT NOT NULL, "
+        "respond_by TEXT NOT NULL, resolve_by TEXT NOT NULL, responded_at TEXT, "
+        "resolved_at TEXT)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_complaints_day ON {p}kpi_complaints (received_day)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_budgets ("
+        "budget_id TEXT PRIMARY KEY, fiscal_year INTEGER NOT NULL, status TEXT NOT NULL, "
+        "targets TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_budget_plan ("
+        "line TEXT PRIMARY KEY, budget_id TEXT NOT NULL, period TEXT NOT NULL, "
+        "planned BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_budget_ledger ("
+        "entry TEXT PRIMARY KEY, budget_id TEXT NOT NULL, period TEXT NOT NULL, "
+        "kind TEXT NOT NULL, amount BIGINT NOT NULL, occurred_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_budget_ledger_budget "
+        "ON {p}kpi_budget_ledger (budget_id)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_budget_refs ("
+        "ref TEXT PRIMARY KEY, category TEXT NOT NULL, period TEXT NOT NULL, "
+        "amount TEXT NOT NULL, occurred_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_targets ("
+        "target_key TEXT PRIMARY KEY, employee_id TEXT NOT NULL, period TEXT NOT NULL, "
+        "items TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_appraisals ("
+        "appraisal_key TEXT PRIMARY KEY, employee_id TEXT NOT NULL, period TEXT NOT NULL, "
+        "rating TEXT NOT NULL)",
+    )
+
+    # Lookups of the fold.
+
+    def one(self, table: str, key_column: str, key: str) -> Row | None:
+        rows = self.query(f"SELECT * FROM {self.table(table)} WHERE {key_column} = ?", [key])
+        return rows[0] if rows else None
+
+    def insert_facts(self, facts: Sequence[Row]) -> list[Statement]:
+        statement = (
+            f"INSERT INTO {self.table('kpi_facts')} ({', '.join(FACTS)}) "
+            f"VALUES ({', '.join('?' for _ in FACTS)})"
+        )
+        return [(statement, [f[c] for c in FACTS]) for f in facts]
+
+    # Company KPIs.
+
+    def _sums(self, first: date, last: date, employee_id: str | None = None) -> dict[str, Row]:
+        """Per kind of fact in the days given: rows, distinct subjects, amounts."""
+        where, params = "day >= ? AND day <= ?", [first.isoformat(), last.isoformat()]
+        if employee_id is not None:
+            where += " AND employee_id = ?"
+            params.append(employee_id)
+        rows = self.query(
+            "SELECT kind, COUNT(*) AS n, COUNT(DISTINCT subject) AS subjects, "
+            f"SUM(amount) AS amount, SUM(extra) AS extra FROM {self.table('kpi_facts')} "
+            f"WHERE {where} GROUP BY kind",
+            params,
+        )
+        return {
+            r["kind"]: {k: int(r[k] or 0) for k in ("n", "subjects", "amount", "extra")}
+            for r in rows
+        }
+
+    def _collection(self, first: date, last: date) -> tuple[int, int]:
+        """(invoiced, collected by the last day) of the invoices due in the days given."""
+        facts = self.table("kpi_facts")
+        days = [first.isoformat(), last.isoformat()]
+        invoiced = self.query(
+            f"SELECT SUM(amount) AS total FROM {facts} "
+            "WHERE kind = 'invoice' AND day >= ? AND day <= ?",
+            days,
+        )[0]["total"]
+        collected = self.query(
+            f"SELECT SUM(a.amount) AS total FROM {facts} a JOIN {facts} i "
+            "ON i.subject = a.subject AND i.kind = 'invoice' "
+            "WHERE a.kind = 'allocation' AND i.day >= ? AND i.day <= ? AND a.day <= ?",
+            [*days, last.isoformat()],
+        )[0]["total"]
+        return int(invoiced or 0), int(collected or 0)
+
+    def _sla(self, first: date, last: date, as_of: datetime) -> tuple[int, int]:
+        """(met, breached) among the complaints received in the days given, at as_of."""
+        at = iso_utc(as_of)
+
+        def outcome(done: str, deadline: str) -> tuple[str, str]:
+            answered = f"({done} IS NOT NULL AND {done} <= ?)"
+            on_time = f"({answered} AND {done} <= {deadline})"
+            late = f"(({answered} AND {done} > {deadline}) OR (NOT {answered} AND {deadline} < ?))"
+            return on_time, late
+
+        r_on, r_late = outcome("responded_at", "respond_by")
+        s_on, s_late = outcome("resolved_at", "resolve_by")
+        # Each `answered` clause and each open deadline take as_of once, in text order.
+        met = f"CASE WHEN {r_on} AND {s_on} THEN 1 ELSE 0 END"
+        breached = f"CASE WHEN {r_late} OR {s_late} THEN 1 ELSE 0 END"
+        row = self.query(
+            f"SELECT SUM({met}) AS met, SUM({breached}) AS breached "
+            f"FROM {self.table('kpi_complaints')} "
+            "WHERE received_day >= ? AND received_day <= ? AND received_at <= ?",
+            [at, at, at, at, at, at, at, at, first.isoformat(), last.isoformat(), at],
+        )[0]
+        return int(row["met"] or 0), int(row["breached"] or 0)
+
+    def _budget(self, fiscal_year: int) -> Row | None:
+        rows = self.query(
+            f"SELECT * FROM {self.table('kpi_budgets')} WHERE fiscal_year = ? AND status IN (?, ?)",
+            [fiscal_year, *APPROVED_BUDGET],
+        )
+        return rows[0] if rows else None
+
+    def _utilisation(self, budget_id: str, quarters: Sequence[str], last: date) -> Decimal | None:
+        marks = ", ".join("?" for _ in quarters)
+        planned = self.query(
+            f"SELECT SUM(planned) AS total FROM {self.table('kpi_budget_plan')} "
+            f"WHERE budget_id = ? AND period IN ({marks})",
+            [budget_id, *quarters],
+        )[0]["total"]
+        end = iso_utc(datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC))
+        moved = {
+            r["kind"]: int(r["total"] or 0)
+            for r in self.query(
+                f"SELECT kind, SUM(amount) AS total FROM {self.table('kpi_budget_ledger')} "
+                f"WHERE budget_id = ? AND period IN ({marks}) AND occurred_at < ? GROUP BY kind",
+                [budget_id, *quarters, end],
+            )
+        }
+        authorised = (
+            int(planned or 0) + moved.get("adjustments", 0) + moved.get("overruns_approved", 0)
+        )
+        return ratio(moved.get("committed", 0) + moved.get("spent", 0), authorised)
+
+    def company(self, period: str, as_of: datetime) -> Row:
+        """The company's KPIs of a period (`YYYY`, `YYYY-Qn`, `YYYY-MM`) as API.md rows them."""
+        first, last = period_days(period)
+        sums = self._sums(first, last)
+
+        def figure(kind: str, measure: str) -> int:
+            return sums.get(kind, {}).get(measure, 0)
+
+        revenue = figure("signed", "amount")
+        new_customers = figure("converted", "subjects")
+        revenue_target = customers_target = utilisation = None
+        budget = self._budget(first.year)
+        if budget is not None:
+            targets = _Targets(first.year, _loaded_targets(budget["targets"])).targets_for(period)
+            revenue_target = targets["revenue"]
+            if targets["new_customers"] is not None:
+                customers_target = Decimal(targets["new_customers"])
+            utilisation = self._utilisation(budget["budget_id"], period_quarters(period), last)
+        invoiced, collected = self._collection(first, last)
+        met, breached = self._sla(first, last, as_of)
+        spend = figure("campaign", "amount")
+        satisfaction = ratio(figure("satisfaction", "amount"), figure("satisfaction", "n"))
+        return {
+            "period": period,
+            "revenue": money_text(revenue),
+            "revenue_target": None if revenue_target is None else str(revenue_target),
+            "revenue_attainment": number(
+                None if revenue_target is None else ratio(revenue, cents(revenue_target))
+            ),
+            "new_customers": new_customers,
+            "new_customers_target": number(
+                None if customers_target is None else customers_target.quantize(RATIO)
+            ),
+            "contracts_signed": figure("signed", "n"),
+            "collection_rate": number(ratio(collected, invoiced)),
+            "sla_compliance": number(ratio(met, met + breached)),
+            "satisfaction_avg": number(
+                None if satisfaction is None else satisfaction.quantize(HUNDREDTH, ROUND_HALF_UP)
+            ),
+            "campaign_roi": number(ratio(figure("campaign", "extra") - spend, spend)),
+            "budget_utilisation": number(utilisation),
+            "market_share": None,
+            "market_share_target": None,
+            "brand_awareness": None,
+            "brand_awareness_target": None,
+            "customer_count": None,
+            "customer_count_target": None,
+        }
+
+    # Employee KPIs.
+
+    def _targets_of(self, employee_id: str, period: str) -> list[Row] | None:
+        row = self.one("kpi_targets", "target_key", f"{employee_id}|{period}")
+        return None if row is None else json.loads(row["items"])
+
+    def _actuals(self, employee_id: str, period: str) -> dict[str, Decimal]:
+        first, last = period_days(period)
+        sums = self._sums(first, last, employee_id)
+
+        def figure(kind: str, measure: str) -> int:
+            return sums.get(kind, {}).get(measure, 0)
+
+        return {
+            "revenue": Decimal(money_text(figure("signed", "amount"))),
+            "new_customers": Decimal(figure("converted", "subjects")),
+            "contracts_signed": Decimal(figure("signed", "n")),
+            "collections": Decimal(money_text(figure("payment", "amount"))),
+            "complaints_resolved": Decimal(figure("resolved", "subjects")),
+            "training_hours": Decimal(figure("training", "amount")) / 100,
+        }
+
+    def attainment(self, employee_id: str, period: str) -> dict[str, Any] | None:
+        """The KPI attainment of an employee for a period, as decimals; None without targets.
+
+        The shape `Backoffice.kpi_attainment` answers (notes: events.md).
+        """
+        period_days(period)
+        items = self._targets_of(employee_id, period)
+        if items is None:
+            return None
+        actuals = self._actuals(employee_id, period)
+        metrics, weighted = [], Decimal(0)
+        for item in items:
+            target, weight = Decimal(item["target"]), Decimal(item["weight"])
+            actual = actuals[item["metric"]]
+            exact = actual / target
+            weighted += weight * exact
+            metrics.append(
+                {
+                    "metric": item["metric"],
+                    "actual": actual,
+                    "target": target,
+                    "weight": weight,
+                    "attainment": exact.quantize(RATIO, rounding=ROUND_HALF_UP),
+                }
+            )
+        return {
+            "weighted_attainment": weighted.quantize(RATIO, rounding=ROUND_HALF_UP),
+            "metrics": metrics,
+        }
+
+    def employee(self, employee_id: str, period: str) -> Row:
+        """An employee's KPIs of a period as API.md rows them."""
+        reading = self.attainment(employee_id, period)
+        rating = self.one("kpi_appraisals", "appraisal_key", f"{employee_id}|{period}")
+        return {
+            "employee_id": employee_id,
+            "period": period,
+            "metrics": [
+                {
+                    "metric": m["metric"],
+                    "actual": _metric_value(m["metric"], m["actual"]),
+                    "target": _metric_value(m["metric"], m["target"]),
+                    "weight": number(m["weight"]),
+                    "attainment": number(m["attainment"]),
+                }
+                for m in (reading or {}).get("metrics", [])
+            ],
+            "weighted_attainment": number(reading and reading["weighted_attainment"]),
+            "training_hours": number(self._actuals(employee_id, period)["training_hours"]),
+            "appraisal_rating": rating and rating["rating"],
+        }
+
+
+def _metric_value(metric: str, value: Decimal) -> Any:
+    """Money metrics as decimal strings, the others as numbers."""
+    if metric in MONEY_METRICS:
+        return str(value.quantize(HUNDREDTH))
+    return number(value)
+
+
+class KpiProjection(Projection[KpiReport]):
+    """Folds the events of every KPI into dated facts; tracks every other event too."""
+
+    name = "kpis"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        statements = self._statements(domain_event, tracking.notification_id)
+        if statements:
+            self.view.write(statements, tracking)
+        else:
+            self.view.insert_tracking(tracking)
+
+    def _statements(self, event: Any, position: int) -> list[Statement]:
+        if isinstance(event, Contract.Event):
+            return self._contract(event, position)
+        if isinstance(event, Customer.Event):
+            return self._customer(event, position)
+        if isinstance(event, Budget.Event):
+            return self._budget(event, position)
+        if isinstance(event, Campaign.ResultRecorded):
+            return self.view.insert_facts(
+                [
+                    _fact(
+                        position,
+                        0,
+                        "campaign",
+                        _day(event.occurred_at),
+                        subject=str(event.originator_id),
+                        amount=cents(event.spend),
+                        extra=cents(event.attributed_revenue),
+                    )
+                ]
+            )
+        if isinstance(event, Complaint.Event):
+            return self._complaint(event, position)
+        if isinstance(event, Employee.Event):
+            return self._employee(event, position)
+        return []
+
+    def _complaint(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        complaints = view.table("kpi_complaints")
+        complaint_id = str(event.originator_id)
+        if isinstance(event, Complaint.Received):
+            return [
+                (
+                    upsert(complaints, COMPLAINTS, "complaint_id"),
+                    [
+                        complaint_id,
+                        _day(event.occurred_at),
+                        iso_utc(event.occurred_at),
+                        iso_utc(event.respond_by),
+                        iso_utc(event.resolve_by),
+                        None,
+                        None,
+                    ],
+                )
+            ]
+        if isinstance(event, Complaint.Responded):
+            # The first answer to the customer is the response.
+            return [
+                (
+                    f"UPDATE {complaints} SET responded_at = ? "
+                    "WHERE complaint_id = ? AND responded_at IS NULL",
+                    [iso_utc(event.occurred_at), complaint_id],
+                )
+            ]
+        if isinstance(event, Complaint.Reopened):
+            return [
+                (
+                    f"UPDATE {complaints} SET resolved_at = NULL WHERE complaint_id = ?",
+                    [complaint_id],
+                )
+            ]
+        if isinstance(event, Complaint.Resolved):
+            fact = _fact(
+                position,
+                0,
+                "resolved",
+                _day(event.occurred_at),
+                employee_id=event.assignee_id,
+                subject=complaint_id,
+            )
+            return [
+                (
+                    f"UPDATE {complaints} SET resolved_at = ? WHERE complaint_id = ?",
+                    [iso_utc(event.occurred_at), complaint_id],
+                ),
+                *view.insert_facts([fact]),
+            ]
+        if isinstance(event, Complaint.Closed) and event.satisfaction is not None:
+            fact = _fact(
+                position,
+                0,
+                "satisfaction",
+                _day(event.occurred_at),
+                subject=complaint_id,
+                amount=event.satisfaction,
+            )
+            return view.insert_facts([fact])
+        return []
+
+    def _contract(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        contracts = view.table("kpi_contracts")
+        contract_id = str(event.originator_id)
+        if isinstance(event, Contract.Drafted):
+            return [
+                (
+                    upsert(contracts, ("contract_id", "owner_id", "signed_on"), "contract_id"),
+                    [contract_id, event.owner_id, None],
+                )
+            ]
+        if isinstance(event, Contract.Amended):
+            if "owner_id" not in event.changes:
+                return []
+            return [
+                (
+                    f"UPDATE {contracts} SET owner_id = ? WHERE contract_id = ?",
+                    [event.changes["owner_id"], contract_id],
+                )
+            ]
+        if not isinstance(
+            event, Contract.Signed | Contract.InvoiceIssued | Contract.PaymentRecorded
+        ):
+            return []
+        contract = view.one("kpi_contracts", "contract_id", contract_id)
+        if contract is None:
+            return []
+        owner = contract["owner_id"]
+        if isinstance(event, Contract.Signed):
+            signed_on = event.signed_on.isoformat()
+            return [
+                (
+                    f"UPDATE {contracts} SET signed_on = ? WHERE contract_id = ?",
+                    [signed_on, contract_id],
+                ),
+                # A conversion folded before its contract's signing takes the signing's day.
+                (
+                    f"UPDATE {view.table('kpi_facts')} SET day = ? "
+                    "WHERE kind = 'converted' AND ref = ?",
+                    [signed_on, contract_id],
+                ),
+                *view.insert_facts(
+                    [
+                        _fact(
+                            position,
+                            0,
+                            "signed",
+                            signed_on,
+                            employee_id=owner,
+                            subject=contract_id,
+                            amount=cents(event.total),
+                        )
+                    ]
+                ),
+            ]
+        if isinstance(event, Contract.InvoiceIssued):
+            facts = [
+                _fact(
+                    position,
+                    0,
+                    "invoice",
+                    event.due_on,
+                    employee_id=owner,
+                    subject=str(event.invoice_id),
+                    ref=contract_id,
+                    amount=cents(event.amount),
+                )
+            ]
+        else:
+            facts = [
+                _fact(
+                    position,
+                    0,
+                    "payment",
+                    event.received_on,
+                    employee_id=owner,
+                    subject=contract_id,
+                    amount=cents(event.amount),
+                ),
+                *(
+                    _fact(
+                        position,
+                        n,
+                        "allocation",
+                        event.received_on,
+                        subject=str(allocation["invoice_id"]),
+                        ref=contract_id,
+                        amount=cents(allocation["amount"]),
+                    )
+                    for n, allocation in enumerate(event.allocations, start=1)
+                ),
+            ]
+        return view.insert_facts(facts)
+
+    def _customer(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        customers = view.table("kpi_customers")
+        customer_id = str(event.originator_id)
+        if isinstance(event, Customer.Registered):
+            return [
+                (
+                    upsert(customers, ("customer_id", "owner_id"), "customer_id"),
+                    [customer_id, event.owner_id],
+                )
+            ]
+        if isinstance(event, Customer.OwnerAssigned):
+            return [
+                (
+                    f"UPDATE {customers} SET owner_id = ? WHERE customer_id = ?",
+                    [event.owner_id, customer_id],
+                )
+            ]
+        if isinstance(event, Customer.SatisfactionRecorded):
+            fact = _fact(
+                position,
+                0,
+                "satisfaction",
+                _day(event.occurred_at),
+                subject=customer_id,
+                amount=event.score,
+            )
+            return view.insert_facts([fact])
+        if isinstance(event, Customer.Converted):
+            customer = view.one("kpi_customers", "customer_id", customer_id)
+            contract = view.one("kpi_contracts", "contract_id", str(event.contract_id))
+            signed_on = contract and contract["signed_on"]
+            fact = _fact(
+                position,
+                0,
+                "converted",
+                signed_on or _day(event.occurred_at),
+                employee_id=customer and customer["owner_id"],
+                subject=customer_id,
+                ref=str(event.contract_id),
+            )
+            return view.insert_facts([fact])
+        return []
+
+    def _budget(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        budget_id = str(event.originator_id)
+        budgets = view.table("kpi_budgets")
+        statements: list[Statement] = []
+        if isinstance(event, Budget.Drafted):
+            statements.append(
+                (
+                    upsert(budgets, ("budget_id", "fiscal_year", "status", "targets"), "budget_id"),
+                    [budget_id, event.fiscal_year, "draft", _stored_targets(event.targets)],
+                )
+            )
+        elif isinstance(event, Budget.Amended):
+            statements.append(
+                (
+                    f"UPDATE {budgets} SET targets = ? WHERE budget_id = ?",
+                    [_stored_targets(event.targets), budget_id],
+                )
+            )
+        status = {
+            Budget.Submitted: "pending_approval",
+            Budget.Approved: "approved",
+            Budget.Rejected: "draft",
+            Budget.Closed: "closed",
+        }.get(type(event))
+        if status is not None:
+            statements.append(
+                (f"UPDATE {budgets} SET status = ? WHERE budget_id = ?", [status, budget_id])
+            )
+        if isinstance(event, Budget.Drafted | Budget.Amended):
+            plan = view.table("kpi_budget_plan")
+            statements.append((f"DELETE FROM {plan} WHERE budget_id = ?", [budget_id]))
+            statements.extend(
+                (
+                    f"INSERT INTO {plan} (line, budget_id, period, planned) VALUES (?, ?, ?, ?)",
+                    [
+                        f"{budget_id}|{line['category']}|{line['period']}",
+                        budget_id,
+                        line["period"],
+                        cents(line["amount"]),
+                    ],
+                )
+                for line in event.lines
+            )
+        refs = view.table("kpi_budget_refs")
+        ref_insert = (
+            f"INSERT INTO {refs} (ref, category, period, amount, occurred_at) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        lookup = None
+        if isinstance(event, Budget.Committed):
+            statements.append(
+                (
+                    ref_insert,
+                    [
+                        f"{budget_id}|commitment|{event.reference}",
+                        event.category,
+                        event.period,
+                        str(event.amount),
+                        iso_utc(event.occurred_at),
+                    ],
+                )
+            )
+        elif isinstance(event, Budget.OverrunRequested):
+            statements.append(
+                (
+                    ref_insert,
+                    [
+                        f"{budget_id}|overrun|{event.overrun_id}",
+                        event.category,
+                        event.period,
+                        str(event.amount),
+                        iso_utc(event.occurred_at),
+                    ],
+                )
+            )
+        elif isinstance(event, Budget.CommitmentReleased) or (
+            isinstance(event, Budget.ExpenseRecorded) and event.consumed
+        ):
+            lookup = view.one("kpi_budget_refs", "ref", f"{budget_id}|commitment|{event.reference}")
+        elif isinstance(event, Budget.OverrunApproved):
+            lookup = view.one("kpi_budget_refs", "ref", f"{budget_id}|overrun|{event.overrun_id}")
+        ledger = view.table("kpi_budget_ledger")
+        for row in ledger_rows(event, position, lookup):
+            statements.append(
+                (
+                    f"INSERT INTO {ledger} ({', '.join(LEDGER)}) "
+                    f"VALUES ({', '.join('?' for _ in LEDGER)})",
+                    [
+                        row["entry"],
+                        budget_id,
+                        row["period"],
+                        row["kind"],
+                        cents(Decimal(row["amount"])),
+                        row["occurred_at"],
+                    ],
+                )
+            )
+        return statements
+
+    def _employee(self, event: Any, position: int) -> list[Statement]:
+        view = self.view
+        employee_id = str(event.originator_id)
+        if isinstance(event, Employee.TargetsSet):
+            items = [
+                {"metric": i["metric"], "target": str(i["target"]), "weight": str(i["weight"])}
+                for i in event.items
+            ]
+            return [
+                (
+                    upsert(
+                        view.table("kpi_targets"),
+                        ("target_key", "employee_id", "period", "items"),
+                        "target_key",
+                    ),
+                    [f"{employee_id}|{event.period}", employee_id, event.period, json.dumps(items)],
+                )
+            ]
+        if isinstance(event, Employee.TrainingRecorded):
+            fact = _fact(
+                position,
+                0,
+                "training",
+                event.completed_on,
+                employee_id=employee_id,
+                subject=employee_id,
+                amount=cents(event.hours),
+            )
+            return view.insert_facts([fact])
+        if isinstance(event, Employee.AppraisalFinalized):
+            return [
+                (
+                    upsert(
+                        view.table("kpi_appraisals"),
+                        ("appraisal_key", "employee_id", "period", "rating"),
+                        "appraisal_key",
+                    ),
+                    [f"{employee_id}|{event.period}", employee_id, event.period, event.rating],
+                )
+            ]
+        return []
