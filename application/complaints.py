@@ -66,14 +66,18 @@ class ComplaintCommands:
         return self._run(request, "complaint.receive", decide, created=True)
 
     def assign_complaint(
-        self: Backoffice, request: Request, complaint_id: UUID, assignee_id: str
+        self: Backoffice,
+        request: Request,
+        complaint_id: UUID,
+        assignee_id: str,
+        occurred_at: datetime | None = None,
     ) -> Outcome:
         """Assign the complaint to an active employee."""
 
         def act(complaint: Complaint, cause: Cause) -> None:
             if self._active_employee(assignee_id) is None:
                 raise ValidationFailed.of("assignee_id", "names no active employee")
-            complaint.assign(cause, assignee_id)
+            complaint.assign(cause, assignee_id, occurred_at)
 
         return self._change(request, "complaint.assign", complaint_id, Complaint, act)
 
@@ -109,14 +113,19 @@ class ComplaintCommands:
         )
 
     def escalate_complaint(
-        self: Backoffice, request: Request, complaint_id: UUID, level: int, reason: str
+        self: Backoffice,
+        request: Request,
+        complaint_id: UUID,
+        level: int,
+        reason: str,
+        occurred_at: datetime | None = None,
     ) -> Outcome:
         return self._change(
             request,
             "complaint.escalate",
             complaint_id,
             Complaint,
-            lambda c, cause: c.escalate(cause, level, reason),
+            lambda c, cause: c.escalate(cause, level, reason, occurred_at),
         )
 
     def resolve_complaint(
@@ -144,23 +153,31 @@ class ComplaintCommands:
         )
 
     def close_complaint(
-        self: Backoffice, request: Request, complaint_id: UUID, satisfaction: int | None = None
+        self: Backoffice,
+        request: Request,
+        complaint_id: UUID,
+        satisfaction: int | None = None,
+        occurred_at: datetime | None = None,
     ) -> Outcome:
         return self._change(
             request,
             "complaint.close",
             complaint_id,
             Complaint,
-            lambda c, cause: c.close(cause, satisfaction),
+            lambda c, cause: c.close(cause, satisfaction, occurred_at),
         )
 
     def reopen_complaint(
-        self: Backoffice, request: Request, complaint_id: UUID, reason: str
+        self: Backoffice,
+        request: Request,
+        complaint_id: UUID,
+        reason: str,
+        occurred_at: datetime | None = None,
     ) -> Outcome:
         return self._change(
             request,
             "complaint.reopen",
             complaint_id,
             Complaint,
-            lambda c, cause: c.reopen(cause, reason),
+            lambda c, cause: c.reopen(cause, reason, occurred_at),
         )

@@ -17,10 +17,13 @@ Decisions where DOMAIN.md is silent:
 - `Escalate` is allowed in every open state (`received`, `assigned`, `in_progress`) and
   only upwards: its level is at least 1 and above the complaint's current level.
 - Every step's `occurred_at` is on or after the `occurred_at` of every earlier step of
-  the complaint (it may precede when the earlier step was recorded); steps without a
-  business time of their own (assign, escalate, close, reopen) happen when recorded.
+  the complaint (it may precede when the earlier step was recorded). Over HTTP, assign,
+  escalate, close and reopen take no `occurred_at` (API.md gives them none): they happen
+  when recorded, so a response given before the assignment was recorded cannot be
+  back-dated before it. The application layer (the demo, back-office imports) may pass an
+  `occurred_at` for every step, under the same back-dating window and the same rule.
 - The reopen window is 30 days from the (latest) resolution's `occurred_at` to the
-  moment of the reopen; 30 days exactly is still inside it.
+  reopen's `occurred_at`; 30 days exactly is still inside it.
 - `Resolved` carries the assignee at the time of resolution (the person credited);
   `Closed` carries the satisfaction score, 1 to 5, or none when the customer gave none.
 """
@@ -294,12 +297,13 @@ class Complaint(MopsAggregate):
 
     # Commands.
 
-    def assign(self, cause: Cause, assignee_id: str) -> None:
+    def assign(self, cause: Cause, assignee_id: str, occurred_at: datetime | None = None) -> None:
         """Hand the received complaint to an (active) employee; the application checks who."""
         assignee = required_text(assignee_id, "assignee_id", 200)
+        at = cause.occurred(occurred_at)
         self._require("assign", ComplaintStatus.RECEIVED)
-        self._after_last_step(cause.now)
-        self._record(self.Assigned, cause, assignee_id=assignee)
+        self._after_last_step(at)
+        self._record(self.Assigned, cause, occurred_at=at, assignee_id=assignee)
 
     def respond(self, cause: Cause, message: str, occurred_at: datetime | None = None) -> None:
         """Give the customer the first answer; the response time runs to its occurred_at."""
@@ -331,19 +335,22 @@ class Complaint(MopsAggregate):
             customer_informed=customer_informed,
         )
 
-    def escalate(self, cause: Cause, level: int, reason: str) -> None:
+    def escalate(
+        self, cause: Cause, level: int, reason: str, occurred_at: datetime | None = None
+    ) -> None:
         """Raise the open complaint to a higher escalation level; its state stays."""
         reason = required_text(reason, "reason", 5000)
         if isinstance(level, bool) or not isinstance(level, int) or level < 1:
             raise ValidationFailed.of("level", "must be a whole number of at least 1")
+        at = cause.occurred(occurred_at)
         if not self.is_open:
             raise InvalidState("escalate", self.status)
         if level <= self.escalation_level:
             raise ValidationFailed.of(
                 "level", f"must be above the current escalation level {self.escalation_level}"
             )
-        self._after_last_step(cause.now)
-        self._record(self.Escalated, cause, level=level, reason=reason)
+        self._after_last_step(at)
+        self._record(self.Escalated, cause, occurred_at=at, level=level, reason=reason)
 
     def resolve(
         self,
@@ -365,7 +372,9 @@ class Complaint(MopsAggregate):
         self._after_last_step(at)
         self._record(self.Resolved, cause, occurred_at=at, assignee_id=self.assignee_id, **fields)
 
-    def close(self, cause: Cause, satisfaction: int | None = None) -> None:
+    def close(
+        self, cause: Cause, satisfaction: int | None = None, occurred_at: datetime | None = None
+    ) -> None:
         """Close the resolved complaint, with the customer's satisfaction 1-5 if given."""
         if satisfaction is not None and (
             isinstance(satisfaction, bool)
@@ -373,22 +382,24 @@ class Complaint(MopsAggregate):
             or not 1 <= satisfaction <= 5
         ):
             raise ValidationFailed.of("satisfaction", "must be between 1 and 5")
+        at = cause.occurred(occurred_at)
         self._require("close", ComplaintStatus.RESOLVED)
-        self._after_last_step(cause.now)
-        self._record(self.Closed, cause, satisfaction=satisfaction)
+        self._after_last_step(at)
+        self._record(self.Closed, cause, occurred_at=at, satisfaction=satisfaction)
 
-    def reopen(self, cause: Cause, reason: str) -> None:
+    def reopen(self, cause: Cause, reason: str, occurred_at: datetime | None = None) -> None:
         """Reopen a resolved or closed complaint, within 30 days of its resolution."""
         reason = required_text(reason, "reason", 5000)
+        at = cause.occurred(occurred_at)
         self._require("reopen", ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
-        self._after_last_step(cause.now)
-        if cause.now - self.resolved_at > REOPEN_WINDOW:
+        self._after_last_step(at)
+        if at - self.resolved_at > REOPEN_WINDOW:
             raise ReopenWindowClosed(
                 "a complaint may be reopened only within 30 days of its resolution",
                 resolved_at=self.resolved_at.isoformat(),
                 reopen_by=(self.resolved_at + REOPEN_WINDOW).isoformat(),
             )
-        self._record(self.Reopened, cause, reason=reason)
+        self._record(self.Reopened, cause, occurred_at=at, reason=reason)
 
     # Timings.
 
