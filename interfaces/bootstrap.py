@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from application.backoffice import Backoffice, Policy, utc_now
 from interfaces.settings import Settings
-from projections.runner import ReadSide
+from projections.runner import READ_MODELS, ReadSide
+from projections.runner import catch_up as _catch_up
 
 # Only for `serve --dev`, tests and a developer's `mops token`: never a deployment's.
 DEV_JWT_SECRET = "mops-dev-secret-not-for-production"
@@ -44,6 +46,31 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
+def kpi_attainment_source(
+    read_side: ReadSide,
+    backoffice: Backoffice,
+    *,
+    timeout: float,
+    catch_up: bool = False,
+) -> Callable[[str, str], dict[str, Any] | None]:
+    """The KPI attainment an appraisal reads: `(employee_id, period) -> reading | None`.
+
+    It reads the `kpis` read model once that has folded the whole log as it stands
+    (waiting up to `timeout`; None when it could not catch up, so finalising is refused
+    rather than scored on stale figures). With `catch_up`, for a process running no
+    projections (the demo), it folds the missing events into the view itself instead.
+    """
+
+    def attainment(employee_id: str, period: str) -> dict[str, Any] | None:
+        if catch_up:
+            _catch_up(backoffice, READ_MODELS["kpis"], read_side.view("kpis"))
+        elif not read_side.wait("kpis", backoffice.max_position(), timeout):
+            return None
+        return read_side.view("kpis").attainment(employee_id, period)
+
+    return attainment
+
+
 def build(
     settings: Settings,
     *,
@@ -61,4 +88,7 @@ def build(
     if run_projections is None:
         run_projections = settings.projections == "inprocess"
     read_side = ReadSide(Backoffice, env, settings.dialect, run=run_projections)
+    backoffice.kpi_attainment = kpi_attainment_source(
+        read_side, backoffice, timeout=settings.read_wait_seconds
+    )
     return Services(settings, backoffice, read_side, secret)
