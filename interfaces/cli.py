@@ -18,6 +18,7 @@ from rich.table import Table
 from application.backoffice import Backoffice
 from domain.budget import Budget
 from domain.campaign import Campaign
+from domain.complaint import Complaint
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
@@ -48,6 +49,7 @@ AGGREGATES = {
     "budget": Budget,
     "campaign": Campaign,
     "employee": Employee,
+    "complaint": Complaint,
     "price_list": PriceList,
 }
 

@@ -18,6 +18,7 @@ from eventsourcing.utils import Environment
 from projections.audit import AuditLog, AuditProjection
 from projections.budget_execution import BudgetExecution, BudgetExecutionProjection
 from projections.campaigns import CampaignProjection, CampaignReport
+from projections.complaints import ComplaintProjection, ComplaintReport
 from projections.contract_directory import ContractDirectory, ContractDirectoryProjection
 from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
@@ -61,6 +62,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("employee_directory", EmployeeDirectory, EmployeeDirectoryProjection),
         ReadModelSpec("price_lists", PriceListDirectory, PriceListProjection),
         ReadModelSpec("kpis", KpiReport, KpiProjection),
+        ReadModelSpec("complaints", ComplaintReport, ComplaintProjection),
     )
 }
 

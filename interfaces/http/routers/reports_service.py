@@ -1,7 +1,92 @@
-"""`/reports/complaints`: complaints and their SLA."""
+"""`/reports/complaints`: complaints and their SLA, as of a business time.
+
+`group_by` takes any of `period`, `category`, `severity`, repeated or comma-separated;
+without any, one row over every complaint. `as_of` (a date meaning the end of that day
+UTC, or a timestamp; now by default) is echoed as passed, or as the moment used when
+none was. `GET /reports/complaints/{id}` answers one complaint's timings as of then.
+The figures and their definitions: `projections/complaints.py`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from domain.complaint import Complaint
+from domain.errors import NotFound, ValidationFailed
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import (
+    caught_up,
+    decode_cursor,
+    encode_cursor,
+    moment,
+    page_limit,
+    read_answer,
+)
+from projections.complaints import GROUP_KEYS
+from projections.events import iso_utc
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+def _group_keys(group_by: list[str] | None) -> list[str]:
+    keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in GROUP_KEYS]
+    if unknown:
+        allowed = ", ".join(GROUP_KEYS)
+        raise ValidationFailed.of("group_by", f"{unknown[0]!r} is not one of {allowed}")
+    return list(dict.fromkeys(keys))
+
+
+@router.get("/complaints")
+def complaints_report(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    group_by: Annotated[list[str] | None, Query()] = None,
+    as_of: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Count, open, breaches, on-time shares, mean and p90 hours, reopens, causes, satisfaction."""
+    keys = _group_keys(group_by)
+    at = moment(as_of, "as_of") or services.backoffice.clock()
+    size = page_limit(limit)
+    offset = decode_cursor(cursor) or 0
+    if offset < 0:
+        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    fresh = caught_up(services, "complaints", wait_for)
+    rows = services.read_side.view("complaints").report(keys, at)
+    items = rows[offset : offset + size]
+    more = len(rows) > offset + size
+    return read_answer(
+        {
+            "as_of": as_of if as_of is not None else iso_utc(at),
+            "items": items,
+            "next_cursor": encode_cursor(offset + size) if more else None,
+        },
+        fresh,
+    )
+
+
+@router.get("/complaints/{complaint_id}")
+def complaint_timings(
+    complaint_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    as_of: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """One complaint's deadlines, response and resolution hours and breaches as of then."""
+    at = moment(as_of, "as_of") or services.backoffice.clock()
+    if not services.backoffice.exists(complaint_id, Complaint):
+        raise NotFound(f"complaint {complaint_id} not found")
+    fresh = caught_up(services, "complaints", wait_for)
+    timing = services.read_side.view("complaints").timing(str(complaint_id), at)
+    if timing is None:
+        raise NotFound(f"complaint {complaint_id} was not received by {iso_utc(at)}")
+    echo = as_of if as_of is not None else iso_utc(at)
+    return read_answer({"as_of": echo, **timing}, fresh)

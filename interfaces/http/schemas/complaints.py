@@ -1,0 +1,56 @@
+"""Bodies of the complaint commands (API.md, complaints)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt
+
+from interfaces.http.schemas.common import Command, Score1to5, ShortText, Text
+
+Channel = Literal["hotline", "online", "email", "visit", "other"]
+Category = Literal["product_quality", "delivery", "service", "billing", "other"]
+Severity = Literal["low", "medium", "high", "critical"]
+RootCause = Literal["product", "process", "people", "supplier", "customer", "other"]
+
+
+class ReceiveComplaint(Command):
+    customer_id: UUID
+    contract_id: UUID | None = None
+    channel: Channel
+    category: Category
+    severity: Severity
+    description: Text
+    occurred_at: AwareDatetime | None = None
+
+
+class Assign(Command):
+    assignee_id: ShortText
+
+
+class Respond(Command):
+    message: Text
+    occurred_at: AwareDatetime | None = None
+
+
+class Progress(Command):
+    note: Text
+    customer_informed: StrictBool
+    occurred_at: AwareDatetime | None = None
+
+
+class Escalate(Command):
+    level: StrictInt = Field(ge=1)
+    reason: Text
+
+
+class Resolve(Command):
+    resolution: Text
+    root_cause: RootCause
+    corrective_action: Text
+    occurred_at: AwareDatetime | None = None
+
+
+class Close(Command):
+    satisfaction: Score1to5 | None = None
