@@ -404,7 +404,8 @@ class KpiReport(ReadModel):
         row = self.one("kpi_targets", "target_key", f"{employee_id}|{period}")
         return None if row is None else json.loads(row["items"])
 
-    def _actuals(self, employee_id: str, period: str) -> dict[str, Decimal]:
+    def actuals(self, employee_id: str, period: str) -> dict[str, Decimal]:
+        """Every metric of DOMAIN.md measured for an employee over a period."""
         first, last = period_days(period)
         sums = self._sums(first, last, employee_id)
 
@@ -429,7 +430,7 @@ class KpiReport(ReadModel):
         items = self._targets_of(employee_id, period)
         if items is None:
             return None
-        actuals = self._actuals(employee_id, period)
+        actuals = self.actuals(employee_id, period)
         metrics, weighted = [], Decimal(0)
         for item in items:
             target, weight = Decimal(item["target"]), Decimal(item["weight"])
@@ -468,7 +469,7 @@ class KpiReport(ReadModel):
                 for m in (reading or {}).get("metrics", [])
             ],
             "weighted_attainment": number(reading and reading["weighted_attainment"]),
-            "training_hours": number(self._actuals(employee_id, period)["training_hours"]),
+            "training_hours": number(self.actuals(employee_id, period)["training_hours"]),
             "appraisal_rating": rating and rating["rating"],
         }
 

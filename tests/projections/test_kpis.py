@@ -6,25 +6,32 @@ figure below can be worked out on paper from the scenario.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
+from hypothesis import given, settings
 
-from domain.budget import Budget
+from domain.budget import QUARTERS, Budget
 from domain.campaign import Campaign
 from domain.complaint import Complaint
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
-from domain.errors import ValidationFailed
+from domain.errors import DomainError, ValidationFailed
 from domain.values import Cause
 from projections.kpis import KpiProjection, period_days, period_quarters
-from projections.runner import READ_MODELS, close_view, fresh_view
+from projections.runner import READ_MODELS, close_view, fresh_view, verify
+from tests.projections.test_budget_property import EXEC, FINANCE, LINES
+from tests.projections.test_budget_property import run as run_budget_step
+from tests.projections.test_budget_property import steps as budget_steps
+from tests.projections.test_sales_credit_scenario import run_scenario
 
 STANDARDS = {"advertising": Decimal("100000.00")}
 E1, E2 = str(uuid4()), str(uuid4())
@@ -467,3 +474,95 @@ def test_attainment_for_appraisals_is_exact_and_absent_without_targets(kpis):
     }
     assert kpis.attainment(E1, "2026-03") is None
     assert kpis.attainment(E2, "2026-Q1") is None
+
+
+@pytest.fixture(scope="module")
+def sales_scenario(module_database):
+    services, _ids = run_scenario(module_database)
+    assert services.read_side.wait("kpis", services.backoffice.max_position(), timeout=20)
+    yield services
+    services.close()
+
+
+def test_kpis_of_the_sales_scenario_agree_with_sales_and_a_rebuild(sales_scenario, module_database):
+    view = sales_scenario.read_side.view("kpis")
+    sales = sales_scenario.read_side.view("sales")
+    for key in ("month", "quarter"):
+        for row in sales.report([key]):
+            company = view.company(row[key], LATER)
+            assert (company["revenue"], company["contracts_signed"]) == (
+                row["revenue"],
+                row["contracts_signed"],
+            )
+    assert view.company("2026-01", LATER)["revenue"] == "4600.00"
+    assert view.company("2026-01", LATER)["new_customers"] == 2
+    # K1's first invoice (800, due 19 Feb) was paid on 25 Feb.
+    assert view.company("2026-02", LATER)["collection_rate"] == 1
+    # Due in March: K1's second 800 (7 Mar) and K2's 3000 (16 Mar); 100.01 paid by the 31st.
+    assert view.company("2026-03", LATER)["collection_rate"] == 0.0263
+    assert view.company("2026-Q1", LATER)["collection_rate"] == 0.1957
+    assert view.company("2026-04", LATER)["collection_rate"] is None
+    # K2's 1000 of 5 April counts for the year; its write-off is no collection.
+    assert view.company("2026", LATER)["collection_rate"] == 0.413
+    sam, sue = view.actuals("sam", "2026-Q1"), view.actuals("sue", "2026")
+    # Sam owns both customers, though Sue signed C2's contract.
+    assert (sam["revenue"], sam["contracts_signed"], sam["new_customers"]) == (
+        Decimal("6600.00"),
+        2,
+        2,
+    )
+    assert sam["collections"] == Decimal("900.01")
+    assert (sue["revenue"], sue["new_customers"], sue["collections"]) == (
+        Decimal("3000.00"),
+        0,
+        Decimal("1000.00"),
+    )
+    app = sales_scenario.backoffice
+    assert verify(app, READ_MODELS["kpis"], module_database.env(), module_database.dialect) == []
+
+
+_years = itertools.count(5000)
+
+
+@settings(max_examples=10, deadline=None)
+@given(steps=budget_steps)
+def test_budget_utilisation_agrees_with_budget_execution_and_a_rebuild(
+    services, module_database, steps
+):
+    app, read_side = services.backoffice, services.read_side
+    year = next(_years)
+    bid = app.draft_budget(
+        FINANCE,
+        fiscal_year=year,
+        lines=[{"category": c, "period": p, "amount": "1500.00"} for c, p in LINES],
+    ).id
+    app.submit_budget(FINANCE, bid)
+    app.approve_budget(EXEC, bid)
+    state = {"refs": [], "overruns": []}
+    for step in steps:
+        with contextlib.suppress(DomainError):
+            run_budget_step(app, bid, step, state)
+    for name in ("kpis", "budget_execution"):
+        assert read_side.wait(name, app.max_position(), timeout=10)
+    lines = read_side.view("budget_execution").report(
+        str(bid), datetime(year + 1, 1, 1, tzinfo=UTC)
+    )["lines"]
+    for period, quarters in (
+        (str(year), QUARTERS),
+        (f"{year}-Q1", ("Q1",)),
+        (f"{year}-05", ("Q2",)),
+    ):
+        chosen = [line for line in lines if line["period"] in quarters]
+        used = sum(Decimal(line["committed"]) + Decimal(line["spent"]) for line in chosen)
+        authorised = sum(
+            Decimal(line[f])
+            for line in chosen
+            for f in ("planned", "adjustments", "overruns_approved")
+        )
+        expected = (
+            float((used / authorised).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+            if authorised
+            else None
+        )
+        assert read_side.view("kpis").company(period, LATER)["budget_utilisation"] == expected
+    assert verify(app, READ_MODELS["kpis"], module_database.env(), module_database.dialect) == []
