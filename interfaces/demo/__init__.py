@@ -15,6 +15,7 @@ from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
 from interfaces.demo.people import write_appraisals, write_staff
 from interfaces.demo.sales import write_contracts
+from interfaces.demo.service import write_complaints
 from interfaces.settings import Settings
 
 
@@ -35,6 +36,8 @@ def write_demo(
         write_marketing(company)
         written = write_customers(company, customers)
         write_contracts(company)
+        # Complaints about the customers and their signed contracts.
+        write_complaints(company)
         # Appraisals last: the quarter they judge has been written.
         write_appraisals(company)
         company.summary.insert(0, f"{written} customers written")

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
 from application.permissions import COMMAND_ROLES, ROLES
+from domain.complaint import Complaint
+from domain.employee import Employee
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from tests.application.test_complaint_commands import contract, customer, employee
@@ -345,3 +348,38 @@ def test_mops_history_prints_a_complaints_events(database):
     result = CliRunner().invoke(cli, ["history", "complaint", str(kid)], env=env)
     assert result.exit_code == 0, result.output
     assert "Received" in result.output and "Escalated" in result.output
+
+
+def test_the_demo_writes_complaints_handled_by_active_staff(database):
+    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    demo = CliRunner().invoke(cli, ["demo", "--customers", "12", "--seed", "5"], env=env)
+    assert demo.exit_code == 0, demo.output
+    assert " complaints (" in " ".join(demo.output.split())
+    app = Backoffice(database.env())
+    try:
+        received = app.recorder.select_notifications(
+            1, 100_000, topics=[get_topic(Complaint.Received)]
+        )
+        complaints = [app.get(n.originator_id, Complaint) for n in received]
+        assignees = {c.assignee_id for c in complaints if c.assignee_id}
+        staff = {a: app.get(UUID(a), Employee) for a in assignees}
+        events = {c.id: list(app.events.get(c.id)) for c in complaints}
+    finally:
+        app.close()
+    assert len(complaints) >= 24
+    assert all(e.status == "active" and e.department == "service" for e in staff.values())
+    assert {c.severity for c in complaints} == {"low", "medium", "high", "critical"}
+    assert len({c.channel for c in complaints}) >= 4 and len({c.category for c in complaints}) >= 4
+    assert any(c.reopens for c in complaints)
+    assert any(c.status == "closed" and c.satisfaction for c in complaints)
+    assert any(c.contract_id for c in complaints)
+    now = datetime.now(UTC)
+    breached = [
+        c
+        for c in complaints
+        if any(c.timings(now)[k] for k in ("response_breached", "resolution_breached"))
+    ]
+    assert 0 < len(breached) < len(complaints) / 2
+    for complaint in complaints:
+        times = [e.occurred_at for e in events[complaint.id]]
+        assert times == sorted(times) and times[-1] <= now

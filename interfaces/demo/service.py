@@ -1,0 +1,204 @@
+"""Demo complaints: a few dozen over the demo's months, handled by the service team.
+
+Each complaint is written start to finish before the next one, in the order received,
+with business times that follow one another (received, assigned, answered, worked on,
+resolved, closed) and nothing later than now: whatever would fall after now is left
+undone, so recent complaints are still open. Most are answered and resolved within
+their SLA; some are answered or resolved late, a few stay stuck past their deadlines, a
+few are reopened after closing and resolved again, and most closures carry the
+customer's satisfaction (lower after a breach). Half of those about a customer with
+signed contracts name one of them. The service lead receives and assigns; the
+assignees are the service team's active employees; a sales manager escalates the
+critical and the late ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from random import Random
+from typing import Any
+from uuid import UUID
+
+from rich.progress import track
+
+from application.backoffice import Request
+from domain.complaint import Complaint, ComplaintCategory, ComplaintChannel, RootCause
+from domain.customer import Customer
+from interfaces.demo.company import DemoCompany
+
+PER_MONTH = 3
+MIN_COMPLAINTS = 12
+SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_WEIGHTS = (30, 40, 20, 10)
+DESCRIPTIONS = {
+    "product_quality": "the printed brochures came out with the wrong colours",
+    "delivery": "the exhibition booth was delivered a day late",
+    "service": "nobody called back about the campaign report",
+    "billing": "the invoice charged the monthly fee twice",
+    "other": "unhappy with how the account was handed over",
+}
+CORRECTIVE = {
+    "product": "proof every print run against the approved colour sample",
+    "process": "a second check of invoices before they are issued",
+    "people": "call-back rule retrained with the account team",
+    "supplier": "a second logistics supplier on standby for events",
+    "customer": "clearer briefing form agreed with the customer",
+    "other": "handover checklist for accounts changing owner",
+}
+
+
+def write_complaints(company: DemoCompany) -> None:
+    """Write the demo's complaints; adds a line to the summary."""
+    ComplaintWriter(company).write()
+
+
+class ComplaintWriter:
+    """Plans the complaints, then writes each through the application."""
+
+    def __init__(self, company: DemoCompany) -> None:
+        self.company = company
+        self.app = company.app
+        # Dice of its own, seeded from the company's without drawing from them, so the
+        # parts written after this one see the same sequence with or without it.
+        self.rng = Random(hash(company.rng.getstate()) ^ 0x5EED)
+        self.now = company.now
+        self.start = company.now - company.reach + timedelta(days=7)
+        self.lead = company.as_(company.person("service"), "service")
+        self.team = list(company.staff.get("service", []))
+        self.manager = company.as_(company.person("sales_manager"), "sales_manager")
+        self.written: list[UUID] = []
+
+    def write(self) -> None:
+        if not self.company.customers or not self.team or self.start >= self.now:
+            self.company.summary.append("0 complaints")
+            return
+        months = max(1, round(self.company.reach.days / 31))
+        count = max(MIN_COMPLAINTS, PER_MONTH * months)
+        span = (self.now - timedelta(hours=2) - self.start).total_seconds()
+        moments = sorted(
+            self.start + timedelta(seconds=self.rng.uniform(0, span)) for _ in range(count)
+        )
+        for number, received_at in enumerate(
+            track(moments, description="demo complaints", console=self.company.console)
+        ):
+            self.write_one(number, received_at)
+        tally: Counter[str] = Counter()
+        for kid in self.written:
+            complaint = self.app.get(kid, Complaint)
+            timings = complaint.timings(self.now)
+            tally["breached"] += timings["response_breached"] or timings["resolution_breached"]
+            tally["reopened"] += bool(complaint.reopens)
+            tally["open"] += complaint.is_open
+        self.company.summary.append(
+            f"{count} complaints ({tally['breached']} breached, {tally['reopened']} reopened, "
+            f"{tally['open']} open)"
+        )
+
+    # One complaint.
+
+    def _contract_of(self, customer_id: UUID) -> UUID | None:
+        customer = self.app.get(customer_id, Customer)
+        contracts = list(customer.signed_contracts)
+        if contracts and self.rng.random() < 0.5:
+            return self.rng.choice(contracts)
+        return None
+
+    def _agent(self, assignee: str) -> Request:
+        return self.company.as_(assignee, "service")
+
+    def write_one(self, number: int, received_at: datetime) -> None:
+        rng, app, policy = self.rng, self.app, self.app.policy
+        customer_id = rng.choice(self.company.customers)
+        severity = rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0]
+        category = rng.choice([c.value for c in ComplaintCategory])
+        respond_in = timedelta(hours=policy.sla_response_hours[severity])
+        resolve_in = timedelta(hours=policy.sla_resolution_hours[severity])
+        kid = app.receive_complaint(
+            self.lead,
+            customer_id=customer_id,
+            contract_id=self._contract_of(customer_id),
+            channel=rng.choice([c.value for c in ComplaintChannel]),
+            category=category,
+            severity=severity,
+            description=DESCRIPTIONS[category],
+            occurred_at=received_at,
+        ).id
+        self.written.append(kid)
+        # Every fifteenth complaint gets stuck after its answer; some are answered or
+        # resolved late.
+        stuck = number % 15 == 7
+        late_answer = rng.random() < 0.12
+        late_resolution = rng.random() < 0.1
+        assignee = self.team[number % len(self.team)]
+        agent = self._agent(assignee)
+        at = received_at + respond_in * rng.uniform(0.05, 0.3)
+        if not self._due(at):
+            return
+        app.assign_complaint(self.lead, kid, assignee, at)
+        answer = received_at + respond_in * (
+            rng.uniform(1.1, 3.0) if late_answer else rng.uniform(0.35, 0.95)
+        )
+        at = max(answer, at + timedelta(minutes=5))
+        if not self._due(at):
+            return
+        app.respond_to_complaint(agent, kid, "we are looking into it and will call back", at)
+        if severity == "critical" or late_answer:
+            at += timedelta(minutes=rng.randint(10, 90))
+            if not self._due(at):
+                return
+            app.escalate_complaint(self.manager, kid, 1, "customer waiting; management aware", at)
+        if stuck or rng.random() < 0.5:
+            at += resolve_in * rng.uniform(0.05, 0.25)
+            if not self._due(at):
+                return
+            app.record_complaint_progress(
+                agent, kid, "cause being checked with the team", rng.random() < 0.8, at
+            )
+        if stuck:
+            return
+        resolved = received_at + resolve_in * (
+            rng.uniform(1.05, 2.0) if late_resolution else rng.uniform(0.4, 0.95)
+        )
+        at = max(resolved, at + timedelta(minutes=30))
+        if not self._resolve(kid, agent, at):
+            return
+        breached = at > received_at + resolve_in or answer > received_at + respond_in
+        at = self._close(kid, at, breached)
+        if at is None or rng.random() >= 0.12:
+            return
+        # Reopened within the window, then resolved again, some days later.
+        at += timedelta(days=rng.uniform(1, 20))
+        if not self._due(at):
+            return
+        app.reopen_complaint(self.lead, kid, "the problem came back", at)
+        at += timedelta(days=rng.uniform(0.5, 3))
+        if self._resolve(kid, agent, at):
+            self._close(kid, at, breached or at > received_at + resolve_in)
+
+    def _due(self, at: datetime) -> bool:
+        """Whether a step at that moment has happened by now (else it is left undone)."""
+        return at <= self.now - timedelta(minutes=1)
+
+    def _resolve(self, kid: UUID, agent: Request, at: datetime) -> bool:
+        if not self._due(at):
+            return False
+        cause = self.rng.choice([c.value for c in RootCause])
+        self.app.resolve_complaint(
+            agent,
+            kid,
+            resolution="put right with the customer",
+            root_cause=cause,
+            corrective_action=CORRECTIVE[cause],
+            occurred_at=at,
+        )
+        return True
+
+    def _close(self, kid: UUID, resolved_at: datetime, breached: bool) -> datetime | None:
+        at = resolved_at + timedelta(hours=self.rng.uniform(1, 72))
+        if at > self.now - timedelta(minutes=1):
+            return None  # resolved, awaiting the customer's confirmation
+        scores: Any = (1, 2, 3, 3) if breached else (3, 4, 4, 5, 5)
+        satisfaction = None if self.rng.random() < 0.15 else self.rng.choice(scores)
+        self.app.close_complaint(self.lead, kid, satisfaction, at)
+        return at
