@@ -24,6 +24,7 @@ from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
 from projections.kpis import KpiProjection, KpiReport
+from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
@@ -63,6 +64,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("price_lists", PriceListDirectory, PriceListProjection),
         ReadModelSpec("kpis", KpiReport, KpiProjection),
         ReadModelSpec("complaints", ComplaintReport, ComplaintProjection),
+        ReadModelSpec("pipeline", PipelineReport, PipelineProjection),
     )
 }
 
