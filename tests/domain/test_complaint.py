@@ -392,3 +392,46 @@ def test_hours_are_exact():
     start = datetime(2026, 1, 1, tzinfo=UTC)
     assert hours_between(start, start + timedelta(hours=1, minutes=30)) == Decimal("1.5")
     assert hours_between(start, start + timedelta(days=2, seconds=36)) == Decimal("48.01")
+
+
+def test_every_step_may_carry_its_business_time_in_order():
+    came_in = NOW - timedelta(days=3)
+    complaint = given(received("low", occurred_at=came_in))
+    steps = [
+        lambda c: c.assign(AGENT, "emp-1", occurred_at=came_in + timedelta(hours=1)),
+        lambda c: c.respond(AGENT, "hi", occurred_at=came_in + timedelta(hours=2)),
+        lambda c: c.escalate(AGENT, 1, "vip", occurred_at=came_in + timedelta(hours=3)),
+        lambda c: c.resolve(
+            AGENT,
+            resolution="r",
+            root_cause="customer",
+            corrective_action="a",
+            occurred_at=came_in + timedelta(hours=4),
+        ),
+        lambda c: c.close(AGENT, 5, occurred_at=came_in + timedelta(hours=5)),
+    ]
+    for hours, step in enumerate(steps, start=1):
+        [event] = then_events(complaint, step)
+        assert (event.occurred_at, event.timestamp) == (came_in + timedelta(hours=hours), NOW)
+    # A reopen dated before the close it follows is refused; one after it is not.
+    then_refused(
+        complaint,
+        lambda c: c.reopen(AGENT, "again", occurred_at=came_in + timedelta(hours=4, minutes=30)),
+        "validation_error",
+    )
+    [event] = then_events(
+        complaint, lambda c: c.reopen(AGENT, "again", occurred_at=came_in + timedelta(hours=6))
+    )
+    assert complaint.status == "in_progress"
+
+
+def test_the_reopen_window_is_judged_at_the_reopens_business_time():
+    complaint = resolved(at_hours=5)
+    resolved_at = NOW + timedelta(hours=5)
+    late_cause = Cause("sue", resolved_at + timedelta(days=31))
+    then_refused(complaint, lambda c: c.reopen(late_cause, "again"), "reopen_window_closed")
+    [event] = then_events(
+        complaint,
+        lambda c: c.reopen(late_cause, "again", occurred_at=resolved_at + timedelta(days=29)),
+    )
+    assert event.occurred_at == resolved_at + timedelta(days=29)
