@@ -53,9 +53,9 @@ def test_demo_kpis_agree_with_the_sales_report_and_verify_passes(database):
     finally:
         close_view(kpis)
         close_view(sales)
-    # The contracts are owned by the demo's sales employees.
     app = Backoffice(database.env())
     try:
+        # The contracts are owned by the demo's sales employees.
         assert len(owners) >= 3
         assert all(app.exists(UUID(owner), Employee) for owner in owners)
     finally:
