@@ -23,6 +23,7 @@ from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
 from domain.errors import DomainError
+from domain.opportunity import Opportunity
 from domain.price_list import PriceList
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET
@@ -51,6 +52,7 @@ AGGREGATES = {
     "employee": Employee,
     "complaint": Complaint,
     "price_list": PriceList,
+    "opportunity": Opportunity,
 }
 
 
