@@ -215,6 +215,7 @@ class KpiReport(ReadModel):
         "day TEXT NOT NULL, employee_id TEXT, subject TEXT, ref TEXT, "
         "amount BIGINT NOT NULL, extra BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}kpi_facts_kind_day ON {p}kpi_facts (kind, day)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_facts_day ON {p}kpi_facts (day)",
         "CREATE INDEX IF NOT EXISTS {n}kpi_facts_employee ON {p}kpi_facts (employee_id, day)",
         "CREATE INDEX IF NOT EXISTS {n}kpi_facts_subject ON {p}kpi_facts (subject)",
         "CREATE INDEX IF NOT EXISTS {n}kpi_facts_ref ON {p}kpi_facts (ref)",
