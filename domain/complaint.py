@@ -17,11 +17,11 @@ Decisions where DOMAIN.md is silent:
 - `Escalate` is allowed in every open state (`received`, `assigned`, `in_progress`) and
   only upwards: its level is at least 1 and above the complaint's current level.
 - Every step's `occurred_at` is on or after the `occurred_at` of every earlier step of
-  the complaint (it may precede when the earlier step was recorded). Over HTTP, assign,
-  escalate, close and reopen take no `occurred_at` (API.md gives them none): they happen
-  when recorded, so a response given before the assignment was recorded cannot be
-  back-dated before it. The application layer (the demo, back-office imports) may pass an
-  `occurred_at` for every step, under the same back-dating window and the same rule.
+  the complaint (it may precede when the earlier step was recorded). Every step takes an
+  optional `occurred_at`, over HTTP too: API.md gives assign, escalate, close and reopen
+  none, but without it a response given before the assignment was logged could not be
+  dated when it happened. The optional field extends those bodies; clients that leave
+  it out get "now", as before.
 - The reopen window is 30 days from the (latest) resolution's `occurred_at` to the
   reopen's `occurred_at`; 30 days exactly is still inside it.
 - `Resolved` carries the assignee at the time of resolution (the person credited);

@@ -74,6 +74,38 @@ def receive(client, customer_id, headers=SERVICE, **overrides):
 RESOLVE = {"resolution": "refunded", "root_cause": "process", "corrective_action": "dedupe check"}
 
 
+def test_a_response_logged_late_is_measured_from_when_it_happened(client, app):
+    """The call came in at 9, was answered at 10, and both were logged at noon."""
+    cid = customer(app)
+    agent = employee(app)
+    came_in = datetime.now(UTC) - timedelta(hours=3)
+    kid = receive(client, cid, severity="critical", occurred_at=iso(came_in))
+    assigned = client.post(
+        f"/complaints/{kid}/assign",
+        json={"assignee_id": agent, "occurred_at": iso(came_in + timedelta(minutes=10))},
+        headers=SERVICE,
+    )
+    assert assigned.status_code == 200, assigned.text
+    answered = client.post(
+        f"/complaints/{kid}/respond",
+        json={"message": "we call you back", "occurred_at": iso(came_in + timedelta(hours=1))},
+        headers=SERVICE,
+    )
+    assert answered.status_code == 200, answered.text
+    timings = client.get(f"/complaints/{kid}", headers=AUDITOR).json()["timings"]
+    # One hour against the two hours of a critical complaint, though logged three hours on.
+    assert timings["response_hours"] == 1.0
+    assert timings["response_breached"] is False
+    before = app.max_position()
+    too_early = client.post(
+        f"/complaints/{kid}/escalate",
+        json={"level": 1, "reason": "vip", "occurred_at": iso(came_in - timedelta(minutes=1))},
+        headers=SERVICE,
+    )
+    assert_problem(too_early, 422, "validation_error")
+    assert app.max_position() == before
+
+
 def test_every_complaint_command_has_a_route():
     assert ROUTES.keys() == {c for c in COMMAND_ROLES if c.startswith("complaint.")}
 
@@ -251,7 +283,7 @@ def test_order_of_checks(client, app, position):
     assert_problem(
         client.post(
             f"{url}/assign",
-            json={"assignee_id": agent, "occurred_at": iso(datetime.now(UTC))},
+            json={"assignee_id": agent, "occurred_at": iso(datetime.now(UTC) + timedelta(days=1))},
             headers=SERVICE,
         ),
         422,

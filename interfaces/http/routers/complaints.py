@@ -20,7 +20,6 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import directory_answer, history_answer, moment
 from interfaces.http.routes import command_route, create_route
 from interfaces.http.schemas import complaints as bodies
-from interfaces.http.schemas.customers import Reason
 from projections.events import iso_utc
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -105,7 +104,7 @@ for path, permission, model, call in (
         "/{id}/assign",
         "complaint.assign",
         bodies.Assign,
-        lambda a, c, i, b: a.assign_complaint(c, i, b.assignee_id),
+        lambda a, c, i, b: a.assign_complaint(c, i, b.assignee_id, b.occurred_at),
     ),
     (
         "/{id}/respond",
@@ -125,7 +124,7 @@ for path, permission, model, call in (
         "/{id}/escalate",
         "complaint.escalate",
         bodies.Escalate,
-        lambda a, c, i, b: a.escalate_complaint(c, i, b.level, b.reason),
+        lambda a, c, i, b: a.escalate_complaint(c, i, b.level, b.reason, b.occurred_at),
     ),
     (
         "/{id}/resolve",
@@ -137,13 +136,13 @@ for path, permission, model, call in (
         "/{id}/close",
         "complaint.close",
         bodies.Close,
-        lambda a, c, i, b: a.close_complaint(c, i, b.satisfaction),
+        lambda a, c, i, b: a.close_complaint(c, i, b.satisfaction, b.occurred_at),
     ),
     (
         "/{id}/reopen",
         "complaint.reopen",
-        Reason,
-        lambda a, c, i, b: a.reopen_complaint(c, i, b.reason),
+        bodies.Reopen,
+        lambda a, c, i, b: a.reopen_complaint(c, i, b.reason, b.occurred_at),
     ),
 ):
     command_route(router, Complaint, path, permission, model, call)

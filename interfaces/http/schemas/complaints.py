@@ -27,6 +27,9 @@ class ReceiveComplaint(Command):
 
 class Assign(Command):
     assignee_id: ShortText
+    # Beyond API.md, optional: a step logged late may be dated when it happened, so a
+    # response that came before the assignment was logged can still be recorded.
+    occurred_at: AwareDatetime | None = None
 
 
 class Respond(Command):
@@ -43,6 +46,7 @@ class Progress(Command):
 class Escalate(Command):
     level: StrictInt = Field(ge=1)
     reason: Text
+    occurred_at: AwareDatetime | None = None
 
 
 class Resolve(Command):
@@ -54,3 +58,9 @@ class Resolve(Command):
 
 class Close(Command):
     satisfaction: Score1to5 | None = None
+    occurred_at: AwareDatetime | None = None
+
+
+class Reopen(Command):
+    reason: Text
+    occurred_at: AwareDatetime | None = None
