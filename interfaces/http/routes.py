@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from application.backoffice import Backoffice
 from application.permissions import COMMAND_ROLES
+from domain.errors import NotFound
 from interfaces.http.commands import execute
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import history_answer, moment
@@ -87,13 +88,16 @@ def command_route(
     *,
     answer_with: str | None = None,
     sub: type | None = None,
+    sub_in: Callable[[Any], Any] | None = None,
 ) -> None:
     """Register a route running one command on the aggregate whose id is in the path.
 
     `path` names the id `{id}`. With `answer_with`, the command creates a sub-entity at
     `path`: its id is answered, with 201 and a Location below `path`. With `sub` (`str`
     or `UUID`), the command addresses a sub-entity named `{sub}` in the path (a
-    guarantee, an overrun), and `call` takes it after the aggregate's id.
+    guarantee, an overrun), and `call` takes it after the aggregate's id; `sub_in` gives
+    the aggregate's sub-entities by id, so that an unknown one answers 404 before a bad
+    body answers 422, as an unknown aggregate does.
     """
 
     async def run(
@@ -102,6 +106,15 @@ def command_route(
         backoffice = services.backoffice
         here = f"{router.prefix}{path.format(id=id, sub=subject)}"
         ids = (id,) if sub is None else (id, subject)
+
+        def exists() -> bool:
+            if sub_in is None:
+                return backoffice.exists(id, kind)
+            try:
+                return str(subject) in sub_in(backoffice.get(id, kind))
+            except NotFound:
+                return False
+
         return await execute(
             http,
             caller,
@@ -109,7 +122,7 @@ def command_route(
             permission=permission,
             model=model,
             call=lambda command, body: call(backoffice, command, *ids, body),
-            exists=lambda: backoffice.exists(id, kind),
+            exists=exists,
             answer_with=answer_with,
             location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
         )

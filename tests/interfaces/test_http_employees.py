@@ -460,3 +460,19 @@ def test_bodies_out_of_the_rules_are_validation_errors(client, position):
     ):
         assert_problem(client.post(f"{url}/{path}", json=body, headers=HR), 422, "validation_error")
     assert position() == before
+
+
+def test_an_unknown_appraisal_answers_404_before_a_bad_body(client):
+    hr = bearer("hr-404", "hr")
+    employee_id = client.post(
+        "/employees",
+        json={"name": "Nobody Yet", "position": "clerk", "department": "ops"},
+        headers=hr,
+    ).json()["id"]
+    unknown = uuid4()
+    for path in (
+        f"/employees/{employee_id}/appraisals/{unknown}/evaluations",
+        f"/employees/{employee_id}/improvement-plans/{unknown}/close",
+    ):
+        response = client.post(path, json={"source": "oracle"}, headers=hr)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), path

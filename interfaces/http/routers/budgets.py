@@ -167,7 +167,8 @@ for path, permission, model, call, sub in (
         UUID,
     ),
 ):
-    command_route(router, Budget, path, permission, model, call, sub=sub)
+    overruns = (lambda b: b.overruns) if "/overruns/" in path else None
+    command_route(router, Budget, path, permission, model, call, sub=sub, sub_in=overruns)
 
 
 @router.get("")

@@ -224,7 +224,18 @@ for path, permission, model, call in (
         lambda app, cmd, eid, pid, body: app.close_improvement_plan(cmd, eid, pid, body.outcome),
     ),
 ):
-    command_route(router, Employee, path, permission, model, call, sub=UUID)
+    command_route(
+        router,
+        Employee,
+        path,
+        permission,
+        model,
+        call,
+        sub=UUID,
+        sub_in=(
+            (lambda e: e.appraisals) if "/appraisals/" in path else (lambda e: e.improvement_plans)
+        ),
+    )
 
 
 @router.get("")
