@@ -14,6 +14,7 @@ from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
 from interfaces.demo.people import write_appraisals, write_staff
+from interfaces.demo.pipeline import write_pipeline
 from interfaces.demo.sales import write_contracts
 from interfaces.demo.service import write_complaints
 from interfaces.settings import Settings
@@ -35,6 +36,8 @@ def write_demo(
         # Budget and campaigns first: campaign-sourced leads are customers too.
         write_marketing(company)
         written = write_customers(company, customers)
+        # The price list and the opportunities: won ones become contracts.
+        write_pipeline(company)
         write_contracts(company)
         # Complaints about the customers and their signed contracts.
         write_complaints(company)

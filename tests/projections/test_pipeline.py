@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+from typer.testing import CliRunner
 
-from application.backoffice import Policy
+from application.backoffice import Backoffice, Policy
+from domain.contract import Contract
+from domain.employee import Employee
 from domain.opportunity import Opportunity
 from domain.values import Cause
+from interfaces.bootstrap import DEV_JWT_SECRET
+from interfaces.cli import cli
 from projections.pipeline import PipelineProjection
 from projections.runner import READ_MODELS, close_view, fresh_view, verify
 from tests.application.test_opportunity_commands import customer
@@ -297,3 +303,44 @@ def test_live_report_over_http_equals_a_rebuild(services, client, module_databas
     assert client.get("/reports/pipeline").status_code == 401
     spec = READ_MODELS["pipeline"]
     assert verify(app, spec, module_database.env(), module_database.dialect) == []
+
+
+def test_the_demo_writes_a_pipeline_that_replays_to_the_same_rows(database):
+    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    runner = CliRunner()
+    demo = runner.invoke(cli, ["demo", "--customers", "12", "--seed", "11"], env=env)
+    assert demo.exit_code == 0, demo.output
+    assert " opportunities (" in " ".join(demo.output.split())
+    app = Backoffice(database.env())
+    try:
+        opened = app.recorder.select_notifications(
+            1, 100_000, topics=[get_topic(Opportunity.Opened)]
+        )
+        opportunities = [app.get(n.originator_id, Opportunity) for n in opened]
+        contracts = [app.get(o.contract_id, Contract) for o in opportunities if o.contract_id]
+        owners = {o.owner_id for o in opportunities}
+        sales_people = {
+            owner
+            for owner in owners
+            if app.exists(UUID(owner), Employee)
+            and app.get(UUID(owner), Employee).department == "sales"
+        }
+    finally:
+        app.close()
+    assert len(opportunities) >= 24
+    assert {"open", "won", "lost"} <= {o.status for o in opportunities}
+    assert any(o.regressions for o in opportunities)
+    lost = [o for o in opportunities if o.status == "lost"]
+    assert any(o.loss["competitor"] for o in lost)
+    assert {c.status for c in contracts} & {"active", "completed"}
+    assert any(r["department"] == "pricing" for c in contracts for r in c.required_reviews), (
+        "a deep discount approved in a pricing review"
+    )
+    for o in opportunities:
+        assert o.last_occurred_at <= datetime.now(UTC)
+    assert owners <= sales_people, "owned by the demo's sales people"
+    assert all(c.owner_id in sales_people for c in contracts)
+    rebuilt = runner.invoke(cli, ["projections", "rebuild", "pipeline"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    verified = runner.invoke(cli, ["projections", "verify", "pipeline"], env=env)
+    assert verified.exit_code == 0, verified.output
