@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
-from application.permissions import COMMAND_ROLES
+from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from tests.conftest import as_, bearer, unique
@@ -397,3 +397,17 @@ def test_history_and_verify_from_the_command_line(database):
     assert rebuilt.exit_code == 0, rebuilt.output
     verified = runner.invoke(cli, ["projections", "verify", "pipeline"], env=env)
     assert verified.exit_code == 0, verified.output
+
+
+@pytest.mark.parametrize("command", sorted(ROUTES))
+def test_roles_not_allowed_get_403_and_write_nothing(client, position, command):
+    oid = open_one(client)
+    url = ROUTES[command].format(id=oid)
+    before = position()
+    for role in sorted(ROLES - {"admin"}):
+        response = client.post(url, json={"unknown": 1}, headers=bearer("someone", role))
+        if role in COMMAND_ROLES[command]:
+            assert_problem(response, 422, "validation_error")
+        else:
+            assert_problem(response, 403, "forbidden")
+    assert position() == before
