@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 
 from application.backoffice import Backoffice
-from interfaces.bootstrap import policy_of
+from interfaces.bootstrap import kpi_attainment_source, policy_of
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
@@ -18,6 +18,7 @@ from interfaces.demo.pipeline import write_pipeline
 from interfaces.demo.sales import write_contracts
 from interfaces.demo.service import write_complaints
 from interfaces.settings import Settings
+from projections.runner import ReadSide
 
 
 def write_demo(
@@ -29,7 +30,15 @@ def write_demo(
     # The demo writes a history that reaches back months, beyond the everyday window.
     policy = replace(policy_of(settings), backdating=reach + timedelta(days=1))
     app = Backoffice(settings.persistence_env(), policy=policy)
-    company = DemoCompany(app, random.Random(seed), now, reach, console)
+    # The demo writes without projection runners: the appraisals read the KPI read model
+    # after folding into it what the log holds, as a runner would have.
+    kpis = ReadSide(
+        Backoffice, settings.persistence_env(), settings.dialect, run=False, names=["kpis"]
+    )
+    app.kpi_attainment = kpi_attainment_source(kpis, app, timeout=0, catch_up=True)
+    company = DemoCompany(
+        app, random.Random(seed), now, reach, console, planned_customers=customers
+    )
     try:
         # The staff first: every other part acts as these people.
         write_staff(company)
@@ -46,4 +55,5 @@ def write_demo(
         company.summary.insert(0, f"{written} customers written")
         return f"demo: {', '.join(company.summary)}; log at position {app.max_position()}"
     finally:
+        kpis.close()
         app.close()

@@ -27,6 +27,8 @@ class DemoCompany:
     summary: list[str] = field(default_factory=list)
     # Staff role -> the employee ids (strings) of the people in it, in hiring order.
     staff: dict[str, list[str]] = field(default_factory=dict)
+    # How many customers the demo will register (targets are set before they exist).
+    planned_customers: int = 300
 
     def person(self, role: str, n: int = 0) -> str:
         """The employee id of the n-th person hired in a staff role (the demo's subjects)."""

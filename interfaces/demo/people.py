@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from random import Random
 from uuid import UUID
 
@@ -69,13 +69,16 @@ TURNED_DOWN = (
     ("Qian Bo", "Sales representative", "sales", "interview"),
     ("Yang Fei", "Accountant", "finance", "background_check"),
 )
-# Every sales person's quarterly targets (metrics of DOMAIN.md; weights sum to 1).
+# Every sales person's quarterly targets (metrics of DOMAIN.md; weights sum to 1), for a
+# demo of 300 customers: about what the demo's five sales people reach in a quarter of it.
+# Smaller or larger demos scale them by their number of customers.
 SALES_TARGETS = (
-    ("revenue", Decimal("400000"), Decimal("0.4")),
-    ("contracts_signed", Decimal("6"), Decimal("0.2")),
-    ("collections", Decimal("300000"), Decimal("0.25")),
-    ("new_customers", Decimal("8"), Decimal("0.15")),
+    ("revenue", Decimal("750000"), Decimal("0.4")),
+    ("contracts_signed", Decimal("28"), Decimal("0.2")),
+    ("collections", Decimal("600000"), Decimal("0.25")),
+    ("new_customers", Decimal("11"), Decimal("0.15")),
 )
+TARGETS_FOR_CUSTOMERS = 300
 CUSTOMER_FACING = ("sales", "service")
 
 
@@ -193,8 +196,13 @@ class StaffWriter:
         """Every sales person's targets for each quarter of the demo, set by the head of sales."""
         company = self.company
         head = company.as_(company.person("sales_manager"), "sales_manager")
+        scale = Decimal(company.planned_customers) / TARGETS_FOR_CUSTOMERS
         items = [
-            {"metric": metric, "target": target, "weight": weight}
+            {
+                "metric": metric,
+                "target": max((target * scale).quantize(Decimal(1), ROUND_CEILING), Decimal(1)),
+                "weight": weight,
+            }
             for metric, target, weight in SALES_TARGETS
         ]
         count = 0

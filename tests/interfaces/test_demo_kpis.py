@@ -54,11 +54,25 @@ def test_demo_kpis_agree_with_the_sales_report_and_verify_passes(database):
         close_view(kpis)
         close_view(sales)
     app = Backoffice(database.env())
+    kpis = construct_view(READ_MODELS["kpis"], database.env(), database.dialect)
     try:
         # The contracts are owned by the demo's sales employees.
         assert len(owners) >= 3
         assert all(app.exists(UUID(owner), Employee) for owner in owners)
+        # Each appraisal of someone with targets read the attainment the rebuilt KPIs give.
+        readings = 0
+        for owner in owners:
+            for appraisal in app.get(UUID(owner), Employee).appraisals.values():
+                reading = appraisal["inputs"] and appraisal["inputs"]["kpi_attainment"]
+                if not reading:
+                    continue
+                rebuilt = kpis.attainment(owner, appraisal["period"])
+                assert reading["weighted_attainment"] == rebuilt["weighted_attainment"]
+                assert appraisal["rating"] is not None
+                readings += 1
+        assert readings >= 3
     finally:
+        close_view(kpis)
         app.close()
 
     verified = runner.invoke(cli, ["projections", "verify"], env=env)
