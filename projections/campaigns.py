@@ -26,11 +26,10 @@ from projections.rows import (
     NAME_LIKE,
     Row,
     RowPerAggregateProjection,
+    RowPerAggregateView,
     directory_page,
     name_pattern,
-    upsert,
 )
-from projections.store import ReadModel
 
 COLUMNS = (
     "id",
@@ -175,11 +174,13 @@ def report_item(row: Row, attributed_leads: int) -> dict[str, Any]:
     }
 
 
-class CampaignReport(ReadModel):
+class CampaignReport(RowPerAggregateView):
     """The campaigns with their running totals, and the leads attributed to them."""
 
     name = "campaigns"
     table_names = ("campaign_report", "campaign_leads")
+    row_table = "campaign_report"
+    columns = COLUMNS
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}campaign_report ("
         "id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, "
@@ -196,18 +197,6 @@ class CampaignReport(ReadModel):
         "customer_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, registered_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}campaign_leads_campaign ON {p}campaign_leads (campaign_id)",
     )
-
-    def row(self, campaign_id: str) -> Row | None:
-        rows = self.query(
-            f"SELECT * FROM {self.table('campaign_report')} WHERE id = ?", [campaign_id]
-        )
-        return rows[0] if rows else None
-
-    def put(self, row: Row, tracking: Tracking) -> None:
-        self.write(
-            [(upsert(self.table("campaign_report"), COLUMNS), [row[c] for c in COLUMNS])],
-            tracking,
-        )
 
     def add_lead(self, customer_id: str, campaign_id: str, at: str, tracking: Tracking) -> None:
         self.write(

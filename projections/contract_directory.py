@@ -5,14 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from domain.contract import Contract, line_total
 from projections.events import iso_utc
-from projections.rows import RowPerAggregateProjection, directory_page, upsert
-from projections.store import ReadModel
-
-Row = dict[str, Any]
+from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, directory_page
 
 COLUMNS = (
     "id",
@@ -79,11 +74,13 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
     return row
 
 
-class ContractDirectory(ReadModel):
+class ContractDirectory(RowPerAggregateView):
     """Contracts with the fields `GET /contracts` filters and shows."""
 
     name = "contract_directory"
     table_names = ("contract_directory",)
+    row_table = "contract_directory"
+    columns = COLUMNS
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}contract_directory ("
         "id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, owner_id TEXT NOT NULL, "
@@ -99,18 +96,6 @@ class ContractDirectory(ReadModel):
         "CREATE INDEX IF NOT EXISTS {n}contract_directory_status "
         "ON {p}contract_directory (status, drafted_position)",
     )
-
-    def row(self, contract_id: str) -> Row | None:
-        rows = self.query(
-            f"SELECT * FROM {self.table('contract_directory')} WHERE id = ?", [contract_id]
-        )
-        return rows[0] if rows else None
-
-    def put(self, row: Row, tracking: Tracking) -> None:
-        self.write(
-            [(upsert(self.table("contract_directory"), COLUMNS), [row[c] for c in COLUMNS])],
-            tracking,
-        )
 
     def search(
         self,

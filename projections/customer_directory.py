@@ -5,21 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc
 from projections.rows import (
     NAME_LIKE,
+    Row,
     RowPerAggregateProjection,
+    RowPerAggregateView,
     directory_page,
     name_pattern,
-    upsert,
 )
-from projections.store import ReadModel
-
-Row = dict[str, Any]
 
 COLUMNS = (
     "id",
@@ -104,11 +100,13 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
     return row
 
 
-class CustomerDirectory(ReadModel):
+class CustomerDirectory(RowPerAggregateView):
     """Customers with the fields the directory filters and shows."""
 
     name = "customer_directory"
     table_names = ("customer_directory",)
+    row_table = "customer_directory"
+    columns = COLUMNS
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}customer_directory ("
         "id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, kind TEXT NOT NULL, "
@@ -124,18 +122,6 @@ class CustomerDirectory(ReadModel):
         "CREATE INDEX IF NOT EXISTS {n}customer_directory_status "
         "ON {p}customer_directory (status, registered_position)",
     )
-
-    def row(self, customer_id: str) -> Row | None:
-        rows = self.query(
-            f"SELECT * FROM {self.table('customer_directory')} WHERE id = ?", [customer_id]
-        )
-        return rows[0] if rows else None
-
-    def put(self, row: Row, tracking: Tracking) -> None:
-        self.write(
-            [(upsert(self.table("customer_directory"), COLUMNS), [row[c] for c in COLUMNS])],
-            tracking,
-        )
 
     def search(
         self,

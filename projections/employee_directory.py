@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-
 from domain.employee import Employee
 from domain.values import normalise_name
 from projections.events import iso_utc
 from projections.rows import (
     NAME_LIKE,
+    Row,
     RowPerAggregateProjection,
+    RowPerAggregateView,
     directory_page,
     name_pattern,
-    upsert,
 )
-from projections.store import ReadModel
-
-Row = dict[str, Any]
 
 COLUMNS = (
     "id",
@@ -83,11 +79,13 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
     return row
 
 
-class EmployeeDirectory(ReadModel):
+class EmployeeDirectory(RowPerAggregateView):
     """Employees with the fields every role may see and filter on."""
 
     name = "employee_directory"
     table_names = ("employee_directory",)
+    row_table = "employee_directory"
+    columns = COLUMNS
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}employee_directory ("
         "id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL, "
@@ -102,18 +100,6 @@ class EmployeeDirectory(ReadModel):
         "CREATE INDEX IF NOT EXISTS {n}employee_directory_manager "
         "ON {p}employee_directory (manager_id, registered_position)",
     )
-
-    def row(self, employee_id: str) -> Row | None:
-        rows = self.query(
-            f"SELECT * FROM {self.table('employee_directory')} WHERE id = ?", [employee_id]
-        )
-        return rows[0] if rows else None
-
-    def put(self, row: Row, tracking: Tracking) -> None:
-        self.write(
-            [(upsert(self.table("employee_directory"), COLUMNS), [row[c] for c in COLUMNS])],
-            tracking,
-        )
 
     def search(
         self,

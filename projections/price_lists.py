@@ -15,10 +15,8 @@ from eventsourcing.projection import Projection
 from domain.price_list import PriceList
 from domain.values import normalise_name
 from projections.events import iso_utc
-from projections.rows import NAME_LIKE, directory_page, name_pattern
+from projections.rows import NAME_LIKE, Row, directory_page, insert_once, name_pattern
 from projections.store import ReadModel, Statement
-
-Row = dict[str, Any]
 
 LIST_COLUMNS = (
     "id",
@@ -88,12 +86,10 @@ class PriceListDirectory(ReadModel):
             "created_position": position,
             "updated_at": iso_utc(event.timestamp),
         }
-        marks = ", ".join("?" for _ in LIST_COLUMNS)
         self.write(
             [
                 (
-                    f"INSERT INTO {self.table('price_lists')} ({', '.join(LIST_COLUMNS)}) "
-                    f"VALUES ({marks}) ON CONFLICT (id) DO NOTHING",
+                    insert_once(self.table("price_lists"), LIST_COLUMNS),
                     [row[c] for c in LIST_COLUMNS],
                 )
             ],

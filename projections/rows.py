@@ -11,6 +11,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.values import normalise_name
+from projections.store import ReadModel
 
 Row = dict[str, Any]
 
@@ -19,14 +20,45 @@ Row = dict[str, Any]
 ROW_CACHE_SIZE = 10_000
 
 
+def _insert(table: str, columns: Sequence[str]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+
 def upsert(table: str, columns: Sequence[str], key: str = "id") -> str:
     """An INSERT that replaces the row with the same key, in SQL both databases accept."""
-    marks = ", ".join("?" for _ in columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
+    return f"{_insert(table, columns)} ON CONFLICT ({key}) DO UPDATE SET {updates}"
+
+
+def insert_once(table: str, columns: Sequence[str], key: str = "id") -> str:
+    """An INSERT that keeps the row already there with the same key."""
+    return f"{_insert(table, columns)} ON CONFLICT ({key}) DO NOTHING"
+
+
+class RowPerAggregateView(ReadModel):
+    """A read model whose table `row_table` holds a row per aggregate, keyed by `id`.
+
+    Subclasses name the table and its `columns`; `put` writes every column.
+    """
+
+    row_table: ClassVar[str]
+    columns: ClassVar[tuple[str, ...]]
+
+    def row(self, aggregate_id: str) -> Row | None:
+        """The aggregate's row, or None."""
+        rows = self.query(
+            f"SELECT * FROM {self.table(self.row_table)} WHERE id = ?", [aggregate_id]
+        )
+        return rows[0] if rows else None
+
+    def put(self, row: Row, tracking: Tracking) -> None:
+        """Write the aggregate's row and the tracking position in one transaction."""
+        columns = self.columns
+        self.write(
+            [(upsert(self.table(self.row_table), columns), [row[c] for c in columns])],
+            tracking,
+        )
 
 
 class RowPerAggregateProjection(Projection[Any]):
@@ -34,7 +66,7 @@ class RowPerAggregateProjection(Projection[Any]):
 
     Subclasses give the aggregate's event base class, the event that creates a row,
     and the pure fold `(row, event, position) -> row`; the view has `row(id)` and
-    `put(row, tracking)`.
+    `put(row, tracking)`, as a `RowPerAggregateView` has.
     """
 
     events: ClassVar[type]
