@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -42,6 +42,23 @@ def decode_cursor(cursor: str | None) -> int | None:
     return after
 
 
+def page_offset(cursor: str | None) -> int:
+    """Where a page of a report paged by offset starts: 0, or what a cursor of ours carries."""
+    offset = decode_cursor(cursor) or 0
+    if offset < 0:
+        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    return offset
+
+
+def offset_page(rows: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
+    """The page of a report's rows from `offset` on, and the cursor to the next one."""
+    more = len(rows) > offset + limit
+    return {
+        "items": rows[offset : offset + limit],
+        "next_cursor": encode_cursor(offset + limit) if more else None,
+    }
+
+
 def page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
     """A page of a list fetched with limit + 1 rows, and the cursor to the next one."""
     more = len(items) > limit
@@ -50,6 +67,34 @@ def page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
         "items": items,
         "next_cursor": encode_cursor(items[-1][key]) if more and items else None,
     }
+
+
+def group_keys(group_by: list[str] | None, allowed: Collection[str]) -> list[str]:
+    """A report's `group_by` keys, repeated or comma-separated, each once in the order asked."""
+    keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in allowed]
+    if unknown:
+        raise ValidationFailed.of("group_by", f"{unknown[0]!r} is not one of {', '.join(allowed)}")
+    return list(dict.fromkeys(keys))
+
+
+def day_range(day_from: str | None, day_to: str | None) -> tuple[date | None, date | None]:
+    """A report's inclusive `from`/`to` dates, each YYYY-MM-DD or absent, from not after to."""
+    start, end = _day(day_from, "from"), _day(day_to, "to")
+    if start is not None and end is not None and start > end:
+        raise ValidationFailed.of("from", "must not lie after to")
+    return start, end
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed.of(field, "must be a date YYYY-MM-DD") from None
 
 
 def moment(value: str | None, field: str, *, start_of_day: bool = False) -> datetime | None:

@@ -10,45 +10,26 @@ The figures and their definitions: `projections/pipeline.py`.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
-    decode_cursor,
-    encode_cursor,
+    day_range,
+    group_keys,
     moment,
+    offset_page,
     page_limit,
+    page_offset,
     read_answer,
 )
 from projections.events import iso_utc
 from projections.pipeline import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-
-def _keys(group_by: list[str] | None) -> list[str]:
-    asked = [part.strip() for value in group_by or [] for part in value.split(",")]
-    for key in filter(None, asked):
-        if key not in GROUP_KEYS:
-            raise ValidationFailed.of("group_by", f"{key!r} is not one of {', '.join(GROUP_KEYS)}")
-    return list(dict.fromkeys(filter(None, asked)))
-
-
-def _date(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed.of(field, "must be a date YYYY-MM-DD") from None
 
 
 @router.get("/pipeline")
@@ -64,23 +45,12 @@ def pipeline_report(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Open and weighted value, entries, regressions, wins, losses, win rate, cycle days."""
-    keys = _keys(group_by)
-    start, end = _date(day_from, "from"), _date(day_to, "to")
-    if start is not None and end is not None and start > end:
-        raise ValidationFailed.of("from", "must not lie after to")
+    keys = group_keys(group_by, GROUP_KEYS)
+    start, end = day_range(day_from, day_to)
     at = moment(as_of, "as_of") or services.backoffice.clock()
     size = page_limit(limit)
-    offset = decode_cursor(cursor) or 0
-    if offset < 0:
-        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    offset = page_offset(cursor)
     fresh = caught_up(services, "pipeline", wait_for)
     rows = services.read_side.view("pipeline").report(keys, as_of=at, day_from=start, day_to=end)
-    more = len(rows) > offset + size
-    return read_answer(
-        {
-            "as_of": as_of if as_of is not None else iso_utc(at),
-            "items": rows[offset : offset + size],
-            "next_cursor": encode_cursor(offset + size) if more else None,
-        },
-        fresh,
-    )
+    echo = as_of if as_of is not None else iso_utc(at)
+    return read_answer({"as_of": echo, **offset_page(rows, offset, size)}, fresh)

@@ -19,10 +19,12 @@ from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
-    decode_cursor,
+    day_range,
     encode_cursor,
+    group_keys,
     moment,
     page_limit,
+    page_offset,
     read_answer,
 )
 from projections.sales import GROUP_KEYS
@@ -33,32 +35,12 @@ EARLIEST = date(1900, 1, 1)
 LATEST = date(9999, 11, 30)
 
 
-def _group_keys(group_by: list[str] | None) -> list[str]:
-    keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]
-    unknown = [key for key in keys if key not in GROUP_KEYS]
-    if unknown:
-        allowed = ", ".join(GROUP_KEYS)
-        raise ValidationFailed.of("group_by", f"{unknown[0]!r} is not one of {allowed}")
-    return list(dict.fromkeys(keys))
-
-
 def _after(cursor: str | None) -> int:
     """Where a page starts: 0, or what a cursor of ours carries (a bounded whole number)."""
-    after = decode_cursor(cursor) or 0
-    if not 0 <= after < 2**62:
+    after = page_offset(cursor)
+    if after >= 2**62:
         raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
     return after
-
-
-def _day(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed.of(field, "must be a date YYYY-MM-DD") from None
 
 
 def _as_of(services: Any, value: str | None) -> tuple[date, str]:
@@ -86,10 +68,8 @@ def sales_report(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Signed, delivered, invoiced, collected and written-off figures by the keys asked."""
-    keys = _group_keys(group_by)
-    start, end = _day(day_from, "from"), _day(day_to, "to")
-    if start is not None and end is not None and start > end:
-        raise ValidationFailed.of("from", "must not lie after to")
+    keys = group_keys(group_by, GROUP_KEYS)
+    start, end = day_range(day_from, day_to)
     size = page_limit(limit)
     offset = _after(cursor)
     fresh = caught_up(services, "sales", wait_for)

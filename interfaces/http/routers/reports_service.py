@@ -16,29 +16,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from domain.complaint import Complaint
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
     caught_up,
-    decode_cursor,
-    encode_cursor,
+    group_keys,
     moment,
+    offset_page,
     page_limit,
+    page_offset,
     read_answer,
 )
 from projections.complaints import GROUP_KEYS
 from projections.events import iso_utc
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-
-def _group_keys(group_by: list[str] | None) -> list[str]:
-    keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]
-    unknown = [key for key in keys if key not in GROUP_KEYS]
-    if unknown:
-        allowed = ", ".join(GROUP_KEYS)
-        raise ValidationFailed.of("group_by", f"{unknown[0]!r} is not one of {allowed}")
-    return list(dict.fromkeys(keys))
 
 
 @router.get("/complaints")
@@ -52,24 +44,14 @@ def complaints_report(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Count, open, breaches, on-time shares, mean and p90 hours, reopens, causes, satisfaction."""
-    keys = _group_keys(group_by)
+    keys = group_keys(group_by, GROUP_KEYS)
     at = moment(as_of, "as_of") or services.backoffice.clock()
     size = page_limit(limit)
-    offset = decode_cursor(cursor) or 0
-    if offset < 0:
-        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
+    offset = page_offset(cursor)
     fresh = caught_up(services, "complaints", wait_for)
     rows = services.read_side.view("complaints").report(keys, at)
-    items = rows[offset : offset + size]
-    more = len(rows) > offset + size
-    return read_answer(
-        {
-            "as_of": as_of if as_of is not None else iso_utc(at),
-            "items": items,
-            "next_cursor": encode_cursor(offset + size) if more else None,
-        },
-        fresh,
-    )
+    echo = as_of if as_of is not None else iso_utc(at)
+    return read_answer({"as_of": echo, **offset_page(rows, offset, size)}, fresh)
 
 
 @router.get("/complaints/{complaint_id}")
