@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from application.backoffice import Request
+from application.backoffice import Backoffice, Request
 from application.permissions import Caller
 from domain.errors import DomainError
 from interfaces.auth import mint
@@ -126,6 +126,18 @@ def client(services: Services) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def app(services: Services) -> Backoffice:
+    """The back office of the module's services."""
+    return services.backoffice
+
+
+@pytest.fixture
+def position(services: Services) -> Callable[[], int]:
+    """The newest position of the event log, read when called."""
+    return services.backoffice.max_position
+
+
 def bearer(subject: str, *roles: str, ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
     """Headers carrying a token for a subject with roles."""
     return {"Authorization": f"Bearer {mint(DEV_JWT_SECRET, subject, list(roles), ttl)}"}
@@ -144,6 +156,15 @@ def refused(app, code: str, command):
     assert refusal.value.code == code, refusal.value.detail
     assert app.max_position() == before
     return refusal.value
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    """The answer is a problem+json of the status and code; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert (body["status"], body["code"]) == (status, code)
+    return body
 
 
 def unique(prefix: str = "Acme") -> str:

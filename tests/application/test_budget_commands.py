@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-import pytest
-
 from application.backoffice import Backoffice
 from domain.budget import Budget
 from domain.errors import DomainError
@@ -24,11 +22,6 @@ EXEC_2 = as_("max", "executive")
 SALES = as_("sam", "sales")
 
 _years = itertools.count(2001)
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
 
 
 def new_budget(app, promotion="10000.00", year=None):

@@ -7,8 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-import pytest
-
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.customer import Customer
@@ -21,11 +19,6 @@ OTHER = as_("mona", "marketing")
 MANAGER = as_("mia", "sales_manager")
 
 _years = itertools.count(2101 - 60)
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
 
 
 def approved_budget(app, promotion="10000.00"):

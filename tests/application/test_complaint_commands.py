@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
 from domain.complaint import Complaint
-from tests.conftest import as_, refused, unique
+from tests.conftest import as_, refused
+from tests.factories import contract, customer, employee
 
 SERVICE = as_("sue", "service")
 MANAGER = as_("mia", "sales_manager")
 SALES = as_("sam", "sales")
 HR = as_("harriet", "hr")
 FINANCE = as_("fiona", "finance")
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
-def customer(app) -> object:
-    return app.register_lead(
-        SALES,
-        name=unique(),
-        kind="company",
-        source="web",
-        contacts=[{"name": "Bob", "phone": None, "email": f"{uuid4().hex[:8]}@x.cn"}],
-    ).id
-
-
-def contract(app, customer_id) -> object:
-    return app.draft_contract(
-        SALES,
-        customer_id=customer_id,
-        channel="direct",
-        lines=[
-            {
-                "sku": "AD-1",
-                "quantity": 1,
-                "unit_price": Decimal("100"),
-                "unit_cost": Decimal("40"),
-            }
-        ],
-        payment_term_days=30,
-        delivery_due_on=date.today() + timedelta(days=30),
-    ).id
-
-
-def employee(app, hire=True, terminate=False) -> str:
-    """An employee id: hired (active), or only a candidate, or hired and terminated."""
-    eid = app.register_candidate(
-        HR, name=unique("Agent"), position="Service agent", department="service"
-    ).id
-    if hire:
-        app.record_interview(HR, eid, kind="interview", result="pass", score=80)
-        app.record_interview(HR, eid, kind="background_check", result="pass")
-        app.hire_employee(
-            HR,
-            eid,
-            hired_on=datetime.now(UTC).date(),
-            position="Service agent",
-            department="service",
-        )
-    if terminate:
-        app.terminate_employee(HR, eid, reason="left", on=datetime.now(UTC).date())
-    return str(eid)
 
 
 def received(app, customer_id=None, who=SERVICE, **fields):

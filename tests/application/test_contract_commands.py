@@ -13,7 +13,8 @@ from application.backoffice import Backoffice
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
-from tests.conftest import as_, refused, unique
+from tests import factories
+from tests.conftest import as_, refused
 
 SALES = as_("sam", "sales")
 OTHER_SALES = as_("sid", "sales")
@@ -25,20 +26,8 @@ EXECUTIVE = as_("eve", "executive")
 TODAY = datetime.now(UTC).date()
 
 
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
 def customer(app, *, limit="10000", term=60, guarantee_required=False, assess=True, **fields):
-    cid = app.register_lead(
-        SALES,
-        name=unique(),
-        kind="company",
-        source="web",
-        region=fields.pop("region", "north"),
-        contacts=[{"name": "Bob", "phone": None, "email": f"{uuid4().hex[:8]}@x.cn"}],
-    ).id
+    cid = factories.customer(app, region=fields.pop("region", "north"))
     if assess:
         app.assess_credit(
             FINANCE,

@@ -21,11 +21,6 @@ SERVICE = as_("sue", "service")
 MANAGER = as_("mia", "sales_manager")
 
 
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
 def register(app, name=None, phone=None, **fields):
     return app.register_lead(
         SALES,

@@ -10,7 +10,8 @@ import pytest
 
 from application.backoffice import Backoffice, Policy
 from domain.contract import Contract
-from tests.conftest import as_, refused, unique
+from tests.conftest import as_, refused
+from tests.factories import customer
 
 SALES = as_("sam", "sales")
 MANAGER = as_("mia", "sales_manager")
@@ -22,11 +23,6 @@ FINANCE = as_("fiona", "finance")
 EXECUTIVE = as_("eve", "executive")
 
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
 
 
 def sku() -> str:
@@ -52,17 +48,6 @@ def listed(app, price="100.00", floor=None, valid_from=None, valid_to=None, skus
         )
     app.publish_price_list(FINANCE, lid)
     return skus[0] if len(skus) == 1 else skus
-
-
-def customer(app):
-    return app.register_lead(
-        SALES,
-        name=unique(),
-        kind="company",
-        source="web",
-        region="north",
-        contacts=[{"name": "Bob", "phone": None, "email": f"{uuid.uuid4().hex[:8]}@x.cn"}],
-    ).id
 
 
 def line(code, price, cost="10.00", quantity=1):

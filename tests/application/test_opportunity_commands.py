@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-import pytest
-
 from domain.contract import Contract
 from domain.opportunity import Opportunity
-from tests.conftest import as_, refused, unique
+from tests.conftest import as_, refused
+from tests.factories import customer
 
 SALES = as_("sam", "sales")
 OTHER_SALES = as_("sid", "sales")
@@ -23,25 +22,6 @@ MARKETING = as_("max", "marketing")
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
 LINE = {"sku": "SEO-M", "quantity": 3, "unit_price": Decimal("400.00"), "unit_cost": "250.00"}
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
-def customer(app, lost=False) -> UUID:
-    cid = app.register_lead(
-        SALES,
-        name=unique(),
-        kind="company",
-        source="web",
-        region="north",
-        contacts=[{"name": "Bob", "phone": None, "email": f"{uuid4().hex[:8]}@x.cn"}],
-    ).id
-    if lost:
-        app.mark_customer_lost(SALES, cid, "went quiet")
-    return cid
 
 
 def opened(app, who=SALES, **fields) -> UUID:

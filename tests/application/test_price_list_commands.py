@@ -19,11 +19,6 @@ SALES = as_("sam", "sales")
 AUDITOR = as_("audrey", "auditor")
 
 
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
 def sku() -> str:
     return f"SKU-{uuid.uuid4().hex[:8]}"
 

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from application.permissions import COMMAND_ROLES, ROLES
-from tests.conftest import bearer
+from tests.conftest import assert_problem, bearer
 
 FINANCE = bearer("fiona", "finance")
 EXEC = bearer("eve", "executive")
@@ -34,19 +34,6 @@ ROUTES = {
     "budget.reallocate": "/budgets/{id}/reallocations",
     "budget.close": "/budgets/{id}/close",
 }
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def budget_body(**overrides):

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from application.permissions import COMMAND_ROLES, ROLES
-from tests.conftest import bearer
+from tests.conftest import assert_problem, bearer
 
 FINANCE = bearer("fiona", "finance")
 EXEC = bearer("eve", "executive")
@@ -31,19 +31,6 @@ ROUTES = {
     "campaign.evaluate": "/campaigns/{id}/evaluate",
     "campaign.cancel": "/campaigns/{id}/cancel",
 }
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def approved_budget(client, promotion="10000.00") -> str:

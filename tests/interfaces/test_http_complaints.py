@@ -15,8 +15,8 @@ from domain.complaint import Complaint
 from domain.employee import Employee
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
-from tests.application.test_complaint_commands import contract, customer, employee
-from tests.conftest import as_, bearer
+from tests.conftest import as_, assert_problem, bearer
+from tests.factories import contract, customer, employee
 
 SERVICE = bearer("sue", "service")
 MANAGER = bearer("mia", "sales_manager")
@@ -33,24 +33,6 @@ ROUTES = {
     "complaint.close": "/complaints/{id}/close",
     "complaint.reopen": "/complaints/{id}/reopen",
 }
-
-
-@pytest.fixture
-def app(services):
-    return services.backoffice
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def iso(moment: datetime) -> str:

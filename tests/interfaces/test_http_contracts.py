@@ -38,11 +38,6 @@ ROUTES = {
 }
 
 
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
 def new_customer(client, limit="10000"):
     response = client.post(
         "/customers",

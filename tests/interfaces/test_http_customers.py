@@ -33,11 +33,6 @@ def lead_body(**overrides):
     return body
 
 
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
 def new_lead(client, **overrides) -> str:
     response = client.post("/customers", json=lead_body(**overrides), headers=SALES)
     assert response.status_code == 201, response.text

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import pytest
-
 from application.permissions import COMMAND_ROLES
-from tests.conftest import bearer, unique
+from tests.conftest import assert_problem, bearer, unique
 
 HR = bearer("harriet", "hr")
 EXEC = bearer("eve", "executive")
@@ -34,19 +32,6 @@ ROUTES = {
     "employee.improvement_plan": "/employees/{id}/improvement-plans",
     "employee.improvement_plan_close": "/employees/{id}/improvement-plans/{sub}/close",
 }
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def ok(response, status=200):

@@ -16,9 +16,9 @@ import pytest
 from application.permissions import ROLES
 from domain.employee import Employee
 from projections.runner import READ_MODELS, verify
-from tests.conftest import bearer
+from tests.conftest import assert_problem, bearer
 from tests.interfaces.test_http_contracts import FINANCE, LEGAL, MANAGER, draft_body, new_customer
-from tests.interfaces.test_http_employees import HR, assert_problem, hired, ok
+from tests.interfaces.test_http_employees import HR, hired, ok
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()

@@ -13,8 +13,7 @@ from application.backoffice import Backoffice
 from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
-from tests.conftest import as_, bearer, unique
-from tests.interfaces.test_http_campaigns import assert_problem
+from tests.conftest import as_, assert_problem, bearer, unique
 
 SALES = bearer("sam", "sales")
 OTHER_SALES = bearer("sid", "sales")
@@ -35,11 +34,6 @@ ROUTES = {
     "opportunity.reopen": "/opportunities/{id}/reopen",
 }
 LINE = {"sku": "SEO-M", "quantity": 2, "unit_price": "1500.00", "unit_cost": "900.00"}
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
 
 
 def customer(client, who=SALES) -> str:

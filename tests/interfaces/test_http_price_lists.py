@@ -14,8 +14,7 @@ from application.backoffice import Backoffice
 from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
-from tests.conftest import as_, bearer
-from tests.interfaces.test_http_campaigns import assert_problem
+from tests.conftest import as_, assert_problem, bearer
 
 MANAGER = bearer("mia", "sales_manager")
 OTHER_MANAGER = bearer("max", "sales_manager")
@@ -32,11 +31,6 @@ ROUTES = {
     "price_list.retire_price": "/price-lists/{id}/prices/SKU-X/retire",
     "price_list.publish": "/price-lists/{id}/publish",
 }
-
-
-@pytest.fixture
-def position(services):
-    return services.backoffice.max_position
 
 
 def sku() -> str:

@@ -13,8 +13,8 @@ from domain.complaint import Complaint
 from domain.values import Cause
 from projections.complaints import ComplaintProjection, fold, p90, step_row
 from projections.runner import READ_MODELS, close_view, fresh_view, verify
-from tests.application.test_complaint_commands import customer, employee
 from tests.conftest import as_, bearer
+from tests.factories import customer, employee
 
 SLA_RESPONSE = {"critical": 2, "high": 8, "medium": 24, "low": 72}
 SLA_RESOLUTION = {"critical": 24, "high": 72, "medium": 168, "low": 336}

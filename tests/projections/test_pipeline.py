@@ -20,8 +20,8 @@ from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from projections.pipeline import PipelineProjection
 from projections.runner import READ_MODELS, close_view, fresh_view, verify
-from tests.application.test_opportunity_commands import customer
 from tests.conftest import as_, bearer
+from tests.factories import customer
 
 P = Policy().stage_probabilities
 AUDITOR = bearer("audrey", "auditor")
