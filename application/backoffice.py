@@ -276,6 +276,13 @@ class Backoffice(
         except AggregateNotFoundError:
             return None
 
+    def _customer_of(self, customer_id: UUID) -> Customer:
+        """The customer a command's body names; `validation_error` on `customer_id` if none."""
+        customer = self._find(customer_id)
+        if not isinstance(customer, Customer):
+            raise ValidationFailed.of("customer_id", f"no customer {customer_id}")
+        return customer
+
     def _find_key(self, aggregate_id: UUID) -> Any | None:
         """A key aggregate (identity, idempotency) or None, from its events alone.
 

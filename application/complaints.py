@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 
 from domain.complaint import Complaint
 from domain.contract import Contract
-from domain.customer import Customer
 from domain.errors import ValidationFailed
 from domain.values import Cause
 
@@ -40,8 +39,7 @@ class ComplaintCommands:
         """Receive a complaint of an existing customer, about one of its contracts if named."""
 
         def decide(cause: Cause) -> Decision:
-            if not isinstance(self._find(customer_id), Customer):
-                raise ValidationFailed.of("customer_id", f"no customer {customer_id}")
+            self._customer_of(customer_id)
             if contract_id is not None:
                 contract = self._find(contract_id)
                 if not isinstance(contract, Contract):
@@ -75,8 +73,7 @@ class ComplaintCommands:
         """Assign the complaint to an active employee."""
 
         def act(complaint: Complaint, cause: Cause) -> None:
-            if self._active_employee(assignee_id) is None:
-                raise ValidationFailed.of("assignee_id", "names no active employee")
+            self._named_active_employee(assignee_id, "assignee_id")
             complaint.assign(cause, assignee_id, occurred_at)
 
         return self._change(request, "complaint.assign", complaint_id, Complaint, act)

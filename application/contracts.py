@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 
 from domain.contract import Contract
 from domain.customer import Customer
-from domain.errors import ValidationFailed
 from domain.price_list import discount_limit_of
 from domain.values import Cause
 
@@ -47,9 +46,7 @@ class ContractCommands:
         """Draft a contract; its region defaults to the customer's."""
 
         def decide(cause: Cause) -> Decision:
-            customer = self._find(customer_id)
-            if not isinstance(customer, Customer):
-                raise ValidationFailed.of("customer_id", f"no customer {customer_id}")
+            customer = self._customer_of(customer_id)
             contract = Contract.draft(
                 cause,
                 id=uuid4(),

@@ -56,9 +56,16 @@ class EmployeeCommands:
             return found
         return None
 
+    def _named_active_employee(self: Backoffice, employee_id: str | None, field: str) -> Employee:
+        """The active employee a command's body names in `field`; `validation_error` if none."""
+        employee = self._active_employee(employee_id)
+        if employee is None:
+            raise ValidationFailed.of(field, "names no active employee")
+        return employee
+
     def _manager_of_body(self: Backoffice, manager_id: str | None) -> None:
-        if manager_id and self._active_employee(manager_id) is None:
-            raise ValidationFailed.of("manager_id", "names no active employee")
+        if manager_id:
+            self._named_active_employee(manager_id, "manager_id")
 
     def _change_employee(
         self: Backoffice,

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain.customer import Customer
-from domain.errors import ValidationFailed
 from domain.opportunity import Opportunity
 from domain.values import Cause
 
@@ -37,12 +36,6 @@ def _manager(request: Request) -> bool:
 
 class OpportunityCommands:
     """The Opportunity commands; a part of `Backoffice`, whose machinery they use."""
-
-    def _customer_of(self: Backoffice, customer_id: UUID) -> Customer:
-        customer = self._find(customer_id)
-        if not isinstance(customer, Customer):
-            raise ValidationFailed.of("customer_id", f"no customer {customer_id}")
-        return customer
 
     def open_opportunity(
         self: Backoffice,
