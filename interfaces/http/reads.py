@@ -154,11 +154,15 @@ def directory_answer(
     limit: int | None,
     cursor: str | None,
     wait_for: int | None,
+    key: str = "position",
     **filters: Any,
 ) -> JSONResponse:
-    """A page of a directory read model (`GET /{collection}`), filtered, in its order."""
+    """A page of a directory read model (`GET /{collection}`), filtered, in its order.
+
+    `key` names the item's field that orders the directory, which the cursor carries.
+    """
     size = page_limit(limit)
     after = decode_cursor(cursor)
     fresh = caught_up(services, read_model, wait_for)
     rows = services.read_side.view(read_model).search(limit=size + 1, after=after, **filters)
-    return read_answer(page([item(r) for r in rows], size, "position"), fresh)
+    return read_answer(page([item(r) for r in rows], size, key), fresh)

@@ -21,15 +21,7 @@ from domain.employee import Employee
 from domain.errors import Forbidden
 from interfaces.bootstrap import Services
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import (
-    caught_up,
-    decode_cursor,
-    history_answer,
-    moment,
-    page,
-    page_limit,
-    read_answer,
-)
+from interfaces.http.reads import directory_answer, history_answer, moment
 from interfaces.http.routes import command_route, create_route
 from interfaces.http.schemas import employees as bodies
 from interfaces.http.schemas.common import Empty
@@ -254,17 +246,19 @@ def list_employees(
 
     Its items carry the job `position`, so the cursor follows `registered_position`.
     """
-    size = page_limit(limit)
-    fresh = caught_up(services, "employee_directory", wait_for)
-    rows = services.read_side.view("employee_directory").search(
-        limit=size + 1,
-        after=decode_cursor(cursor),
+    return directory_answer(
+        services,
+        "employee_directory",
+        directory_item,
+        limit=limit,
+        cursor=cursor,
+        wait_for=wait_for,
+        key="registered_position",
         status=status,
         department=department,
         manager_id=manager_id,
         q=q,
     )
-    return read_answer(page([directory_item(r) for r in rows], size, "registered_position"), fresh)
 
 
 @router.get("/{id}", name="employee.get")
