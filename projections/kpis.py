@@ -291,11 +291,16 @@ class KpiReport(ReadModel):
             "WHERE kind = 'invoice' AND day >= ? AND day <= ?",
             days,
         )[0]["total"]
+        # The allocations to those invoices (an invoice id names one invoice), as a
+        # semi-join: joined, SQLite read every allocation up to the last day once per
+        # invoice due, through the (kind, day) index (1.1 s for a month, 12.5 s for a
+        # year at 4 400 invoices; bench/service_reports.py, docs/PERFORMANCE.md).
         collected = self.query(
-            f"SELECT SUM(a.amount) AS total FROM {facts} a JOIN {facts} i "
-            "ON i.subject = a.subject AND i.kind = 'invoice' "
-            "WHERE a.kind = 'allocation' AND i.day >= ? AND i.day <= ? AND a.day <= ?",
-            [*days, last.isoformat()],
+            f"SELECT SUM(a.amount) AS total FROM {facts} a "
+            "WHERE a.kind = 'allocation' AND a.day <= ? AND a.subject IN "
+            f"(SELECT i.subject FROM {facts} i "
+            "WHERE i.kind = 'invoice' AND i.day >= ? AND i.day <= ?)",
+            [last.isoformat(), *days],
         )[0]["total"]
         return int(invoiced or 0), int(collected or 0)
 
