@@ -159,9 +159,13 @@ def _hours(value: Decimal | None) -> float | None:
     return None if value is None else float(round_hours(value))
 
 
-def timing(complaint: Row, steps: Iterable[Row], as_of: datetime) -> Row:
-    """One complaint's SLA figures from its row and its steps, counting steps up to as_of."""
-    cutoff = iso_utc(as_of)
+# What a complaint's steps up to as_of leave standing: (responded_at, resolved_at,
+# root_cause, satisfaction, resolved_once, assigned, reopens, closed).
+Standing = tuple[str | None, str | None, str | None, int | None, bool, bool, int, bool]
+
+
+def standing(steps: Iterable[Row], cutoff: str) -> Standing:
+    """Fold one complaint's steps dated up to the cutoff (`iso_utc`), in log order."""
     responded_at = resolved_at = root_cause = satisfaction = None
     resolved_once = assigned = False
     reopens = 0
@@ -188,6 +192,35 @@ def timing(complaint: Row, steps: Iterable[Row], as_of: datetime) -> Row:
         elif kind == "reopened":
             resolved_at, root_cause, closed = None, None, False
             reopens += 1
+    return (
+        responded_at,
+        resolved_at,
+        root_cause,
+        satisfaction,
+        resolved_once,
+        assigned,
+        reopens,
+        closed,
+    )
+
+
+def timing(complaint: Row, steps: Iterable[Row], as_of: datetime) -> Row:
+    """One complaint's SLA figures from its row and its steps, counting steps up to as_of."""
+    return figures(complaint, standing(steps, iso_utc(as_of)), as_of)
+
+
+def figures(complaint: Row, folded: Standing, as_of: datetime) -> Row:
+    """One complaint's SLA figures from its row and what its steps leave standing."""
+    (
+        responded_at,
+        resolved_at,
+        root_cause,
+        satisfaction,
+        resolved_once,
+        assigned,
+        reopens,
+        closed,
+    ) = folded
     received = _moment(complaint["received_at"])
     respond_by, resolve_by = _moment(complaint["respond_by"]), _moment(complaint["resolve_by"])
     responded, resolved = _moment(responded_at), _moment(resolved_at)
@@ -301,16 +334,69 @@ def report(
     for step in steps:
         by_complaint.setdefault(step["complaint_id"], []).append(step)
     cutoff = iso_utc(as_of)
+    return summaries(
+        (
+            figures(complaint, standing(by_complaint.get(complaint["id"], ()), cutoff), as_of)
+            for complaint in complaints
+            if complaint["received_at"] <= cutoff
+        ),
+        keys,
+    )
+
+
+def summaries(timings: Iterable[Row], keys: Sequence[str]) -> list[Row]:
+    """The timings grouped by the keys asked, a report row per group in key order."""
     groups: dict[tuple[str, ...], list[Row]] = {}
-    for complaint in complaints:
-        if complaint["received_at"] > cutoff:
-            continue
-        t = timing(complaint, by_complaint.get(complaint["id"], ()), as_of)
+    for t in timings:
         groups.setdefault(tuple(t[k] for k in keys), []).append(t)
     return [
         summary(dict(zip(keys, group, strict=True)), timings)
         for group, timings in sorted(groups.items())
     ]
+
+
+# Each complaint's steps up to a cutoff, folded in SQL to what `standing` answers. A
+# step's key is its position, zero-padded to 12 digits, so the first or the latest step
+# of a kind is the MIN or MAX of the key with what is wanted of the step appended.
+STANDING_SQL = (
+    "SELECT complaint_id, "
+    "MIN(CASE WHEN kind = 'responded' THEN step || occurred_at END) AS responded, "
+    "MAX(CASE WHEN kind IN ('resolved', 'reopened') THEN step "
+    "|| CASE WHEN kind = 'resolved' THEN 'S' ELSE 'R' END || occurred_at || '|' "
+    "|| COALESCE('=' || root_cause, '') END) AS settled, "
+    "MAX(CASE WHEN kind = 'closed' THEN step END) AS closed, "
+    "MAX(CASE WHEN kind = 'closed' AND satisfaction IS NOT NULL "
+    "THEN step || CAST(satisfaction AS TEXT) END) AS satisfaction, "
+    "SUM(CASE WHEN kind = 'resolved' THEN 1 ELSE 0 END) AS resolved, "
+    "SUM(CASE WHEN kind = 'assigned' THEN 1 ELSE 0 END) AS assigned, "
+    "SUM(CASE WHEN kind = 'reopened' THEN 1 ELSE 0 END) AS reopens "
+    "FROM {steps} WHERE occurred_at <= ? GROUP BY complaint_id"
+)
+
+
+def _standing_of(row: Row | None) -> Standing:
+    """What `standing` answers, from a complaint's row of STANDING_SQL (None: no step)."""
+    if row is None:
+        return (None, None, None, None, False, False, 0, False)
+    responded = row["responded"] and row["responded"][12:]
+    resolved_at = root_cause = None
+    closed = False
+    settled = row["settled"]
+    if settled is not None and settled[12] == "S":
+        resolved_at, cause = settled[13:].split("|", 1)
+        root_cause = cause[1:] if cause else None
+        closed = row["closed"] is not None and row["closed"] > settled[:12]
+    satisfaction = row["satisfaction"] and int(row["satisfaction"][12:])
+    return (
+        responded,
+        resolved_at,
+        root_cause,
+        satisfaction,
+        bool(row["resolved"]),
+        bool(row["assigned"]),
+        int(row["reopens"]),
+        closed,
+    )
 
 
 class ComplaintReport(ReadModel):
@@ -386,15 +472,27 @@ class ComplaintReport(ReadModel):
         )
 
     def report(self, keys: Sequence[str], as_of: datetime) -> list[Row]:
-        """The SLA summaries by the keys asked, counting facts dated up to as_of."""
+        """The SLA summaries by the keys asked, counting facts dated up to as_of.
+
+        The steps are folded per complaint in SQL (`STANDING_SQL`): reading every step
+        row into Python and folding it there took most of the report's time
+        (bench/service_reports.py, docs/PERFORMANCE.md).
+        """
         cutoff = iso_utc(as_of)
+        folded = {
+            row["complaint_id"]: row
+            for row in self.query(
+                STANDING_SQL.format(steps=self.table("complaint_steps")), [cutoff]
+            )
+        }
         complaints = self.query(
-            f"SELECT * FROM {self.table('complaint_list')} WHERE received_at <= ?", [cutoff]
+            "SELECT id, customer_id, channel, category, severity, received_at, respond_by, "
+            f"resolve_by FROM {self.table('complaint_list')} WHERE received_at <= ?",
+            [cutoff],
         )
-        steps = self.query(
-            f"SELECT * FROM {self.table('complaint_steps')} WHERE occurred_at <= ?", [cutoff]
+        return summaries(
+            (figures(c, _standing_of(folded.get(c["id"])), as_of) for c in complaints), keys
         )
-        return report(complaints, steps, keys, as_of)
 
     def timing(self, complaint_id: str, as_of: datetime) -> Row | None:
         """One complaint's SLA figures as of a business time; None if not received by then."""
