@@ -395,22 +395,27 @@ class PipelineReport(ReadModel):
         select = "".join(f"{k}, " for k in keys)
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
 
-        # Open at as_of: the latest state of each opportunity then.
-        where, params = ["rn = 1", "status = 'open'"], [at]
+        # Open at as_of: the latest state of each opportunity then, the one that no
+        # later state (by time, then version) up to as_of follows. As a NOT EXISTS
+        # probe of the (opportunity_id, at) index rather than ROW_NUMBER() over every
+        # state up to as_of, it only looks at open states: 1.6x faster on SQLite, 2.2x
+        # on PostgreSQL at 100 000 states (bench/service_reports.py, docs/PERFORMANCE.md).
+        states = self.table("pipeline_states")
+        where, params = ["s.at <= ?", "s.status = 'open'"], [at]
         if day_from is not None:
-            where.append("expected_close_on >= ?")
+            where.append("s.expected_close_on >= ?")
             params.append(day_from.isoformat())
         if day_to is not None:
-            where.append("expected_close_on <= ?")
+            where.append("s.expected_close_on <= ?")
             params.append(day_to.isoformat())
-        latest = (
-            "SELECT s.*, ROW_NUMBER() OVER (PARTITION BY opportunity_id "
-            "ORDER BY at DESC, version DESC) AS rn "
-            f"FROM {self.table('pipeline_states')} s WHERE at <= ?"
+        where.append(
+            f"NOT EXISTS (SELECT 1 FROM {states} t WHERE t.opportunity_id = s.opportunity_id "
+            "AND t.at <= ? AND (t.at > s.at OR (t.at = s.at AND t.version > s.version)))"
         )
+        params.append(at)
         for found in self.query(
             f"SELECT {select}COUNT(*) AS n, SUM(value) AS v, SUM(weighted) AS w "
-            f"FROM ({latest}) latest WHERE {' AND '.join(where)}{group}",
+            f"FROM {states} s WHERE {' AND '.join(where)}{group}",
             params,
         ):
             if found["n"]:
