@@ -37,7 +37,9 @@ SALES = Request(Caller("bench", frozenset({"sales"})))
 
 def runner_per_model(settings: Settings) -> tuple[Callable[[int], None], Callable[[], None]]:
     """Start a library runner for each read model; answer a waiter and a closer."""
-    env = {**settings.persistence_env(), "BACKOFFICE_CREATE_TABLE": "n"}
+    # One pooled connection each, as mops ran them: with the library's two, a dozen
+    # runners exhaust PostgreSQL's default 100 connections.
+    env = {**settings.persistence_env(), "BACKOFFICE_CREATE_TABLE": "n", "POSTGRES_POOL_SIZE": "1"}
     runners = []
     for spec in READ_MODELS.values():
         runner = ProjectionRunner(
