@@ -41,7 +41,9 @@ def expected_version(if_match: str | None) -> int | None:
 def _parse(raw: bytes, model: type[Body]) -> tuple[Any, Body]:
     try:
         data = json.loads(raw or b"{}", parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # Besides malformed JSON (a ValueError, as are bad UTF-8 and an integer of more
+        # digits than Python converts), arrays nested deeper than the parser recurses.
         raise ValidationFailed.of("body", f"is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ValidationFailed.of("body", "must be a JSON object")

@@ -15,6 +15,9 @@ from domain.errors import NotFound, ValidationFailed
 from interfaces.bootstrap import Services
 
 MAX_LIMIT = 1000
+# The largest position a cursor may carry: log positions and read-model keys are 64-bit
+# integers in both databases, and a larger one cannot even be compared with them.
+MAX_CURSOR = 2**63 - 1
 
 
 def page_limit(limit: int | None) -> int:
@@ -35,19 +38,16 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         after = json.loads(base64.urlsafe_b64decode(padded))["after"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValidationFailed.of("cursor", "is not a cursor this service gave out") from None
-    if not isinstance(after, int):
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_CURSOR:
         raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
     return after
 
 
 def page_offset(cursor: str | None) -> int:
     """Where a page of a report paged by offset starts: 0, or what a cursor of ours carries."""
-    offset = decode_cursor(cursor) or 0
-    if offset < 0:
-        raise ValidationFailed.of("cursor", "is not a cursor this service gave out")
-    return offset
+    return decode_cursor(cursor) or 0
 
 
 def offset_page(rows: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
@@ -106,9 +106,10 @@ def moment(value: str | None, field: str, *, start_of_day: bool = False) -> date
             day = date.fromisoformat(value)
             return datetime.combine(day, time.min if start_of_day else time.max, tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # A time at the edge of the calendar may lie outside it once moved to UTC.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationFailed.of(field, "must be a date YYYY-MM-DD or an ISO 8601 time") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def caught_up(services: Services, read_model: str, wait_for: int | None) -> bool:
@@ -161,6 +162,10 @@ def directory_answer(
 
     `key` names the item's field that orders the directory, which the cursor carries.
     """
+    for name, value in filters.items():
+        # PostgreSQL refuses a NUL in a text parameter; no stored value holds one anyway.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationFailed.of(name, "must not contain a NUL character")
     size = page_limit(limit)
     after = decode_cursor(cursor)
     fresh = caught_up(services, read_model, wait_for)

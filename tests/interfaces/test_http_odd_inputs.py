@@ -1,0 +1,100 @@
+"""Inputs the fuzz tests found answered 500: each is now a validation error (422)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from interfaces.http.reads import encode_cursor
+from tests.conftest import assert_problem, bearer
+
+ADMIN = bearer("fuzz", "admin")
+
+
+def _raw_cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+@pytest.mark.parametrize("path", ["/complaints", "/employees", "/opportunities", "/price-lists"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        # Past the 64-bit positions of both databases: SQLite raised OverflowError.
+        encode_cursor(2**63),
+        encode_cursor(2**70),
+        encode_cursor(-(2**70)),
+        encode_cursor(-1),
+        _raw_cursor(b'{"after": true}'),
+        # Nested deeper than the JSON parser recurses: RecursionError.
+        _raw_cursor(b'{"after": ' + b"[" * 5000 + b"}"),
+    ],
+)
+def test_a_cursor_out_of_range_is_a_validation_error(client, path, cursor):
+    body = assert_problem(
+        client.get(path, params={"cursor": cursor}, headers=ADMIN), 422, "validation_error"
+    )
+    assert body["errors"][0]["field"] == "cursor"
+
+
+def test_the_largest_cursor_still_answers_an_empty_page(client):
+    response = client.get("/complaints", params={"cursor": encode_cursor(2**63 - 1)}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize("path", ["/reports/complaints", "/reports/pipeline"])
+@pytest.mark.parametrize(
+    "as_of",
+    # Times on the calendar whose UTC lies off it: astimezone raised OverflowError.
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+)
+def test_an_as_of_off_the_calendar_in_utc_is_a_validation_error(client, path, as_of):
+    body = assert_problem(
+        client.get(path, params={"as_of": as_of}, headers=ADMIN), 422, "validation_error"
+    )
+    assert body["errors"][0]["field"] == "as_of"
+
+
+def test_company_kpis_refuse_an_as_of_off_the_calendar(client):
+    response = client.get(
+        "/reports/kpis/company",
+        params={"period": "2026", "as_of": "0001-01-01T00:00:00+01:00"},
+        headers=ADMIN,
+    )
+    assert assert_problem(response, 422, "validation_error")["errors"][0]["field"] == "as_of"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Nested deeper than the JSON parser recurses: RecursionError.
+        b'{"name": ' + b"[" * 100_000 + b"}",
+        # More digits than Python converts to an int: a ValueError, not a JSONDecodeError.
+        b'{"name": ' + b"9" * 5000 + b"}",
+    ],
+)
+@pytest.mark.parametrize("path", ["/complaints", "/employees", "/opportunities", "/price-lists"])
+def test_a_body_json_cannot_parse_is_a_validation_error(client, services, path, raw):
+    before = services.backoffice.max_position()
+    response = client.post(path, content=raw, headers={**ADMIN, "content-type": "application/json"})
+    assert assert_problem(response, 422, "validation_error")["errors"][0]["field"] == "body"
+    assert services.backoffice.max_position() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/complaints", "status"),
+        ("/complaints", "assignee_id"),
+        ("/employees", "q"),
+        ("/opportunities", "owner_id"),
+        ("/price-lists", "sku"),
+    ],
+)
+def test_a_filter_with_a_nul_is_a_validation_error(client, path, field):
+    """PostgreSQL raised DataError on a NUL in a text parameter."""
+    body = assert_problem(
+        client.get(path, params={field: "a\x00b"}, headers=ADMIN), 422, "validation_error"
+    )
+    assert body["errors"][0]["field"] == field
