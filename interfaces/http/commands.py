@@ -47,10 +47,37 @@ def _parse(raw: bytes, model: type[Body]) -> tuple[Any, Body]:
         raise ValidationFailed.of("body", f"is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ValidationFailed.of("body", "must be a JSON object")
+    where = _nul_in(data)
+    if where is not None:
+        raise ValidationFailed.of(where or "body", "must not contain a NUL character")
     try:
         return data, model.model_validate(data)
     except ValidationError as error:
         raise ValidationFailed([*field_errors(error)]) from None  # type: ignore[list-item]
+
+
+def _nul_in(data: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (value or key) holding a NUL, or None.
+
+    JSON allows "\\u0000" and the event store keeps it, but PostgreSQL text columns
+    refuse it: one such event would stop every read model that folds the field, for good.
+    """
+    if isinstance(data, str):
+        return path if "\x00" in data else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return path or "body"
+            found = _nul_in(value, inner)
+            if found is not None:
+                return found
+    if isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _nul_in(value, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 def _fingerprint(http: Request, data: Any) -> str:

@@ -98,3 +98,27 @@ def test_a_filter_with_a_nul_is_a_validation_error(client, path, field):
         client.get(path, params={field: "a\x00b"}, headers=ADMIN), 422, "validation_error"
     )
     assert body["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/employees", {"name": "N\x00ul", "position": "clerk", "department": "ops"}, "name"),
+        (
+            "/customers",
+            {"name": "Acme", "kind": "company", "source": "web", "contacts": [{"name": "a\x00"}]},
+            "contacts.0.name",
+        ),
+        ("/price-lists", {"name": "List", "valid_from": "2026-01-01", "x\x00": 1}, "body"),
+    ],
+)
+def test_a_nul_in_a_command_body_is_refused_and_writes_nothing(client, services, path, body, field):
+    """PostgreSQL text columns refuse NUL: one stored would stop a read model for good."""
+    before = services.backoffice.max_position()
+    problem = assert_problem(client.post(path, json=body, headers=ADMIN), 422, "validation_error")
+    assert problem["errors"][0]["field"] == field
+    assert services.backoffice.max_position() == before
+    states = {
+        s["name"]: s["state"] for s in client.get("/projections", headers=ADMIN).json()["items"]
+    }
+    assert set(states.values()) == {"running"}
