@@ -312,6 +312,17 @@ def test_a_contract_shows_the_pricing_review_and_its_reason(client):
         "reason": f"discount 12.50% on {code} above the sales limit 10.00%",
     }
     assert got["reviews"]["pricing"] == "pending"
+    assert got["discount_limit"] == 0.1
+    assert got["line_pricing"] == [
+        {
+            "sku": code,
+            "price_list_id": lid,
+            "list_price": "80.00",
+            "floor_price": "60.00",
+            "unit_price": "70.00",
+            "discount": 0.125,
+        }
+    ]
     assert_problem(
         client.post(
             f"/contracts/{kid}/reviews/approve", json={"department": "pricing"}, headers=LEGAL

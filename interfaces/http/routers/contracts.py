@@ -35,6 +35,11 @@ def _invoice(invoice: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ratio(value: Any) -> float | None:
+    """A ratio as reports carry it: a JSON number of 4 places."""
+    return None if value is None else round(float(value), 4)
+
+
 def represent(contract: Contract) -> dict[str, Any]:
     """A contract as `GET /contracts/{id}` answers it."""
     return {
@@ -63,6 +68,12 @@ def represent(contract: Contract) -> dict[str, Any]:
         "submitted_by": contract.submitted_by,
         "required_reviews": contract.required_reviews,
         "reviews": contract.reviews,
+        # What the discount control compared at submit: each line against the list
+        # price in force that day, and the submitter's limit.
+        "discount_limit": _ratio(contract.discount_limit),
+        "line_pricing": [
+            {**plain(line), "discount": _ratio(line["discount"])} for line in contract.line_pricing
+        ],
         "signed_on": plain(contract.signed_on),
         "late_deliveries": contract.late_deliveries,
         "invoices": [_invoice(i) for i in contract.invoices.values()],
