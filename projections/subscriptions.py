@@ -28,7 +28,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 POLL_INTERVAL_SECONDS = 0.2
 
 _listeners: dict[str, weakref.WeakSet[threading.Event]] = {}
-_listeners_lock = threading.Lock()
+# Reentrant: an allocation made while holding it may run the garbage collector, whose
+# `__del__` of an unreachable subscription stops it, and so unlistens, in this thread.
+# With a plain lock that deadlocked the thread (and every thread waiting on it).
+_listeners_lock = threading.RLock()
 
 
 def _listen(db_name: str, has_been_notified: threading.Event) -> None:
@@ -38,7 +41,9 @@ def _listen(db_name: str, has_been_notified: threading.Event) -> None:
 
 def _unlisten(db_name: str, has_been_notified: threading.Event) -> None:
     with _listeners_lock:
-        _listeners.get(db_name, weakref.WeakSet()).discard(has_been_notified)
+        listeners = _listeners.get(db_name)
+        if listeners is not None:
+            listeners.discard(has_been_notified)
 
 
 def ring(db_name: str) -> None:
@@ -112,7 +117,10 @@ class SQLiteSubscription(
         self._poll_thread.start()
 
     def stop(self) -> None:
+        """Stop pulling; idempotent (the library stops a subscription again on `__del__`)."""
         super().stop()
+        if self._stopped.is_set():
+            return
         self._stopped.set()
         _unlisten(self._db_name, self._has_been_notified)
 
