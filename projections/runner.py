@@ -11,7 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InfrastructureFactory, PersistenceError, Tracking
+from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
+    InfrastructureFactory,
+    PersistenceError,
+    Tracking,
+)
 from eventsourcing.projection import ApplicationSubscription, Projection
 from eventsourcing.utils import Environment
 
@@ -171,25 +176,28 @@ class SharedSubscription:
 
     def _run(self) -> None:
         while not self._closing.is_set():
-            with self._lock:
-                self._changed.clear()
-                live = [lane for lane in self.lanes.values() if lane.error is None]
-                if live:
-                    after = min(lane.position for lane in live)
-                    self._subscription = ApplicationSubscription(self.reader, gt=after)
-            if not live:
-                self._changed.wait(SUPERVISE_SECONDS)
-                continue
             try:
-                self._follow(self._subscription)
+                with self._lock:
+                    self._changed.clear()
+                    live = [lane for lane in self.lanes.values() if lane.error is None]
+                    if live:
+                        after = min(lane.position for lane in live)
+                        self._subscription = ApplicationSubscription(self.reader, gt=after)
+                if not live:
+                    self._changed.wait(SUPERVISE_SECONDS)
+                    continue
+                try:
+                    self._follow(self._subscription)
+                finally:
+                    self._subscription.stop()
             except Exception as error:
-                # Reading or decoding failed: no lane can go on until it is restarted.
+                # Subscribing, reading or decoding failed (a lost connection): no lane can
+                # go on until the supervisor restarts it, which subscribes again.
                 logger.error("projection subscription failed: %r", error)
                 with self._lock:
                     for lane in self.lanes.values():
                         lane.error = lane.error or error
-            finally:
-                self._subscription.stop()
+                self._changed.wait(SUPERVISE_SECONDS)
 
     def _follow(self, subscription: ApplicationSubscription[Any]) -> None:
         with subscription:
@@ -302,16 +310,28 @@ class ReadSide:
                 with self._lock:
                     if self._closing.is_set() or self._shared.lanes.get(name) is not lane:
                         continue
-                    error = self.stop(name)
-                    self.restarts.setdefault(name, []).append(repr(error))
-                    logger.error("projection %s failed (%r); restarting it", name, error)
+                    self.restarts.setdefault(name, []).append(repr(lane.error))
+                    logger.error("projection %s failed (%r); restarting it", name, lane.error)
                     try:
-                        self.start(name)
+                        self._restart(lane)
                     except Exception:
+                        # The failed lane stays in place: the next round tries again.
                         logger.exception("projection %s could not restart; will retry", name)
 
+    def _restart(self, lane: Lane) -> None:
+        """Fold again from the view's own position, into the same view.
+
+        The view stays open, so queries and read-your-writes waits on it carry on (a
+        closed one kept PostgreSQL waiters retrying for seconds); tables it lost are made
+        again.
+        """
+        assert self._shared is not None
+        lane.view.create_table()
+        position = lane.view.max_tracking_id(self.app_name) or 0
+        self._shared.add(Lane(lane.spec, lane.view, lane.spec.projection(view=lane.view), position))
+
     def view(self, name: str) -> Any:
-        """The view to query; a restart replaces it, so ask again for each query."""
+        """The view to query; `stop` and `start` replace it, so ask again for each query."""
         with self._lock:
             return self.views[name]
 
@@ -324,7 +344,7 @@ class ReadSide:
                 view.wait(self.app_name, position, timeout=max(deadline - time.monotonic(), 0))
             except TimeoutError:
                 return False
-            except PersistenceError:
+            except (PersistenceError, ConnectionPoolClosedError):
                 if view is self.view(name):
                     raise
                 continue  # the view was replaced by a restart while we waited on it

@@ -9,7 +9,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import OperationalError, Tracking
 
 from application.backoffice import Backoffice
 from domain.customer import Customer
@@ -255,4 +255,36 @@ def test_a_failing_fold_stops_only_its_own_read_model(database, monkeypatch):
         view = construct_view(spec, database.env(), database.dialect)
         view.drop()
         close_view(view)
+        app.close()
+
+
+def test_a_subscription_that_cannot_start_is_retried_and_the_read_models_catch_up(
+    database, monkeypatch
+):
+    """Subscribing fails once (the database is briefly unreachable): the folds resume."""
+    from projections import runner
+
+    library_subscription = runner.ApplicationSubscription
+    failures = []
+
+    def subscribe_failing_once(*args, **kwargs):
+        if not failures:
+            failures.append("refused")
+            raise OperationalError("connection refused")
+        return library_subscription(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "ApplicationSubscription", subscribe_failing_once)
+    app = Backoffice(database.env())
+    read_side = ReadSide(
+        Backoffice, database.env(), database.dialect, run=True, names=["audit_log"]
+    )
+    try:
+        write_some(app, 2)
+        assert read_side.wait("audit_log", app.max_position(), timeout=20)
+        assert failures == ["refused"]
+        status = read_side.status(app.max_position())[0]
+        assert (status["state"], status["lag"]) == ("running", 0)
+        assert status["restarts"] >= 1 and "connection refused" in status["last_error"]
+    finally:
+        read_side.close()
         app.close()
