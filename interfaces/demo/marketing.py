@@ -199,7 +199,7 @@ class MarketingDemo:
                 break
             for category, kind, low, high in (
                 ("personnel", "salary", 55000, 62000),
-                ("customer_service", "office", 3000, 8000),
+                ("customer_service", "office", 3000, 6000),
                 ("sales", "travel", 5000, 15000),
                 ("sales", "entertainment", 2000, 4800),
             ):

@@ -262,7 +262,9 @@ def write_appraisals(company: DemoCompany) -> None:
             else hr_head
         )
         evaluations = [(superior, "superior"), (company.as_(eid, role_of[eid]), "self")]
-        peers = [p for p in everyone if p not in (eid, record.manager_id)]
+        # One evaluation per evaluator: the superior (hr for whoever has no manager) is
+        # never drawn as a peer too.
+        peers = [p for p in everyone if p not in (eid, record.manager_id, superior.caller.actor)]
         for peer in rng.sample(peers, k=2):
             evaluations.append((company.as_(peer, role_of[peer]), "peer"))
         if role_of[eid] in CUSTOMER_FACING:

@@ -15,6 +15,7 @@ critical and the late ones.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any
@@ -31,6 +32,14 @@ PER_MONTH = 3
 MIN_COMPLAINTS = 12
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_WEIGHTS = (30, 40, 20, 10)
+REOPENED_FOR_SURE = 3
+
+
+def _nth_or(number: int, values: Sequence[str]) -> str | None:
+    """The value at that position, or None past the end."""
+    return values[number] if number < len(values) else None
+
+
 DESCRIPTIONS = {
     "product_quality": "the printed brochures came out with the wrong colours",
     "delivery": "the exhibition booth was delivered a day late",
@@ -110,15 +119,20 @@ class ComplaintWriter:
     def write_one(self, number: int, received_at: datetime) -> None:
         rng, app, policy = self.rng, self.app, self.app.policy
         customer_id = rng.choice(self.company.customers)
-        severity = rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0]
-        category = rng.choice([c.value for c in ComplaintCategory])
+        # The oldest complaints take every severity, category and channel in turn, so
+        # even a small demo shows each of them; the rest are drawn.
+        severity = _nth_or(number, SEVERITIES) or rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0]
+        categories = [c.value for c in ComplaintCategory]
+        category = _nth_or(number, categories) or rng.choice(categories)
+        channels = [c.value for c in ComplaintChannel]
+        channel = _nth_or(number, channels) or rng.choice(channels)
         respond_in = timedelta(hours=policy.sla_response_hours[severity])
         resolve_in = timedelta(hours=policy.sla_resolution_hours[severity])
         kid = app.receive_complaint(
             self.lead,
             customer_id=customer_id,
             contract_id=self._contract_of(customer_id),
-            channel=rng.choice([c.value for c in ComplaintChannel]),
+            channel=channel,
             category=category,
             severity=severity,
             description=DESCRIPTIONS[category],
@@ -128,8 +142,8 @@ class ComplaintWriter:
         # Every fifteenth complaint gets stuck after its answer; some are answered or
         # resolved late.
         stuck = number % 15 == 7
-        late_answer = rng.random() < 0.12
-        late_resolution = rng.random() < 0.1
+        late_answer = rng.random() < 0.08
+        late_resolution = rng.random() < 0.07
         assignee = self.team[number % len(self.team)]
         agent = self._agent(assignee)
         at = received_at + respond_in * rng.uniform(0.05, 0.3)
@@ -165,7 +179,8 @@ class ComplaintWriter:
             return
         breached = at > received_at + resolve_in or answer > received_at + respond_in
         at = self._close(kid, at, breached)
-        if at is None or rng.random() >= 0.12:
+        # One of the oldest ten is reopened for sure, some others by chance.
+        if at is None or (number != REOPENED_FOR_SURE and rng.random() >= 0.12):
             return
         # Reopened within the window, then resolved again, some days later.
         at += timedelta(days=rng.uniform(1, 20))
