@@ -26,10 +26,13 @@ from application.budgets import BudgetCommands
 from application.complaints import ComplaintCommands
 from application.contracts import ContractCommands
 from application.employees import EmployeeCommands
+from application.expense_claims import ExpenseClaimCommands
 from application.idempotency import IdempotencyRecord
+from application.marketing_plans import MarketingPlanCommands
 from application.opportunities import OpportunityCommands
 from application.permissions import Caller
 from application.price_lists import PriceListCommands
+from application.risks import RiskCommands
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.customer import Contact, Customer, CustomerIdentity
@@ -200,6 +203,9 @@ class Backoffice(
     EmployeeCommands,
     OpportunityCommands,
     PriceListCommands,
+    MarketingPlanCommands,
+    RiskCommands,
+    ExpenseClaimCommands,
     Application[UUID],
 ):
     """Every command of mops: load, call, save; one transaction per command.
@@ -207,7 +213,8 @@ class Backoffice(
     The commands of each context beyond Customer live in a part of their own
     (`application/contracts.py`, `application/budgets.py`, `application/complaints.py`,
     `application/employees.py`, `application/opportunities.py`,
-    `application/price_lists.py`).
+    `application/price_lists.py`, `application/marketing_plans.py`, `application/risks.py`,
+    `application/expense_claims.py`).
     """
 
     name = "Backoffice"

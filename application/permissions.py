@@ -138,6 +138,25 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
         f"price_list.{command}": frozenset({"sales_manager", "finance"})
         for command in ("create", "set_price", "retire_price", "publish")
     },
+    # MarketingPlan.
+    **{
+        f"marketing_plan.{command}": frozenset({"marketing", "sales_manager"})
+        for command in ("draft", "amend", "submit", "revise")
+    },
+    "marketing_plan.approve": frozenset({"executive"}),
+    "marketing_plan.return": frozenset({"executive"}),
+    "marketing_plan.measurement": frozenset({"marketing"}),
+    # Risk: any role but the read-only auditor.
+    **{
+        f"risk.{command}": WORKING_ROLES
+        for command in ("identify", "assess", "add_action", "complete_action", "close", "reopen")
+    },
+    # ExpenseClaim: any employee claims for themselves; the claimant's manager (whatever
+    # their role) or finance decides, which the aggregate checks once the role has passed.
+    "expense_claim.submit": WORKING_ROLES,
+    "expense_claim.approve": WORKING_ROLES,
+    "expense_claim.reject": WORKING_ROLES,
+    "expense_claim.pay": frozenset({"finance"}),
 }
 
 # Besides the employee and their manager, who may read people data: an employee's

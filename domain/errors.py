@@ -147,3 +147,7 @@ CustomerLost = _rule("customer_lost", "The customer is lost")
 NoListPrice = _rule("no_list_price", "No active list price for the sku")
 QuoteExpired = _rule("quote_expired", "The quote has expired")
 PriceListOverlap = _rule("price_list_overlap", "Another published list prices the sku then")
+
+# MarketingPlan and ExpenseClaim (DOMAIN.md, MarketingPlan and ExpenseClaim).
+DuplicatePlan = _rule("duplicate_plan", "A marketing plan for that fiscal year exists")
+DuplicateClaim = _rule("duplicate_claim", "Receipt already claimed")

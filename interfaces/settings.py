@@ -81,6 +81,18 @@ class Settings(BaseSettings):
         }
     )
 
+    # The early-warning thresholds of the risk register (JSON; DOMAIN.md, Risk): a
+    # warning when overdue_share or sla_breach_rate is above its threshold,
+    # budget_lines_over_90 at or above it, revenue_attainment below it.
+    risk_thresholds: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "overdue_share": Decimal("0.2"),
+            "sla_breach_rate": Decimal("0.1"),
+            "budget_lines_over_90": Decimal("1"),
+            "revenue_attainment": Decimal("0.8"),
+        }
+    )
+
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:
         scheme = urlsplit(self.database_url).scheme

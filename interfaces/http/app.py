@@ -17,13 +17,18 @@ from interfaces.http.routers import (
     contracts,
     customers,
     employees,
+    expense_claims,
+    marketing_plans,
     opportunities,
     price_lists,
+    reports_follow_ups,
     reports_kpis,
     reports_marketing,
     reports_pipeline,
+    reports_risks,
     reports_sales,
     reports_service,
+    risks,
     system,
 )
 from interfaces.settings import Settings
@@ -69,4 +74,9 @@ def create_app(
     app.include_router(price_lists.router)
     app.include_router(opportunities.router)
     app.include_router(reports_pipeline.router)
+    app.include_router(marketing_plans.router)
+    app.include_router(risks.router)
+    app.include_router(expense_claims.router)
+    app.include_router(reports_risks.router)
+    app.include_router(reports_follow_ups.router)
     return app
