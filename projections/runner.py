@@ -31,6 +31,7 @@ from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryP
 from projections.kpis import KpiProjection, KpiReport
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
+from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
 
@@ -70,6 +71,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("kpis", KpiReport, KpiProjection),
         ReadModelSpec("complaints", ComplaintReport, ComplaintProjection),
         ReadModelSpec("pipeline", PipelineReport, PipelineProjection),
+        ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
     )
 }
 
