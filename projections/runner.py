@@ -29,6 +29,7 @@ from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
 from projections.kpis import KpiProjection, KpiReport
+from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.risks import RiskRegister, RiskRegisterProjection
@@ -71,6 +72,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("kpis", KpiReport, KpiProjection),
         ReadModelSpec("complaints", ComplaintReport, ComplaintProjection),
         ReadModelSpec("pipeline", PipelineReport, PipelineProjection),
+        ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
     )
 }
