@@ -28,6 +28,7 @@ from projections.contract_directory import ContractDirectory, ContractDirectoryP
 from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
+from projections.expense_claims import ExpenseClaimDirectory, ExpenseClaimProjection
 from projections.kpis import KpiProjection, KpiReport
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.pipeline import PipelineProjection, PipelineReport
@@ -72,6 +73,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("kpis", KpiReport, KpiProjection),
         ReadModelSpec("complaints", ComplaintReport, ComplaintProjection),
         ReadModelSpec("pipeline", PipelineReport, PipelineProjection),
+        ReadModelSpec("expense_claims", ExpenseClaimDirectory, ExpenseClaimProjection),
         ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
     )

@@ -1,0 +1,344 @@
+"""ExpenseClaim commands through the application, stored on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from application.backoffice import Request
+from application.permissions import Caller
+from domain.budget import Budget
+from domain.errors import DomainError
+from domain.expense_claim import ClaimReceipt, ExpenseClaim
+from tests.conftest import as_, refused, unique
+
+HR = as_("harriet", "hr")
+FINANCE = as_("fiona", "finance")
+EXEC = as_("eve", "executive")
+TODAY = datetime.now(UTC).date()
+
+_years = itertools.count(3001)
+
+
+def person(app, manager: str | None = None, terminate: bool = False) -> str:
+    """An active employee (their id is their token's subject), reporting to a manager."""
+    eid = app.register_candidate(HR, name=unique("Staff"), position="Rep", department="sales").id
+    app.record_interview(HR, eid, kind="interview", result="pass", score=80)
+    app.record_interview(HR, eid, kind="background_check", result="pass")
+    app.hire_employee(
+        HR, eid, hired_on=TODAY, position="Rep", department="sales", manager_id=manager
+    )
+    if terminate:
+        app.terminate_employee(HR, eid, reason="left", on=TODAY)
+    return str(eid)
+
+
+def team(app) -> tuple[str, str]:
+    """A manager and an employee reporting to them."""
+    boss = person(app)
+    return boss, person(app, manager=boss)
+
+
+def approved_budget(app, sales: str = "30000.00", approve: bool = True):
+    bid = app.draft_budget(
+        FINANCE,
+        fiscal_year=next(_years),
+        lines=[{"category": "sales", "period": "Q4", "amount": sales}],
+    ).id
+    if approve:
+        app.submit_budget(FINANCE, bid)
+        app.approve_budget(EXEC, bid)
+    return bid
+
+
+def claim(app, claimant: str, budget_id, roles=("sales",), **overrides):
+    fields = {
+        "expense_type": "travel",
+        "amount": Decimal("1200.00"),
+        "spent_on": TODAY - timedelta(days=2),
+        "description": "train to Shanghai",
+        "receipt_ref": f"R-{uuid4().hex[:6]}",
+        "budget_id": budget_id,
+        "category": "sales",
+        "period": "Q4",
+        **overrides,
+    }
+    return app.submit_expense_claim(as_(claimant, *roles), **fields)
+
+
+def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    submitted = claim(app, ann, bid, receipt_ref="INV 42")
+    assert submitted.created and submitted.version == 1
+    assert submitted.position == app.max_position()
+    kid = submitted.id
+    budget_before = app.get(bid, Budget).version
+    approved = app.approve_expense_claim(as_(boss, "sales_manager"), kid)
+    assert (approved.id, approved.version, approved.position) == (kid, 2, app.max_position())
+    budget = app.get(bid, Budget)
+    assert budget.version == budget_before + 1
+    assert budget.lines["sales|Q4"]["spent"] == Decimal("1200.00")
+    assert budget.spent_by_type["travel"] == Decimal("1200.00")
+    [booked] = list(app.events.get(bid, gt=budget_before))
+    assert isinstance(booked, Budget.ExpenseRecorded)
+    assert (booked.reference, booked.actor) == (str(kid), boss)
+    # The claim and its booking were one transaction: one position apart at most.
+    [approval] = list(app.events.get(kid, gt=1))
+    assert approval.occurred_at == booked.occurred_at
+    paid = app.pay_expense_claim(FINANCE, kid, TODAY)
+    assert paid.version == 3
+    got = app.get(kid, ExpenseClaim)
+    assert (got.status, got.claimant_id, got.decided_by, got.approver_capacity) == (
+        "paid",
+        ann,
+        boss,
+        "manager",
+    )
+    assert (got.booking["budget_version"], got.paid_on, got.paid_by) == (
+        budget_before + 1,
+        TODAY,
+        "fiona",
+    )
+    assert [e.actor for e in app.events.get(kid)] == [ann, boss, "fiona"]
+
+
+def test_finance_approves_claims_of_any_team(app):
+    _, ann = team(app)
+    bid = approved_budget(app)
+    kid = claim(app, ann, bid).id
+    app.approve_expense_claim(as_("fred", "finance"), kid)
+    assert app.get(kid, ExpenseClaim).approver_capacity == "finance"
+
+
+def test_only_an_active_employee_claims_and_only_for_a_budget_that_exists(app):
+    bid = approved_budget(app)
+    refused(app, "forbidden", lambda: claim(app, "not-an-employee", bid))
+    gone = person(app, terminate=True)
+    refused(app, "forbidden", lambda: claim(app, gone, bid))
+    candidate = str(app.register_candidate(HR, name=unique(), position="x", department="y").id)
+    refused(app, "forbidden", lambda: claim(app, candidate, bid))
+    _, ann = team(app)
+    error = refused(app, "validation_error", lambda: claim(app, ann, uuid4()))
+    assert error.errors[0]["field"] == "budget_id"
+    refused(app, "forbidden", lambda: claim(app, ann, bid, roles=("auditor",)))
+    for field, value in (
+        ("amount", Decimal("-5")),
+        ("spent_on", TODAY + timedelta(days=1)),
+        ("spent_on", TODAY - timedelta(days=40)),
+        ("expense_type", "yacht"),
+        ("period", "Q9"),
+        ("receipt_ref", " "),
+    ):
+        error = refused(
+            app, "validation_error", lambda f=field, v=value: claim(app, ann, bid, **{f: v})
+        )
+        assert error.errors[0]["field"] == field
+
+
+def test_a_receipt_is_claimed_once_until_the_claim_holding_it_is_rejected(app):
+    boss, ann = team(app)
+    _, bob = team(app)
+    bid = approved_budget(app)
+    first = claim(app, ann, bid, receipt_ref="Taxi 0815").id
+    error = refused(app, "duplicate_claim", lambda: claim(app, ann, bid, receipt_ref=" taxi  0815"))
+    assert error.facts["existing_id"] == str(first)
+    # Another claimant's receipt of that number is theirs.
+    claim(app, bob, bid, receipt_ref="Taxi 0815")
+    before = app.max_position()
+    app.reject_expense_claim(as_(boss, "sales"), first, "no business purpose")
+    receipt = app.repository.get(ClaimReceipt.id_for(ann, "Taxi 0815"))
+    assert receipt.claim_id is None
+    # The rejection and the release are one transaction.
+    assert app.max_position() == before + 2
+    second = claim(app, ann, bid, receipt_ref="TAXI 0815").id
+    assert app.repository.get(ClaimReceipt.id_for(ann, "Taxi 0815")).claim_id == second
+    error = refused(app, "duplicate_claim", lambda: claim(app, ann, bid, receipt_ref="taxi 0815"))
+    assert error.facts["existing_id"] == str(second)
+    app.approve_expense_claim(as_(boss, "sales"), second)
+    refused(app, "duplicate_claim", lambda: claim(app, ann, bid, receipt_ref="taxi 0815"))
+
+
+def test_simultaneous_claims_of_one_receipt_store_one(app):
+    _, ann = team(app)
+    bid = approved_budget(app)
+    outcomes, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def race():
+        barrier.wait()
+        try:
+            outcomes.append(claim(app, ann, bid, receipt_ref="RACE-1"))
+        except DomainError as error:
+            errors.append(error.code)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 1 and errors == ["duplicate_claim"] * 3
+
+
+def test_only_the_manager_or_finance_decides_and_never_the_claimant(app):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    kid = claim(app, ann, bid).id
+    for stranger in (as_(person(app), "sales_manager"), as_("eve", "executive")):
+        refused(app, "forbidden", lambda s=stranger: app.approve_expense_claim(s, kid))
+        refused(app, "forbidden", lambda s=stranger: app.reject_expense_claim(s, kid, "no"))
+    as_claimant = as_(ann, "sales", "finance")
+    refused(app, "segregation_of_duties", lambda: app.approve_expense_claim(as_claimant, kid))
+    refused(app, "segregation_of_duties", lambda: app.reject_expense_claim(as_claimant, kid, "x"))
+    refused(app, "forbidden", lambda: app.approve_expense_claim(as_(boss, "auditor"), kid))
+    assert app.get(kid, ExpenseClaim).version == 1
+    # A manager's claim goes to their own manager (or finance), not to themselves.
+    boss_claim = claim(app, boss, bid).id
+    refused(
+        app,
+        "segregation_of_duties",
+        lambda: app.approve_expense_claim(as_(boss, "sales"), boss_claim),
+    )
+
+
+def test_a_claim_beyond_the_lines_room_changes_neither_claim_nor_budget(app):
+    boss, ann = team(app)
+    bid = approved_budget(app, sales="1000.00")
+    kid = claim(app, ann, bid, amount=Decimal("1000.01")).id
+    budget_version = app.get(bid, Budget).version
+    error = refused(
+        app, "budget_exceeded", lambda: app.approve_expense_claim(as_(boss, "sales"), kid)
+    )
+    assert error.facts["shortfall"] == Decimal("0.01")
+    assert app.get(kid, ExpenseClaim).version == 1
+    assert app.get(kid, ExpenseClaim).status == "submitted"
+    assert app.get(bid, Budget).version == budget_version
+    assert app.get(bid, Budget).lines["sales|Q4"]["spent"] == Decimal("0.00")
+    # The claim stays submitted: once the line has room, it is approved.
+    overrun = app.request_overrun(
+        as_(ann, "sales"),
+        bid,
+        category="sales",
+        period="Q4",
+        amount=Decimal("0.01"),
+        justification="a cent short",
+    ).extra["overrun_id"]
+    app.approve_overrun(EXEC, bid, overrun)
+    app.approve_expense_claim(FINANCE, kid)
+    assert app.get(bid, Budget).available("sales", "Q4") == Decimal("0.00")
+
+
+def test_above_the_standard_the_approval_needs_an_approved_overrun(app):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    dinner = {"expense_type": "entertainment", "amount": Decimal("5600.00")}
+    plain = claim(app, ann, bid, **dinner).id
+    error = refused(
+        app,
+        "expense_standard_exceeded",
+        lambda: app.approve_expense_claim(as_(boss, "sales"), plain),
+    )
+    assert error.facts["standard"] == Decimal("5000.00")
+    overrun = app.request_overrun(
+        as_(ann, "sales"),
+        bid,
+        category="sales",
+        period="Q4",
+        amount=Decimal("600"),
+        justification="board dinner",
+    ).extra["overrun_id"]
+    cited = claim(app, ann, bid, overrun_id=overrun, **dinner).id
+    refused(app, "validation_error", lambda: app.approve_expense_claim(as_(boss, "sales"), cited))
+    app.approve_overrun(EXEC, bid, overrun)
+    app.approve_expense_claim(as_(boss, "sales"), cited)
+    got = app.get(cited, ExpenseClaim)
+    assert got.booking["above_standard"] == Decimal("600.00")
+    assert app.get(bid, Budget).overruns[overrun]["used"] == Decimal("600.00")
+    # The overrun is used up: the first claim is still above the standard.
+    refused(
+        app,
+        "expense_standard_exceeded",
+        lambda: app.approve_expense_claim(as_(boss, "sales"), plain),
+    )
+
+
+def test_a_budget_not_open_for_spending_refuses_the_approval(app):
+    boss, ann = team(app)
+    draft = approved_budget(app, approve=False)
+    kid = claim(app, ann, draft).id
+    refused(app, "invalid_state", lambda: app.approve_expense_claim(as_(boss, "sales"), kid))
+    closed = approved_budget(app)
+    app.close_budget(FINANCE, closed)
+    kid = claim(app, ann, closed).id
+    refused(app, "invalid_state", lambda: app.approve_expense_claim(as_(boss, "sales"), kid))
+    # A rejection books nothing, so a closed budget does not stop it.
+    app.reject_expense_claim(as_(boss, "sales"), kid, "year closed; claim next year")
+
+
+def test_steps_out_of_order_are_invalid_state_and_payment_is_finances(app):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    kid = claim(app, ann, bid).id
+    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, TODAY))
+    refused(app, "forbidden", lambda: app.pay_expense_claim(as_(boss, "sales_manager"), kid, TODAY))
+    app.approve_expense_claim(as_(boss, "sales"), kid)
+    refused(app, "invalid_state", lambda: app.approve_expense_claim(FINANCE, kid))
+    refused(app, "invalid_state", lambda: app.reject_expense_claim(FINANCE, kid, "late"))
+    for day in (TODAY - timedelta(days=1), TODAY + timedelta(days=1)):
+        error = refused(
+            app, "validation_error", lambda d=day: app.pay_expense_claim(FINANCE, kid, d)
+        )
+        assert error.errors[0]["field"] == "paid_on"
+    app.pay_expense_claim(FINANCE, kid, TODAY)
+    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, TODAY))
+    rejected = claim(app, ann, bid).id
+    app.reject_expense_claim(FINANCE, rejected, "duplicate of a card payment")
+    for command in (
+        lambda: app.approve_expense_claim(FINANCE, rejected),
+        lambda: app.reject_expense_claim(FINANCE, rejected, "again"),
+        lambda: app.pay_expense_claim(FINANCE, rejected, TODAY),
+    ):
+        refused(app, "invalid_state", command)
+    refused(app, "not_found", lambda: app.approve_expense_claim(FINANCE, uuid4()))
+    refused(app, "not_found", lambda: app.pay_expense_claim(FINANCE, bid, TODAY))
+
+
+def test_a_decision_logged_late_is_dated_when_it_was_taken(app):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    handed_in = datetime.now(UTC) - timedelta(days=3)
+    kid = claim(app, ann, bid, spent_on=TODAY - timedelta(days=5), occurred_at=handed_in).id
+    refused(
+        app,
+        "validation_error",
+        lambda: app.approve_expense_claim(
+            as_(boss, "sales"), kid, occurred_at=handed_in - timedelta(hours=1)
+        ),
+    )
+    decided = handed_in + timedelta(days=1)
+    app.approve_expense_claim(as_(boss, "sales"), kid, occurred_at=decided)
+    booked = list(app.events.get(bid))[-1]
+    assert (booked.occurred_at, app.get(kid, ExpenseClaim).decided_at) == (decided, decided)
+    refused(
+        app,
+        "validation_error",
+        lambda: app.pay_expense_claim(FINANCE, kid, decided.date() - timedelta(days=1)),
+    )
+    app.pay_expense_claim(FINANCE, kid, decided.date())
+
+
+@pytest.mark.parametrize("stale", [True, False])
+def test_a_stale_if_match_is_a_version_conflict(app, stale):
+    boss, ann = team(app)
+    bid = approved_budget(app)
+    kid = claim(app, ann, bid).id
+    request = Request(Caller(boss, frozenset({"sales"})), expected_version=2 if stale else 1)
+    if stale:
+        refused(app, "version_conflict", lambda: app.approve_expense_claim(request, kid))
+    else:
+        assert app.approve_expense_claim(request, kid).version == 2
