@@ -41,8 +41,26 @@ Company figures and the decisions behind them:
   lines; a month: its quarter's lines), counting movements dated up to the end of the
   period: what `/reports/budgets/{id}?as_of=<last day>` shows for those lines. Same
   budget as the targets; `null` without one, or when nothing is authorised.
-- `market_share`, `brand_awareness`, `customer_count` and their targets come with the
-  MarketingPlan (a later issue): `null` for now.
+- `market_share`, `brand_awareness`, `customer_count` and their targets come from the
+  MarketingPlan of the period's fiscal year, once a revision of it is approved: the
+  targets are those of the approved revision in force (the latest approval folded; a
+  newer revision in draft or pending approval does not count yet). A quarter has its
+  own targets; a month its quarter's (shares and counts are levels, not flows: they are
+  not divided); a year Q4's, the level set for the year's end. Before any approval all
+  six figures are `null`, and a target the quarter does not set is `null`.
+- `market_share` and `brand_awareness` measured: of a quarter, its latest measurement
+  (latest by `occurred_at`, then by log position); of a month, the latest measurement of
+  its quarter dated on or before the month's last day; of a year, the latest measurement
+  of the latest quarter measured. Percentages as given (12.5 is 12.5 %), JSON numbers;
+  `null` when none.
+- `customer_count`: the customers whose status at the end of the period's last day
+  (business time) is `customer`. A customer's status on a day is the one set by its
+  latest recorded status event dated on or before that day: `Converted` dated by the
+  signing contract's `signed_on` (as `new_customers` dates it), `Qualified`,
+  `MarkedLost` and `Reopened` by their `occurred_at`. Ordering by recording rather than
+  by business date keeps the count on any day after the last event equal to the
+  customers' status now, also when a back-dated signing converted a lead after it had
+  been marked lost. An integer (0 possible) once the year has an approved plan.
 
 Employee figures (DOMAIN.md, Employee metrics): `revenue`, `contracts_signed` from the
 contracts signed whose owner (the contract's `owner_id` at signing) is the employee;
@@ -79,6 +97,7 @@ from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
 from domain.errors import ValidationFailed
+from domain.marketing_plan import PERCENT_FIGURES, MarketingPlan, targets_for
 from projections.budget_execution import ledger_rows
 from projections.events import iso_utc, plain
 from projections.rows import upsert
@@ -102,6 +121,17 @@ RATIO = Decimal("0.0001")
 HUNDREDTH = Decimal("0.01")
 MONEY_METRICS = ("revenue", "collections")
 APPROVED_BUDGET = ("approved", "closed")
+MEASUREMENTS = (
+    "measurement_key",
+    "plan_id",
+    "metric",
+    "period",
+    "value",
+    "occurred_at",
+    "position",
+)
+# The kinds of fact that set a customer's status (with the day it took effect).
+CUSTOMER_STATUS_FACTS = ("converted", "qualified", "lost", "reopened")
 _PERIOD = re.compile(r"(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")
 
 
@@ -208,6 +238,8 @@ class KpiReport(ReadModel):
         "kpi_budget_refs",
         "kpi_targets",
         "kpi_appraisals",
+        "kpi_plans",
+        "kpi_plan_measurements",
     )
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}kpi_facts ("
@@ -248,6 +280,17 @@ class KpiReport(ReadModel):
         "CREATE TABLE IF NOT EXISTS {p}kpi_appraisals ("
         "appraisal_key TEXT PRIMARY KEY, employee_id TEXT NOT NULL, period TEXT NOT NULL, "
         "rating TEXT NOT NULL)",
+        # A plan's approved revision in force: its targets by quarter (null until approved).
+        "CREATE TABLE IF NOT EXISTS {p}kpi_plans ("
+        "plan_id TEXT PRIMARY KEY, fiscal_year INTEGER NOT NULL, approved_revision INTEGER, "
+        "targets TEXT)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_plans_year ON {p}kpi_plans (fiscal_year)",
+        "CREATE TABLE IF NOT EXISTS {p}kpi_plan_measurements ("
+        "measurement_key TEXT PRIMARY KEY, plan_id TEXT NOT NULL, metric TEXT NOT NULL, "
+        "period TEXT NOT NULL, value TEXT NOT NULL, occurred_at TEXT NOT NULL, "
+        "position BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}kpi_plan_measurements_metric "
+        "ON {p}kpi_plan_measurements (plan_id, metric, period, occurred_at)",
     )
 
     # Lookups of the fold.
@@ -396,13 +439,70 @@ class KpiReport(ReadModel):
             ),
             "campaign_roi": number(ratio(figure("campaign", "extra") - spend, spend)),
             "budget_utilisation": number(utilisation),
-            "market_share": None,
-            "market_share_target": None,
-            "brand_awareness": None,
-            "brand_awareness_target": None,
-            "customer_count": None,
-            "customer_count_target": None,
+            **self._plan_figures(period, first.year, last),
         }
+
+    # The marketing plan's figures.
+
+    def _plan_figures(self, period: str, fiscal_year: int, last: date) -> Row:
+        """Market share, brand awareness and customer count of a period, against the plan."""
+        rows = self.query(
+            f"SELECT * FROM {self.table('kpi_plans')} "
+            "WHERE fiscal_year = ? AND targets IS NOT NULL",
+            [fiscal_year],
+        )
+        if not rows:
+            return {
+                name: None
+                for figure in (*PERCENT_FIGURES, "customer_count")
+                for name in (figure, f"{figure}_target")
+            }
+        plan = rows[0]
+        targets = targets_for(json.loads(plan["targets"]), period)
+        figures: Row = {}
+        for metric in PERCENT_FIGURES:
+            measured = self._measured(plan["plan_id"], metric, period, last)
+            target = targets[metric]
+            figures[metric] = number(None if measured is None else Decimal(measured))
+            figures[f"{metric}_target"] = number(None if target is None else Decimal(target))
+        figures["customer_count"] = self._customer_count(last)
+        figures["customer_count_target"] = targets["customer_count"]
+        return figures
+
+    def _measured(self, plan_id: str, metric: str, period: str, last: date) -> str | None:
+        """The measurement a period shows: see the module's docstring."""
+        where, params = "plan_id = ? AND metric = ?", [plan_id, metric]
+        order = "occurred_at DESC, position DESC"
+        part = period.partition("-")[2]
+        if not part:
+            order = f"period DESC, {order}"
+        else:
+            where += " AND period = ?"
+            params.append(period_quarters(period)[0])
+        if part and not part.startswith("Q"):
+            # A month sees what its quarter had measured by the month's end.
+            where += " AND occurred_at < ?"
+            params.append(iso_utc(datetime.combine(last + timedelta(days=1), time.min, UTC)))
+        rows = self.query(
+            f"SELECT value FROM {self.table('kpi_plan_measurements')} "
+            f"WHERE {where} ORDER BY {order} LIMIT 1",
+            params,
+        )
+        return rows[0]["value"] if rows else None
+
+    def _customer_count(self, last: date) -> int:
+        """The customers whose status at the end of a day was `customer`."""
+        facts = self.table("kpi_facts")
+        kinds = ", ".join(f"'{kind}'" for kind in CUSTOMER_STATUS_FACTS)
+        day = last.isoformat()
+        row = self.query(
+            f"SELECT COUNT(DISTINCT c.subject) AS n FROM {facts} c "
+            "WHERE c.kind = 'converted' AND c.day <= ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {facts} s WHERE s.subject = c.subject AND s.kind IN ({kinds}) "
+            "AND s.day <= ? AND s.position > c.position)",
+            [day, day],
+        )[0]
+        return int(row["n"] or 0)
 
     # Employee KPIs.
 
@@ -524,6 +624,48 @@ class KpiProjection(Projection[KpiReport]):
             return self._complaint(event, position)
         if isinstance(event, Employee.Event):
             return self._employee(event, position)
+        if isinstance(event, MarketingPlan.Event):
+            return self._plan(event, position)
+        return []
+
+    def _plan(self, event: Any, position: int) -> list[Statement]:
+        plans = self.view.table("kpi_plans")
+        plan_id = str(event.originator_id)
+        if isinstance(event, MarketingPlan.Drafted):
+            return [
+                (
+                    upsert(
+                        plans, ("plan_id", "fiscal_year", "approved_revision", "targets"), "plan_id"
+                    ),
+                    [plan_id, event.fiscal_year, None, None],
+                )
+            ]
+        if isinstance(event, MarketingPlan.Approved):
+            by_quarter = {
+                t["period"]: {k: v for k, v in t.items() if k != "period"} for t in event.targets
+            }
+            return [
+                (
+                    f"UPDATE {plans} SET approved_revision = ?, targets = ? WHERE plan_id = ?",
+                    [event.revision, json.dumps(plain(by_quarter), sort_keys=True), plan_id],
+                )
+            ]
+        if isinstance(event, MarketingPlan.MeasurementRecorded):
+            return [
+                (
+                    f"INSERT INTO {self.view.table('kpi_plan_measurements')} "
+                    f"({', '.join(MEASUREMENTS)}) VALUES ({', '.join('?' for _ in MEASUREMENTS)})",
+                    [
+                        f"{position:012d}",
+                        plan_id,
+                        event.metric,
+                        event.period,
+                        str(event.value),
+                        iso_utc(event.occurred_at),
+                        position,
+                    ],
+                )
+            ]
         return []
 
     def _complaint(self, event: Any, position: int) -> list[Statement]:
@@ -711,6 +853,15 @@ class KpiProjection(Projection[KpiReport]):
                 amount=event.score,
             )
             return view.insert_facts([fact])
+        status = {
+            Customer.Qualified: "qualified",
+            Customer.MarkedLost: "lost",
+            Customer.Reopened: "reopened",
+        }.get(type(event))
+        if status is not None:
+            return view.insert_facts(
+                [_fact(position, 0, status, _day(event.occurred_at), subject=customer_id)]
+            )
         if isinstance(event, Customer.Converted):
             customer = view.one("kpi_customers", "customer_id", customer_id)
             contract = view.one("kpi_contracts", "contract_id", str(event.contract_id))
