@@ -17,6 +17,12 @@ expense counts from its own date. Decisions:
   `null` when that is 0. Every report has all sixteen lines, in category then quarter
   order, and every expense type in `by_expense_type`.
 - `GET /budgets` lists the budgets from this read model's directory table.
+- For the early warnings (projections/warnings.py), `budget_approvals` dates each
+  budget's approval and closing by the moment they were recorded, and keeps the year's
+  revenue target (the sum of its quarters'). A budget is approved at a time when its
+  approval was recorded by then and its closing was not. The table came after the
+  others: a database folded before it needs `mops projections rebuild
+  budget_execution` once.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ STATUS_BY_EVENT = {
     Budget.Rejected: "draft",
     Budget.Closed: "closed",
 }
+APPROVALS = ("budget_id", "fiscal_year", "revenue_target", "approved_at", "closed_at")
 # Kinds of ledger rows and the line figure each moves.
 KINDS = ("adjustments", "overruns_approved", "committed", "spent")
 RATIO = Decimal("0.0001")
@@ -176,6 +183,13 @@ def ledger_rows(event: Any, position: int, lookup: dict[str, Any] | None = None)
     return []
 
 
+def year_revenue_target(targets: Iterable[dict[str, Any]]) -> str | None:
+    """A year's revenue target: the sum of its quarters' (as `Budget.targets_for` sums
+    them); None when no quarter sets one."""
+    revenues = [t["revenue"] for t in targets if t.get("revenue") is not None]
+    return str(sum(revenues)) if revenues else None
+
+
 def _ratio(value: Decimal) -> float:
     return float(value.quantize(RATIO))
 
@@ -230,6 +244,7 @@ class BudgetExecution(ReadModel):
         "budget_ledger",
         "budget_commitments",
         "budget_overruns",
+        "budget_approvals",
     )
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}budget_directory ("
@@ -255,6 +270,9 @@ class BudgetExecution(ReadModel):
         "period TEXT NOT NULL, amount TEXT NOT NULL, status TEXT NOT NULL, "
         "requested_by TEXT NOT NULL, requested_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}budget_overruns_budget ON {p}budget_overruns (budget_id)",
+        "CREATE TABLE IF NOT EXISTS {p}budget_approvals ("
+        "budget_id TEXT PRIMARY KEY, fiscal_year INTEGER NOT NULL, revenue_target TEXT, "
+        "approved_at TEXT, closed_at TEXT)",
     )
 
     def one(self, table: str, key_column: str, key: str) -> Row | None:
@@ -309,6 +327,56 @@ class BudgetExecution(ReadModel):
             after=after,
             conditions=(("status = ?", status), ("fiscal_year = ?", fiscal_year)),
         )
+
+    def approval_statements(self, event: Any) -> list[Statement]:
+        """What a budget event changes of its dated approval and its year's revenue target."""
+        table, budget_id = self.table("budget_approvals"), str(event.originator_id)
+        if isinstance(event, Budget.Drafted):
+            return [
+                (
+                    upsert(table, APPROVALS, "budget_id"),
+                    [budget_id, event.fiscal_year, year_revenue_target(event.targets), None, None],
+                )
+            ]
+        if isinstance(event, Budget.Amended):
+            column, value = "revenue_target", year_revenue_target(event.targets)
+        elif isinstance(event, Budget.Approved | Budget.Closed):
+            column = "approved_at" if isinstance(event, Budget.Approved) else "closed_at"
+            value = iso_utc(event.occurred_at)
+        else:
+            return []
+        return [(f"UPDATE {table} SET {column} = ? WHERE budget_id = ?", [value, budget_id])]
+
+    def lines_over(self, share: Decimal, as_of: datetime) -> int:
+        """How many lines of the budgets approved (and not closed) at as_of are used above
+        a share of what they authorise: (committed + spent) / (planned + adjustments +
+        overruns_approved) > share, on the exact amounts the report shows at as_of."""
+        at = iso_utc(as_of)
+        budgets = self.query(
+            f"SELECT budget_id FROM {self.table('budget_approvals')} "
+            "WHERE approved_at <= ? AND (closed_at IS NULL OR closed_at > ?) ORDER BY budget_id",
+            [at, at],
+        )
+        count = 0
+        for budget in budgets:
+            report = self.report(budget["budget_id"], as_of)
+            for line in report["lines"] if report else ():
+                authorised = sum(
+                    Decimal(line[k]) for k in ("planned", "adjustments", "overruns_approved")
+                )
+                used = Decimal(line["committed"]) + Decimal(line["spent"])
+                count += authorised > 0 and used > share * authorised
+        return count
+
+    def revenue_target(self, fiscal_year: int, as_of: datetime) -> Decimal | None:
+        """The year's revenue target of its budget once approved at as_of (closed or not)."""
+        rows = self.query(
+            f"SELECT revenue_target FROM {self.table('budget_approvals')} "
+            "WHERE fiscal_year = ? AND approved_at <= ?",
+            [fiscal_year, iso_utc(as_of)],
+        )
+        target = rows[0]["revenue_target"] if rows else None
+        return None if target is None else Decimal(target)
 
 
 class BudgetExecutionProjection(Projection[BudgetExecution]):
@@ -431,4 +499,5 @@ class BudgetExecutionProjection(Projection[BudgetExecution]):
                     [row[c] for c in LEDGER],
                 )
             )
+        statements.extend(view.approval_statements(event))
         return statements

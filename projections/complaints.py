@@ -478,6 +478,10 @@ class ComplaintReport(ReadModel):
         row into Python and folding it there took most of the report's time
         (bench/service_reports.py, docs/PERFORMANCE.md).
         """
+        return summaries(self._timings(as_of), keys)
+
+    def _timings(self, as_of: datetime, received_after: datetime | None = None) -> list[Row]:
+        """The SLA figures at as_of of the complaints received by then (and after a time)."""
         cutoff = iso_utc(as_of)
         folded = {
             row["complaint_id"]: row
@@ -485,14 +489,13 @@ class ComplaintReport(ReadModel):
                 STANDING_SQL.format(steps=self.table("complaint_steps")), [cutoff]
             )
         }
+        since = "" if received_after is None else " AND received_at > ?"
         complaints = self.query(
             "SELECT id, customer_id, channel, category, severity, received_at, respond_by, "
-            f"resolve_by FROM {self.table('complaint_list')} WHERE received_at <= ?",
-            [cutoff],
+            f"resolve_by FROM {self.table('complaint_list')} WHERE received_at <= ?{since}",
+            [cutoff] if received_after is None else [cutoff, iso_utc(received_after)],
         )
-        return summaries(
-            (figures(c, _standing_of(folded.get(c["id"])), as_of) for c in complaints), keys
-        )
+        return [figures(c, _standing_of(folded.get(c["id"])), as_of) for c in complaints]
 
     def timing(self, complaint_id: str, as_of: datetime) -> Row | None:
         """One complaint's SLA figures as of a business time; None if not received by then."""
@@ -504,6 +507,15 @@ class ComplaintReport(ReadModel):
             [complaint_id],
         )
         return public(timing(complaint, steps, as_of))
+
+    def breaches(self, received_after: datetime, as_of: datetime) -> tuple[int, int]:
+        """(received, breached) of the complaints received after a time and by as_of.
+
+        Breached as the report counts it at as_of: a deadline met late, or not met and
+        passed.
+        """
+        row = summary({}, self._timings(as_of, received_after))
+        return row["count"], row["breached"]
 
 
 class ComplaintProjection(Projection[ComplaintReport]):

@@ -337,6 +337,10 @@ class SalesReport(ReadModel):
             item[name] = money_text(figures[name]) if name in MONEY else figures[name]
         return item
 
+    def revenue_signed(self, first: date, last: date) -> int:
+        """Revenue in cents of the contracts signed from the first to the last day given."""
+        return cents(Decimal(self.report((), day_from=first, day_to=last)[0]["revenue"]))
+
 
 # Contracts whose attributes this projection read or wrote lately, kept so that the
 # next event of a contract needs no read: the projection is the only writer of its table.
