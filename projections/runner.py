@@ -29,6 +29,7 @@ from projections.credit import CreditProjection, CreditReport
 from projections.customer_directory import CustomerDirectory, CustomerDirectoryProjection
 from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryProjection
 from projections.expense_claims import ExpenseClaimDirectory, ExpenseClaimProjection
+from projections.follow_ups import FollowUpProjection, FollowUps
 from projections.kpis import KpiProjection, KpiReport
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.pipeline import PipelineProjection, PipelineReport
@@ -76,6 +77,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("expense_claims", ExpenseClaimDirectory, ExpenseClaimProjection),
         ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
+        ReadModelSpec("follow_ups", FollowUps, FollowUpProjection),
     )
 }
 

@@ -1,7 +1,54 @@
-"""`GET /reports/follow-ups`: the customers due for a follow-up, with their last contact."""
+"""`GET /reports/follow-ups`: the customers due for a follow-up, with their last contact.
+
+Every authenticated role may read it. `due_by` (required; a date, or a timestamp
+meaning its UTC day) and `owner_id` (optional) filter; items `{customer_id, name,
+owner_id, next_follow_up_on, last_contact_at, status}` come earliest date first, then
+by name, paged by `limit`/`cursor`. Lost customers are left out (projections/follow_ups.py).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from domain.errors import ValidationFailed
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import (
+    caught_up,
+    encode_cursor,
+    moment,
+    page_limit,
+    page_offset,
+    read_answer,
+)
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("/follow-ups")
+def follow_ups_report(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    due_by: str | None = None,
+    owner_id: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Customers whose next follow-up falls on or before `due_by`, with their last contact."""
+    if due_by is None:
+        raise ValidationFailed.of("due_by", "is required: a date YYYY-MM-DD")
+    day = moment(due_by, "due_by").date()
+    if owner_id is not None and "\x00" in owner_id:
+        raise ValidationFailed.of("owner_id", "must not contain a NUL character")
+    size = page_limit(limit)
+    offset = page_offset(cursor)
+    fresh = caught_up(services, "follow_ups", wait_for)
+    rows = services.read_side.view("follow_ups").due(
+        day, owner_id=owner_id, limit=size + 1, offset=offset
+    )
+    more = len(rows) > size
+    return read_answer(
+        {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None},
+        fresh,
+    )
