@@ -10,6 +10,7 @@ from rich.console import Console
 
 from application.backoffice import Backoffice
 from interfaces.bootstrap import kpi_attainment_source, policy_of
+from interfaces.demo.claims import write_claims
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
@@ -50,6 +51,8 @@ def write_demo(
         write_contracts(company)
         # Complaints about the customers and their signed contracts.
         write_complaints(company)
+        # A month of the staff's expense claims, booked on the budget as approved.
+        write_claims(company)
         # Appraisals last: the quarter they judge has been written.
         write_appraisals(company)
         company.summary.insert(0, f"{written} customers written")

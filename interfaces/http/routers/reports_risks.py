@@ -1,7 +1,47 @@
-"""`GET /reports/risks`: the risk register, its heat map, overdue actions and warnings."""
+"""`GET /reports/risks`: the risk register, its heat map, overdue actions and warnings.
+
+One object (API.md): `as_of` (a date meaning the end of that day UTC, or a timestamp;
+now by default), echoed as passed or as the moment used; `register`, `heat_map` and
+`overdue_actions` as the register read model gives them at `as_of` (business time;
+projections/risks.py), with `past_levels` on each register entry beyond API.md; and
+`indicators`, the early-warning indicators at `as_of` (projections/warnings.py) with
+the thresholds of the settings, each with `risk_ids`: the risks of its category open
+at `as_of`, sorted. Reads wait for the register and every read model the indicators
+read (read-your-writes, or `?wait_for=`).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.reads import caught_up, moment, read_answer
+from projections.events import iso_utc
+from projections.risks import open_by_category, with_risk_ids
+from projections.warnings import WARNING_READ_MODELS, early_warnings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("/risks")
+def risk_report(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    as_of: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """The register with current and past levels, a 5 x 5 heat map, overdue actions, warnings."""
+    at = moment(as_of, "as_of") or services.backoffice.clock()
+    fresh = all([caught_up(services, name, wait_for) for name in ("risks", *WARNING_READ_MODELS)])
+    report = services.read_side.view("risks").report(at)
+    indicators = early_warnings(services.read_side, at, services.settings.risk_thresholds)
+    echo = as_of if as_of is not None else iso_utc(at)
+    return read_answer(
+        {
+            "as_of": echo,
+            **report,
+            "indicators": with_risk_ids(indicators, open_by_category(report["register"])),
+        },
+        fresh,
+    )
