@@ -16,6 +16,7 @@ from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
 from interfaces.demo.people import write_appraisals, write_staff
 from interfaces.demo.pipeline import write_pipeline
+from interfaces.demo.risks import write_risks
 from interfaces.demo.sales import write_contracts
 from interfaces.demo.service import write_complaints
 from interfaces.settings import Settings
@@ -55,6 +56,8 @@ def write_demo(
         write_claims(company)
         # Appraisals last: the quarter they judge has been written.
         write_appraisals(company)
+        # The risk register last: its warnings read what every other part wrote.
+        write_risks(company)
         company.summary.insert(0, f"{written} customers written")
         return f"demo: {', '.join(company.summary)}; log at position {app.max_position()}"
     finally:
