@@ -16,6 +16,7 @@ from interfaces.demo.customers import write_customers
 from interfaces.demo.marketing import write_marketing
 from interfaces.demo.people import write_appraisals, write_staff
 from interfaces.demo.pipeline import write_pipeline
+from interfaces.demo.plans import write_plan
 from interfaces.demo.risks import write_risks
 from interfaces.demo.sales import write_contracts
 from interfaces.demo.service import write_complaints
@@ -46,6 +47,7 @@ def write_demo(
         write_staff(company)
         # Budget and campaigns first: campaign-sourced leads are customers too.
         write_marketing(company)
+        write_plan(company)
         written = write_customers(company, customers)
         # The price list and the opportunities: won ones become contracts.
         write_pipeline(company)
