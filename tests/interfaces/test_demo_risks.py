@@ -19,8 +19,9 @@ def test_the_demo_register_warns_with_the_open_risks_of_the_category(database):
     assert demo.exit_code == 0, demo.output
     assert " risks (" in " ".join(demo.output.split())
 
-    # The read models fold the demo's log live, as a deployment would.
-    services = build(database.settings(), run_projections=True)
+    # The read models fold the demo's log live, as a deployment would; the report waits
+    # for those it reads (a loaded test machine may need more than the default 5 s).
+    services = build(database.settings(read_wait_seconds=120), run_projections=True)
     try:
         with TestClient(create_app(services=services)) as client:
             response = client.get("/reports/risks", headers=bearer("audrey", "auditor"))
