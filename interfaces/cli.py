@@ -23,8 +23,11 @@ from domain.contract import Contract
 from domain.customer import Customer
 from domain.employee import Employee
 from domain.errors import DomainError
+from domain.expense_claim import ExpenseClaim
+from domain.marketing_plan import MarketingPlan
 from domain.opportunity import Opportunity
 from domain.price_list import PriceList
+from domain.risk import Risk
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.settings import Settings
@@ -53,6 +56,9 @@ AGGREGATES = {
     "complaint": Complaint,
     "price_list": PriceList,
     "opportunity": Opportunity,
+    "marketing_plan": MarketingPlan,
+    "risk": Risk,
+    "expense_claim": ExpenseClaim,
 }
 
 
@@ -101,7 +107,7 @@ def history(
     aggregate_id: Annotated[UUID, typer.Argument(metavar="ID")],
 ) -> None:
     """An aggregate's history, from the event store, as a table."""
-    kind = AGGREGATES.get(aggregate_type.lower().rstrip("s"))
+    kind = AGGREGATES.get(aggregate_type.lower().replace("-", "_").rstrip("s"))
     if kind is None:
         errors.print(f"[red]unknown type {aggregate_type}; one of {', '.join(AGGREGATES)}[/]")
         raise typer.Exit(2)

@@ -87,6 +87,10 @@ def test_history_prints_an_aggregates_events(run, database):
             delivery_due_on=date(2027, 1, 31),
         ).id
         app.cancel_contract(as_("sam", "sales"), kid, "no budget")
+        rid = app.identify_risk(
+            as_("sam", "sales"), category="market", title="Price war", description="rivals cut"
+        ).id
+        app.assess_risk(as_("sam", "sales"), rid, likelihood=3, impact=4, rationale="two rivals")
     finally:
         app.close()
     result = run("history", "customer", str(cid))
@@ -95,6 +99,10 @@ def test_history_prints_an_aggregates_events(run, database):
     contract = run("history", "contracts", str(kid))
     assert "Drafted" in contract.output and "Cancelled" in contract.output
     assert run("history", "customer", str(kid)).exit_code == 1
+    risk = run("history", "risks", str(rid))
+    assert risk.exit_code == 0, risk.output
+    assert "Identified" in risk.output and "Assessed" in risk.output
+    assert run("history", "marketing-plan", str(rid)).exit_code == 1
     assert run("history", "customer", "00000000-0000-0000-0000-000000000001").exit_code == 1
 
 
