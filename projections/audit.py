@@ -13,7 +13,16 @@ from projections.events import event_data, event_names, iso_utc
 from projections.store import ReadModel
 
 # Bookkeeping aggregates (uniqueness and idempotency keys) are not business facts.
-NOT_AUDITED = frozenset({"CustomerIdentity", "IdempotencyRecord", "BudgetYear", "SkuPriceWindows"})
+NOT_AUDITED = frozenset(
+    {
+        "CustomerIdentity",
+        "IdempotencyRecord",
+        "BudgetYear",
+        "SkuPriceWindows",
+        "MarketingPlanYear",
+        "ClaimReceipt",
+    }
+)
 
 COLUMNS = (
     "position",
