@@ -453,7 +453,7 @@ class MarketingPlan(MopsAggregate):
             ("period", lambda: choice(Quarter, period, "period")),
             ("value", lambda: percent(value, "value")),
             ("source", lambda: required_text(source, "source", 200)),
-            ("method", lambda: None if method is None else required_text(method, "method", 500)),
+            ("method", lambda: None if method is None else required_text(method, "method", 5000)),
             ("occurred_at", lambda: cause.occurred(occurred_at)),
         ):
             try:
