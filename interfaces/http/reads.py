@@ -69,6 +69,14 @@ def page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
     }
 
 
+def fiscal_year_filter(fiscal_year: int | None) -> int | None:
+    """A fiscal-year filter; a year off the calendar is refused rather than sent to the
+    database, whose integer columns cannot hold every Python int (SQLite overflows)."""
+    if fiscal_year is not None and not 1 <= fiscal_year <= 9999:
+        raise ValidationFailed.of("fiscal_year", "must be a year between 1 and 9999")
+    return fiscal_year
+
+
 def group_keys(group_by: list[str] | None, allowed: Collection[str]) -> list[str]:
     """A report's `group_by` keys, repeated or comma-separated, each once in the order asked."""
     keys = [key.strip() for value in group_by or [] for key in value.split(",") if key.strip()]

@@ -122,3 +122,42 @@ def test_a_nul_in_a_command_body_is_refused_and_writes_nothing(client, services,
         s["name"]: s["state"] for s in client.get("/projections", headers=ADMIN).json()["items"]
     }
     assert set(states.values()) == {"running"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/marketing-plans", "/risks", "/expense-claims", "/reports/follow-ups"]
+)
+@pytest.mark.parametrize("cursor", [encode_cursor(2**70), encode_cursor(-1)])
+def test_a_cursor_out_of_range_on_the_plan_risk_and_claim_lists(client, path, cursor):
+    params = {"cursor": cursor, "due_by": "2026-01-01"}
+    body = assert_problem(client.get(path, params=params, headers=ADMIN), 422, "validation_error")
+    assert body["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/marketing-plans", "status"),
+        ("/risks", "owner_id"),
+        ("/risks", "category"),
+        ("/expense-claims", "claimant_id"),
+        ("/expense-claims", "expense_type"),
+        ("/reports/follow-ups", "owner_id"),
+    ],
+)
+def test_a_nul_in_a_plan_risk_claim_or_follow_up_filter(client, path, field):
+    params = {field: "a\x00b", "due_by": "2026-01-01"}
+    body = assert_problem(client.get(path, params=params, headers=ADMIN), 422, "validation_error")
+    assert body["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("path", ["/budgets", "/marketing-plans"])
+@pytest.mark.parametrize("year", [2**40, 2**70, -(2**40)])
+def test_a_fiscal_year_past_any_column_answers_an_empty_page_or_a_validation_error(
+    client, path, year
+):
+    response = client.get(path, params={"fiscal_year": year}, headers=ADMIN)
+    if response.status_code == 200:
+        assert response.json()["items"] == []
+    else:
+        assert_problem(response, 422, "validation_error")

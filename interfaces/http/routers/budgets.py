@@ -10,9 +10,7 @@ from fastapi.responses import JSONResponse
 
 from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import (
-    directory_answer,
-)
+from interfaces.http.reads import directory_answer, fiscal_year_filter
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import budgets as bodies
 from interfaces.http.schemas.common import Empty
@@ -190,7 +188,7 @@ def list_budgets(
         cursor=cursor,
         wait_for=wait_for,
         status=status,
-        fiscal_year=fiscal_year,
+        fiscal_year=fiscal_year_filter(fiscal_year),
     )
 
 

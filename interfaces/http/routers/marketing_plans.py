@@ -18,10 +18,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from domain.errors import ValidationFailed
 from domain.marketing_plan import STRATEGY_KINDS, TARGET_FIGURES, MarketingPlan
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer
+from interfaces.http.reads import directory_answer, fiscal_year_filter
 from interfaces.http.routes import aggregate_reads, command_route, create_route
 from interfaces.http.schemas import marketing_plans as bodies
 from interfaces.http.schemas.common import Empty
@@ -197,9 +196,6 @@ def list_marketing_plans(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Marketing plans in the order they were drafted, filtered by status and fiscal year."""
-    # A year beyond the column's integers would fail in PostgreSQL rather than match none.
-    if fiscal_year is not None and not 1 <= fiscal_year <= 9999:
-        raise ValidationFailed.of("fiscal_year", "must be a year between 1 and 9999")
     return directory_answer(
         services,
         "marketing_plans",
@@ -208,7 +204,7 @@ def list_marketing_plans(
         cursor=cursor,
         wait_for=wait_for,
         status=status,
-        fiscal_year=fiscal_year,
+        fiscal_year=fiscal_year_filter(fiscal_year),
     )
 
 
