@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from application.backoffice import Backoffice, Request
 from application.permissions import Caller
@@ -109,6 +111,31 @@ def module_database(
     """A database shared by one test module, on each dialect."""
     db = new_database(request.param, tmp_path_factory)
     yield db
+    db.close()
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    """A database holding the demo company, with the CLI's environment and its output."""
+
+    database: Database
+    env: dict[str, str]
+    output: str
+
+
+@pytest.fixture(params=DIALECTS, scope="session")
+def seeded_demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SeededDemo]:
+    """`mops demo --customers 15 --seed 3`, written once per dialect for the tests that
+    read it (they may rebuild and verify read models, never write events)."""
+    from interfaces.cli import cli
+
+    db = new_database(request.param, tmp_path_factory)
+    env = {"MOPS_DATABASE_URL": db.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    demo = CliRunner().invoke(cli, ["demo", "--customers", "15", "--seed", "3"], env=env)
+    assert demo.exit_code == 0, demo.output
+    yield SeededDemo(db, env, " ".join(demo.output.split()))
     db.close()
 
 

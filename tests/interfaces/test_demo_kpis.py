@@ -10,18 +10,15 @@ from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
 from domain.employee import Employee
-from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from projections.runner import READ_MODELS, close_view, construct_view
 
 LATER = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def test_demo_kpis_agree_with_the_sales_report_and_verify_passes(database):
+def test_demo_kpis_agree_with_the_sales_report_and_verify_passes(seeded_demo):
+    database, env = seeded_demo.database, seeded_demo.env
     runner = CliRunner()
-    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
-    demo = runner.invoke(cli, ["demo", "--customers", "15", "--seed", "3"], env=env)
-    assert demo.exit_code == 0, demo.output
     rebuilt = runner.invoke(cli, ["projections", "rebuild", "sales", "kpis"], env=env)
     assert rebuilt.exit_code == 0, rebuilt.output
 

@@ -10,16 +10,12 @@ from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
 from domain.contract import Contract
-from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 
 
-def test_demo_writes_contracts_in_many_states_consistently_and_verify_passes(database):
+def test_demo_writes_contracts_in_many_states_consistently_and_verify_passes(seeded_demo):
+    database, env, output = seeded_demo.database, seeded_demo.env, seeded_demo.output
     runner = CliRunner()
-    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
-    demo = runner.invoke(cli, ["demo", "--customers", "15", "--seed", "3"], env=env)
-    assert demo.exit_code == 0, demo.output
-    output = " ".join(demo.output.split())
     assert "1 signing refused: credit_limit_exceeded (exposure" in output
     assert " contracts (" in output and " signed, " in output and " completed)" in output
 
