@@ -115,13 +115,20 @@ def command_route(
             except NotFound:
                 return False
 
+        def act(command: Any, body: Any) -> Any:
+            # The application checks If-Match on the aggregate before the command looks
+            # for the sub-entity: an unknown one must answer 404 first (404 -> 409).
+            if sub_in is not None and command.expected_version is not None and not exists():
+                raise NotFound("no such resource")
+            return call(backoffice, command, *ids, body)
+
         return await execute(
             http,
             caller,
             services,
             permission=permission,
             model=model,
-            call=lambda command, body: call(backoffice, command, *ids, body),
+            call=act,
             exists=exists,
             answer_with=answer_with,
             location=lambda o: f"{here}/{o.extra[answer_with]}" if answer_with else here,
