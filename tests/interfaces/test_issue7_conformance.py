@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import assert_problem, bearer
 
 MANAGER = bearer("sam", "sales_manager")
+AUDITOR = bearer("audrey", "auditor")
 
 
 def _risk_with_an_action(client) -> tuple[str, str]:
@@ -42,3 +43,11 @@ def test_an_unknown_action_answers_404_before_a_stale_if_match(client, app, know
     )
     assert_problem(response, status, code)
     assert app.max_position() == before
+
+
+def test_the_risk_report_refuses_an_as_of_its_30_day_window_cannot_reach(client):
+    # The SLA indicator looks 30 days back from as_of: in the first days of year 1 that
+    # window does not exist, and the report answered 500 instead of a validation error.
+    response = client.get("/reports/risks", params={"as_of": "0001-01-01"}, headers=AUDITOR)
+    body = assert_problem(response, 422, "validation_error")
+    assert [e["field"] for e in body["errors"]] == ["as_of"]
