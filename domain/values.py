@@ -93,7 +93,11 @@ class Cause:
             return self.now
         if at.tzinfo is None:
             raise ValidationFailed.of(field, "a timestamp needs a UTC offset")
-        at = at.astimezone(UTC)
+        try:
+            at = at.astimezone(UTC)
+        except OverflowError:
+            # Year 1 east of UTC or year 9999 west of it: no UTC instant to record.
+            raise ValidationFailed.of(field, "lies outside the years 1 to 9999 in UTC") from None
         if at > self.now:
             raise ValidationFailed.of(field, "may not lie in the future")
         if at < self.now - self.backdating:
