@@ -370,7 +370,7 @@ STANDING_SQL = (
     "SUM(CASE WHEN kind = 'resolved' THEN 1 ELSE 0 END) AS resolved, "
     "SUM(CASE WHEN kind = 'assigned' THEN 1 ELSE 0 END) AS assigned, "
     "SUM(CASE WHEN kind = 'reopened' THEN 1 ELSE 0 END) AS reopens "
-    "FROM {steps} WHERE occurred_at <= ? GROUP BY complaint_id"
+    "FROM {steps} WHERE occurred_at <= ?{only} GROUP BY complaint_id"
 )
 
 
@@ -483,17 +483,26 @@ class ComplaintReport(ReadModel):
     def _timings(self, as_of: datetime, received_after: datetime | None = None) -> list[Row]:
         """The SLA figures at as_of of the complaints received by then (and after a time)."""
         cutoff = iso_utc(as_of)
+        received = [cutoff] if received_after is None else [cutoff, iso_utc(received_after)]
+        since = "" if received_after is None else " AND received_at > ?"
+        # Within a window only its complaints' steps are folded, not every complaint's.
+        only = (
+            ""
+            if received_after is None
+            else f" AND complaint_id IN (SELECT id FROM {self.table('complaint_list')} "
+            f"WHERE received_at <= ?{since})"
+        )
+        steps = STANDING_SQL.format(steps=self.table("complaint_steps"), only=only)
         folded = {
             row["complaint_id"]: row
             for row in self.query(
-                STANDING_SQL.format(steps=self.table("complaint_steps")), [cutoff]
+                steps, [cutoff] if received_after is None else [cutoff, *received]
             )
         }
-        since = "" if received_after is None else " AND received_at > ?"
         complaints = self.query(
             "SELECT id, customer_id, channel, category, severity, received_at, respond_by, "
             f"resolve_by FROM {self.table('complaint_list')} WHERE received_at <= ?{since}",
-            [cutoff] if received_after is None else [cutoff, iso_utc(received_after)],
+            received,
         )
         return [figures(c, _standing_of(folded.get(c["id"])), as_of) for c in complaints]
 
