@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Self
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -58,4 +58,37 @@ class MopsAggregate(Aggregate):
             actor=cause.actor,
             occurred_at=occurred_at or cause.now,
             **fields,
+        )
+
+
+class FiscalYearKey(MopsAggregate):
+    """A key aggregate whose id derives from a fiscal year: one holder a year.
+
+    Saved with the new holder (a budget, a marketing plan): of two simultaneous drafts for
+    one year one wins, the other is decided again, finds the key and is refused. A
+    subclass names its `namespace` (a UUID), `holder` (the field of its `Claimed` event
+    naming the holder), `what` the holder is, and `duplicate`, the error refusing a
+    second one; its own `Claimed` event keeps the stored events' names.
+    """
+
+    @classmethod
+    def id_for(cls, fiscal_year: int) -> UUID:
+        """The aggregate id of a fiscal year's key."""
+        return uuid5(cls.namespace, str(fiscal_year))
+
+    @classmethod
+    def claim(cls, cause: Cause, fiscal_year: int, holder_id: UUID, held: Any | None) -> Self:
+        """Claim a fiscal year for a new holder, unless one holds it."""
+        if held is not None:
+            raise cls.duplicate(
+                f"a {cls.what} for {fiscal_year} exists",
+                existing_id=str(getattr(held, cls.holder)),
+                fiscal_year=fiscal_year,
+            )
+        return cls._start(
+            cls.Claimed,
+            cause,
+            id=cls.id_for(fiscal_year),
+            fiscal_year=fiscal_year,
+            **{cls.holder: holder_id},
         )

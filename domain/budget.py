@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.base import MopsAggregate
+from domain.base import FiscalYearKey, MopsAggregate
 from domain.errors import (
     BudgetExceeded,
     DuplicateBudget,
@@ -744,12 +744,13 @@ def money_third(amount: Decimal) -> Decimal:
 FISCAL_YEAR_NAMESPACE = uuid5(NAMESPACE_URL, "mops:budget-fiscal-year")
 
 
-class BudgetYear(MopsAggregate):
-    """The fiscal year a budget holds: its id derives from the year, so one budget a year.
+class BudgetYear(FiscalYearKey):
+    """The fiscal year a budget holds: one budget a year (`duplicate_budget`)."""
 
-    Saved with the new budget: of two simultaneous drafts for one year one wins, the
-    other is decided again and refused `duplicate_budget`.
-    """
+    namespace = FISCAL_YEAR_NAMESPACE
+    holder = "budget_id"
+    what = "budget"
+    duplicate = DuplicateBudget
 
     class Claimed(MopsAggregate.Created):
         fiscal_year: int
@@ -758,27 +759,3 @@ class BudgetYear(MopsAggregate):
         def apply(self, year: BudgetYear) -> None:
             year.fiscal_year = self.fiscal_year
             year.budget_id = self.budget_id
-
-    @staticmethod
-    def id_for(fiscal_year: int) -> UUID:
-        """The aggregate id of a fiscal year."""
-        return uuid5(FISCAL_YEAR_NAMESPACE, str(fiscal_year))
-
-    @classmethod
-    def claim(
-        cls, cause: Cause, fiscal_year: int, budget_id: UUID, held: BudgetYear | None
-    ) -> BudgetYear:
-        """Claim a fiscal year for a new budget, unless a budget holds it."""
-        if held is not None:
-            raise DuplicateBudget(
-                f"a budget for {fiscal_year} exists",
-                existing_id=str(held.budget_id),
-                fiscal_year=fiscal_year,
-            )
-        return cls._start(
-            cls.Claimed,
-            cause,
-            id=cls.id_for(fiscal_year),
-            fiscal_year=fiscal_year,
-            budget_id=budget_id,
-        )

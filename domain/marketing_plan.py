@@ -45,7 +45,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.base import MopsAggregate
+from domain.base import FiscalYearKey, MopsAggregate
 from domain.budget import QUARTERS, choice, quarter_bounds
 from domain.errors import (
     DuplicatePlan,
@@ -179,12 +179,13 @@ def targets_for(targets: Mapping[str, Mapping[str, Any]], period: str) -> dict[s
 FISCAL_YEAR_NAMESPACE = uuid5(NAMESPACE_URL, "mops:marketing-plan-fiscal-year")
 
 
-class MarketingPlanYear(MopsAggregate):
-    """The fiscal year a marketing plan holds: its id derives from the year, so one a year.
+class MarketingPlanYear(FiscalYearKey):
+    """The fiscal year a marketing plan holds: one plan a year (`duplicate_plan`)."""
 
-    Saved with the new plan: of two simultaneous drafts for one year one wins, the other
-    is decided again and refused `duplicate_plan`.
-    """
+    namespace = FISCAL_YEAR_NAMESPACE
+    holder = "plan_id"
+    what = "marketing plan"
+    duplicate = DuplicatePlan
 
     class Claimed(MopsAggregate.Created):
         fiscal_year: int
@@ -193,30 +194,6 @@ class MarketingPlanYear(MopsAggregate):
         def apply(self, year: MarketingPlanYear) -> None:
             year.fiscal_year = self.fiscal_year
             year.plan_id = self.plan_id
-
-    @staticmethod
-    def id_for(fiscal_year: int) -> UUID:
-        """The aggregate id of a fiscal year's plan key."""
-        return uuid5(FISCAL_YEAR_NAMESPACE, str(fiscal_year))
-
-    @classmethod
-    def claim(
-        cls, cause: Cause, fiscal_year: int, plan_id: UUID, held: MarketingPlanYear | None
-    ) -> MarketingPlanYear:
-        """Claim a fiscal year for a new plan, unless a plan holds it."""
-        if held is not None:
-            raise DuplicatePlan(
-                f"a marketing plan for {fiscal_year} exists",
-                existing_id=str(held.plan_id),
-                fiscal_year=fiscal_year,
-            )
-        return cls._start(
-            cls.Claimed,
-            cause,
-            id=cls.id_for(fiscal_year),
-            fiscal_year=fiscal_year,
-            plan_id=plan_id,
-        )
 
 
 class MarketingPlan(MopsAggregate):

@@ -13,6 +13,7 @@ from projections.subscriptions import (
     ReadyPostgresApplicationRecorder,
     SubscribableSQLiteApplicationRecorder,
 )
+from projections.warnings import DEFAULT_THRESHOLDS
 
 
 def _topic(cls: type) -> str:
@@ -84,14 +85,7 @@ class Settings(BaseSettings):
     # The early-warning thresholds of the risk register (JSON; DOMAIN.md, Risk): a
     # warning when overdue_share or sla_breach_rate is above its threshold,
     # budget_lines_over_90 at or above it, revenue_attainment below it.
-    risk_thresholds: dict[str, Decimal] = Field(
-        default_factory=lambda: {
-            "overdue_share": Decimal("0.2"),
-            "sla_breach_rate": Decimal("0.1"),
-            "budget_lines_over_90": Decimal("1"),
-            "revenue_attainment": Decimal("0.8"),
-        }
-    )
+    risk_thresholds: dict[str, Decimal] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:

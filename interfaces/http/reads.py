@@ -105,6 +105,11 @@ def _day(value: str | None, field: str) -> date | None:
         raise ValidationFailed.of(field, "must be a date YYYY-MM-DD") from None
 
 
+# The earliest day a report that looks back from its as_of (90 days of invoices, 30 of
+# complaints, the year's revenue) may be asked for.
+EARLIEST_REPORT_DAY = date(1900, 1, 1)
+
+
 def moment(value: str | None, field: str, *, start_of_day: bool = False) -> datetime | None:
     """A query's date or timestamp; a date means the end of that day, UTC (or its start)."""
     if value is None:
@@ -155,6 +160,14 @@ def history_answer(
     return read_answer(page(rows, size, "position"), fresh)
 
 
+def refuse_nul(**filters: Any) -> None:
+    """Refuse a text filter holding a NUL: PostgreSQL refuses one in a text parameter, and
+    no stored value holds one anyway."""
+    for name, value in filters.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationFailed.of(name, "must not contain a NUL character")
+
+
 def directory_answer(
     services: Services,
     read_model: str,
@@ -170,10 +183,7 @@ def directory_answer(
 
     `key` names the item's field that orders the directory, which the cursor carries.
     """
-    for name, value in filters.items():
-        # PostgreSQL refuses a NUL in a text parameter; no stored value holds one anyway.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValidationFailed.of(name, "must not contain a NUL character")
+    refuse_nul(**filters)
     size = page_limit(limit)
     after = decode_cursor(cursor)
     fresh = caught_up(services, read_model, wait_for)

@@ -20,6 +20,7 @@ from interfaces.http.reads import (
     page_limit,
     page_offset,
     read_answer,
+    refuse_nul,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -39,8 +40,7 @@ def follow_ups_report(
     if due_by is None:
         raise ValidationFailed.of("due_by", "is required: a date YYYY-MM-DD")
     day = moment(due_by, "due_by").date()
-    if owner_id is not None and "\x00" in owner_id:
-        raise ValidationFailed.of("owner_id", "must not contain a NUL character")
+    refuse_nul(owner_id=owner_id)
     size = page_limit(limit)
     offset = page_offset(cursor)
     fresh = caught_up(services, "follow_ups", wait_for)

@@ -12,23 +12,19 @@ read (read-your-writes, or `?wait_for=`).
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import caught_up, moment, read_answer
+from interfaces.http.reads import EARLIEST_REPORT_DAY, caught_up, moment, read_answer
 from projections.events import iso_utc
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-# The indicators look back from as_of (30 days of complaints, the year's revenue): an
-# as_of before this has no such past to read, so it is a validation error, as for credit.
-EARLIEST = date(1900, 1, 1)
 
 
 @router.get("/risks")
@@ -40,8 +36,9 @@ def risk_report(
 ) -> JSONResponse:
     """The register with current and past levels, a 5 x 5 heat map, overdue actions, warnings."""
     at = moment(as_of, "as_of") or services.backoffice.clock()
-    if at.astimezone(UTC).date() < EARLIEST:
-        raise ValidationFailed.of("as_of", f"must lie on or after {EARLIEST}")
+    # The indicators look back from as_of: before this there is no such past to read.
+    if at.astimezone(UTC).date() < EARLIEST_REPORT_DAY:
+        raise ValidationFailed.of("as_of", f"must lie on or after {EARLIEST_REPORT_DAY}")
     fresh = all([caught_up(services, name, wait_for) for name in ("risks", *WARNING_READ_MODELS)])
     report = services.read_side.view("risks").report(at)
     indicators = early_warnings(services.read_side, at, services.settings.risk_thresholds)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.reads import (
+    EARLIEST_REPORT_DAY,
     caught_up,
     day_range,
     encode_cursor,
@@ -31,7 +32,6 @@ from projections.sales import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-EARLIEST = date(1900, 1, 1)
 LATEST = date(9999, 11, 30)
 
 
@@ -51,8 +51,8 @@ def _as_of(services: Any, value: str | None) -> tuple[date, str]:
     at = moment(value, "as_of")
     day = at.date() if at is not None else date.min
     # The report looks 90 days back and 30 ahead of as_of.
-    if not EARLIEST <= day <= LATEST:
-        raise ValidationFailed.of("as_of", f"must lie between {EARLIEST} and {LATEST}")
+    if not EARLIEST_REPORT_DAY <= day <= LATEST:
+        raise ValidationFailed.of("as_of", f"must lie between {EARLIEST_REPORT_DAY} and {LATEST}")
     return day, value
 
 
