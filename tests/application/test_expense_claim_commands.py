@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -20,7 +20,12 @@ from tests.conftest import as_, refused, unique
 HR = as_("harriet", "hr")
 FINANCE = as_("fiona", "finance")
 EXEC = as_("eve", "executive")
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, read when asked: a run may cross midnight."""
+    return datetime.now(UTC).date()
+
 
 _years = itertools.count(3001)
 
@@ -31,10 +36,10 @@ def person(app, manager: str | None = None, terminate: bool = False) -> str:
     app.record_interview(HR, eid, kind="interview", result="pass", score=80)
     app.record_interview(HR, eid, kind="background_check", result="pass")
     app.hire_employee(
-        HR, eid, hired_on=TODAY, position="Rep", department="sales", manager_id=manager
+        HR, eid, hired_on=today(), position="Rep", department="sales", manager_id=manager
     )
     if terminate:
-        app.terminate_employee(HR, eid, reason="left", on=TODAY)
+        app.terminate_employee(HR, eid, reason="left", on=today())
     return str(eid)
 
 
@@ -60,7 +65,7 @@ def claim(app, claimant: str, budget_id, roles=("sales",), **overrides):
     fields = {
         "expense_type": "travel",
         "amount": Decimal("1200.00"),
-        "spent_on": TODAY - timedelta(days=2),
+        "spent_on": today() - timedelta(days=2),
         "description": "train to Shanghai",
         "receipt_ref": f"R-{uuid4().hex[:6]}",
         "budget_id": budget_id,
@@ -91,7 +96,7 @@ def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
     # The claim and its booking were one transaction: one position apart at most.
     [approval] = list(app.events.get(kid, gt=1))
     assert approval.occurred_at == booked.occurred_at
-    paid = app.pay_expense_claim(FINANCE, kid, TODAY)
+    paid = app.pay_expense_claim(FINANCE, kid, today())
     assert paid.version == 3
     got = app.get(kid, ExpenseClaim)
     assert (got.status, got.claimant_id, got.decided_by, got.approver_capacity) == (
@@ -102,7 +107,7 @@ def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
     )
     assert (got.booking["budget_version"], got.paid_on, got.paid_by) == (
         budget_before + 1,
-        TODAY,
+        today(),
         "fiona",
     )
     assert [e.actor for e in app.events.get(kid)] == [ann, boss, "fiona"]
@@ -129,8 +134,8 @@ def test_only_an_active_employee_claims_and_only_for_a_budget_that_exists(app):
     refused(app, "forbidden", lambda: claim(app, ann, bid, roles=("auditor",)))
     for field, value in (
         ("amount", Decimal("-5")),
-        ("spent_on", TODAY + timedelta(days=1)),
-        ("spent_on", TODAY - timedelta(days=40)),
+        ("spent_on", today() + timedelta(days=1)),
+        ("spent_on", today() - timedelta(days=40)),
         ("expense_type", "yacht"),
         ("period", "Q9"),
         ("receipt_ref", " "),
@@ -284,35 +289,36 @@ def test_steps_out_of_order_are_invalid_state_and_payment_is_finances(app):
     boss, ann = team(app)
     bid = approved_budget(app)
     kid = claim(app, ann, bid).id
-    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, TODAY))
-    refused(app, "forbidden", lambda: app.pay_expense_claim(as_(boss, "sales_manager"), kid, TODAY))
+    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, today()))
+    manager = as_(boss, "sales_manager")
+    refused(app, "forbidden", lambda: app.pay_expense_claim(manager, kid, today()))
     app.approve_expense_claim(as_(boss, "sales"), kid)
     refused(app, "invalid_state", lambda: app.approve_expense_claim(FINANCE, kid))
     refused(app, "invalid_state", lambda: app.reject_expense_claim(FINANCE, kid, "late"))
-    for day in (TODAY - timedelta(days=1), TODAY + timedelta(days=1)):
+    for day in (today() - timedelta(days=1), today() + timedelta(days=1)):
         error = refused(
             app, "validation_error", lambda d=day: app.pay_expense_claim(FINANCE, kid, d)
         )
         assert error.errors[0]["field"] == "paid_on"
-    app.pay_expense_claim(FINANCE, kid, TODAY)
-    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, TODAY))
+    app.pay_expense_claim(FINANCE, kid, today())
+    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, today()))
     rejected = claim(app, ann, bid).id
     app.reject_expense_claim(FINANCE, rejected, "duplicate of a card payment")
     for command in (
         lambda: app.approve_expense_claim(FINANCE, rejected),
         lambda: app.reject_expense_claim(FINANCE, rejected, "again"),
-        lambda: app.pay_expense_claim(FINANCE, rejected, TODAY),
+        lambda: app.pay_expense_claim(FINANCE, rejected, today()),
     ):
         refused(app, "invalid_state", command)
     refused(app, "not_found", lambda: app.approve_expense_claim(FINANCE, uuid4()))
-    refused(app, "not_found", lambda: app.pay_expense_claim(FINANCE, bid, TODAY))
+    refused(app, "not_found", lambda: app.pay_expense_claim(FINANCE, bid, today()))
 
 
 def test_a_decision_logged_late_is_dated_when_it_was_taken(app):
     boss, ann = team(app)
     bid = approved_budget(app)
     handed_in = datetime.now(UTC) - timedelta(days=3)
-    kid = claim(app, ann, bid, spent_on=TODAY - timedelta(days=5), occurred_at=handed_in).id
+    kid = claim(app, ann, bid, spent_on=today() - timedelta(days=5), occurred_at=handed_in).id
     refused(
         app,
         "validation_error",

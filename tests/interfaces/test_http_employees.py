@@ -12,7 +12,12 @@ HR = bearer("harriet", "hr")
 EXEC = bearer("eve", "executive")
 AUDITOR = bearer("audrey", "auditor")
 STRANGER = bearer("sam-stranger", "sales")
-TODAY = datetime.now(UTC).date().isoformat()
+
+
+def today() -> str:
+    """Today in UTC, read when asked: a run may cross midnight."""
+    return datetime.now(UTC).date().isoformat()
+
 
 ROUTES = {
     "employee.register_candidate": "/employees",
@@ -56,7 +61,7 @@ def hired(client, manager_id=None, name=None, department="sales") -> str:
                 f"/employees/{eid}/interviews", json={"kind": kind, "result": "pass"}, headers=HR
             )
         )
-    body = {"hired_on": TODAY, "position": "Sales rep", "department": department, "grade": "P3"}
+    body = {"hired_on": today(), "position": "Sales rep", "department": department, "grade": "P3"}
     if manager_id:
         body["manager_id"] = manager_id
     ok(client.post(f"/employees/{eid}/hire", json=body, headers=HR))
@@ -93,7 +98,7 @@ def test_candidate_to_appraisal_over_http(client):
     assert_problem(
         client.post(
             f"{url}/hire",
-            json={"hired_on": TODAY, "position": "Rep", "department": "sales"},
+            json={"hired_on": today(), "position": "Rep", "department": "sales"},
             headers=HR,
         ),
         422,
@@ -108,7 +113,7 @@ def test_candidate_to_appraisal_over_http(client):
         client.post(
             f"{url}/hire",
             json={
-                "hired_on": TODAY,
+                "hired_on": today(),
                 "position": "Rep",
                 "department": "sales",
                 "manager_id": manager,
@@ -130,7 +135,7 @@ def test_candidate_to_appraisal_over_http(client):
     ok(
         client.post(
             f"{url}/trainings",
-            json={"course": "CRM", "kind": "skills", "hours": "4.5", "completed_on": TODAY},
+            json={"course": "CRM", "kind": "skills", "hours": "4.5", "completed_on": today()},
             headers=bearer(manager, "sales_manager"),
         )
     )
@@ -160,7 +165,7 @@ def test_candidate_to_appraisal_over_http(client):
     ok(client.post(f"{url}/bonuses", json=bonus, headers=EXEC))
     ok(client.post(f"{url}/honors", json={"title": "Rookie"}, headers=HR))
     assert_problem(
-        client.post(f"{url}/improvement-plans", json={"goals": "x", "due_on": TODAY}, headers=HR),
+        client.post(f"{url}/improvement-plans", json={"goals": "x", "due_on": today()}, headers=HR),
         422,
         "improvement_plan_not_allowed",
     )
@@ -203,7 +208,7 @@ def test_candidate_to_appraisal_over_http(client):
     assert (then["status"], then["version"]) == ("active", 4)
     earlier = client.get(url, params={"as_of": history[0]["recorded_at"]}, headers=HR).json()
     assert (earlier["status"], earlier["version"]) == ("candidate", 1)
-    ok(client.post(f"{url}/terminate", json={"reason": "moved", "on": TODAY}, headers=HR))
+    ok(client.post(f"{url}/terminate", json={"reason": "moved", "on": today()}, headers=HR))
     assert client.get(url, headers=HR).json()["status"] == "terminated"
 
 
@@ -225,7 +230,8 @@ def test_people_data_is_read_by_hr_the_employee_and_their_manager_only(client):
         bearer("mia", "sales_manager"),
         bearer("fiona", "finance"),
     ]
-    for path, params in (("", {}), ("", {"version": 1}), ("", {"as_of": TODAY}), ("/history", {})):
+    reads = (("", {}), ("", {"version": 1}), ("", {"as_of": today()}), ("/history", {}))
+    for path, params in reads:
         for headers in allowed:
             response = client.get(f"/employees/{eid}{path}", params=params, headers=headers)
             assert response.status_code == 200, (path, params, response.text)
@@ -439,7 +445,7 @@ def test_bodies_out_of_the_rules_are_validation_errors(client, position):
             "trainings",
             {"course": "x", "kind": "skills", "hours": "2", "completed_on": "2001-01-01"},
         ),
-        ("hire", {"hired_on": TODAY}),
+        ("hire", {"hired_on": today()}),
         ("bonuses", {"amount": "10.001", "reason": "x"}),
         ("honors", {"title": "x", "extra": 1}),
     ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -16,7 +16,12 @@ from tests.conftest import assert_problem, bearer
 FINANCE = bearer("fiona", "finance")
 AUDITOR = bearer("audrey", "auditor")
 ALL_ROLES = sorted(ROLES - {"admin"})
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC, read when asked: a run may cross midnight."""
+    return datetime.now(UTC).date()
+
 
 ROUTES = {
     "expense_claim.submit": "/expense-claims",
@@ -30,7 +35,7 @@ def body(bid, **overrides):
     return {
         "expense_type": "travel",
         "amount": "1200.00",
-        "spent_on": (TODAY - timedelta(days=2)).isoformat(),
+        "spent_on": (today() - timedelta(days=2)).isoformat(),
         "description": "train to Shanghai",
         "receipt_ref": f"R-{uuid4().hex[:6]}",
         "budget_id": str(bid),
@@ -80,7 +85,7 @@ def test_a_claim_the_whole_way_shows_in_budget_execution(client, app):
     assert approved.status_code == 200, approved.text
     assert (approved.json()["id"], approved.json()["version"]) == (kid, 2)
     paid = client.post(
-        f"/expense-claims/{kid}/pay", json={"paid_on": TODAY.isoformat()}, headers=FINANCE
+        f"/expense-claims/{kid}/pay", json={"paid_on": today().isoformat()}, headers=FINANCE
     )
     assert paid.status_code == 200 and paid.json()["version"] == 3
     claim = client.get(f"/expense-claims/{kid}", headers=bearer(ann, "sales")).json()
@@ -90,9 +95,9 @@ def test_a_claim_the_whole_way_shows_in_budget_execution(client, app):
         "manager",
     )
     assert (claim["paid_on"], claim["paid_by"], claim["spent_on"]) == (
-        TODAY.isoformat(),
+        today().isoformat(),
         "fiona",
-        (TODAY - timedelta(days=2)).isoformat(),
+        (today() - timedelta(days=2)).isoformat(),
     )
     assert claim["booking"]["above_standard"] == "0.00"
     budget = client.get(f"/budgets/{bid}", headers=AUDITOR)
@@ -150,8 +155,8 @@ def test_order_of_checks(client, app, position):
         ({"expense_type": "yacht", "period": "Q5"}, {"expense_type", "period"}),
         ({"extra": 1}, {"extra"}),
         ({"budget_id": str(uuid4())}, {"budget_id"}),
-        ({"spent_on": (TODAY + timedelta(days=1)).isoformat()}, {"spent_on"}),
-        ({"spent_on": (TODAY - timedelta(days=60)).isoformat()}, {"spent_on"}),
+        ({"spent_on": (today() + timedelta(days=1)).isoformat()}, {"spent_on"}),
+        ({"spent_on": (today() - timedelta(days=60)).isoformat()}, {"spent_on"}),
         ({"receipt_ref": "  "}, {"receipt_ref"}),
     ):
         problem = assert_problem(
@@ -183,7 +188,7 @@ def test_order_of_checks(client, app, position):
         "version_conflict",
     )
     assert_problem(
-        client.post(f"{url}/pay", json={"paid_on": TODAY.isoformat()}, headers=FINANCE),
+        client.post(f"{url}/pay", json={"paid_on": today().isoformat()}, headers=FINANCE),
         409,
         "invalid_state",
     )
@@ -265,7 +270,7 @@ def test_a_decision_logged_late_is_dated_over_http(client, app):
         client,
         ann,
         bid,
-        spent_on=(TODAY - timedelta(days=4)).isoformat(),
+        spent_on=(today() - timedelta(days=4)).isoformat(),
         occurred_at=handed_in.isoformat(),
     )
     decided = handed_in + timedelta(hours=20)
@@ -291,7 +296,8 @@ def test_live_tables_equal_a_rebuild(client, app, services, module_database):
     bid = approved_budget(app)
     kid = submit(client, ann, bid)
     client.post(f"/expense-claims/{kid}/approve", json={}, headers=bearer(boss, "sales"))
-    client.post(f"/expense-claims/{kid}/pay", json={"paid_on": TODAY.isoformat()}, headers=FINANCE)
+    paid = {"paid_on": today().isoformat()}
+    client.post(f"/expense-claims/{kid}/pay", json=paid, headers=FINANCE)
     gone = submit(client, ann, bid)
     client.post(f"/expense-claims/{gone}/reject", json={"reasons": "no"}, headers=FINANCE)
     assert services.read_side.wait("expense_claims", app.max_position(), timeout=10)
