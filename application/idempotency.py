@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import MopsAggregate
@@ -17,6 +17,14 @@ class IdempotencyRecord(MopsAggregate):
     Its id is derived from subject and key and it is saved in the same transaction as
     the command's events: two simultaneous requests with one key write once.
     """
+
+    # Declared state, assigned only by the event's apply method. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        key: str
+        fingerprint: str
+        outcome: dict[str, Any]
 
     class Recorded(MopsAggregate.Created):
         key: str

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.errors import BusinessRuleBroken
 from domain.values import Cause
 
 
@@ -71,13 +72,25 @@ class FiscalYearKey(MopsAggregate):
     second one; its own `Claimed` event keeps the stored events' names.
     """
 
+    # Declared for readers and the type checker only: annotations in the class body at run
+    # time would make the library turn the aggregate into a dataclass with a generated
+    # __init__. The class attributes are the subclass's; `fiscal_year` is set by its
+    # `Claimed` event, as is the holder's id under the name `holder` gives.
+    if TYPE_CHECKING:
+        namespace: ClassVar[UUID]
+        holder: ClassVar[str]
+        what: ClassVar[str]
+        duplicate: ClassVar[type[BusinessRuleBroken]]
+        Claimed: ClassVar[type[MopsAggregate.Created]]
+        fiscal_year: int
+
     @classmethod
     def id_for(cls, fiscal_year: int) -> UUID:
         """The aggregate id of a fiscal year's key."""
         return uuid5(cls.namespace, str(fiscal_year))
 
     @classmethod
-    def claim(cls, cause: Cause, fiscal_year: int, holder_id: UUID, held: Any | None) -> Self:
+    def claim(cls, cause: Cause, fiscal_year: int, holder_id: UUID, held: Self | None) -> Self:
         """Claim a fiscal year for a new holder, unless one holds it."""
         if held is not None:
             raise cls.duplicate(
@@ -85,10 +98,7 @@ class FiscalYearKey(MopsAggregate):
                 existing_id=str(getattr(held, cls.holder)),
                 fiscal_year=fiscal_year,
             )
+        holder: dict[str, Any] = {cls.holder: holder_id}
         return cls._start(
-            cls.Claimed,
-            cause,
-            id=cls.id_for(fiscal_year),
-            fiscal_year=fiscal_year,
-            **{cls.holder: holder_id},
+            cls.Claimed, cause, id=cls.id_for(fiscal_year), fiscal_year=fiscal_year, **holder
         )

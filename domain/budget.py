@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import FiscalYearKey, MopsAggregate
@@ -55,7 +56,78 @@ CATEGORIES = tuple(c.value for c in BudgetCategory)
 QUARTERS = tuple(q.value for q in Quarter)
 
 
-def choice(enum: type, value: Any, field: str) -> str:
+class PlannedLine(TypedDict):
+    """The planned amount of one line, as the Drafted and Amended events carry it."""
+
+    category: str
+    period: str
+    amount: Decimal
+
+
+class SalesTarget(TypedDict):
+    """The sales targets of one quarter, as the Drafted and Amended events carry them."""
+
+    period: str
+    revenue: Decimal | None
+    units: int | None
+    new_customers: int | None
+
+
+class QuarterTargets(TypedDict):
+    """The sales targets of one quarter, as the budget keeps them (by quarter)."""
+
+    revenue: Decimal | None
+    units: int | None
+    new_customers: int | None
+
+
+class PeriodTargets(TypedDict):
+    """The sales targets of a year, quarter or month; a month's counts are thirds."""
+
+    revenue: Decimal | None
+    units: Decimal | int | None
+    new_customers: Decimal | int | None
+
+
+class BudgetLine(TypedDict):
+    """One line (category and quarter) of a budget and what its execution did to it."""
+
+    category: str
+    period: str
+    planned: Decimal
+    adjustments: Decimal
+    overruns: Decimal
+    committed: Decimal
+    spent: Decimal
+
+
+class Commitment(TypedDict):
+    """Money of a line reserved for a purpose named by its reference."""
+
+    reference: str
+    category: str
+    period: str
+    amount: Decimal
+    open: Decimal
+    released: bool
+
+
+class Overrun(TypedDict):
+    """A request for money beyond a line's budget, and its decision."""
+
+    id: UUID
+    category: str
+    period: str
+    amount: Decimal
+    justification: str
+    status: str
+    requested_by: str
+    decided_by: str | None
+    reasons: str | None
+    used: Decimal
+
+
+def choice(enum: type[Enum], value: Any, field: str) -> str:
     """The value of an enumeration member, or a validation error naming the field."""
     try:
         return enum(value).value
@@ -99,9 +171,9 @@ def elapsed_share(fiscal_year: int, period: str, as_of: datetime) -> Decimal:
     return Decimal((as_of - start).total_seconds()) / Decimal((end - start).total_seconds())
 
 
-def plan_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def plan_lines(lines: Iterable[Mapping[str, Any]]) -> list[PlannedLine]:
     """Validated planned amounts: one entry per line named, no line named twice."""
-    planned: list[dict[str, Any]] = []
+    planned: list[PlannedLine] = []
     seen: set[str] = set()
     errors: list[FieldError] = []
     for index, line in enumerate(lines):
@@ -123,37 +195,50 @@ def plan_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return planned
 
 
-def sales_targets(targets: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _target_count(
+    target: Mapping[str, Any], field: Literal["units", "new_customers"], prefix: str
+) -> tuple[Any, FieldError | None]:
+    """A count target as given, and the error when it is not a count >= 0."""
+    value = target.get(field)
+    if value is not None and (not isinstance(value, int) or value < 0):
+        return value, FieldError(f"{prefix}.{field}", "must be a count >= 0")
+    return value, None
+
+
+def sales_targets(targets: Iterable[Mapping[str, Any]]) -> list[SalesTarget]:
     """Validated sales targets per quarter: revenue (money), units and new customers."""
-    cleaned: list[dict[str, Any]] = []
+    cleaned: list[SalesTarget] = []
     seen: set[str] = set()
     errors: list[FieldError] = []
     for index, target in enumerate(targets):
         try:
             period = choice(Quarter, target.get("period"), f"targets.{index}.period")
-            revenue = target.get("revenue")
-            revenue = None if revenue is None else money(revenue, f"targets.{index}.revenue")
+            given_revenue = target.get("revenue")
+            revenue = (
+                None if given_revenue is None else money(given_revenue, f"targets.{index}.revenue")
+            )
         except ValidationFailed as error:
             errors.extend(error.errors)
             continue
         if revenue is not None and revenue < 0:
             errors.append(FieldError(f"targets.{index}.revenue", "may not be negative"))
-        counts = {}
-        for field in ("units", "new_customers"):
-            value = target.get(field)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                errors.append(FieldError(f"targets.{index}.{field}", "must be a count >= 0"))
-            counts[field] = value
+        units, units_error = _target_count(target, "units", f"targets.{index}")
+        new_customers, new_customers_error = _target_count(
+            target, "new_customers", f"targets.{index}"
+        )
+        errors.extend(error for error in (units_error, new_customers_error) if error is not None)
         if period in seen:
             errors.append(FieldError(f"targets.{index}.period", f"{period} is targeted twice"))
         seen.add(period)
-        cleaned.append({"period": period, "revenue": revenue, **counts})
+        cleaned.append(
+            {"period": period, "revenue": revenue, "units": units, "new_customers": new_customers}
+        )
     if errors:
         raise ValidationFailed(errors)
     return cleaned
 
 
-class Entries(dict):
+class Entries(dict[str, Commitment]):
     """A mapping of the Budget that is never changed in place: a change makes a new one.
 
     The library deep-copies an aggregate from its cache on every load. The commitments
@@ -166,14 +251,16 @@ class Entries(dict):
     def __deepcopy__(self, memo: dict[int, Any]) -> Entries:
         return self
 
-    def put(self, key: str, value: dict[str, Any]) -> Entries:
+    # `self` is a Mapping, not Entries: a budget loaded from a snapshot holds its
+    # commitments in a plain dict, and the events call `Entries.put(budget.commitments, ...)`.
+    def put(self: Mapping[str, Commitment], key: str, value: Commitment) -> Entries:
         """A copy with one entry added or replaced."""
         changed = Entries(self)
         changed[key] = value
         return changed
 
 
-def _lines_from(planned: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _lines_from(planned: list[PlannedLine]) -> dict[str, BudgetLine]:
     amounts = {line_key(p["category"], p["period"]): p["amount"] for p in planned}
     return {
         line_key(category, period): {
@@ -190,11 +277,18 @@ def _lines_from(planned: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _targets_from(targets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {t["period"]: {k: v for k, v in t.items() if k != "period"} for t in targets}
+def _targets_from(targets: list[SalesTarget]) -> dict[str, QuarterTargets]:
+    return {
+        t["period"]: {
+            "revenue": t["revenue"],
+            "units": t["units"],
+            "new_customers": t["new_customers"],
+        }
+        for t in targets
+    }
 
 
-def available_on(line: Mapping[str, Decimal]) -> Decimal:
+def available_on(line: BudgetLine) -> Decimal:
     """What a line still allows: planned + adjustments + overruns - committed - spent."""
     return (
         line["planned"] + line["adjustments"] + line["overruns"] - line["committed"] - line["spent"]
@@ -204,11 +298,31 @@ def available_on(line: Mapping[str, Decimal]) -> Decimal:
 class Budget(MopsAggregate):
     """The budget of one fiscal year: planned lines, and every commitment and expense."""
 
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        fiscal_year: int
+        name: str
+        status: str
+        # By line key `category|period`: all sixteen lines.
+        lines: dict[str, BudgetLine]
+        # By quarter.
+        targets: dict[str, QuarterTargets]
+        # By reference; an `Entries`, or a plain dict when loaded from a snapshot.
+        commitments: dict[str, Commitment]
+        # By overrun id (as text).
+        overruns: dict[str, Overrun]
+        spent_by_type: dict[str, Decimal]
+        submitted_by: str | None
+        approved_by: str | None
+        rejection: str | None
+
     class Drafted(MopsAggregate.Created):
         fiscal_year: int
         name: str
-        lines: list[dict[str, Any]]
-        targets: list[dict[str, Any]]
+        lines: list[PlannedLine]
+        targets: list[SalesTarget]
 
         def apply(self, budget: Budget) -> None:
             budget.fiscal_year = self.fiscal_year
@@ -225,8 +339,8 @@ class Budget(MopsAggregate):
 
     class Amended(MopsAggregate.Event):
         name: str
-        lines: list[dict[str, Any]]
-        targets: list[dict[str, Any]]
+        lines: list[PlannedLine]
+        targets: list[SalesTarget]
 
         def apply(self, budget: Budget) -> None:
             budget.name = self.name
@@ -305,7 +419,7 @@ class Budget(MopsAggregate):
             line = budget.lines[line_key(self.category, self.period)]
             line["spent"] += self.amount
             line["committed"] -= self.consumed
-            if self.consumed:
+            if self.consumed and self.reference is not None:
                 commitment = budget.commitments[self.reference]
                 budget.commitments = Entries.put(
                     budget.commitments,
@@ -428,14 +542,14 @@ class Budget(MopsAggregate):
             targets=sales_targets(targets) if targets is not None else self._target_list(),
         )
 
-    def _planned(self) -> list[dict[str, Any]]:
+    def _planned(self) -> list[PlannedLine]:
         return [
             {"category": line["category"], "period": line["period"], "amount": line["planned"]}
             for line in self.lines.values()
             if line["planned"]
         ]
 
-    def _target_list(self) -> list[dict[str, Any]]:
+    def _target_list(self) -> list[SalesTarget]:
         return [{"period": period, **target} for period, target in self.targets.items()]
 
     def submit(self, cause: Cause) -> None:
@@ -475,7 +589,7 @@ class Budget(MopsAggregate):
 
     # Execution.
 
-    def _line(self, category: str, period: str, prefix: str = "") -> dict[str, Any]:
+    def _line(self, category: str, period: str, prefix: str = "") -> BudgetLine:
         category = choice(BudgetCategory, category, f"{prefix}category")
         period = choice(Quarter, period, f"{prefix}period")
         return self.lines[line_key(category, period)]
@@ -489,7 +603,7 @@ class Budget(MopsAggregate):
         return available_on(self._line(category, period))
 
     @staticmethod
-    def _room_for(line: Mapping[str, Any], amount: Decimal) -> None:
+    def _room_for(line: BudgetLine, amount: Decimal) -> None:
         available = available_on(line)
         if amount > available:
             raise BudgetExceeded(
@@ -592,7 +706,7 @@ class Budget(MopsAggregate):
 
     def _above_standard(
         self,
-        line: Mapping[str, Any],
+        line: BudgetLine,
         standards: Mapping[str, Decimal],
         expense_type: str,
         amount: Decimal,
@@ -648,7 +762,7 @@ class Budget(MopsAggregate):
             justification=justification,
         )
 
-    def _pending_overrun(self, cause: Cause, overrun_id: UUID, command: str) -> dict[str, Any]:
+    def _pending_overrun(self, cause: Cause, overrun_id: UUID, command: str) -> Overrun:
         overrun = self.overruns.get(str(overrun_id))
         if overrun is None:
             raise NotFound(f"overrun {overrun_id} not found on this budget")
@@ -706,34 +820,54 @@ class Budget(MopsAggregate):
 
     # Targets.
 
-    def targets_for(self, period: str) -> dict[str, Any]:
+    def targets_for(self, period: str) -> PeriodTargets:
         """Sales targets of `YYYY`, `YYYY-Qn`, `Qn` or `YYYY-MM` of this fiscal year.
 
         A month's target is its quarter's divided by three (revenue to the cent, counts
         as decimals), a year's the sum of its quarters; a figure no quarter sets is None.
         """
-        fields = ("revenue", "units", "new_customers")
+        # Reads only `fiscal_year` and `targets`: the KPI read model calls it on its own
+        # copy of a budget's targets.
         year, _, part = period.rpartition("-")
         if period == str(self.fiscal_year):
-            totals: dict[str, Any] = {}
-            for f in fields:
-                values = [t[f] for t in self.targets.values() if t.get(f) is not None]
-                totals[f] = sum(values) if values else None
-            return totals
+            return _year_targets(list(self.targets.values()))
         if year not in ("", str(self.fiscal_year)):
             raise ValidationFailed.of("period", f"is not in fiscal year {self.fiscal_year}")
         if part in QUARTERS:
-            target = self.targets.get(part, {})
-            return {f: target.get(f) for f in fields}
-        if year and part.isdigit() and len(part) == 2 and 1 <= int(part) <= 12:
-            quarter = self.targets_for(QUARTERS[(int(part) - 1) // 3])
+            target = self.targets.get(part)
+            if target is None:
+                return {"revenue": None, "units": None, "new_customers": None}
             return {
-                f: None
-                if quarter[f] is None
-                else (money_third(quarter[f]) if f == "revenue" else Decimal(quarter[f]) / 3)
-                for f in fields
+                "revenue": target.get("revenue"),
+                "units": target.get("units"),
+                "new_customers": target.get("new_customers"),
             }
+        if year and part.isdigit() and len(part) == 2 and 1 <= int(part) <= 12:
+            return _month_targets(self.targets_for(QUARTERS[(int(part) - 1) // 3]))
         raise ValidationFailed.of("period", "must be YYYY, YYYY-Qn, Qn or YYYY-MM")
+
+
+def _year_targets(quarters: list[QuarterTargets]) -> PeriodTargets:
+    """The sums of the quarters' targets; a figure no quarter sets is None."""
+    revenues = [r for q in quarters if (r := q.get("revenue")) is not None]
+    units = [u for q in quarters if (u := q.get("units")) is not None]
+    new_customers = [n for q in quarters if (n := q.get("new_customers")) is not None]
+    return {
+        # Decimal(0) + x is what sum() computes from its int 0: the same Decimal.
+        "revenue": sum(revenues, Decimal(0)) if revenues else None,
+        "units": sum(units) if units else None,
+        "new_customers": sum(new_customers) if new_customers else None,
+    }
+
+
+def _month_targets(quarter: PeriodTargets) -> PeriodTargets:
+    """A third of a quarter's targets: revenue to the cent, counts as decimals."""
+    revenue, units, new_customers = quarter["revenue"], quarter["units"], quarter["new_customers"]
+    return {
+        "revenue": None if revenue is None else money_third(revenue),
+        "units": None if units is None else Decimal(units) / 3,
+        "new_customers": None if new_customers is None else Decimal(new_customers) / 3,
+    }
 
 
 def money_third(amount: Decimal) -> Decimal:
@@ -746,6 +880,13 @@ FISCAL_YEAR_NAMESPACE = uuid5(NAMESPACE_URL, "mops:budget-fiscal-year")
 
 class BudgetYear(FiscalYearKey):
     """The fiscal year a budget holds: one budget a year (`duplicate_budget`)."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        fiscal_year: int
+        budget_id: UUID
 
     namespace = FISCAL_YEAR_NAMESPACE
     holder = "budget_id"

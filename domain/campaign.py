@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
@@ -32,7 +32,24 @@ from domain.values import CampaignChannel, CampaignStatus, Cause, Quarter, money
 
 CATEGORY = "promotion"
 SPEND_EXPENSE_TYPE = "advertising"
-COUNT_TARGETS = ("impressions", "leads", "conversions")
+CountTarget = Literal["impressions", "leads", "conversions"]
+COUNT_TARGETS: tuple[CountTarget, ...] = ("impressions", "leads", "conversions")
+
+
+class CampaignTargets(TypedDict, total=False):
+    """What a campaign aims at; a target not set is left out."""
+
+    impressions: int
+    leads: int
+    conversions: int
+    revenue: Decimal
+
+
+class Evaluation(TypedDict):
+    """The judgement of a completed campaign (推廣效果評估)."""
+
+    summary: str
+    rating: int
 
 
 def _channels(channels: Iterable[str]) -> list[str]:
@@ -46,21 +63,26 @@ def _channels(channels: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _targets(targets: Mapping[str, Any] | None) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
+# A target's name given as text, as the key of the targets record it names.
+_COUNT_TARGET_NAMED: dict[str, CountTarget] = {name: name for name in COUNT_TARGETS}
+
+
+def _targets(targets: Mapping[str, Any] | None) -> CampaignTargets:
+    cleaned: CampaignTargets = {}
     errors: list[FieldError] = []
     for key, value in (targets or {}).items():
         if value is None:
             continue
-        if key in COUNT_TARGETS:
+        count_target = _COUNT_TARGET_NAMED.get(key)
+        if count_target is not None:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 errors.append(FieldError(f"targets.{key}", "must be a count >= 0"))
-            cleaned[key] = value
+            cleaned[count_target] = value
         elif key == "revenue":
             amount = money(value, "targets.revenue")
             if amount < 0:
                 errors.append(FieldError("targets.revenue", "may not be negative"))
-            cleaned[key] = amount
+            cleaned["revenue"] = amount
         else:
             errors.append(FieldError(f"targets.{key}", "is not a target of a campaign"))
     if errors:
@@ -76,6 +98,22 @@ def _count(value: int | None, field: str) -> int:
     return value
 
 
+def _spend_and_revenue(
+    spend: Decimal, attributed_revenue: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """A result's spend and attributed revenue as money, neither negative."""
+    checked_spend = money(spend, "spend")
+    revenue = money(attributed_revenue or 0, "attributed_revenue")
+    errors: list[FieldError] = []
+    if checked_spend < 0:
+        errors.append(FieldError("spend", "may not be negative"))
+    if revenue < 0:
+        errors.append(FieldError("attributed_revenue", "may not be negative"))
+    if errors:
+        raise ValidationFailed(errors)
+    return checked_spend, revenue
+
+
 def _dates(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise ValidationFailed.of("ends_on", "may not lie before starts_on")
@@ -83,6 +121,36 @@ def _dates(starts_on: date, ends_on: date) -> None:
 
 class Campaign(MopsAggregate):
     """A marketing campaign: its plan, approval, results and evaluation."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        name: str
+        objective: str
+        channels: list[str]
+        starts_on: date
+        ends_on: date
+        budget_amount: Decimal
+        budget_id: UUID
+        budget_period: str
+        targets: CampaignTargets
+        owner_id: str
+        status: str
+        submitted_by: str | None
+        approved_by: str | None
+        rejection: str | None
+        committed: Decimal
+        released: Decimal
+        spend: Decimal
+        results: int
+        impressions: int
+        clicks: int
+        leads: int
+        conversions: int
+        attributed_revenue: Decimal
+        evaluation: Evaluation | None
+        cancel_reason: str | None
 
     class Drafted(MopsAggregate.Created):
         name: str
@@ -93,7 +161,7 @@ class Campaign(MopsAggregate):
         budget_amount: Decimal
         budget_id: UUID
         budget_period: str
-        targets: dict[str, Any]
+        targets: CampaignTargets
         owner_id: str
 
         def apply(self, campaign: Campaign) -> None:
@@ -124,11 +192,55 @@ class Campaign(MopsAggregate):
             campaign.cancel_reason = None
 
     class Amended(MopsAggregate.Event):
-        changes: dict[str, Any]
+        """Fields of a draft changed: `changed` names them, in order; the others are None."""
+
+        class_version = 2
+        changed: list[str]
+        name: str | None = None
+        objective: str | None = None
+        channels: list[str] | None = None
+        starts_on: date | None = None
+        ends_on: date | None = None
+        budget_amount: Decimal | None = None
+        budget_id: UUID | None = None
+        budget_period: str | None = None
+        targets: CampaignTargets | None = None
+        owner_id: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 carried `changes: {field: value}`."""
+            changes = state.pop("changes")
+            state["changed"] = list(changes)
+            state.update(changes)
+
+        @property
+        def changes(self) -> dict[str, Any]:
+            """The changed fields and their values (what v1 stored), for the read models."""
+            return {name: getattr(self, name) for name in self.changed}
 
         def apply(self, campaign: Campaign) -> None:
-            for field, value in self.changes.items():
-                setattr(campaign, field, value)
+            # A changed field is never None (amend leaves None out), so None means unchanged.
+            if self.name is not None:
+                campaign.name = self.name
+            if self.objective is not None:
+                campaign.objective = self.objective
+            if self.channels is not None:
+                campaign.channels = self.channels
+            if self.starts_on is not None:
+                campaign.starts_on = self.starts_on
+            if self.ends_on is not None:
+                campaign.ends_on = self.ends_on
+            if self.budget_amount is not None:
+                campaign.budget_amount = self.budget_amount
+            if self.budget_id is not None:
+                campaign.budget_id = self.budget_id
+            if self.budget_period is not None:
+                campaign.budget_period = self.budget_period
+            if self.targets is not None:
+                campaign.targets = self.targets
+            if self.owner_id is not None:
+                campaign.owner_id = self.owner_id
 
     class Submitted(MopsAggregate.Event):
         def apply(self, campaign: Campaign) -> None:
@@ -220,21 +332,30 @@ class Campaign(MopsAggregate):
     ) -> Campaign:
         """Draft a campaign; the drafting actor owns it unless an owner is named."""
         owner = (owner_id or "").strip() or cause.actor
-        fields = {
-            "name": required_text(name, "name", 200),
-            "objective": required_text(objective, "objective", 5000),
-            "channels": _channels(channels),
-            "starts_on": starts_on,
-            "ends_on": ends_on,
-            "budget_amount": positive(budget_amount, "budget_amount"),
-            "budget_id": budget_id,
-            "budget_period": choice(Quarter, budget_period, "budget_period"),
-            "targets": _targets(targets),
-        }
+        name = required_text(name, "name", 200)
+        objective = required_text(objective, "objective", 5000)
+        cleaned_channels = _channels(channels)
+        budget_amount = positive(budget_amount, "budget_amount")
+        budget_period = choice(Quarter, budget_period, "budget_period")
+        cleaned_targets = _targets(targets)
         _dates(starts_on, ends_on)
         if owner != cause.actor and not may_act_for_others:
             raise Forbidden("only a sales_manager may draft a campaign for another owner")
-        return cls._start(cls.Drafted, cause, id=id, owner_id=owner, **fields)
+        return cls._start(
+            cls.Drafted,
+            cause,
+            id=id,
+            owner_id=owner,
+            name=name,
+            objective=objective,
+            channels=cleaned_channels,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            budget_amount=budget_amount,
+            budget_id=budget_id,
+            budget_period=budget_period,
+            targets=cleaned_targets,
+        )
 
     def _act_as_owner(self, cause: Cause, may_act_for_others: bool, what: str) -> None:
         if cause.actor != self.owner_id and not may_act_for_others:
@@ -275,7 +396,7 @@ class Campaign(MopsAggregate):
         self._act_as_owner(cause, may_act_for_others, "amend")
         if cleaned.get("owner_id", self.owner_id) != self.owner_id and not may_act_for_others:
             raise Forbidden("only a sales_manager may hand a campaign to another owner")
-        self._record(self.Amended, cause, changes=cleaned)
+        self._record(self.Amended, cause, changed=list(cleaned), **cleaned)
 
     def submit(self, cause: Cause, *, may_act_for_others: bool = False) -> None:
         """Put the draft up for approval."""
@@ -343,15 +464,7 @@ class Campaign(MopsAggregate):
     ) -> None:
         """Record what a channel achieved; its spend is booked on the budget at once."""
         channel = choice(CampaignChannel, channel, "channel")
-        spend = money(spend, "spend")
-        revenue = money(attributed_revenue or 0, "attributed_revenue")
-        errors: list[FieldError] = []
-        if spend < 0:
-            errors.append(FieldError("spend", "may not be negative"))
-        if revenue < 0:
-            errors.append(FieldError("attributed_revenue", "may not be negative"))
-        if errors:
-            raise ValidationFailed(errors)
+        spend, revenue = _spend_and_revenue(spend, attributed_revenue)
         counts = {
             "impressions": _count(impressions, "impressions"),
             "clicks": _count(clicks, "clicks"),

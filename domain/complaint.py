@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
@@ -112,8 +112,70 @@ def sla_hours(table: Mapping[str, int], severity: str, field: str) -> int:
     return hours
 
 
+class Escalation(TypedDict):
+    """One raise of a complaint's escalation level."""
+
+    level: int
+    reason: str
+    occurred_at: datetime
+
+
+class ProgressNote(TypedDict):
+    """A note of progress on a complaint in progress."""
+
+    note: str
+    customer_informed: bool
+    occurred_at: datetime
+
+
+class Reopening(TypedDict):
+    """A reopen, with the resolution time it undid."""
+
+    reason: str
+    occurred_at: datetime
+    resolved_at: datetime | None
+
+
+class Timings(TypedDict):
+    """A complaint's response and resolution times (hours) and their SLA breaches."""
+
+    response_hours: float | None
+    resolution_hours: float | None
+    response_breached: bool
+    resolution_breached: bool
+
+
 class Complaint(MopsAggregate):
     """A customer complaint: received, assigned, answered, resolved at its root, closed."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        customer_id: UUID
+        contract_id: UUID | None
+        channel: str
+        category: str
+        severity: str
+        description: str
+        respond_by: datetime
+        resolve_by: datetime
+        received_at: datetime
+        last_step_at: datetime
+        status: str
+        assignee_id: str | None
+        escalation_level: int
+        escalations: list[Escalation]
+        responded_at: datetime | None
+        response: str | None
+        progress: list[ProgressNote]
+        resolved_at: datetime | None
+        resolution: str | None
+        root_cause: str | None
+        corrective_action: str | None
+        closed_at: datetime | None
+        satisfaction: int | None
+        reopens: list[Reopening]
 
     class Received(MopsAggregate.Created):
         customer_id: UUID
@@ -280,6 +342,7 @@ class Complaint(MopsAggregate):
 
     @property
     def is_open(self) -> bool:
+        """Whether the complaint is still being worked on: received, assigned or in progress."""
         return self.status in OPEN_STATUSES
 
     def _require(self, command: str, *statuses: ComplaintStatus) -> None:
@@ -393,17 +456,20 @@ class Complaint(MopsAggregate):
         at = cause.occurred(occurred_at)
         self._require("reopen", ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
         self._after_last_step(at)
-        if at - self.resolved_at > REOPEN_WINDOW:
+        resolved_at = self.resolved_at
+        # A resolved or closed complaint always has the time of its latest resolution.
+        assert resolved_at is not None
+        if at - resolved_at > REOPEN_WINDOW:
             raise ReopenWindowClosed(
                 "a complaint may be reopened only within 30 days of its resolution",
-                resolved_at=self.resolved_at.isoformat(),
-                reopen_by=(self.resolved_at + REOPEN_WINDOW).isoformat(),
+                resolved_at=resolved_at.isoformat(),
+                reopen_by=(resolved_at + REOPEN_WINDOW).isoformat(),
             )
         self._record(self.Reopened, cause, occurred_at=at, reason=reason)
 
     # Timings.
 
-    def timings(self, at: datetime) -> dict[str, Any]:
+    def timings(self, at: datetime) -> Timings:
         """Response and resolution times and breaches, judged at a moment for open steps."""
         response = (
             None

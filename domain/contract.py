@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
@@ -48,7 +48,71 @@ from domain.values import Cause, money, required_text
 
 ZERO = Decimal("0.00")
 
-Line = dict[str, Any]
+
+class Line(TypedDict):
+    """A contract line: a sku, how many, and its unit price and cost."""
+
+    sku: str
+    description: str | None
+    quantity: int
+    unit_price: Decimal
+    unit_cost: Decimal
+
+
+class RequiredReview(TypedDict):
+    """A department that must review a submitted contract, and why."""
+
+    department: str
+    reason: str
+
+
+class LinePricing(TypedDict):
+    """A line's price against the list price in force when submitted."""
+
+    sku: str
+    price_list_id: UUID
+    list_price: Decimal
+    floor_price: Decimal | None
+    unit_price: Decimal
+    discount: Decimal
+
+
+class Invoice(TypedDict):
+    """An invoice of the contract, and how much of it is paid or written off."""
+
+    id: UUID
+    amount: Decimal
+    issued_on: date
+    due_on: date
+    settled: Decimal
+
+
+class Allocation(TypedDict):
+    """The share of a payment or write-off that settles one invoice."""
+
+    invoice_id: UUID
+    amount: Decimal
+
+
+class Reminder(TypedDict):
+    """A reminder sent: its level, when, and the overdue amount it named."""
+
+    level: int
+    at: datetime
+    amount: Decimal
+
+
+# The fields `amend` may change, in the order it records them.
+AMENDABLE_FIELDS = (
+    "owner_id",
+    "channel",
+    "region",
+    "lines",
+    "payment_term_days",
+    "delivery_due_on",
+    "penalty_rate",
+    "notes",
+)
 
 
 class ContractStatus(StrEnum):
@@ -95,13 +159,15 @@ def _lines(lines: Iterable[Mapping[str, Any]]) -> list[Line]:
     seen: set[str] = set()
     for index, line in enumerate(lines):
         sku = str(line.get("sku") or "").strip()
-        quantity = line.get("quantity")
+        given = line.get("quantity")
+        # A bool is an int to Python, never a quantity to a client.
+        quantity = given if isinstance(given, int) and not isinstance(given, bool) else 0
         if not sku:
             errors.append(FieldError(f"lines.{index}.sku", "is required"))
         elif sku in seen:
             errors.append(FieldError(f"lines.{index}.sku", "appears on another line"))
         seen.add(sku)
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        if quantity <= 0:
             errors.append(FieldError(f"lines.{index}.quantity", "must be a whole number above 0"))
         try:
             unit_price = money(line.get("unit_price"), f"lines.{index}.unit_price")
@@ -140,21 +206,19 @@ def _penalty_rate(rate: Decimal | None) -> Decimal:
     return rate
 
 
-def line_total(line: Line) -> Decimal:
+def line_total(line: Mapping[str, Any]) -> Decimal:
     """What a line sells for: quantity times unit price."""
     return line["quantity"] * line["unit_price"]
 
 
-def line_cost(line: Line) -> Decimal:
+def line_cost(line: Mapping[str, Any]) -> Decimal:
     """What a line costs: quantity times unit cost."""
     return line["quantity"] * line["unit_cost"]
 
 
-def settle_oldest_first(
-    invoices: Iterable[Mapping[str, Any]], amount: Decimal
-) -> list[dict[str, Any]]:
+def settle_oldest_first(invoices: Iterable[Mapping[str, Any]], amount: Decimal) -> list[Allocation]:
     """Spread an amount over the open invoices, oldest first: [{invoice_id, amount}]."""
-    allocations = []
+    allocations: list[Allocation] = []
     left = amount
     for invoice in invoices:
         open_amount = invoice["amount"] - invoice["settled"]
@@ -170,6 +234,36 @@ def settle_oldest_first(
 
 class Contract(MopsAggregate):
     """A sales contract with a customer: its lines, reviews, signing, delivery and cash."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        customer_id: UUID
+        owner_id: str
+        channel: str
+        region: str | None
+        lines: list[Line]
+        payment_term_days: int
+        delivery_due_on: date
+        penalty_rate: Decimal
+        notes: str | None
+        status: str
+        submitted_by: str | None
+        required_reviews: list[RequiredReview]
+        discount_limit: Decimal | None
+        line_pricing: list[LinePricing]
+        reviews: dict[str, str]
+        signed_on: date | None
+        delivered: dict[str, int]
+        late_deliveries: int
+        invoices: dict[str, Invoice]
+        payment_references: list[str]
+        paid: Decimal
+        written_off: Decimal
+        reminders: list[Reminder]
+        closing_reason: str | None
+        completed_at: datetime | None
 
     class Drafted(MopsAggregate.Created):
         customer_id: UUID
@@ -210,19 +304,58 @@ class Contract(MopsAggregate):
             contract.completed_at = None
 
     class Amended(MopsAggregate.Event):
-        changes: dict[str, Any]
+        """Fields of a draft changed: `changed` names them, in order; the others are None."""
+
+        class_version = 2
+        changed: list[str]
+        owner_id: str | None = None
+        channel: str | None = None
+        region: str | None = None
+        lines: list[Line] | None = None
+        payment_term_days: int | None = None
+        delivery_due_on: date | None = None
+        penalty_rate: Decimal | None = None
+        notes: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 carried `changes: {field: value}`."""
+            changes = state.pop("changes")
+            state["changed"] = list(changes)
+            state.update(dict.fromkeys(AMENDABLE_FIELDS), **changes)
+
+        @property
+        def changes(self) -> dict[str, Any]:
+            """The changed fields and their values (what v1 stored), for the read models."""
+            return {field: getattr(self, field) for field in self.changed}
 
         def apply(self, contract: Contract) -> None:
-            for field, value in self.changes.items():
-                setattr(contract, field, value)
+            # Only region and notes may be changed to None, so only they need `changed`;
+            # every other field is None exactly when it was not changed.
+            if self.owner_id is not None:
+                contract.owner_id = self.owner_id
+            if self.channel is not None:
+                contract.channel = self.channel
+            if "region" in self.changed:
+                contract.region = self.region
+            if self.lines is not None:
+                contract.lines = self.lines
+            if self.payment_term_days is not None:
+                contract.payment_term_days = self.payment_term_days
+            if self.delivery_due_on is not None:
+                contract.delivery_due_on = self.delivery_due_on
+            if self.penalty_rate is not None:
+                contract.penalty_rate = self.penalty_rate
+            if "notes" in self.changed:
+                contract.notes = self.notes
 
     class Submitted(MopsAggregate.Event):
-        required_reviews: list[dict[str, str]]
+        required_reviews: list[RequiredReview]
         # Discount control: the submitter's limit, the role it came from, and per line
         # with a list price its list price, floor and discount (None before it existed).
         discount_limit: Decimal | None = None
         discount_limit_role: str | None = None
-        line_pricing: list[dict[str, Any]] | None = None
+        line_pricing: list[LinePricing] | None = None
 
         def apply(self, contract: Contract) -> None:
             contract.status = ContractStatus.IN_REVIEW.value
@@ -298,7 +431,7 @@ class Contract(MopsAggregate):
         amount: Decimal
         received_on: date
         reference: str
-        allocations: list[dict[str, Any]]
+        allocations: list[Allocation]
 
         def apply(self, contract: Contract) -> None:
             contract.paid += self.amount
@@ -320,7 +453,7 @@ class Contract(MopsAggregate):
     class WrittenOff(MopsAggregate.Event):
         amount: Decimal
         reason: str
-        allocations: list[dict[str, Any]]
+        allocations: list[Allocation]
 
         def apply(self, contract: Contract) -> None:
             contract.written_off += self.amount
@@ -347,7 +480,7 @@ class Contract(MopsAggregate):
             contract.status = ContractStatus.COMPLETED.value
             contract.completed_at = self.occurred_at
 
-    def _settle(self, allocations: list[dict[str, Any]]) -> None:
+    def _settle(self, allocations: list[Allocation]) -> None:
         invoices = dict(self.invoices)
         for allocation in allocations:
             key = str(allocation["invoice_id"])
@@ -385,7 +518,7 @@ class Contract(MopsAggregate):
             return ZERO
         return self.total - self.paid - self.written_off
 
-    def _open_invoices(self) -> list[dict[str, Any]]:
+    def _open_invoices(self) -> list[Invoice]:
         # Stable: invoices issued the same day settle in the order they were issued.
         return sorted(self.invoices.values(), key=lambda i: i["issued_on"])
 
@@ -457,7 +590,7 @@ class Contract(MopsAggregate):
         if self.status != ContractStatus.DRAFT:
             raise InvalidState("amend", self.status)
         self._require_owner_or_manager(cause, manager, "amend")
-        self._record(self.Amended, cause, changes=cleaned)
+        self._record(self.Amended, cause, changed=list(cleaned), **cleaned)
 
     def submit(
         self,
@@ -485,10 +618,31 @@ class Contract(MopsAggregate):
             errors.append(FieldError("lines", "the contract total must be above 0"))
         if errors:
             raise ValidationFailed(errors)
-        list_prices = list_prices or {}
         limit = ZERO if discount_limit is None else discount_limit
+        line_pricing, pricing_reasons, below_floor = self._priced_lines(
+            list_prices or {}, limit, discount_limit_role, require_list_price
+        )
+        required = self._required_reviews(pricing_reasons, below_floor)
+        self._record(
+            self.Submitted,
+            cause,
+            required_reviews=required,
+            discount_limit=discount_limit,
+            discount_limit_role=discount_limit_role,
+            line_pricing=line_pricing,
+        )
+
+    def _priced_lines(
+        self,
+        list_prices: Mapping[str, ListPrice],
+        limit: Decimal,
+        limit_role: str | None,
+        require_list_price: bool,
+    ) -> tuple[list[LinePricing], list[str], list[str]]:
+        """Each line against its list price: what submit records, why pricing must review,
+        and the lines below their floor price."""
         pricing_reasons: list[str] = []
-        line_pricing: list[dict[str, Any]] = []
+        line_pricing: list[LinePricing] = []
         below_floor: list[str] = []
         for line in self.lines:
             sku, unit_price = line["sku"], line["unit_price"]
@@ -510,8 +664,8 @@ class Contract(MopsAggregate):
             )
             if discount > limit:
                 whose = (
-                    f"the {discount_limit_role} limit"
-                    if discount_limit_role
+                    f"the {limit_role} limit"
+                    if limit_role
                     else "the limit of a submitter without a discount role"
                 )
                 pricing_reasons.append(
@@ -519,7 +673,13 @@ class Contract(MopsAggregate):
                 )
             if listed.floor_price is not None and unit_price < listed.floor_price:
                 below_floor.append(f"{sku} (floor {listed.floor_price})")
-        required = [
+        return line_pricing, pricing_reasons, below_floor
+
+    def _required_reviews(
+        self, pricing_reasons: list[str], below_floor: list[str]
+    ) -> list[RequiredReview]:
+        """The departments a submitted contract needs, each once, with its reasons."""
+        required: list[RequiredReview] = [
             {"department": "legal", "reason": "every contract"},
             {"department": "finance", "reason": "every contract"},
         ]
@@ -533,14 +693,7 @@ class Contract(MopsAggregate):
             executive_reasons.append(f"priced below floor: {', '.join(below_floor)}")
         if executive_reasons:
             required.append({"department": "executive", "reason": "; ".join(executive_reasons)})
-        self._record(
-            self.Submitted,
-            cause,
-            required_reviews=required,
-            discount_limit=discount_limit,
-            discount_limit_role=discount_limit_role,
-            line_pricing=line_pricing,
-        )
+        return required
 
     def _reviewable(
         self, cause: Cause, department: str, roles: frozenset[str], command: str
@@ -707,7 +860,7 @@ class Contract(MopsAggregate):
         )
         self._complete_if_done(cause)
 
-    def overdue_on(self, day: date) -> list[dict[str, Any]]:
+    def overdue_on(self, day: date) -> list[Invoice]:
         """Invoices past their due date and not settled, on a day."""
         return [
             i for i in self._open_invoices() if i["due_on"] < day and i["settled"] < i["amount"]

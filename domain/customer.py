@@ -5,10 +5,11 @@ Rulebook: 客戶開發, 客戶檔案, 信用管理, 客戶關係維護.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import MopsAggregate
@@ -39,10 +40,48 @@ from domain.values import (
     required_text,
 )
 
-Contact = dict[str, str | None]
+# A contact person as a command gives it: name, phone and email, any of them missing,
+# untrimmed; `_contacts` checks it and keeps a `ContactRecord`.
+Contact = Mapping[str, Any]
 
 
-def _choice(enum: type, value: Any, field: str) -> str:
+class ContactRecord(TypedDict):
+    """A contact person of a customer, trimmed: a name, and a phone or an email or neither."""
+
+    name: str
+    phone: str | None
+    email: str | None
+
+
+class CreditStanding(TypedDict):
+    """The customer's credit assessment in force, and who made it when."""
+
+    rating: str
+    score: int
+    credit_limit: Decimal
+    max_payment_term_days: int
+    guarantee_required: bool
+    valid_until: date
+    basis: str
+    assessed_at: datetime
+    assessed_by: str
+
+
+class Guarantee(TypedDict):
+    """A guarantee the customer gave, counting towards its limit until released or expired."""
+
+    id: UUID
+    amount: Decimal
+    kind: str
+    expires_on: date
+    released: bool
+
+
+# The profile fields `update_profile` may change, in the order it records them.
+PROFILE_FIELDS = ("name", "industry", "region", "contacts", "tags")
+
+
+def _choice(enum: type[StrEnum], value: Any, field: str) -> str:
     try:
         return enum(value).value
     except ValueError:
@@ -50,8 +89,8 @@ def _choice(enum: type, value: Any, field: str) -> str:
         raise ValidationFailed.of(field, f"must be one of {allowed}") from None
 
 
-def _contacts(contacts: Iterable[Contact]) -> list[Contact]:
-    cleaned: list[Contact] = []
+def _contacts(contacts: Iterable[Contact]) -> list[ContactRecord]:
+    cleaned: list[ContactRecord] = []
     errors: list[FieldError] = []
     for index, contact in enumerate(contacts):
         name = (contact.get("name") or "").strip()
@@ -78,15 +117,45 @@ def identity_keys(name: str, contacts: Iterable[Contact]) -> set[str]:
     base = normalise_name(name)
     keys: set[str] = set()
     for contact in contacts:
-        if contact.get("phone"):
-            keys.add(f"{base}|phone:{phone_digits(contact['phone'])}")
-        if contact.get("email"):
-            keys.add(f"{base}|email:{contact['email'].strip().casefold()}")
+        phone, email = contact.get("phone"), contact.get("email")
+        if phone:
+            keys.add(f"{base}|phone:{phone_digits(phone)}")
+        if email:
+            keys.add(f"{base}|email:{email.strip().casefold()}")
     return keys
 
 
 class Customer(MopsAggregate):
     """A lead, prospect or customer of the company, with its credit and loyalty standing."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        name: str
+        kind: str
+        industry: str | None
+        region: str | None
+        source: str
+        campaign_id: UUID | None
+        contacts: list[ContactRecord]
+        owner_id: str
+        tags: list[str]
+        status: str
+        lost_reason: str | None
+        last_contact_at: datetime | None
+        next_follow_up_on: date | None
+        follow_ups: int
+        credit: CreditStanding | None
+        on_hold: bool
+        hold_reason: str | None
+        guarantees: dict[str, Guarantee]
+        tier: str | None
+        points: int
+        satisfaction_count: int
+        satisfaction_total: int
+        last_satisfaction: int | None
+        signed_contracts: tuple[UUID, ...]
 
     # The contracts signed for this customer, in order; a class default so that
     # snapshots taken before contracts existed still load.
@@ -99,7 +168,7 @@ class Customer(MopsAggregate):
         region: str | None
         source: str
         campaign_id: UUID | None
-        contacts: list[Contact]
+        contacts: list[ContactRecord]
         owner_id: str
         tags: list[str]
 
@@ -129,11 +198,41 @@ class Customer(MopsAggregate):
             customer.last_satisfaction = None
 
     class ProfileUpdated(MopsAggregate.Event):
-        changes: dict[str, Any]
+        """Profile fields changed: `changed` names them, in order; the others are None."""
+
+        class_version = 2
+        changed: list[str]
+        name: str | None = None
+        industry: str | None = None
+        region: str | None = None
+        contacts: list[ContactRecord] | None = None
+        tags: list[str] | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 carried `changes: {field: value}`."""
+            changes = state.pop("changes")
+            state["changed"] = list(changes)
+            state.update(dict.fromkeys(PROFILE_FIELDS), **changes)
+
+        @property
+        def changes(self) -> dict[str, Any]:
+            """The changed fields and their values (what v1 stored), for the read models."""
+            return {field: getattr(self, field) for field in self.changed}
 
         def apply(self, customer: Customer) -> None:
-            for field, value in self.changes.items():
-                setattr(customer, field, value)
+            # A name, contacts or tags are never None when changed; industry and region
+            # may be changed to None, so `changed` says whether they were.
+            if self.name is not None:
+                customer.name = self.name
+            if "industry" in self.changed:
+                customer.industry = self.industry
+            if "region" in self.changed:
+                customer.region = self.region
+            if self.contacts is not None:
+                customer.contacts = self.contacts
+            if self.tags is not None:
+                customer.tags = self.tags
 
     class OwnerAssigned(MopsAggregate.Event):
         owner_id: str
@@ -340,7 +439,7 @@ class Customer(MopsAggregate):
             changes["tags"] = _tags(tags)
         if not changes:
             raise ValidationFailed.of("body", "names no field to change")
-        self._record(self.ProfileUpdated, cause, changes=changes)
+        self._record(self.ProfileUpdated, cause, changed=list(changes), **changes)
 
     def assign_owner(self, cause: Cause, owner_id: str) -> None:
         """Hand the customer to another employee."""
@@ -591,6 +690,13 @@ class CustomerIdentity(MopsAggregate):
     Its id is derived from the identity, so two registrations of one identity write
     the same aggregate and the event store lets only one of them win.
     """
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        key: str
+        customer_id: UUID | None
 
     class Claimed(MopsAggregate.Created):
         key: str

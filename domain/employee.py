@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
@@ -127,7 +127,14 @@ class PlanOutcome(StrEnum):
 
 # Hiring needs the latest result of each of these kinds to be a pass.
 REQUIRED_FOR_HIRE = (InterviewKind.INTERVIEW.value, InterviewKind.BACKGROUND_CHECK.value)
-COMPONENTS = ("kpi", "goals", "attitude")
+Component = Literal["kpi", "goals", "attitude"]
+COMPONENTS: tuple[Component, ...] = ("kpi", "goals", "attitude")
+# The field of an evaluation that scores each component.
+SCORE_FIELD: dict[Component, Literal["kpi_score", "goals_score", "attitude_score"]] = {
+    "kpi": "kpi_score",
+    "goals": "goals_score",
+    "attitude": "attitude_score",
+}
 KPI_CAP = Decimal("120")
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
@@ -139,6 +146,139 @@ _PERIODS = {
     Cycle.QUARTERLY.value: re.compile(r"^\d{4}-Q[1-4]$"),
     Cycle.MONTHLY.value: re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
 }
+
+
+class Interview(TypedDict):
+    """A step of a candidate's selection and its result."""
+
+    kind: str
+    result: str
+    score: Decimal | None
+    notes: str | None
+    occurred_at: datetime
+    recorded_by: str
+
+
+class Target(TypedDict):
+    """The target and weight of one KPI metric in a period."""
+
+    metric: str
+    target: Decimal
+    weight: Decimal
+
+
+class Training(TypedDict):
+    """A completed training."""
+
+    course: str
+    kind: str
+    hours: Decimal
+    completed_on: date
+    score: Decimal | None
+    feedback: str | None
+    recorded_by: str
+
+
+class EvaluationScores(TypedDict):
+    """What scoring reads of an evaluation: who spoke, as which source, and the scores."""
+
+    source: str
+    evaluator: str
+    kpi_score: Decimal
+    goals_score: Decimal
+    attitude_score: Decimal
+
+
+class Evaluation(EvaluationScores):
+    """An evaluation of an appraisal, as submitted."""
+
+    comments: str | None
+    submitted_at: datetime
+
+
+class SourceFigures(TypedDict):
+    """The evaluators of one source and their mean score of each component."""
+
+    evaluators: list[str]
+    kpi: Decimal
+    goals: Decimal
+    attitude: Decimal
+
+
+class KpiReading(TypedDict):
+    """The KPI attainment an appraisal's KPI component was computed from."""
+
+    weighted_attainment: Decimal
+    # The read model's per-metric figures, kept as it gave them.
+    metrics: list[dict[str, Any]]
+    kpi_score: Decimal
+    targets: list[Target]
+
+
+class ScoreInputs(TypedDict):
+    """Every figure an appraisal's score was computed from."""
+
+    source_weights: dict[str, Decimal]
+    component_weights: dict[str, Decimal]
+    sources: dict[str, SourceFigures]
+    applied_source_weights: dict[str, Decimal]
+    components: dict[str, Decimal]
+    exact_score: Decimal
+    # Added by finalising: the attainment reading, or None when no targets apply.
+    kpi_attainment: NotRequired[KpiReading | None]
+
+
+class AppraisalScore(TypedDict):
+    """The score of an appraisal, its rating, and the figures it was computed from."""
+
+    score: Decimal
+    rating: str
+    inputs: ScoreInputs
+
+
+class Appraisal(TypedDict):
+    """An appraisal of a cycle and period, open for evaluations until finalised."""
+
+    appraisal_id: UUID
+    cycle: str
+    period: str
+    status: str
+    opened_on: date
+    evaluations: list[Evaluation]
+    score: Decimal | None
+    rating: str | None
+    inputs: ScoreInputs | None
+    finalized_at: datetime | None
+
+
+class Bonus(TypedDict):
+    """A bonus awarded, citing the appraisal it rewards if any."""
+
+    amount: Decimal
+    reason: str
+    appraisal_id: UUID | None
+    awarded_on: date
+    awarded_by: str
+
+
+class Honor(TypedDict):
+    """An honour title granted."""
+
+    title: str
+    granted_on: date
+    granted_by: str
+
+
+class ImprovementPlan(TypedDict):
+    """An improvement plan, open until closed as passed or failed."""
+
+    plan_id: UUID
+    goals: str
+    due_on: date
+    status: str
+    outcome: str | None
+    started_on: date
+    closed_on: date | None
 
 
 def period_cycle(period: Any, field: str = "period") -> str:
@@ -172,9 +312,9 @@ def score_0_100(value: Any, field: str) -> Decimal:
     return number
 
 
-def target_items(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def target_items(items: Iterable[Mapping[str, Any]]) -> list[Target]:
     """Validated targets: known metrics, each once, targets and weights above 0, weights sum 1."""
-    cleaned: list[dict[str, Any]] = []
+    cleaned: list[Target] = []
     errors: list[FieldError] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -211,35 +351,40 @@ def rating_of(score: Decimal) -> str:
 
 
 def appraisal_score(
-    evaluations: Iterable[Mapping[str, Any]],
+    evaluations: Iterable[EvaluationScores],
     source_weights: Mapping[str, Decimal],
     component_weights: Mapping[str, Decimal],
     kpi_from_attainment: Decimal | None = None,
-) -> dict[str, Any]:
+) -> AppraisalScore:
     """The score of an appraisal and every figure it was computed from.
 
     Several evaluators of one source count as their mean; each component is the
     weighted mean over the sources present; with `kpi_from_attainment`, that figure is
     every source's KPI component. Only the final score is rounded (half-up, 2 places).
     """
-    by_source: dict[str, list[Mapping[str, Any]]] = {}
+    by_source: dict[str, list[EvaluationScores]] = {}
     for evaluation in evaluations:
         by_source.setdefault(evaluation["source"], []).append(evaluation)
-    sources: dict[str, dict[str, Any]] = {}
+    sources: dict[str, SourceFigures] = {}
     for source in (s.value for s in Source):
         given = by_source.get(source)
         if not given:
             continue
         means = {
-            c: sum((Decimal(e[f"{c}_score"]) for e in given), Decimal(0)) / len(given)
+            c: sum((Decimal(e[SCORE_FIELD[c]]) for e in given), Decimal(0)) / len(given)
             for c in COMPONENTS
         }
         if kpi_from_attainment is not None:
             means["kpi"] = kpi_from_attainment
-        sources[source] = {"evaluators": [e["evaluator"] for e in given], **means}
+        sources[source] = {
+            "evaluators": [e["evaluator"] for e in given],
+            "kpi": means["kpi"],
+            "goals": means["goals"],
+            "attitude": means["attitude"],
+        }
     present = sum((Decimal(source_weights[s]) for s in sources), Decimal(0))
     applied = {s: Decimal(source_weights[s]) / present for s in sources}
-    components = {
+    components: dict[str, Decimal] = {
         c: sum((applied[s] * sources[s][c] for s in sources), Decimal(0)) for c in COMPONENTS
     }
     total_weight = sum((Decimal(component_weights[c]) for c in COMPONENTS), Decimal(0))
@@ -259,7 +404,7 @@ def appraisal_score(
     }
 
 
-def _appraisal_from(event: Any) -> dict[str, Any]:
+def _appraisal_from(event: Employee.AppraisalOpened) -> Appraisal:
     return {
         "appraisal_id": event.appraisal_id,
         "cycle": event.cycle,
@@ -276,6 +421,31 @@ def _appraisal_from(event: Any) -> dict[str, Any]:
 
 class Employee(MopsAggregate):
     """A person of the company: candidate, hire, targets, trainings, appraisals, incentives."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        status: str
+        name: str
+        position: str
+        department: str
+        source: str | None
+        grade: str | None
+        manager_id: str | None
+        hired_on: date | None
+        terminated_on: date | None
+        termination_reason: str | None
+        rejection_reason: str | None
+        interviews: list[Interview]
+        # The targets of each period, by period.
+        targets: dict[str, list[Target]]
+        trainings: list[Training]
+        appraisals: dict[str, Appraisal]
+        bonuses: list[Bonus]
+        honors: list[Honor]
+        improvement_plans: dict[str, ImprovementPlan]
+        latest_rating: str | None
 
     class CandidateRegistered(MopsAggregate.Created):
         name: str
@@ -374,11 +544,11 @@ class Employee(MopsAggregate):
 
     class TargetsSet(MopsAggregate.Event):
         period: str
-        items: list[dict[str, Any]]
+        items: list[Target]
 
         def apply(self, employee: Employee) -> None:
             # A later TargetsSet for the same period replaces the earlier one.
-            employee.targets = {**employee.targets, self.period: [dict(i) for i in self.items]}
+            employee.targets = {**employee.targets, self.period: [i.copy() for i in self.items]}
 
     class TrainingRecorded(MopsAggregate.Event):
         course: str
@@ -425,7 +595,7 @@ class Employee(MopsAggregate):
         def apply(self, employee: Employee) -> None:
             key = str(self.appraisal_id)
             appraisal = employee.appraisals[key]
-            evaluation = {
+            evaluation: Evaluation = {
                 "source": self.source,
                 "evaluator": self.evaluator,
                 "kpi_score": self.kpi_score,
@@ -434,7 +604,10 @@ class Employee(MopsAggregate):
                 "comments": self.comments,
                 "submitted_at": self.occurred_at,
             }
-            changed = {**appraisal, "evaluations": [*appraisal["evaluations"], evaluation]}
+            changed: Appraisal = {
+                **appraisal,
+                "evaluations": [*appraisal["evaluations"], evaluation],
+            }
             employee.appraisals = {**employee.appraisals, key: changed}
 
     class AppraisalFinalized(MopsAggregate.Event):
@@ -444,11 +617,11 @@ class Employee(MopsAggregate):
         score: Decimal
         rating: str
         # Every figure the score was computed from: it replays without the read model.
-        inputs: dict[str, Any]
+        inputs: ScoreInputs
 
         def apply(self, employee: Employee) -> None:
             key = str(self.appraisal_id)
-            changed = {
+            changed: Appraisal = {
                 **employee.appraisals[key],
                 "status": "finalized",
                 "score": self.score,
@@ -496,7 +669,7 @@ class Employee(MopsAggregate):
         due_on: date
 
         def apply(self, employee: Employee) -> None:
-            plan = {
+            plan: ImprovementPlan = {
                 "plan_id": self.plan_id,
                 "goals": self.goals,
                 "due_on": self.due_on,
@@ -513,7 +686,7 @@ class Employee(MopsAggregate):
 
         def apply(self, employee: Employee) -> None:
             key = str(self.plan_id)
-            changed = {
+            changed: ImprovementPlan = {
                 **employee.improvement_plans[key],
                 "status": "closed",
                 "outcome": self.outcome,
@@ -528,11 +701,11 @@ class Employee(MopsAggregate):
         """Hours of every training completed."""
         return sum((t["hours"] for t in self.trainings), Decimal(0))
 
-    def targets_for(self, period: str) -> list[dict[str, Any]] | None:
+    def targets_for(self, period: str) -> list[Target] | None:
         """The targets set for exactly that period, or None."""
         return self.targets.get(period)
 
-    def appraisal(self, appraisal_id: UUID) -> dict[str, Any]:
+    def appraisal(self, appraisal_id: UUID) -> Appraisal:
         """One appraisal of this employee, or `not_found`."""
         appraisal = self.appraisals.get(str(appraisal_id))
         if appraisal is None:
@@ -557,13 +730,15 @@ class Employee(MopsAggregate):
         source: str | None = None,
     ) -> Employee:
         """Register a candidate for a position (招聘)."""
-        fields = {
-            "name": required_text(name, "name", 200),
-            "position": required_text(position, "position", 200),
-            "department": required_text(department, "department", 200),
-            "source": (source or "").strip() or None,
-        }
-        return cls._start(cls.CandidateRegistered, cause, id=id, **fields)
+        return cls._start(
+            cls.CandidateRegistered,
+            cause,
+            id=id,
+            name=required_text(name, "name", 200),
+            position=required_text(position, "position", 200),
+            department=required_text(department, "department", 200),
+            source=(source or "").strip() or None,
+        )
 
     def record_interview(
         self,
@@ -608,14 +783,12 @@ class Employee(MopsAggregate):
         grade: str | None = None,
     ) -> None:
         """Hire the candidate: needs a passed interview and a passed background check."""
-        fields = {
-            "position": required_text(position, "position", 200),
-            "department": required_text(department, "department", 200),
-            "manager_id": (manager_id or "").strip() or None,
-            "grade": (grade or "").strip() or None,
-        }
+        position = required_text(position, "position", 200)
+        department = required_text(department, "department", 200)
+        manager_id = (manager_id or "").strip() or None
+        grade = (grade or "").strip() or None
         hired_on = cause.business_date(hired_on, "hired_on")
-        if fields["manager_id"] == str(self.id):
+        if manager_id == str(self.id):
             raise ValidationFailed.of("manager_id", "an employee is not their own manager")
         self._require("hire", EmployeeStatus.CANDIDATE)
         missing = self.missing_for_hire()
@@ -623,7 +796,15 @@ class Employee(MopsAggregate):
             raise HiringIncomplete(
                 f"hiring needs a passed {' and a passed '.join(missing)}", missing=missing
             )
-        self._record(self.Hired, cause, hired_on=hired_on, **fields)
+        self._record(
+            self.Hired,
+            cause,
+            hired_on=hired_on,
+            position=position,
+            department=department,
+            manager_id=manager_id,
+            grade=grade,
+        )
 
     def reject_candidate(self, cause: Cause, reason: str) -> None:
         """Turn the candidate down."""
@@ -664,7 +845,10 @@ class Employee(MopsAggregate):
         reason = required_text(reason, "reason", 5000)
         on = cause.business_date(on, "on")
         self._require("terminate", EmployeeStatus.ACTIVE)
-        if on < self.hired_on:
+        hired_on = self.hired_on
+        # An active employee always has a hiring date.
+        assert hired_on is not None
+        if on < hired_on:
             raise ValidationFailed.of("on", "may not lie before the hiring date")
         self._record(self.Terminated, cause, reason=reason, on=on)
 
@@ -734,7 +918,7 @@ class Employee(MopsAggregate):
             self.AppraisalOpened, cause, appraisal_id=appraisal_id, cycle=cycle, period=period
         )
 
-    def _open(self, appraisal_id: UUID, command: str) -> dict[str, Any]:
+    def _open(self, appraisal_id: UUID, command: str) -> Appraisal:
         appraisal = self.appraisal(appraisal_id)
         if appraisal["status"] != "open":
             raise InvalidState(command, appraisal["status"], "the appraisal is finalized")
@@ -771,11 +955,9 @@ class Employee(MopsAggregate):
     ) -> None:
         """Evaluate the employee as their superior, a peer, themself or for a customer."""
         source = choice(Source, source, "source")
-        scores = {
-            "kpi_score": score_0_100(kpi_score, "kpi_score"),
-            "goals_score": score_0_100(goals_score, "goals_score"),
-            "attitude_score": score_0_100(attitude_score, "attitude_score"),
-        }
+        kpi = score_0_100(kpi_score, "kpi_score")
+        goals = score_0_100(goals_score, "goals_score")
+        attitude = score_0_100(attitude_score, "attitude_score")
         comments = (comments or "").strip() or None
         appraisal = self._open(appraisal_id, "evaluations")
         if not self.may_evaluate_as(
@@ -793,7 +975,9 @@ class Employee(MopsAggregate):
             source=source,
             evaluator=cause.actor,
             comments=comments,
-            **scores,
+            kpi_score=kpi,
+            goals_score=goals,
+            attitude_score=attitude,
         )
 
     def finalize_appraisal(
@@ -804,7 +988,7 @@ class Employee(MopsAggregate):
         source_weights: Mapping[str, Decimal],
         component_weights: Mapping[str, Decimal],
         attainment: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, str]:
         """Score the appraisal and rate it; answers `{score, rating}`.
 
         `attainment` is the KPI reading of the employee for the appraisal's period; it is
@@ -816,7 +1000,7 @@ class Employee(MopsAggregate):
             raise EvaluationIncomplete("finalising needs a superior evaluation")
         targets = self.targets_for(appraisal["period"])
         kpi = None
-        reading = None
+        reading: KpiReading | None = None
         if targets is not None:
             if attainment is None or attainment.get("weighted_attainment") is None:
                 raise KpiAttainmentUnavailable(
@@ -833,7 +1017,7 @@ class Employee(MopsAggregate):
                 "targets": targets,
             }
         scored = appraisal_score(evaluations, source_weights, component_weights, kpi)
-        inputs = {**scored["inputs"], "kpi_attainment": reading}
+        inputs: ScoreInputs = {**scored["inputs"], "kpi_attainment": reading}
         self._record(
             self.AppraisalFinalized,
             cause,

@@ -17,7 +17,7 @@ class DomainError(Exception):
         self.facts = facts
 
 
-class FieldError(dict):
+class FieldError(dict[str, str]):
     """One field's complaint inside a validation error: {field, message}."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import MopsAggregate
@@ -79,6 +80,14 @@ class ApproverCapacity(StrEnum):
     FINANCE = "finance"
 
 
+class Booking(TypedDict):
+    """The approval's booking: the budget version, what it consumed, what lay above standard."""
+
+    budget_version: int
+    consumed: Decimal
+    above_standard: Decimal
+
+
 def a_date(value: object, field: str) -> date:
     """A calendar date, not a timestamp."""
     if isinstance(value, datetime) or not isinstance(value, date):
@@ -88,6 +97,31 @@ def a_date(value: object, field: str) -> date:
 
 class ExpenseClaim(MopsAggregate):
     """An employee's claim for money spent on a budget line (費用報銷)."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        claimant_id: str
+        expense_type: str
+        amount: Decimal
+        spent_on: date
+        description: str
+        receipt_ref: str
+        budget_id: UUID
+        category: str
+        period: str
+        overrun_id: UUID | None
+        status: str
+        submitted_at: datetime
+        # Set by the approval or the rejection.
+        decided_at: datetime | None
+        decided_by: str | None
+        approver_capacity: str | None
+        booking: Booking | None
+        rejection: str | None
+        paid_on: date | None
+        paid_by: str | None
 
     class Submitted(MopsAggregate.Created):
         claimant_id: str
@@ -135,11 +169,11 @@ class ExpenseClaim(MopsAggregate):
             claim.decided_at = self.occurred_at
             claim.decided_by = self.actor
             claim.approver_capacity = self.capacity
-            claim.booking = {
-                "budget_version": self.budget_version,
-                "consumed": self.consumed,
-                "above_standard": self.above_standard,
-            }
+            claim.booking = Booking(
+                budget_version=self.budget_version,
+                consumed=self.consumed,
+                above_standard=self.above_standard,
+            )
 
     class Rejected(MopsAggregate.Event):
         capacity: str
@@ -178,17 +212,15 @@ class ExpenseClaim(MopsAggregate):
         occurred_at: datetime | None = None,
     ) -> ExpenseClaim:
         """The caller claims money they spent; the application checks they are an employee."""
-        fields = {
-            "expense_type": choice(ExpenseType, expense_type, "expense_type"),
-            "amount": positive(amount),
-            "spent_on": cause.business_date(a_date(spent_on, "spent_on"), "spent_on"),
-            "description": required_text(description, "description", 5000),
-            "receipt_ref": required_text(receipt_ref, "receipt_ref", 200),
-            "category": choice(BudgetCategory, category, "category"),
-            "period": choice(Quarter, period, "period"),
-        }
+        expense_type = choice(ExpenseType, expense_type, "expense_type")
+        amount = positive(amount)
+        spent_on = cause.business_date(a_date(spent_on, "spent_on"), "spent_on")
+        description = required_text(description, "description", 5000)
+        receipt_ref = required_text(receipt_ref, "receipt_ref", 200)
+        category = choice(BudgetCategory, category, "category")
+        period = choice(Quarter, period, "period")
         submitted = cause.occurred(occurred_at)
-        if submitted.astimezone(UTC).date() < fields["spent_on"]:
+        if submitted.astimezone(UTC).date() < spent_on:
             raise ValidationFailed.of("occurred_at", "may not lie before the day of spent_on")
         return cls._start(
             cls.Submitted,
@@ -198,7 +230,13 @@ class ExpenseClaim(MopsAggregate):
             claimant_id=cause.actor,
             budget_id=budget_id,
             overrun_id=overrun_id,
-            **fields,
+            expense_type=expense_type,
+            amount=amount,
+            spent_on=spent_on,
+            description=description,
+            receipt_ref=receipt_ref,
+            category=category,
+            period=period,
         )
 
     # Rules shared by the decisions.
@@ -258,7 +296,9 @@ class ExpenseClaim(MopsAggregate):
             overrun_id=self.overrun_id,
             occurred_at=at,
         )
+        # The ExpenseRecorded just triggered: the budget's last pending event.
         booked = budget.pending_events[-1]
+        assert isinstance(booked, Budget.ExpenseRecorded)
         self._record(
             self.Approved,
             cause,
@@ -287,7 +327,8 @@ class ExpenseClaim(MopsAggregate):
     def mark_paid(self, cause: Cause, paid_on: date) -> None:
         """Finance pays the approved claim out to the claimant."""
         paid_on = cause.business_date(a_date(paid_on, "paid_on"), "paid_on")
-        if self.status != ClaimStatus.APPROVED:
+        # An approved claim has its decision time; the second test is for the type checker.
+        if self.status != ClaimStatus.APPROVED or self.decided_at is None:
             raise InvalidState("pay", self.status)
         approved_on = self.decided_at.astimezone(UTC).date()
         if paid_on < approved_on:
@@ -311,6 +352,15 @@ class ClaimReceipt(MopsAggregate):
     Saved with the claim that takes it: of two simultaneous claims of one receipt one
     wins, the other is decided again and refused `duplicate_claim`.
     """
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        # The claimant and the receipt as compared (`receipt_key`).
+        key: str
+        # The claim holding the receipt; None once that claim was rejected.
+        claim_id: UUID | None
 
     class Claimed(MopsAggregate.Created):
         key: str

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import FiscalYearKey, MopsAggregate
@@ -75,6 +75,57 @@ class Metric(StrEnum):
     BRAND_AWARENESS = "brand_awareness"
 
 
+class Target(TypedDict):
+    """The targets of one quarter: percentages as given, a count; a figure not set is None."""
+
+    period: str
+    market_share: Decimal | None
+    brand_awareness: Decimal | None
+    customer_count: int | None
+
+
+class ReturnedRevision(TypedDict):
+    """The revision last sent back to draft, with the executive's comments."""
+
+    revision: int
+    comments: str
+    returned_by: str
+    returned_at: datetime
+
+
+class ApprovedRevision(TypedDict):
+    """The revision in force: what was approved, when and by whom."""
+
+    revision: int
+    strategies: dict[str, str]
+    targets: list[Target]
+    approved_at: datetime
+    approved_by: str
+
+
+class RevisionApproval(TypedDict):
+    """One approved revision in the plan's history, with the plan version it reached."""
+
+    revision: int
+    version: int
+    submitted_by: str | None
+    approved_at: datetime
+    approved_by: str
+
+
+class Measurement(TypedDict):
+    """A measured market share or brand awareness of a quarter, from research."""
+
+    metric: str
+    period: str
+    value: Decimal
+    source: str
+    method: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+
+
 def percent(value: Any, field: str) -> Decimal:
     """A percentage from 0 to 100, kept as given (not a ratio), at most four places."""
     if isinstance(value, bool | float):
@@ -87,7 +138,9 @@ def percent(value: Any, field: str) -> Decimal:
         raise ValidationFailed.of(field, "must be a finite percentage")
     if not 0 <= figure <= HUNDRED:
         raise ValidationFailed.of(field, "must be a percentage from 0 to 100")
-    if figure.as_tuple().exponent < -PERCENT_PLACES:  # type: ignore[operator]
+    # A finite decimal's exponent is a number (only NaN and infinities have a letter).
+    exponent = figure.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -PERCENT_PLACES:
         raise ValidationFailed.of(field, f"has more than {PERCENT_PLACES} decimal places")
     return figure
 
@@ -117,9 +170,9 @@ def plan_strategies(strategies: Mapping[str, Any] | None) -> dict[str, str]:
     return {kind: cleaned[kind] for kind in STRATEGY_KINDS if kind in cleaned}
 
 
-def plan_targets(targets: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+def plan_targets(targets: Iterable[Mapping[str, Any]] | None) -> list[Target]:
     """Validated targets, one per quarter named, in quarter order."""
-    cleaned: dict[str, dict[str, Any]] = {}
+    cleaned: dict[str, Target] = {}
     errors: list[FieldError] = []
     for index, target in enumerate(targets or ()):
         where = f"targets.{index}"
@@ -133,11 +186,11 @@ def plan_targets(targets: Iterable[Mapping[str, Any]] | None) -> list[dict[str, 
         except ValidationFailed as error:
             errors.extend(error.errors)
             period = None
-        figures: dict[str, Any] = {}
+        shares: dict[str, Decimal | None] = {}
         for name in PERCENT_FIGURES:
             value = target.get(name)
             try:
-                figures[name] = None if value is None else percent(value, f"{where}.{name}")
+                shares[name] = None if value is None else percent(value, f"{where}.{name}")
             except ValidationFailed as error:
                 errors.extend(error.errors)
         count = target.get("customer_count")
@@ -145,14 +198,18 @@ def plan_targets(targets: Iterable[Mapping[str, Any]] | None) -> list[dict[str, 
             errors.append(FieldError(f"{where}.customer_count", "must be a whole number"))
         elif count is not None and count < 0:
             errors.append(FieldError(f"{where}.customer_count", "may not be negative"))
-        figures["customer_count"] = count
         if all(target.get(name) is None for name in TARGET_FIGURES):
             errors.append(FieldError(where, "sets no figure"))
         if period is None:
             continue
         if period in cleaned:
             errors.append(FieldError(f"{where}.period", f"{period} is targeted twice"))
-        cleaned[period] = {"period": period, **figures}
+        cleaned[period] = Target(
+            period=period,
+            market_share=shares.get("market_share"),
+            brand_awareness=shares.get("brand_awareness"),
+            customer_count=count,
+        )
     if errors:
         raise ValidationFailed(errors)
     return [cleaned[q] for q in QUARTERS if q in cleaned]
@@ -187,6 +244,13 @@ class MarketingPlanYear(FiscalYearKey):
     what = "marketing plan"
     duplicate = DuplicatePlan
 
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        fiscal_year: int
+        plan_id: UUID
+
     class Claimed(MopsAggregate.Created):
         fiscal_year: int
         plan_id: UUID
@@ -199,15 +263,33 @@ class MarketingPlanYear(FiscalYearKey):
 class MarketingPlan(MopsAggregate):
     """The marketing plan of one fiscal year: strategies, quarterly targets, measurements."""
 
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        fiscal_year: int
+        # The working revision: the one drafted, submitted or returned (or approved).
+        strategies: dict[str, str]
+        targets: list[Target]
+        status: str
+        revision: int
+        submitted_by: str | None
+        submitted_at: datetime | None
+        returned: ReturnedRevision | None
+        # The revision in force, None before the first approval.
+        approved: ApprovedRevision | None
+        revisions: list[RevisionApproval]
+        measurements: list[Measurement]
+
     class Drafted(MopsAggregate.Created):
         fiscal_year: int
         strategies: dict[str, str]
-        targets: list[dict[str, Any]]
+        targets: list[Target]
 
         def apply(self, plan: MarketingPlan) -> None:
             plan.fiscal_year = self.fiscal_year
             plan.strategies = dict(self.strategies)
-            plan.targets = [dict(t) for t in self.targets]
+            plan.targets = [t.copy() for t in self.targets]
             plan.status = PlanStatus.DRAFT.value
             plan.revision = 1
             plan.submitted_by = None
@@ -219,11 +301,11 @@ class MarketingPlan(MopsAggregate):
 
     class Amended(MopsAggregate.Event):
         strategies: dict[str, str]
-        targets: list[dict[str, Any]]
+        targets: list[Target]
 
         def apply(self, plan: MarketingPlan) -> None:
             plan.strategies = dict(self.strategies)
-            plan.targets = [dict(t) for t in self.targets]
+            plan.targets = [t.copy() for t in self.targets]
 
     class Submitted(MopsAggregate.Event):
         revision: int
@@ -239,12 +321,12 @@ class MarketingPlan(MopsAggregate):
 
         def apply(self, plan: MarketingPlan) -> None:
             plan.status = PlanStatus.DRAFT.value
-            plan.returned = {
-                "revision": self.revision,
-                "comments": self.comments,
-                "returned_by": self.actor,
-                "returned_at": self.occurred_at,
-            }
+            plan.returned = ReturnedRevision(
+                revision=self.revision,
+                comments=self.comments,
+                returned_by=self.actor,
+                returned_at=self.occurred_at,
+            )
             plan.submitted_by = None
             plan.submitted_at = None
 
@@ -252,26 +334,26 @@ class MarketingPlan(MopsAggregate):
         revision: int
         # What was approved, as the record of the decision.
         strategies: dict[str, str]
-        targets: list[dict[str, Any]]
+        targets: list[Target]
 
         def apply(self, plan: MarketingPlan) -> None:
             plan.status = PlanStatus.APPROVED.value
-            plan.approved = {
-                "revision": self.revision,
-                "strategies": dict(self.strategies),
-                "targets": [dict(t) for t in self.targets],
-                "approved_at": self.occurred_at,
-                "approved_by": self.actor,
-            }
+            plan.approved = ApprovedRevision(
+                revision=self.revision,
+                strategies=dict(self.strategies),
+                targets=[t.copy() for t in self.targets],
+                approved_at=self.occurred_at,
+                approved_by=self.actor,
+            )
             plan.revisions = [
                 *plan.revisions,
-                {
-                    "revision": self.revision,
-                    "version": self.originator_version,
-                    "submitted_by": plan.submitted_by,
-                    "approved_at": self.occurred_at,
-                    "approved_by": self.actor,
-                },
+                RevisionApproval(
+                    revision=self.revision,
+                    version=self.originator_version,
+                    submitted_by=plan.submitted_by,
+                    approved_at=self.occurred_at,
+                    approved_by=self.actor,
+                ),
             ]
             plan.returned = None
 
@@ -295,20 +377,20 @@ class MarketingPlan(MopsAggregate):
         def apply(self, plan: MarketingPlan) -> None:
             plan.measurements = [
                 *plan.measurements,
-                {
-                    "metric": self.metric,
-                    "period": self.period,
-                    "value": self.value,
-                    "source": self.source,
-                    "method": self.method,
-                    "occurred_at": self.occurred_at,
-                    "recorded_at": self.timestamp,
-                    "recorded_by": self.actor,
-                },
+                Measurement(
+                    metric=self.metric,
+                    period=self.period,
+                    value=self.value,
+                    source=self.source,
+                    method=self.method,
+                    occurred_at=self.occurred_at,
+                    recorded_at=self.timestamp,
+                    recorded_by=self.actor,
+                ),
             ]
 
     @property
-    def targets_by_quarter(self) -> dict[str, dict[str, Any]]:
+    def targets_by_quarter(self) -> dict[str, Target]:
         """The working revision's targets by quarter."""
         return {t["period"]: t for t in self.targets}
 
@@ -329,7 +411,7 @@ class MarketingPlan(MopsAggregate):
         elif not 1900 <= fiscal_year <= 9998:
             errors.append(FieldError("fiscal_year", "must be a year between 1900 and 9998"))
         cleaned_strategies: dict[str, str] = {}
-        cleaned_targets: list[dict[str, Any]] = []
+        cleaned_targets: list[Target] = []
         try:
             cleaned_strategies = plan_strategies(strategies)
         except ValidationFailed as error:
@@ -369,7 +451,7 @@ class MarketingPlan(MopsAggregate):
         """Put the draft revision before an executive."""
         if self.status != PlanStatus.DRAFT:
             raise InvalidState("submit", self.status)
-        errors = []
+        errors: list[FieldError] = []
         if not self.strategies:
             errors.append(FieldError("strategies", "a plan to submit states a strategy"))
         if not self.targets:

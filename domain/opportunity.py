@@ -39,11 +39,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
-from domain.contract import Contract
+from domain.contract import Contract, Line
 from domain.contract import _lines as contract_lines
 from domain.errors import (
     CustomerLost,
@@ -85,6 +85,45 @@ class LossReason(StrEnum):
     OTHER = "other"
 
 
+class QuoteLine(TypedDict):
+    """A line of a quote: a contract line plus the list price of its sku on the quote day."""
+
+    sku: str
+    description: str | None
+    quantity: int
+    unit_price: Decimal
+    unit_cost: Decimal
+    list_price: Decimal | None
+    price_list_id: UUID | None
+
+
+class Quote(TypedDict):
+    """An immutable quote of an opportunity."""
+
+    id: UUID
+    quoted_on: date
+    lines: list[QuoteLine]
+    valid_until: date
+    payment_term_days: int
+    total: Decimal
+
+
+class Negotiation(TypedDict):
+    """A negotiation round: what was discussed and conceded, by whom."""
+
+    occurred_at: datetime
+    summary: str
+    concessions: str | None
+    actor: str
+
+
+class Loss(TypedDict):
+    """Why an opportunity was lost, and to whom if known."""
+
+    reason: str
+    competitor: str | None
+
+
 def _stage(value: str, field: str = "to_stage") -> str:
     if value not in STAGES:
         raise ValidationFailed.of(field, f"must be one of {', '.join(STAGES)}")
@@ -112,7 +151,7 @@ def _payment_term(days: int) -> int:
 
 def quote_lines(
     lines: Iterable[Mapping[str, Any]], list_prices: Mapping[str, ListPrice]
-) -> list[dict[str, Any]]:
+) -> list[QuoteLine]:
     """Quote lines, checked and priced: a line without a unit price takes its list price.
 
     The lines are checked by the contract's own rules (`domain.contract`), so that the
@@ -139,15 +178,49 @@ def quote_lines(
             f"no list price on the quote day for: {', '.join(missing)}; give a unit price",
             skus=missing,
         )
-    for line in cleaned:
-        listed = list_prices.get(line["sku"])
-        line["list_price"] = None if listed is None else listed.unit_price
-        line["price_list_id"] = None if listed is None else listed.price_list_id
-    return cleaned
+    return [_with_list_price(line, list_prices.get(line["sku"])) for line in cleaned]
+
+
+def _with_list_price(line: Line, listed: ListPrice | None) -> QuoteLine:
+    return {
+        "sku": line["sku"],
+        "description": line["description"],
+        "quantity": line["quantity"],
+        "unit_price": line["unit_price"],
+        "unit_cost": line["unit_cost"],
+        "list_price": None if listed is None else listed.unit_price,
+        "price_list_id": None if listed is None else listed.price_list_id,
+    }
 
 
 class Opportunity(MopsAggregate):
     """A sales opportunity: stages, quotes, negotiation rounds, and its win or loss."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        customer_id: UUID
+        owner_id: str
+        title: str
+        expected_value: Decimal
+        expected_close_on: date
+        source: str | None
+        competitors: list[str]
+        status: str
+        stage: str
+        probability: Decimal
+        quotes: dict[str, Quote]
+        latest_quote_id: UUID | None
+        negotiations: list[Negotiation]
+        regressions: int
+        closed_from: str | None
+        contract_id: UUID | None
+        won_quote_id: UUID | None
+        loss: Loss | None
+        opened_at: datetime
+        closed_at: datetime | None
+        last_occurred_at: datetime
 
     class Opened(MopsAggregate.Created):
         customer_id: UUID
@@ -210,7 +283,7 @@ class Opportunity(MopsAggregate):
     class QuoteAdded(MopsAggregate.Event):
         quote_id: UUID
         quoted_on: date
-        lines: list[dict[str, Any]]
+        lines: list[QuoteLine]
         valid_until: date
         payment_term_days: int
         total: Decimal
@@ -329,13 +402,11 @@ class Opportunity(MopsAggregate):
     ) -> Opportunity:
         """Open an opportunity in qualification; the opening actor owns it unless named."""
         owner = (owner_id or "").strip() or cause.actor
-        fields = {
-            "title": required_text(title, "title", 200),
-            "expected_value": money(expected_value, "expected_value"),
-            "source": (source or "").strip()[:200] or None,
-            "competitors": _competitors(competitors),
-        }
-        if fields["expected_value"] <= 0:
+        title = required_text(title, "title", 200)
+        expected_value = money(expected_value, "expected_value")
+        source = (source or "").strip()[:200] or None
+        named_competitors = _competitors(competitors)
+        if expected_value <= 0:
             raise ValidationFailed.of("expected_value", "must be greater than zero")
         occurred = cause.occurred(occurred_at)
         if owner != cause.actor and not manager:
@@ -353,7 +424,10 @@ class Opportunity(MopsAggregate):
             expected_close_on=expected_close_on,
             stage=stage,
             probability=_probability(probabilities, stage),
-            **fields,
+            title=title,
+            expected_value=expected_value,
+            source=source,
+            competitors=named_competitors,
         )
 
     def _when(self, cause: Cause, occurred_at: datetime | None) -> datetime:
@@ -540,16 +614,7 @@ class Opportunity(MopsAggregate):
             id=contract_id,
             customer_id=self.customer_id,
             channel=channel,
-            lines=[
-                {
-                    "sku": line["sku"],
-                    "description": line["description"] or self.title,
-                    "quantity": line["quantity"],
-                    "unit_price": line["unit_price"],
-                    "unit_cost": line["unit_cost"],
-                }
-                for line in quote["lines"]
-            ],
+            lines=self._contract_lines(quote),
             payment_term_days=quote["payment_term_days"],
             delivery_due_on=delivery_due_on,
             region=region,
@@ -569,6 +634,19 @@ class Opportunity(MopsAggregate):
             probability=_probability(probabilities, OpportunityStatus.WON.value),
         )
         return contract
+
+    def _contract_lines(self, quote: Quote) -> list[Line]:
+        """The contract lines a quote drafts: a line without a description takes the title."""
+        return [
+            {
+                "sku": line["sku"],
+                "description": line["description"] or self.title,
+                "quantity": line["quantity"],
+                "unit_price": line["unit_price"],
+                "unit_cost": line["unit_cost"],
+            }
+            for line in quote["lines"]
+        ]
 
     def lose(
         self,

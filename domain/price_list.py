@@ -38,10 +38,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import MopsAggregate
@@ -58,11 +58,15 @@ RATIO = Decimal("0.0001")
 
 
 class PriceListStatus(StrEnum):
+    """Where a price list stands: a draft, or published (in force for its window)."""
+
     DRAFT = "draft"
     PUBLISHED = "published"
 
 
 class PriceStatus(StrEnum):
+    """Whether a list still prices a sku."""
+
     ACTIVE = "active"
     RETIRED = "retired"
 
@@ -77,11 +81,30 @@ class ListPrice:
     floor_price: Decimal | None
 
 
+class Price(TypedDict):
+    """The price of a sku on a list, and whether the list still prices it."""
+
+    sku: str
+    unit_price: Decimal
+    floor_price: Decimal | None
+    status: str
+
+
+class PriceWindow(TypedDict):
+    """A published list's window and price for one sku."""
+
+    price_list_id: UUID
+    valid_from: date
+    valid_to: date | None
+    unit_price: Decimal
+    floor_price: Decimal | None
+
+
 def _sku(value: str | None) -> str:
     return required_text(value, "sku", 100)
 
 
-def _positive(value: Any, field: str) -> Decimal:
+def _positive(value: Decimal | int | str, field: str) -> Decimal:
     amount = money(value, field)
     if amount <= 0:
         raise ValidationFailed.of(field, "must be greater than zero")
@@ -135,6 +158,14 @@ class SkuPriceWindows(MopsAggregate):
     Its id derives from the sku, so two lists publishing the sku write the same
     aggregate and the event store lets only one of them win.
     """
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        sku: str
+        # By price list id (as text).
+        windows: dict[str, PriceWindow]
 
     class Opened(MopsAggregate.Created):
         sku: str
@@ -237,6 +268,20 @@ Keys = Mapping[str, SkuPriceWindows | None]
 class PriceList(MopsAggregate):
     """One price list: a validity window and a price (and floor) per sku."""
 
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        name: str
+        valid_from: date
+        valid_to: date | None
+        currency: str
+        status: str
+        # By sku, retired ones included.
+        prices: dict[str, Price]
+        published_at: datetime | None
+        published_by: str | None
+
     class Created(MopsAggregate.Created):
         name: str
         valid_from: date
@@ -287,7 +332,7 @@ class PriceList(MopsAggregate):
             price_list.published_by = self.actor
 
     @property
-    def active_prices(self) -> dict[str, dict[str, Any]]:
+    def active_prices(self) -> dict[str, Price]:
         """The prices in force on this list, by sku (retired ones left out)."""
         return {
             sku: price
@@ -297,6 +342,7 @@ class PriceList(MopsAggregate):
 
     @property
     def published(self) -> bool:
+        """Whether the list has been published."""
         return self.status == PriceListStatus.PUBLISHED.value
 
     @classmethod
@@ -359,22 +405,29 @@ class PriceList(MopsAggregate):
         """
         sku = _sku(sku)
         errors: list[FieldError] = []
+        checked_unit_price: Decimal | None = None
         try:
-            unit_price = _positive(unit_price, "unit_price")
+            checked_unit_price = _positive(unit_price, "unit_price")
         except ValidationFailed as error:
             errors.extend(error.errors)
-            unit_price = None
+        checked_floor_price: Decimal | None = None
         if floor_price is not None:
             try:
-                floor_price = _positive(floor_price, "floor_price")
+                checked_floor_price = _positive(floor_price, "floor_price")
             except ValidationFailed as error:
                 errors.extend(error.errors)
             else:
-                if unit_price is not None and floor_price > unit_price:
+                if checked_unit_price is not None and checked_floor_price > checked_unit_price:
                     errors.append(FieldError("floor_price", "may not exceed the unit price"))
         if errors:
             raise ValidationFailed(errors)
-        self._record(self.PriceSet, cause, sku=sku, unit_price=unit_price, floor_price=floor_price)
+        self._record(
+            self.PriceSet,
+            cause,
+            sku=sku,
+            unit_price=checked_unit_price,
+            floor_price=checked_floor_price,
+        )
         if not self.published:
             return []
         held = SkuPriceWindows.of(cause, sku, key)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from domain.base import MopsAggregate
@@ -72,6 +72,36 @@ class RiskLevel(StrEnum):
 SCALE = range(1, 6)
 
 
+class Assessment(TypedDict):
+    """One assessment of a risk, with the level decided when it was made."""
+
+    likelihood: int
+    impact: int
+    level: str
+    rationale: str
+    assessed_at: datetime
+    assessed_by: str
+
+
+class Action(TypedDict):
+    """An action treating a risk; `completed_at` and `outcome` are None while it is open."""
+
+    action_id: UUID
+    description: str
+    owner_id: str
+    due_on: date
+    added_at: datetime
+    completed_at: datetime | None
+    outcome: str | None
+
+
+class Reopening(TypedDict):
+    """A reopening of a closed risk, and why."""
+
+    reason: str
+    occurred_at: datetime
+
+
 def level_of(likelihood: int, impact: int) -> str:
     """The level of a likelihood x impact score: low <= 4, medium <= 9, high <= 16, critical."""
     score = likelihood * impact
@@ -92,6 +122,25 @@ def _on_scale(value: Any, field: str) -> int:
 
 class Risk(MopsAggregate):
     """A risk of the register: identified, assessed (again and again), treated, closed."""
+
+    # Declared state, assigned only by the events' apply methods. Declared for readers and
+    # the type checker only: annotations in the class body at run time would make the
+    # library turn the aggregate into a dataclass with a generated __init__.
+    if TYPE_CHECKING:
+        category: str
+        title: str
+        description: str
+        owner_id: str
+        status: str
+        identified_at: datetime
+        # The business time of the latest step: no later step may lie before it.
+        last_step_at: datetime
+        assessments: list[Assessment]
+        # By str(action_id), in the order added.
+        actions: dict[str, Action]
+        closed_at: datetime | None
+        close_reason: str | None
+        reopens: list[Reopening]
 
     class Identified(MopsAggregate.Created):
         category: str
@@ -124,14 +173,14 @@ class Risk(MopsAggregate):
                 risk.status = RiskStatus.ASSESSED.value
             risk.assessments = [
                 *risk.assessments,
-                {
-                    "likelihood": self.likelihood,
-                    "impact": self.impact,
-                    "level": self.level,
-                    "rationale": self.rationale,
-                    "assessed_at": self.occurred_at,
-                    "assessed_by": self.actor,
-                },
+                Assessment(
+                    likelihood=self.likelihood,
+                    impact=self.impact,
+                    level=self.level,
+                    rationale=self.rationale,
+                    assessed_at=self.occurred_at,
+                    assessed_by=self.actor,
+                ),
             ]
             risk.last_step_at = self.occurred_at
 
@@ -143,15 +192,15 @@ class Risk(MopsAggregate):
 
         def apply(self, risk: Risk) -> None:
             risk.status = RiskStatus.MITIGATING.value
-            action = {
-                "action_id": self.action_id,
-                "description": self.description,
-                "owner_id": self.owner_id,
-                "due_on": self.due_on,
-                "added_at": self.occurred_at,
-                "completed_at": None,
-                "outcome": None,
-            }
+            action = Action(
+                action_id=self.action_id,
+                description=self.description,
+                owner_id=self.owner_id,
+                due_on=self.due_on,
+                added_at=self.occurred_at,
+                completed_at=None,
+                outcome=None,
+            )
             risk.actions = {**risk.actions, str(self.action_id): action}
             risk.last_step_at = self.occurred_at
 
@@ -161,7 +210,9 @@ class Risk(MopsAggregate):
 
         def apply(self, risk: Risk) -> None:
             key = str(self.action_id)
-            done = {**risk.actions[key], "completed_at": self.occurred_at, "outcome": self.outcome}
+            done = risk.actions[key].copy()
+            done["completed_at"] = self.occurred_at
+            done["outcome"] = self.outcome
             risk.actions = {**risk.actions, key: done}
             risk.last_step_at = self.occurred_at
 
@@ -180,7 +231,8 @@ class Risk(MopsAggregate):
 
         def apply(self, risk: Risk) -> None:
             risk.status = self.status
-            risk.reopens = [*risk.reopens, {"reason": self.reason, "occurred_at": self.occurred_at}]
+            reopening = Reopening(reason=self.reason, occurred_at=self.occurred_at)
+            risk.reopens = [*risk.reopens, reopening]
             risk.closed_at = None
             risk.close_reason = None
             risk.last_step_at = self.occurred_at
@@ -215,14 +267,17 @@ class Risk(MopsAggregate):
 
     @property
     def is_open(self) -> bool:
+        """Whether the risk is still in the register's open states."""
         return self.status in OPEN_STATUSES
 
     @property
-    def current_assessment(self) -> dict[str, Any] | None:
+    def current_assessment(self) -> Assessment | None:
+        """The latest assessment, None before the first."""
         return self.assessments[-1] if self.assessments else None
 
     @property
-    def open_actions(self) -> list[dict[str, Any]]:
+    def open_actions(self) -> list[Action]:
+        """The actions not yet completed, in the order added."""
         return [a for a in self.actions.values() if a["completed_at"] is None]
 
     # Rules shared by the commands.

@@ -15,8 +15,10 @@ CENT = Decimal("0.01")
 MAX_MONEY = Decimal("999999999999999.99")
 
 
-def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
+def money(value: Decimal | int | str | None, field: str = "amount") -> Decimal:
     """A money amount with exactly two places; more places than two are refused."""
+    if value is None:
+        raise ValidationFailed.of(field, "not a decimal amount")
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):

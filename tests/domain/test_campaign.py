@@ -1,13 +1,18 @@
-"""Campaign rules, in memory, with the budget it draws on."""
+"""Campaign rules, in memory, with the budget it draws on; its stored events, in SQLite."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
+from application.backoffice import Backoffice
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.errors import DomainError
@@ -220,3 +225,85 @@ def test_the_state_machine_refuses_commands_out_of_turn():
     then_refused(campaign, lambda c: c.evaluate(OWNER, "x", 3), "invalid_state")
     then_events(campaign, lambda c: c.cancel(OWNER, the_budget, "not needed"))
     assert the_budget.collect_events() == []
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[Callable[[], Backoffice]]:
+    """Applications on one SQLite file: each new one reads the stored events afresh."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "m.db")}
+    opened: list[Backoffice] = []
+
+    def open_one() -> Backoffice:
+        opened.append(Backoffice(env))
+        return opened[-1]
+
+    yield open_one
+    for app in opened:
+        app.close()
+
+
+def test_an_amendment_stored_as_v1_still_replays(office: Callable[[], Backoffice]) -> None:
+    """v1 of Campaign.Amended carried `changes: {field: value}`; v2 has explicit fields."""
+    writer = office()
+    campaign = draft(budget())()
+    writer.save(campaign)
+    changes = {
+        "name": "Summer fair",
+        "ends_on": date(2026, 7, 31),
+        "budget_amount": Decimal("4000.00"),
+        "channels": ["email"],
+        "targets": {"leads": 10},
+    }
+    v1_state = {"timestamp": NOW, "actor": "mark", "occurred_at": NOW, "changes": changes}
+    writer.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=campaign.id,
+                originator_version=2,
+                topic=get_topic(Campaign.Amended),
+                state=writer.mapper.transcoder.encode(v1_state),
+            )
+        ]
+    )
+
+    reader = office()
+    replayed: Campaign = reader.repository.get(campaign.id)
+    assert (replayed.version, replayed.name, replayed.objective) == (
+        2,
+        "Summer fair",
+        "leads in the south",
+    )
+    assert (replayed.starts_on, replayed.ends_on) == (date(2026, 4, 1), date(2026, 7, 31))
+    assert (replayed.budget_amount, replayed.channels, replayed.targets) == (
+        Decimal("4000.00"),
+        ["email"],
+        {"leads": 10},
+    )
+    [_, amended] = reader.events.get(campaign.id)
+    assert isinstance(amended, Campaign.Amended)
+    assert amended.changed == list(changes)
+    assert amended.changes == changes
+    assert (amended.objective, amended.owner_id) == (None, None)
+
+
+def test_an_amendment_is_stored_as_v2_and_replays(office: Callable[[], Backoffice]) -> None:
+    """A new amendment stores its explicit fields and `class_version` 2, not `changes`."""
+    writer = office()
+    campaign = draft(budget())()
+    campaign.amend(OWNER, objective="more leads", starts_on=date(2026, 4, 2))
+    writer.save(campaign)
+
+    reader = office()
+    [record] = reader.recorder.select_events(campaign.id, gt=1)
+    stored = reader.mapper.transcoder.decode(record.state)
+    assert (stored["class_version"], stored["changed"]) == (2, ["objective", "starts_on"])
+    assert "changes" not in stored
+    [_, amended] = reader.events.get(campaign.id)
+    assert isinstance(amended, Campaign.Amended)
+    assert amended.changes == {"objective": "more leads", "starts_on": date(2026, 4, 2)}
+    replayed: Campaign = reader.repository.get(campaign.id)
+    assert (replayed.objective, replayed.starts_on, replayed.name) == (
+        "more leads",
+        date(2026, 4, 2),
+        "Spring fair",
+    )

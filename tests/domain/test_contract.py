@@ -9,9 +9,11 @@ from uuid import uuid4
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 
+from application.backoffice import Backoffice
 from domain.contract import Contract, settle_oldest_first
 from domain.customer import Customer
 from domain.price_list import ListPrice
+from tests.domain.stored_events import business_fields, store_v1, stored_state
 from tests.gwt import NOW, cause, given, then_events, then_refused
 
 TODAY = NOW.date()
@@ -281,3 +283,85 @@ def test_a_refused_submit_with_list_prices_records_nothing():
         lambda c: c.submit(cause("sam"), manager=False, list_prices=listed("AD", "500")),
         "invalid_state",
     )
+
+
+def test_amending_names_the_changed_fields_and_leaves_the_others_none():
+    contract = given(draft)
+    [amended] = then_events(
+        contract, lambda c: c.amend(cause("sam"), manager=False, region=None, notes=" rush ")
+    )
+    assert amended.changed == ["region", "notes"]
+    assert amended.changes == {"region": None, "notes": "rush"}
+    assert (amended.owner_id, amended.lines, amended.penalty_rate) == (None, None, None)
+    assert (contract.region, contract.notes, contract.owner_id) == (None, "rush", "sam")
+    assert contract.total == Decimal("250.00")
+
+
+V1_CHANGES = {
+    "owner_id": "olga",
+    "region": None,
+    "lines": [
+        {
+            "sku": "AD",
+            "description": "ads",
+            "quantity": 3,
+            "unit_price": Decimal("100.00"),
+            "unit_cost": Decimal("60.00"),
+        }
+    ],
+    "delivery_due_on": TODAY + timedelta(days=20),
+    "penalty_rate": Decimal("0.05"),
+}
+
+
+def test_an_amendment_stored_as_v1_still_replays(database):
+    """v1 stored `changes: {field: value}`; it reads back as the v2 event of that change."""
+    writer = Backoffice(database.env())
+    contract = draft(notes="call first")
+    writer.save(contract)
+    v1 = {"timestamp": NOW, "actor": "sam", "occurred_at": NOW, "changes": V1_CHANGES}
+    store_v1(writer, Contract.Amended, contract.id, 2, v1)
+    assert stored_state(writer, contract.id, 2) == v1
+    writer.close()
+
+    reader = Backoffice(database.env())
+    try:
+        loaded = reader.repository.get(contract.id)
+        [_, amended] = reader.events.get(contract.id)
+    finally:
+        reader.close()
+    assert loaded.version == 2
+    assert (loaded.owner_id, loaded.region, loaded.lines) == ("olga", None, V1_CHANGES["lines"])
+    assert (loaded.delivery_due_on, loaded.penalty_rate) == (
+        TODAY + timedelta(days=20),
+        Decimal("0.05"),
+    )
+    assert (loaded.channel, loaded.payment_term_days, loaded.notes) == ("direct", 30, "call first")
+    assert loaded.total == Decimal("300.00")
+    assert amended.changes == V1_CHANGES
+    today = given(draft)
+    today.amend(cause("sam"), manager=False, **V1_CHANGES)
+    [recorded_today] = today.collect_events()
+    assert business_fields(amended) == business_fields(recorded_today)
+
+
+def test_an_amendment_round_trips_as_v2(database):
+    writer = Backoffice(database.env())
+    contract = draft()
+    contract.amend(cause("sam"), manager=False, channel="online", payment_term_days=45, notes="")
+    writer.save(contract)
+    state = stored_state(writer, contract.id, 2)
+    writer.close()
+    assert state["class_version"] == 2
+    assert "changes" not in state
+    assert state["changed"] == ["channel", "payment_term_days", "notes"]
+
+    reader = Backoffice(database.env())
+    try:
+        loaded = reader.repository.get(contract.id)
+        [_, amended] = reader.events.get(contract.id)
+    finally:
+        reader.close()
+    assert (loaded.channel, loaded.payment_term_days, loaded.notes) == ("online", 45, None)
+    assert (loaded.owner_id, loaded.region) == ("sam", "north")
+    assert amended.changes == {"channel": "online", "payment_term_days": 45, "notes": None}

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 
+from application.backoffice import Backoffice
 from domain.customer import Customer, CustomerIdentity, identity_keys
 from domain.values import normalise_name, phone_digits
+from tests.domain.stored_events import business_fields, store_v1, stored_state
 from tests.gwt import NOW, cause, given, then_events, then_refused
 
 
@@ -263,6 +265,75 @@ def test_profile_update_needs_a_change():
     then_refused(customer, lambda c: c.update_profile(cause()), "validation_error")
     then_events(customer, lambda c: c.update_profile(cause(), region="east", tags=["vip", "vip "]))
     assert (customer.region, customer.tags) == ("east", ["vip"])
+
+
+def test_a_profile_update_names_its_changed_fields_and_leaves_the_others_none():
+    customer = given(lead)
+    [updated] = then_events(
+        customer, lambda c: c.update_profile(cause(), industry="  ", name=" Acme Holdings ")
+    )
+    assert updated.changed == ["name", "industry"]
+    assert updated.changes == {"name": "Acme Holdings", "industry": None}
+    assert (updated.region, updated.contacts, updated.tags) == (None, None, None)
+    assert (customer.name, customer.industry, customer.region) == ("Acme Holdings", None, None)
+
+
+V1_CHANGES = {
+    "name": "Acme Holdings",
+    "industry": None,
+    "contacts": [{"name": "Eve", "phone": None, "email": "eve@acme.cn"}],
+}
+
+
+def test_a_profile_update_stored_as_v1_still_replays(database):
+    """v1 stored `changes: {field: value}`; it reads back as the v2 event of that change."""
+    writer = Backoffice(database.env())
+    customer = lead(industry="retail", region="north", tags=["vip"])
+    writer.save(customer)
+    v1 = {"timestamp": NOW, "actor": "bob", "occurred_at": NOW, "changes": V1_CHANGES}
+    store_v1(writer, Customer.ProfileUpdated, customer.id, 2, v1)
+    assert stored_state(writer, customer.id, 2) == v1
+    writer.close()
+
+    reader = Backoffice(database.env())
+    try:
+        loaded = reader.repository.get(customer.id)
+        [_, updated] = reader.events.get(customer.id)
+    finally:
+        reader.close()
+    assert loaded.version == 2
+    assert (loaded.name, loaded.industry, loaded.region) == ("Acme Holdings", None, "north")
+    assert loaded.contacts == V1_CHANGES["contacts"]
+    assert loaded.tags == ["vip"]
+    assert updated.changes == V1_CHANGES
+    today = given(lead)
+    today.update_profile(
+        cause("bob"), name="Acme Holdings", industry="", contacts=V1_CHANGES["contacts"]
+    )
+    [recorded_today] = today.collect_events()
+    assert business_fields(updated) == business_fields(recorded_today)
+
+
+def test_a_profile_update_round_trips_as_v2(database):
+    writer = Backoffice(database.env())
+    customer = lead(industry="retail")
+    customer.update_profile(cause(), region="east", industry="", tags=["vip", "key"])
+    writer.save(customer)
+    state = stored_state(writer, customer.id, 2)
+    writer.close()
+    assert state["class_version"] == 2
+    assert "changes" not in state
+    assert state["changed"] == ["industry", "region", "tags"]
+
+    reader = Backoffice(database.env())
+    try:
+        loaded = reader.repository.get(customer.id)
+        [_, updated] = reader.events.get(customer.id)
+    finally:
+        reader.close()
+    assert (loaded.industry, loaded.region, loaded.tags) == (None, "east", ["key", "vip"])
+    assert loaded.name == "Acme Trading"
+    assert updated.changes == {"industry": None, "region": "east", "tags": ["key", "vip"]}
 
 
 def test_identity_is_name_normalised_with_phone_digits_or_email():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -249,3 +250,10 @@ def test_a_claim_replays_to_the_same_state():
     assert [type(e).__name__ for e in events] == ["Submitted", "Approved", "Paid"]
     assert vars(replayed) == vars(claim)
     assert replayed.booking["budget_version"] == the_budget.version
+
+
+def test_declared_state_leaves_the_claim_and_its_receipt_plain_aggregates():
+    # The library makes an aggregate class with class annotations a dataclass, whose
+    # generated __init__ would break creation: the state is declared for type checkers only.
+    assert not is_dataclass(ExpenseClaim)
+    assert not is_dataclass(ClaimReceipt)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
+from domain.errors import ValidationFailed
 from domain.marketing_plan import MarketingPlan, MarketingPlanYear, targets_for
 from tests.gwt import NOW, cause, given, then_events, then_refused
 
@@ -118,6 +120,20 @@ def test_a_fiscal_year_out_of_range_is_refused(year):
     with pytest.raises(Exception) as refusal:
         new_plan(year=year)()
     assert refusal.value.code == "validation_error"
+
+
+def test_a_percentage_with_more_than_four_places_is_refused():
+    with pytest.raises(ValidationFailed) as refusal:
+        new_plan({}, [{"period": "Q1", "market_share": "12.34567"}])()
+    assert [e["field"] for e in refusal.value.errors] == ["targets.0.market_share"]
+    then_refused(approved_plan(), measure(value="11.80001"), "validation_error")
+
+
+def test_declared_state_leaves_the_plan_and_its_key_plain_aggregates():
+    # The library makes an aggregate class with class annotations a dataclass, whose
+    # generated __init__ would break creation: the state is declared for type checkers only.
+    assert not is_dataclass(MarketingPlan)
+    assert not is_dataclass(MarketingPlanYear)
 
 
 def test_the_bounds_of_a_percentage_are_allowed():

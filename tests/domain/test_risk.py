@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -249,3 +250,9 @@ def test_a_step_dated_before_the_previous_one_is_refused():
 )
 def test_blank_or_malformed_fields_are_refused(when):
     then_refused(mitigating(), when, "validation_error")
+
+
+def test_declared_state_leaves_the_risk_a_plain_aggregate():
+    # The library makes an aggregate class with class annotations a dataclass, whose
+    # generated __init__ would break creation: the state is declared for type checkers only.
+    assert not is_dataclass(Risk)

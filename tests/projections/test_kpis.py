@@ -256,7 +256,7 @@ def scenario() -> list[Any]:
         registered(B, "someone-else"),
         ev(Customer.OwnerAssigned, B, at(1, 3), owner_id=E2),
         drafted(C1, A, "first-owner", "10000.00", 30),
-        ev(Contract.Amended, C1, at(1, 6), changes={"owner_id": E1}),
+        ev(Contract.Amended, C1, at(1, 6), changed=["owner_id"], owner_id=E1),
         drafted(C2, B, E2, "5000.00", 0),
         drafted(C3, A, E1, "2500.00", 30),
         # Folded before its contract's signing: it takes the signing's day (15 January).

@@ -82,6 +82,18 @@ def test_the_audit_row_keeps_who_when_and_the_fact():
     assert json.loads(row["data"]) == {"kind": "call", "notes": "hi", "next_follow_up_on": None}
 
 
+def test_an_upgraded_change_event_keeps_the_audit_shape_it_had():
+    cause = Cause("sam", NOW)
+    customer = Customer.register(
+        cause, id=uuid4(), name="A", kind="person", source="web", contacts=[]
+    )
+    customer.update_profile(cause, region="east", tags=["vip"])
+    _registered, updated = customer.collect_events()
+    row = audit_row(updated, 43)
+    assert row["type"] == "ProfileUpdated"
+    assert json.loads(row["data"]) == {"changes": {"region": "east", "tags": ["vip"]}}
+
+
 def write_some(app: Backoffice, count: int) -> None:
     for _ in range(count):
         cid = app.register_lead(
