@@ -24,7 +24,7 @@ the end) it measures, with projections not running:
    `budget_exceeded`, other failures, and latency. Then the invariant: folding the
    budget's stored events in order, the line's available amount never goes below zero,
    and it ends at planned - the sum accepted (the script stops on a violation).
-3. The same as 2 with the in-process turns switched off (`budget_lock` replaced by a
+3. The same as 2 with the in-process turns switched off (`in_process_turn` replaced by a
    no-op), so the clients race optimistically, as clients in separate processes do.
 4. The same clients and commands, each client on a budget of its own (no contention).
 
@@ -49,6 +49,8 @@ from typing import Any
 
 import psycopg
 
+from application.commands.budgets import ApproveBudget, CommitBudget, DraftBudget, SubmitBudget
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from commands import (  # the other benchmark's helpers, beside this file
@@ -67,7 +69,7 @@ from commands import (  # the other benchmark's helpers, beside this file
 )
 from eventsourcing.persistence import RecordConflictError
 
-import application.budgets as budgets_module
+import application.backoffice as backoffice_module
 from application.backoffice import Backoffice, Request
 from application.permissions import Caller
 from domain.budget import Budget
@@ -93,9 +95,11 @@ QUICK = Sizes(clients=4, commits=40, single=150)
 
 def approved_budget(app: Backoffice, year: int, planned: Decimal) -> uuid.UUID:
     """An approved budget whose promotion Q1 line plans `planned`."""
-    budget_id = app.draft_budget(FINANCE, fiscal_year=year, lines=[{**LINE, "amount": planned}]).id
-    app.submit_budget(FINANCE, budget_id)
-    app.approve_budget(EXECUTIVE, budget_id)
+    budget_id = app.handle(
+        FINANCE, DraftBudget(fiscal_year=year, lines=[{**LINE, "amount": planned}])
+    ).id
+    app.handle(FINANCE, SubmitBudget(budget_id))
+    app.handle(EXECUTIVE, ApproveBudget(budget_id))
     return budget_id
 
 
@@ -133,8 +137,9 @@ def run_clients(
         for n in range(commits):
             start = time.perf_counter()
             try:
-                app.commit_budget(
-                    FINANCE, budget_id, **LINE, amount=AMOUNT, reference=f"c{number}-{n}"
+                app.handle(
+                    FINANCE,
+                    CommitBudget(budget_id, **LINE, amount=AMOUNT, reference=f"c{number}-{n}"),
                 )
                 mine["accepted"] += 1
             except DomainError as error:
@@ -185,6 +190,38 @@ def raw_connect(db: Database) -> Any:
     return psycopg.connect(POSTGRES_URL, autocommit=True)
 
 
+def raw_append_next(conn: Any, dialect: str, table: str, key: Any, topic: str, state: bytes) -> int:
+    """Append one event at the stream's next version as the event store does; races lost."""
+    mark = "%s" if dialect == "postgres" else "?"
+    conflicts = 0
+    while True:
+        row = conn.execute(
+            f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = {mark}",
+            (key,),
+        ).fetchone()
+        version = (row[0] or 0) + 1
+        try:
+            if dialect == "sqlite":
+                conn.execute("BEGIN")
+                conn.execute(
+                    f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                    (key, version, topic, state),
+                )
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction():
+                    conn.execute(
+                        f"INSERT INTO {table} (originator_id, originator_version, "
+                        "topic, state) VALUES (%s, %s, %s, %s)",
+                        (key, version, topic, state),
+                    )
+            return conflicts
+        except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
+            if dialect == "sqlite":
+                conn.execute("ROLLBACK")
+            conflicts += 1
+
+
 def raw_contended_append(
     db: Database, clients: int, appends: int, state: bytes, topic: str
 ) -> tuple[float, int]:
@@ -192,7 +229,6 @@ def raw_contended_append(
     stream = uuid.uuid4()
     table = db.raw.table if db.dialect == "postgres" else "raw_events"
     key = stream if db.dialect == "postgres" else stream.hex
-    mark = "%s" if db.dialect == "postgres" else "?"
     lost = Counter[str]()
     lock = threading.Lock()
     barrier = threading.Barrier(clients + 1)
@@ -207,32 +243,7 @@ def raw_contended_append(
         try:
             barrier.wait(timeout=60)
             for _ in range(appends):
-                while True:
-                    row = conn.execute(
-                        f"SELECT MAX(originator_version) FROM {table} WHERE originator_id = {mark}",
-                        (key,),
-                    ).fetchone()
-                    version = (row[0] or 0) + 1
-                    try:
-                        if db.dialect == "sqlite":
-                            conn.execute("BEGIN")
-                            conn.execute(
-                                f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
-                                (key, version, topic, state),
-                            )
-                            conn.execute("COMMIT")
-                        else:
-                            with conn.transaction():
-                                conn.execute(
-                                    f"INSERT INTO {table} (originator_id, originator_version, "
-                                    "topic, state) VALUES (%s, %s, %s, %s)",
-                                    (key, version, topic, state),
-                                )
-                        break
-                    except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
-                        if db.dialect == "sqlite":
-                            conn.execute("ROLLBACK")
-                        conflicts += 1
+                conflicts += raw_append_next(conn, db.dialect, table, key, topic, state)
         finally:
             conn.close()
             with lock:
@@ -289,9 +300,101 @@ def contended(
 
 
 @contextmanager
-def no_turn(budget_id: uuid.UUID) -> Iterator[None]:
-    """In place of `budget_lock`: commands race as they would from separate processes."""
+def no_turn(aggregate_id: uuid.UUID | None) -> Iterator[None]:
+    """In place of `in_process_turn`: commands race as they would from separate processes."""
     yield
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """What the database alone does: the figures the app's are set against."""
+
+    single: float  # one-row transactions/s, one connection
+    single_p50: float  # ms, one-row commit
+    contended: float  # events/s appended to one stream by the clients' connections
+
+
+def measure_ceilings(db: Database, app: Backoffice, report: Report, sizes: Sizes) -> Ceilings:
+    """Raw inserts of events of the stored size: one connection, then contended."""
+    state_size, topic_size = stored_event_shape(app, db.dialect)
+    state, topic = b"x" * state_size, "t" * topic_size
+    report.note(f"app:     {app_settings(app, db.dialect)}")
+    report.note(f"ceiling: {db.raw.settings()}")
+    report.note(f"stored event: state {state_size} B, topic {topic_size} B")
+    single = db.raw.insert([1] * sizes.single, topic, state)
+    ceiling = len(single) / sum(single)
+    single_p50 = ms(percentile(single, 0.5))
+    report.add("raw one-row transactions, 1 connection", ceiling, "tx/s")
+    report.add("raw one-row commit p50", single_p50, "ms")
+    seconds, lost = raw_contended_append(db, sizes.clients, sizes.commits, state, topic)
+    raw_label = f"raw append to 1 stream, {sizes.clients} connections"
+    contended_ceiling = sizes.clients * sizes.commits / seconds
+    report.add(raw_label, contended_ceiling, "ev/s")
+    report.add(f"{raw_label}: races lost", lost, "count")
+    return Ceilings(ceiling, single_p50, contended_ceiling)
+
+
+def one_client(
+    app: Backoffice, report: Report, sizes: Sizes, year: int, ceilings: Ceilings
+) -> None:
+    """One client committing on one budget line, one command after another."""
+    lone = approved_budget(app, year, AMOUNT * sizes.single)
+    seconds, outcomes, latencies = run_clients(app, [lone], sizes.single)
+    assert outcomes["accepted"] == sizes.single, outcomes
+    report.add("commit, 1 client, 1 budget line", sizes.single / seconds, "cmd/s", ceilings.single)
+    report.add(
+        "commit, 1 client: latency p50",
+        ms(percentile(latencies, 0.5)),
+        "ms",
+        ceilings.single_p50,
+    )
+    report.add("commit, 1 client: latency p95", ms(percentile(latencies, 0.95)), "ms")
+
+
+def racing(
+    app: Backoffice,
+    counting: Counting,
+    report: Report,
+    sizes: Sizes,
+    year: int,
+    contended_ceiling: float,
+) -> None:
+    """`contended` with the in-process turns switched off, as separate processes race."""
+    taking_turns = backoffice_module.in_process_turn
+    backoffice_module.in_process_turn = no_turn
+    try:
+        contended(
+            app,
+            counting,
+            report,
+            sizes,
+            year,
+            f"commit, {sizes.clients} clients, 1 line, racing",
+            contended_ceiling,
+        )
+    finally:
+        backoffice_module.in_process_turn = taking_turns
+
+
+def a_budget_each(
+    app: Backoffice,
+    counting: Counting,
+    report: Report,
+    sizes: Sizes,
+    years: Iterator[int],
+    ceilings: Ceilings,
+) -> None:
+    """The same clients and commands, each client on a budget of its own."""
+    attempts = sizes.clients * sizes.commits
+    planned = AMOUNT * sizes.commits
+    own = [approved_budget(app, next(years), planned) for _ in range(sizes.clients)]
+    counting.lost = 0
+    seconds, outcomes, latencies = run_clients(app, own, sizes.commits)
+    assert outcomes["accepted"] == attempts, outcomes
+    label = f"commit, {sizes.clients} clients, a budget each"
+    report.add(label, attempts / seconds, "cmd/s", ceilings.single)
+    report.add(f"{label}: latency p50", ms(percentile(latencies, 0.5)), "ms")
+    report.add(f"{label}: races lost", counting.lost, "count")
 
 
 def bench(db: Database, sizes: Sizes) -> Report:
@@ -302,76 +405,26 @@ def bench(db: Database, sizes: Sizes) -> Report:
     app = services.backoffice
     counting = Counting(app)
     years = iter(range(2100, 9000))
-    attempts = sizes.clients * sizes.commits
     try:
         # Warm up: a budget and a few commitments, which also give the stored event size.
         warm = approved_budget(app, next(years), Decimal("1000000"))
         run_clients(app, [warm], 20)
 
         print(" 0. the ceiling: raw inserts of events of the stored size", flush=True)
-        state_size, topic_size = stored_event_shape(app, db.dialect)
-        state, topic = b"x" * state_size, "t" * topic_size
-        report.note(f"app:     {app_settings(app, db.dialect)}")
-        report.note(f"ceiling: {db.raw.settings()}")
-        report.note(f"stored event: state {state_size} B, topic {topic_size} B")
-        single = db.raw.insert([1] * sizes.single, topic, state)
-        ceiling = len(single) / sum(single)
-        report.add("raw one-row transactions, 1 connection", ceiling, "tx/s")
-        report.add("raw one-row commit p50", ms(percentile(single, 0.5)), "ms")
-        seconds, lost = raw_contended_append(db, sizes.clients, sizes.commits, state, topic)
-        raw_label = f"raw append to 1 stream, {sizes.clients} connections"
-        contended_ceiling = attempts / seconds
-        report.add(raw_label, contended_ceiling, "ev/s")
-        report.add(f"{raw_label}: races lost", lost, "count")
+        ceilings = measure_ceilings(db, app, report, sizes)
 
         print(" 1. one client, one budget line", flush=True)
-        lone = approved_budget(app, next(years), AMOUNT * sizes.single)
-        seconds, outcomes, latencies = run_clients(app, [lone], sizes.single)
-        assert outcomes["accepted"] == sizes.single, outcomes
-        report.add("commit, 1 client, 1 budget line", sizes.single / seconds, "cmd/s", ceiling)
-        commit_p50 = ms(percentile(single, 0.5))
-        report.add(
-            "commit, 1 client: latency p50", ms(percentile(latencies, 0.5)), "ms", commit_p50
-        )
-        report.add("commit, 1 client: latency p95", ms(percentile(latencies, 0.95)), "ms")
+        one_client(app, report, sizes, next(years), ceilings)
 
         print(f" 2. {sizes.clients} clients, one budget line", flush=True)
-        contended(
-            app,
-            counting,
-            report,
-            sizes,
-            next(years),
-            f"commit, {sizes.clients} clients, 1 line",
-            contended_ceiling,
-        )
+        label = f"commit, {sizes.clients} clients, 1 line"
+        contended(app, counting, report, sizes, next(years), label, ceilings.contended)
 
         print(f" 3. {sizes.clients} clients, one budget line, no in-process turns", flush=True)
-        taking_turns = budgets_module.budget_lock
-        budgets_module.budget_lock = no_turn
-        try:
-            contended(
-                app,
-                counting,
-                report,
-                sizes,
-                next(years),
-                f"commit, {sizes.clients} clients, 1 line, racing",
-                contended_ceiling,
-            )
-        finally:
-            budgets_module.budget_lock = taking_turns
+        racing(app, counting, report, sizes, next(years), ceilings.contended)
 
         print(f" 4. {sizes.clients} clients, a budget each", flush=True)
-        planned = AMOUNT * sizes.commits
-        own = [approved_budget(app, next(years), planned) for _ in range(sizes.clients)]
-        counting.lost = 0
-        seconds, outcomes, latencies = run_clients(app, own, sizes.commits)
-        assert outcomes["accepted"] == attempts, outcomes
-        label = f"commit, {sizes.clients} clients, a budget each"
-        report.add(label, attempts / seconds, "cmd/s", ceiling)
-        report.add(f"{label}: latency p50", ms(percentile(latencies, 0.5)), "ms")
-        report.add(f"{label}: races lost", counting.lost, "count")
+        a_budget_each(app, counting, report, sizes, years, ceilings)
     finally:
         services.close()
     print(f"  (load {load()})", flush=True)

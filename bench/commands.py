@@ -61,6 +61,12 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from application.backoffice import Backoffice, Request
+from application.commands.customers import (
+    AwardPoints,
+    EnrollMembership,
+    RecordFollowUp,
+    RegisterLead,
+)
 from application.permissions import Caller
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
@@ -353,21 +359,21 @@ def lead(tag: str, i: int) -> dict[str, Any]:
 def register_leads(app: Backoffice, count: int) -> list[uuid.UUID]:
     """Register `count` new leads; their ids."""
     tag = uuid.uuid4().hex[:8]
-    return [app.register_lead(REQUEST, **lead(tag, i)).id for i in range(count)]
+    return [app.handle(REQUEST, RegisterLead(**lead(tag, i))).id for i in range(count)]
 
 
 def follow_up(app: Backoffice, ids: list[uuid.UUID]) -> int | None:
     """One follow-up on each customer; the last position."""
     position = None
     for customer_id in ids:
-        position = app.record_follow_up(REQUEST, customer_id, **FOLLOW_UP).position
+        position = app.handle(REQUEST, RecordFollowUp(customer_id, **FOLLOW_UP)).position
     return position
 
 
 def award_points(app: Backoffice, customer_id: uuid.UUID, count: int) -> None:
     """Award a point to the customer `count` times, one command each."""
     for _ in range(count):
-        app.award_points(REQUEST, customer_id, 1, "bench")
+        app.handle(REQUEST, AwardPoints(customer_id, 1, "bench"))
 
 
 def timed(work: Callable[[], Any]) -> float:
@@ -565,7 +571,7 @@ def measure_read_your_writes(db: Database, sizes: Sizes, ceiling: Ceiling, repor
         ids = register_leads(app, max(sizes.ryw, sizes.ryw_http))
         samples = []
         for customer_id in ids[: sizes.ryw]:
-            position = app.record_follow_up(REQUEST, customer_id, **FOLLOW_UP).position
+            position = app.handle(REQUEST, RecordFollowUp(customer_id, **FOLLOW_UP)).position
             start = time.perf_counter()
             assert read_side.wait("customer_directory", position, timeout=10)
             samples.append(ms(time.perf_counter() - start))
@@ -599,7 +605,7 @@ def measure_long_stream(services: Services, sizes: Sizes, ceiling: Ceiling, repo
     app = services.backoffice
     long_id, new_id = register_leads(app, 2)
     for customer_id in (long_id, new_id):
-        app.enroll_membership(REQUEST, customer_id, "gold")
+        app.handle(REQUEST, EnrollMembership(customer_id, "gold"))
     appends = sizes.long_stream - 2
     elapsed = timed(lambda: award_points(app, long_id, appends))
     snapshot = next(iter(app.snapshots.get(long_id, desc=True, limit=1)), None)
@@ -617,7 +623,7 @@ def measure_long_stream(services: Services, sizes: Sizes, ceiling: Ceiling, repo
     for _ in range(sizes.latency):
         for customer_id, samples in ((long_id, long_samples), (new_id, new_samples)):
             start = time.perf_counter()
-            app.award_points(REQUEST, customer_id, 1, "bench")
+            app.handle(REQUEST, AwardPoints(customer_id, 1, "bench"))
             samples.append(ms(time.perf_counter() - start))
     for label, samples in (
         (f"award_points on the {sizes.long_stream}-event customer", long_samples),

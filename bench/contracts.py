@@ -420,9 +420,167 @@ def caught_up(base: str) -> float:
 # Running it all.
 
 
+@dataclass(frozen=True)
+class Ceilings:
+    """What the database and a bare request do alone, measured in the same run."""
+
+    raw: list[float]  # seconds per raw commit of each command's rows, one client's run
+    lifecycle_rate: float  # lifecycles/s the raw commits allow
+    command_rate: float  # commands/s the raw commits allow
+    health_rate: float  # GET /health req/s, one client
+    health_samples: list[float]  # GET /health latencies (ms), one client
+    health_many: float  # GET /health req/s, several clients at once
+    health_many_samples: list[float]  # GET /health latencies (ms), several clients
+
+
+@dataclass
+class DatabaseBench:
+    """The phases of the benchmark on one database, filling one report."""
+
+    db: Database
+    sizes: Sizes
+    clients: int
+    report: Report
+
+    def one_client(self, base: str, ids: list[str]) -> tuple[Run, int, int]:
+        """Lifecycles on one client, each command's events counted; stored event sizes."""
+        before = int(httpx.get(f"{base}/health", trust_env=False).json()["position"])
+        one = lifecycles(base, ids, CONTRACTS_PER_CUSTOMER, before)
+        rows, state_size, topic_size = self.db.events_since(before)
+        assert rows == sum(one.rows), (rows, sum(one.rows))
+        self.report.note(
+            f"{one.lifecycles} lifecycles, {len(one.rows)} commands, {rows} events "
+            f"({rows / one.lifecycles:.1f} per lifecycle); stored event: state {state_size} B, "
+            f"topic {topic_size} B"
+        )
+        return one, state_size, topic_size
+
+    def ceilings(self, base: str, one: Run, state_size: int, topic_size: int) -> Ceilings:
+        """Raw inserts of the one client's rows; GET /health on one and on every client."""
+        db = self.db
+        state, topic = os.urandom(state_size), "t" * topic_size
+        db.raw.insert([1] * 50, topic, state)
+        raw = db.raw.insert(one.rows, topic, state)
+        self.report.note(f"ceiling: {db.raw.settings()}")
+        health_rate, health_samples = health(base, self.sizes.health, 1)
+        health_many, health_many_samples = health(base, self.sizes.health // 2, self.clients)
+        return Ceilings(
+            raw=raw,
+            lifecycle_rate=one.lifecycles / sum(raw),
+            command_rate=len(one.rows) / sum(raw),
+            health_rate=health_rate,
+            health_samples=health_samples,
+            health_many=health_many,
+            health_many_samples=health_many_samples,
+        )
+
+    def report_one_client(self, one: Run, ceilings: Ceilings) -> None:
+        """The one client's figures beside the ceilings, and each command's p50."""
+        report, health_samples = self.report, ceilings.health_samples
+        commands = len(one.rows)
+        samples = one.all_latencies()
+        report.add(
+            "lifecycles, one client", one.lifecycles / one.seconds, "lc/s", ceilings.lifecycle_rate
+        )
+        report.add(
+            "commands, one client (vs raw inserts)",
+            commands / one.seconds,
+            "cmd/s",
+            ceilings.command_rate,
+        )
+        report.add(
+            "commands, one client (vs GET /health)",
+            commands / one.seconds,
+            "cmd/s",
+            ceilings.health_rate,
+        )
+        report.add(
+            "command latency p50", percentile(samples, 0.5), "ms", percentile(health_samples, 0.5)
+        )
+        report.add(
+            "command latency p95", percentile(samples, 0.95), "ms", percentile(health_samples, 0.95)
+        )
+        report.add("raw commit of a command's rows p50", ms(percentile(ceilings.raw, 0.5)), "ms")
+        report.add("raw commit of a command's rows p95", ms(percentile(ceilings.raw, 0.95)), "ms")
+        report.add("GET /health, one client", ceilings.health_rate, "req/s")
+        report.add("GET /health p50", percentile(health_samples, 0.5), "ms")
+        for command in COMMANDS:
+            report.add(
+                f"  {command} p50",
+                percentile(one.latencies[command], 0.5),
+                "ms",
+                percentile(health_samples, 0.5),
+            )
+
+    def many_clients(self, base: str, groups: list[list[str]], ceilings: Ceilings) -> None:
+        """Lifecycles on every client at once, beside GET /health on as many."""
+        report, clients = self.report, self.clients
+        many = concurrently(base, groups, CONTRACTS_PER_CUSTOMER)
+        samples = many.all_latencies()
+        commands_many = many.lifecycles * len(COMMANDS)
+        report.add(
+            f"lifecycles, {clients} clients",
+            many.lifecycles / many.seconds,
+            "lc/s",
+            ceilings.lifecycle_rate,
+        )
+        report.add(
+            f"commands, {clients} clients (vs GET /health)",
+            commands_many / many.seconds,
+            "cmd/s",
+            ceilings.health_many,
+        )
+        report.add(
+            f"command latency p50, {clients} clients",
+            percentile(samples, 0.5),
+            "ms",
+            percentile(ceilings.health_many_samples, 0.5),
+        )
+        report.add(
+            f"command latency p95, {clients} clients",
+            percentile(samples, 0.95),
+            "ms",
+            percentile(ceilings.health_many_samples, 0.95),
+        )
+        report.add(f"GET /health, {clients} clients", ceilings.health_many, "req/s")
+
+    def projections_external(self, ceilings: Ceilings) -> None:
+        """Lifecycles on one client against a server that runs no projection."""
+        report = self.report
+        with server(self.db.url, "external") as base:
+            ids = customers(base, -(-self.sizes.sequential // CONTRACTS_PER_CUSTOMER))
+            lifecycles(base, customers(base, 2), WARM_UP // 2 + 1)
+            bare = lifecycles(base, ids, CONTRACTS_PER_CUSTOMER)
+            samples = bare.all_latencies()
+            report.add(
+                "lifecycles, one client, projections external",
+                bare.lifecycles / bare.seconds,
+                "lc/s",
+                ceilings.lifecycle_rate,
+            )
+            report.add(
+                "commands, one client, projections external (vs GET /health)",
+                bare.lifecycles * len(COMMANDS) / bare.seconds,
+                "cmd/s",
+                ceilings.health_rate,
+            )
+            report.add(
+                "command latency p50, projections external",
+                percentile(samples, 0.5),
+                "ms",
+                percentile(ceilings.health_samples, 0.5),
+            )
+            report.add(
+                "command latency p95, projections external",
+                percentile(samples, 0.95),
+                "ms",
+                percentile(ceilings.health_samples, 0.95),
+            )
+
+
 def bench(db: Database, sizes: Sizes, clients: int) -> Report:
     """Every figure on one database."""
-    report = Report(db.dialect)
+    phases = DatabaseBench(db, sizes, clients, Report(db.dialect))
     print(f"\n== {db.dialect} (load {load()})", flush=True)
     with server(db.url) as base:
         n, per_client = sizes.sequential, sizes.concurrent
@@ -434,124 +592,22 @@ def bench(db: Database, sizes: Sizes, clients: int) -> Report:
         health(base, 50, 1)
 
         print(" 1. lifecycles, one client", flush=True)
-        before = int(httpx.get(f"{base}/health", trust_env=False).json()["position"])
-        one = lifecycles(base, ids, CONTRACTS_PER_CUSTOMER, before)
-        rows, state_size, topic_size = db.events_since(before)
-        assert rows == sum(one.rows), (rows, sum(one.rows))
-        commands = len(one.rows)
-        report.note(
-            f"{one.lifecycles} lifecycles, {commands} commands, {rows} events "
-            f"({rows / one.lifecycles:.1f} per lifecycle); stored event: state {state_size} B, "
-            f"topic {topic_size} B"
-        )
+        one, state_size, topic_size = phases.one_client(base, ids)
 
         print(" 2. the ceilings: raw inserts of the same rows, GET /health", flush=True)
-        state, topic = os.urandom(state_size), "t" * topic_size
-        db.raw.insert([1] * 50, topic, state)
-        raw = db.raw.insert(one.rows, topic, state)
-        report.note(f"ceiling: {db.raw.settings()}")
-        health_rate, health_samples = health(base, sizes.health, 1)
-        health_many, health_many_samples = health(base, sizes.health // 2, clients)
-
-        samples = one.all_latencies()
-        report.add(
-            "lifecycles, one client",
-            one.lifecycles / one.seconds,
-            "lc/s",
-            one.lifecycles / sum(raw),
-        )
-        report.add(
-            "commands, one client (vs raw inserts)",
-            commands / one.seconds,
-            "cmd/s",
-            commands / sum(raw),
-        )
-        report.add(
-            "commands, one client (vs GET /health)", commands / one.seconds, "cmd/s", health_rate
-        )
-        report.add(
-            "command latency p50", percentile(samples, 0.5), "ms", percentile(health_samples, 0.5)
-        )
-        report.add(
-            "command latency p95", percentile(samples, 0.95), "ms", percentile(health_samples, 0.95)
-        )
-        report.add("raw commit of a command's rows p50", ms(percentile(raw, 0.5)), "ms")
-        report.add("raw commit of a command's rows p95", ms(percentile(raw, 0.95)), "ms")
-        report.add("GET /health, one client", health_rate, "req/s")
-        report.add("GET /health p50", percentile(health_samples, 0.5), "ms")
-        for command in COMMANDS:
-            report.add(
-                f"  {command} p50",
-                percentile(one.latencies[command], 0.5),
-                "ms",
-                percentile(health_samples, 0.5),
-            )
+        ceilings = phases.ceilings(base, one, state_size, topic_size)
+        phases.report_one_client(one, ceilings)
 
         print(f" 3. lifecycles, {clients} clients at once", flush=True)
-        many = concurrently(base, groups, CONTRACTS_PER_CUSTOMER)
-        samples = many.all_latencies()
-        commands_many = many.lifecycles * len(COMMANDS)
-        report.add(
-            f"lifecycles, {clients} clients",
-            many.lifecycles / many.seconds,
-            "lc/s",
-            one.lifecycles / sum(raw),
-        )
-        report.add(
-            f"commands, {clients} clients (vs GET /health)",
-            commands_many / many.seconds,
-            "cmd/s",
-            health_many,
-        )
-        report.add(
-            f"command latency p50, {clients} clients",
-            percentile(samples, 0.5),
-            "ms",
-            percentile(health_many_samples, 0.5),
-        )
-        report.add(
-            f"command latency p95, {clients} clients",
-            percentile(samples, 0.95),
-            "ms",
-            percentile(health_many_samples, 0.95),
-        )
-        report.add(f"GET /health, {clients} clients", health_many, "req/s")
+        phases.many_clients(base, groups, ceilings)
 
         print(" 4. projections", flush=True)
-        report.add("projections caught up after the run", caught_up(base) * 1000, "ms")
+        phases.report.add("projections caught up after the run", caught_up(base) * 1000, "ms")
 
     print(" 5. lifecycles, one client, no projection runner in the server", flush=True)
-    with server(db.url, "external") as base:
-        ids = customers(base, -(-n // CONTRACTS_PER_CUSTOMER))
-        lifecycles(base, customers(base, 2), WARM_UP // 2 + 1)
-        bare = lifecycles(base, ids, CONTRACTS_PER_CUSTOMER)
-        samples = bare.all_latencies()
-        report.add(
-            "lifecycles, one client, projections external",
-            bare.lifecycles / bare.seconds,
-            "lc/s",
-            one.lifecycles / sum(raw),
-        )
-        report.add(
-            "commands, one client, projections external (vs GET /health)",
-            bare.lifecycles * len(COMMANDS) / bare.seconds,
-            "cmd/s",
-            health_rate,
-        )
-        report.add(
-            "command latency p50, projections external",
-            percentile(samples, 0.5),
-            "ms",
-            percentile(health_samples, 0.5),
-        )
-        report.add(
-            "command latency p95, projections external",
-            percentile(samples, 0.95),
-            "ms",
-            percentile(health_samples, 0.95),
-        )
+    phases.projections_external(ceilings)
     print(f"  (load {load()})", flush=True)
-    return report
+    return phases.report
 
 
 def main() -> None:

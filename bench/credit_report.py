@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -171,16 +171,7 @@ def contract_events(rng: random.Random, customer_id: uuid.UUID, span: int) -> It
     kid = uuid.UUID(int=rng.getrandbits(128))
     signed_on = START + timedelta(days=rng.randrange(span))
     term = rng.choice([0, 30, 60])
-    lines = [
-        {
-            "sku": sku,
-            "description": None,
-            "quantity": rng.randrange(1, 20),
-            "unit_price": Decimal(rng.randrange(100, 50_000)) / 100,
-            "unit_cost": Decimal(rng.randrange(50, 20_000)) / 100,
-        }
-        for sku in rng.sample(SKUS, 2)
-    ]
+    lines = contract_lines(rng)
     total = sum((line["quantity"] * line["unit_price"] for line in lines), Decimal("0.00"))
     cost = sum((line["quantity"] * line["unit_cost"] for line in lines), Decimal("0.00"))
     yield Contract.Drafted(
@@ -203,8 +194,35 @@ def contract_events(rng: random.Random, customer_id: uuid.UUID, span: int) -> It
         total=total,
         cost=cost,
     )
-    version, day = 2, signed_on
     invoices: list[dict[str, Any]] = []
+    version, day = yield from invoice_events(rng, kid, signed_on, total, term, invoices)
+    yield from settlement_events(rng, kid, version, day, invoices)
+
+
+def contract_lines(rng: random.Random) -> list[dict[str, Any]]:
+    """Two lines of distinct skus, each with a quantity, a price and a cost."""
+    return [
+        {
+            "sku": sku,
+            "description": None,
+            "quantity": rng.randrange(1, 20),
+            "unit_price": Decimal(rng.randrange(100, 50_000)) / 100,
+            "unit_cost": Decimal(rng.randrange(50, 20_000)) / 100,
+        }
+        for sku in rng.sample(SKUS, 2)
+    ]
+
+
+def invoice_events(
+    rng: random.Random,
+    kid: uuid.UUID,
+    signed_on: date,
+    total: Decimal,
+    term: int,
+    invoices: list[dict[str, Any]],
+) -> Generator[Any, None, tuple[int, date]]:
+    """One to three invoices, noted in `invoices`; answers the version and the last day."""
+    version, day = 2, signed_on
     left = total
     for n in range(rng.randrange(1, 4)):
         day = min(day + timedelta(days=rng.randrange(0, 40)), AS_OF)
@@ -223,6 +241,13 @@ def contract_events(rng: random.Random, customer_id: uuid.UUID, span: int) -> It
             issued_on=day,
             due_on=day + timedelta(days=term),
         )
+    return version, day
+
+
+def settlement_events(
+    rng: random.Random, kid: uuid.UUID, version: int, day: date, invoices: list[dict[str, Any]]
+) -> Iterator[Any]:
+    """Up to two payments (the second sometimes a write-off), settling the oldest first."""
     for n in range(rng.randrange(0, 3)):
         day = min(day + timedelta(days=rng.randrange(0, 60)), AS_OF)
         open_total = sum(i["amount"] - i["settled"] for i in invoices)

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from application.commands.customers import QualifyCustomer, RegisterLead
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eventsourcing.projection import ProjectionRunner
@@ -78,10 +80,10 @@ def commands_per_second(settings: Settings, mode: str, count: int) -> tuple[floa
         app = services.backoffice
         started = time.perf_counter()
         for n in range(count):
-            customer = app.register_lead(
-                SALES, name=f"{mode} {n}", kind="company", source="web", contacts=[]
+            customer = app.handle(
+                SALES, RegisterLead(name=f"{mode} {n}", kind="company", source="web", contacts=[])
             ).id
-            app.qualify_customer(SALES, customer)
+            app.handle(SALES, QualifyCustomer(customer))
         answered = time.perf_counter() - started
         wait(app.max_position())
         folded = time.perf_counter() - started

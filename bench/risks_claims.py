@@ -76,6 +76,23 @@ from service_reports import (
 )
 
 from application.backoffice import Backoffice, Request
+from application.commands.budgets import (
+    ApproveBudget,
+    CloseBudget,
+    DraftBudget,
+    RecordExpense,
+    SubmitBudget,
+)
+from application.commands.customers import RecordFollowUp
+from application.commands.expense_claims import ApproveExpenseClaim, SubmitExpenseClaim
+from application.commands.risks import (
+    AddRiskAction,
+    AssessRisk,
+    CloseRisk,
+    CompleteRiskAction,
+    IdentifyRisk,
+    ReopenRisk,
+)
 from application.permissions import Caller
 from domain.budget import CATEGORIES, QUARTERS, quarter_bounds
 from domain.errors import DomainError
@@ -137,22 +154,24 @@ def write_follow_ups(app: Backoffice, company: Company, sizes: Sizes, writers: i
             days = sorted(rng.sample(range(1, 91), sizes.follow_ups), reverse=True)
             for ago in days:
                 at = company.now - timedelta(days=ago, minutes=rng.randrange(600))
-                app.record_follow_up(
+                app.handle(
                     ADMIN,
-                    customer_id,
-                    kind=rng.choice(["call", "visit", "email", "meeting"]),
-                    notes="bench",
-                    occurred_at=at,
-                    next_follow_up_on=at.date() + timedelta(days=rng.randint(7, 60)),
+                    RecordFollowUp(
+                        customer_id,
+                        kind=rng.choice(["call", "visit", "email", "meeting"]),
+                        notes="bench",
+                        occurred_at=at,
+                        next_follow_up_on=at.date() + timedelta(days=rng.randint(7, 60)),
+                    ),
                 )
 
     in_parallel(writers, work)
 
 
 def approved(app: Backoffice, year: int, lines: list[dict], targets: list[dict]) -> UUID:
-    budget_id = app.draft_budget(FINANCE, fiscal_year=year, lines=lines, targets=targets).id
-    app.submit_budget(FINANCE, budget_id)
-    app.approve_budget(EXECUTIVE, budget_id)
+    budget_id = app.handle(FINANCE, DraftBudget(fiscal_year=year, lines=lines, targets=targets)).id
+    app.handle(FINANCE, SubmitBudget(budget_id))
+    app.handle(EXECUTIVE, ApproveBudget(budget_id))
     return budget_id
 
 
@@ -168,7 +187,7 @@ def write_budgets(app: Backoffice, company: Company, sizes: Sizes) -> UUID:
         for c in CATEGORIES
         for q in QUARTERS
     ]
-    app.close_budget(FINANCE, approved(app, year - 1, lines, targets))
+    app.handle(FINANCE, CloseBudget(approved(app, year - 1, lines, targets)))
     planned = {(line["category"], line["period"]): line["amount"] for line in lines}
     # The claims of the throughput figure book on this line: room for all of them.
     for line in lines:
@@ -187,15 +206,17 @@ def write_budgets(app: Backoffice, company: Company, sizes: Sizes) -> UUID:
         key = (line["category"], line["period"])
         share = Decimal(str(used[key])) / per_line
         try:
-            app.record_expense(
+            app.handle(
                 FINANCE,
-                budget_id,
-                category=line["category"],
-                period=line["period"],
-                amount=(planned[key] * share).quantize(Decimal("0.01")),
-                expense_type="advertising",
-                description="bench expense",
-                occurred_at=first + (last - first) * rng.random(),
+                RecordExpense(
+                    budget_id,
+                    category=line["category"],
+                    period=line["period"],
+                    amount=(planned[key] * share).quantize(Decimal("0.01")),
+                    expense_type="advertising",
+                    description="bench expense",
+                    occurred_at=first + (last - first) * rng.random(),
+                ),
             )
             booked += 1
         except DomainError:
@@ -211,53 +232,80 @@ def write_risks(app: Backoffice, company: Company, sizes: Sizes, writers: int) -
     def work(index: int) -> None:
         rng = random.Random(4_000 + index)
         for n in range(index, sizes.risks, writers):
-            at = company.now - timedelta(days=rng.uniform(5, 365))
+            RiskHistory(app, rng, company.now, owners).write(n)
 
-            def later(days: float) -> datetime:
-                nonlocal at
-                at = min(at + timedelta(days=rng.uniform(0.5, days)), company.now)
-                return at
+    in_parallel(writers, work)
 
-            rid = app.identify_risk(
-                ADMIN,
+
+class RiskHistory:
+    """One bench risk's history, its business time moving forward by random steps."""
+
+    def __init__(
+        self, app: Backoffice, rng: random.Random, now: datetime, owners: list[str]
+    ) -> None:
+        self.app, self.rng, self.now, self.owners = app, rng, now, owners
+        self.at = now - timedelta(days=rng.uniform(5, 365))
+        self.acted = False
+
+    def later(self, days: float) -> datetime:
+        """A moment up to `days` after the previous one, never after now."""
+        self.at = min(self.at + timedelta(days=self.rng.uniform(0.5, days)), self.now)
+        return self.at
+
+    def write(self, n: int) -> None:
+        """Identify, assess, act on and perhaps close and reopen risk number `n`."""
+        app, rng = self.app, self.rng
+        rid = app.handle(
+            ADMIN,
+            IdentifyRisk(
                 category=RISK_CATEGORIES[n % len(RISK_CATEGORIES)],
                 title=f"Bench risk {n}",
                 description="bench",
-                owner_id=rng.choice(owners),
-                occurred_at=at,
-            ).id
-            for _ in range(rng.randint(1, 3)):
-                app.assess_risk(
-                    ADMIN,
+                owner_id=rng.choice(self.owners),
+                occurred_at=self.at,
+            ),
+        ).id
+        for _ in range(rng.randint(1, 3)):
+            app.handle(
+                ADMIN,
+                AssessRisk(
                     rid,
                     likelihood=rng.randint(1, 5),
                     impact=rng.randint(1, 5),
                     rationale="bench",
-                    occurred_at=later(30),
-                )
-            actions = []
-            for _ in range(rng.choice([0, 1, 1, 2, 3])):
-                added = later(10)
-                outcome = app.add_risk_action(
-                    ADMIN,
+                    occurred_at=self.later(30),
+                ),
+            )
+        self.act(rid)
+        if self.acted and rng.random() < 0.3:
+            app.handle(ADMIN, CloseRisk(rid, "treated", self.later(20)))
+            if rng.random() < 0.15:
+                app.handle(ADMIN, ReopenRisk(rid, "back again", self.later(20)))
+
+    def act(self, rid: UUID) -> None:
+        """Add a few actions and complete about half of them."""
+        app, rng = self.app, self.rng
+        actions = []
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            added = self.later(10)
+            outcome = app.handle(
+                ADMIN,
+                AddRiskAction(
                     rid,
                     description="bench action",
                     due_on=added.date() + timedelta(days=rng.randint(14, 84)),
-                    owner_id=rng.choice(owners),
+                    owner_id=rng.choice(self.owners),
                     occurred_at=added,
+                ),
+            )
+            actions.append(UUID(outcome.extra["action_id"]))
+        for action_id in actions:
+            if rng.random() < 0.5:
+                app.handle(
+                    ADMIN,
+                    CompleteRiskAction(rid, action_id, outcome="done", occurred_at=self.later(40)),
                 )
-                actions.append(UUID(outcome.extra["action_id"]))
-            for action_id in actions:
-                if rng.random() < 0.5:
-                    app.complete_risk_action(
-                        ADMIN, rid, action_id, outcome="done", occurred_at=later(40)
-                    )
-            if actions and rng.random() < 0.3:
-                app.close_risk(ADMIN, rid, "treated", later(20))
-                if rng.random() < 0.15:
-                    app.reopen_risk(ADMIN, rid, "back again", later(20))
-
-    in_parallel(writers, work)
+        self.acted = bool(actions)
 
 
 def write_all(db: Database, sizes: Sizes, writers: int) -> tuple[Backoffice, Company, UUID]:
@@ -420,67 +468,84 @@ def follow_ups_ceiling(raw: Raw, due_by: date, owner_id: str | None) -> Callable
 # Measuring the queries.
 
 
-def measure_queries(db: Database, company: Company, sizes: Sizes, report: Report) -> None:
-    env, dialect = db.settings.persistence_env(), db.dialect
-    views = {name: construct_view(READ_MODELS[name], env, dialect) for name in MODELS}
-    raw, side = Raw(db, views), Views(views)
-    thresholds = db.settings.risk_thresholds
-    risks, repeat = views["risks"], sizes.repeat
-    try:
-        # Budgets are approved at the time of the command, after the history's `now`.
-        now = datetime.now(UTC)
-        for as_of, tag in ((now, "now"), (now - timedelta(days=180), "past")):
-            day = as_of.date()
-            ceilings = {
-                "register": register_ceiling(raw, as_of),
-                "overdue_share": receivables_ceiling(raw, as_of),
-                "sla_breach_rate": breaches_ceiling(raw, as_of),
-                "budget_lines_over_90": budget_lines_ceiling(raw, as_of),
-                "revenue_attainment": revenue_ceiling(raw, as_of),
-            }
-            measure(
-                report,
-                repeat,
-                f"risk register, {tag}",
-                lambda a=as_of: risks.report(a)["register"],
-                ceilings["register"],
-            )
-            indicators = {
-                "overdue_share": lambda d=day: [views["credit"].receivables(d)],
-                "sla_breach_rate": lambda a=as_of: [
-                    views["complaints"].breaches(a - SLA_WINDOW, a)
-                ],
-                "budget_lines_over_90": lambda a=as_of: [
-                    views["budget_execution"].lines_over(BUDGET_LINE_SHARE, a)
-                ],
-                "revenue_attainment": lambda a=as_of, d=day: [
-                    views["budget_execution"].revenue_target(d.year, a),
-                    views["sales"].revenue_signed(date(d.year, 1, 1), d),
-                ],
-            }
-            for name, work in indicators.items():
-                measure(report, repeat, f"indicator {name}, {tag}", work, ceilings[name])
+@dataclass(frozen=True)
+class Queries:
+    """The read models and their raw ceilings on one database, timed into one report."""
 
-            def whole(a: datetime = as_of) -> Any:
-                register = risks.report(a)
-                found = early_warnings(side, a, thresholds)
-                return with_risk_ids(found, open_by_category(register["register"]))
+    report: Report
+    repeat: int
+    views: dict[str, Any]
+    raw: Raw
+    thresholds: dict[str, Decimal]
 
-            measure(
-                report, repeat, f"register + indicators, {tag}", whole, all_of(ceilings.values())
-            )
-        follow_ups, owner = views["follow_ups"], company.sales[0]
+    def register_and_indicators(self, as_of: datetime, tag: str) -> None:
+        """The risk register, each early-warning indicator, and both as the router makes them."""
+        report, repeat, views, raw = self.report, self.repeat, self.views, self.raw
+        risks, side, thresholds = views["risks"], Views(views), self.thresholds
+        day = as_of.date()
+        ceilings = {
+            "register": register_ceiling(raw, as_of),
+            "overdue_share": receivables_ceiling(raw, as_of),
+            "sla_breach_rate": breaches_ceiling(raw, as_of),
+            "budget_lines_over_90": budget_lines_ceiling(raw, as_of),
+            "revenue_attainment": revenue_ceiling(raw, as_of),
+        }
+        measure(
+            report,
+            repeat,
+            f"risk register, {tag}",
+            lambda a=as_of: risks.report(a)["register"],
+            ceilings["register"],
+        )
+        indicators = {
+            "overdue_share": lambda d=day: [views["credit"].receivables(d)],
+            "sla_breach_rate": lambda a=as_of: [views["complaints"].breaches(a - SLA_WINDOW, a)],
+            "budget_lines_over_90": lambda a=as_of: [
+                views["budget_execution"].lines_over(BUDGET_LINE_SHARE, a)
+            ],
+            "revenue_attainment": lambda a=as_of, d=day: [
+                views["budget_execution"].revenue_target(d.year, a),
+                views["sales"].revenue_signed(date(d.year, 1, 1), d),
+            ],
+        }
+        for name, work in indicators.items():
+            measure(report, repeat, f"indicator {name}, {tag}", work, ceilings[name])
+
+        def whole(a: datetime = as_of) -> Any:
+            register = risks.report(a)
+            found = early_warnings(side, a, thresholds)
+            return with_risk_ids(found, open_by_category(register["register"]))
+
+        measure(report, repeat, f"register + indicators, {tag}", whole, all_of(ceilings.values()))
+
+    def follow_ups(self, company: Company) -> None:
+        """The follow-ups due by today and by 60 days on, with and without an owner."""
+        follow_ups, owner = self.views["follow_ups"], company.sales[0]
         for days in (0, 60):
             due_by = company.today + timedelta(days=days)
             for owner_id in (None, owner):
                 label = f"follow-ups due by today+{days}" + (", owner_id" if owner_id else "")
                 measure(
-                    report,
-                    repeat,
+                    self.report,
+                    self.repeat,
                     label,
                     lambda d=due_by, o=owner_id: follow_ups.due(d, owner_id=o, limit=PAGE),
-                    follow_ups_ceiling(raw, due_by, owner_id),
+                    follow_ups_ceiling(self.raw, due_by, owner_id),
                 )
+
+
+def measure_queries(db: Database, company: Company, sizes: Sizes, report: Report) -> None:
+    """Every query now and 180 days back, the follow-ups, then the routes over HTTP."""
+    env, dialect = db.settings.persistence_env(), db.dialect
+    views = {name: construct_view(READ_MODELS[name], env, dialect) for name in MODELS}
+    raw = Raw(db, views)
+    queries = Queries(report, sizes.repeat, views, raw, db.settings.risk_thresholds)
+    try:
+        # Budgets are approved at the time of the command, after the history's `now`.
+        now = datetime.now(UTC)
+        for as_of, tag in ((now, "now"), (now - timedelta(days=180), "past")):
+            queries.register_and_indicators(as_of, tag)
+        queries.follow_ups(company)
         measure_http(db, company, sizes, report)
     finally:
         raw.close()
@@ -536,37 +601,58 @@ def measure_claims(
 
     def submit(number: int) -> UUID:
         claimant = company.sales[number % len(company.sales)]
-        return app.submit_expense_claim(
+        return app.handle(
             Request(Caller(claimant, frozenset({"sales"}))),
-            expense_type="travel",
-            amount=CLAIM_AMOUNT,
-            spent_on=spent_on,
-            description="bench trip",
-            receipt_ref=f"R-{os.urandom(6).hex()}",
-            budget_id=budget_id,
-            **CLAIM_LINE,
+            SubmitExpenseClaim(
+                expense_type="travel",
+                amount=CLAIM_AMOUNT,
+                spent_on=spent_on,
+                description="bench trip",
+                receipt_ref=f"R-{os.urandom(6).hex()}",
+                budget_id=budget_id,
+                **CLAIM_LINE,
+            ),
         ).id
 
     def expense() -> Any:
-        return app.record_expense(
+        return app.handle(
             FINANCE,
-            budget_id,
-            **CLAIM_LINE,
-            amount=CLAIM_AMOUNT,
-            expense_type="travel",
-            description="bench trip",
+            RecordExpense(
+                budget_id,
+                **CLAIM_LINE,
+                amount=CLAIM_AMOUNT,
+                expense_type="travel",
+                description="bench trip",
+            ),
         )
 
     for number in range(10):  # warm up
-        app.approve_expense_claim(FINANCE, submit(number))
+        app.handle(FINANCE, ApproveExpenseClaim(submit(number)))
         expense()
     started = time.perf_counter()
     claims = [submit(number) for number in range(n)]
     submitted = time.perf_counter() - started
     approvals, expenses = [], []
     for claim_id in claims:
-        approvals.append(run_times(1, lambda c=claim_id: app.approve_expense_claim(FINANCE, c))[0])
+        approvals.append(
+            run_times(1, lambda c=claim_id: app.handle(FINANCE, ApproveExpenseClaim(c)))[0]
+        )
         expenses.append(run_times(1, expense)[0])
+    report_claims(app, db, budget_id, report, n / submitted, approvals, expenses)
+    return report
+
+
+def report_claims(
+    app: Backoffice,
+    db: Database,
+    budget_id: UUID,
+    report: commands.Report,
+    submit_rate: float,
+    approvals: list[float],
+    expenses: list[float],
+) -> None:
+    """The claim commands' rates and latencies beside raw inserts of their transactions."""
+    n = len(approvals)
     state_size, topic_size = stored_event_shape(app, db.dialect)
     state, topic = os.urandom(state_size), "t" * topic_size
     db.raw.insert([2] * 10, topic, state)
@@ -574,7 +660,7 @@ def measure_claims(
     one = db.raw.insert([1] * n, topic, state)
     report.note(f"stored event: state {state_size} B, topic {topic_size} B; {n} of each command")
     report.note(f"budget {budget_id}: version {app.repository.get(budget_id).version}")
-    report.add("submit_expense_claim (txn of 2 events)", n / submitted, "cmd/s", n / sum(two))
+    report.add("submit_expense_claim (txn of 2 events)", submit_rate, "cmd/s", n / sum(two))
     report.add(
         "approve_expense_claim (claim + budget, 2 events)",
         n * 1000 / sum(approvals),
@@ -592,7 +678,6 @@ def measure_claims(
             "ms",
             commands.ms(commands.percentile(raw, 0.5)),
         )
-    return report
 
 
 # Running it all.

@@ -59,6 +59,37 @@ from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
 from application.backoffice import Backoffice, Policy, Request
+from application.commands.complaints import (
+    AssignComplaint,
+    CloseComplaint,
+    ReceiveComplaint,
+    ReopenComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
+from application.commands.contracts import (
+    ApproveContractReview,
+    IssueInvoice,
+    RecordPayment,
+    SignContract,
+    SubmitContract,
+)
+from application.commands.customers import AssessCredit, RegisterLead
+from application.commands.employees import (
+    HireEmployee,
+    RecordInterview,
+    RegisterCandidate,
+    SetEmployeeTargets,
+)
+from application.commands.opportunities import (
+    AddQuote,
+    AdvanceOpportunity,
+    LoseOpportunity,
+    OpenOpportunity,
+    RegressOpportunity,
+    ReopenOpportunity,
+    WinOpportunity,
+)
 from application.permissions import Caller
 from domain.complaint import ComplaintCategory, ComplaintChannel, RootCause
 from domain.contract import Contract
@@ -155,41 +186,50 @@ def write_staff(app: Backoffice, company: Company, sizes: Sizes) -> None:
     periods = quarters(hired_on, company.today)
     for n in range(sizes.employees):
         department = "sales" if n < n_sales else "service"
-        eid = app.register_candidate(
-            ADMIN, name=f"Bench {department} {n}", position=department, department=department
+        eid = app.handle(
+            ADMIN,
+            RegisterCandidate(
+                name=f"Bench {department} {n}", position=department, department=department
+            ),
         ).id
         for kind in ("interview", "background_check"):
-            app.record_interview(ADMIN, eid, kind=kind, result="pass", score=80)
-        app.hire_employee(ADMIN, eid, hired_on=hired_on, position=department, department=department)
+            app.handle(ADMIN, RecordInterview(eid, kind=kind, result="pass", score=80))
+        app.handle(
+            ADMIN, HireEmployee(eid, hired_on=hired_on, position=department, department=department)
+        )
         (company.sales if department == "sales" else company.service).append(str(eid))
         items = sales_items if department == "sales" else service_items
         for period in periods:
-            app.set_employee_targets(ADMIN, eid, period=period, items=items)
+            app.handle(ADMIN, SetEmployeeTargets(eid, period=period, items=items))
 
 
 def write_customers(app: Backoffice, company: Company, sizes: Sizes) -> None:
     """Register the customers, each owned by a sales person, and assess their credit."""
     for n in range(sizes.customers):
         owner = company.sales[n % len(company.sales)]
-        cid = app.register_lead(
+        cid = app.handle(
             ADMIN,
-            name=f"Bench customer {n}",
-            kind="company",
-            source="web",
-            region="east",
-            contacts=[{"name": "Li Wei", "phone": f"+86 139 {n:08d}"}],
-            owner_id=owner,
+            RegisterLead(
+                name=f"Bench customer {n}",
+                kind="company",
+                source="web",
+                region="east",
+                contacts=[{"name": "Li Wei", "phone": f"+86 139 {n:08d}"}],
+                owner_id=owner,
+            ),
         ).id
-        app.assess_credit(
+        app.handle(
             ADMIN,
-            cid,
-            rating="A",
-            score=85,
-            credit_limit=Decimal(50_000_000),
-            max_payment_term_days=90,
-            guarantee_required=False,
-            valid_until=company.today + timedelta(days=400),
-            basis="bench",
+            AssessCredit(
+                cid,
+                rating="A",
+                score=85,
+                credit_limit=Decimal(50_000_000),
+                max_payment_term_days=90,
+                guarantee_required=False,
+                valid_until=company.today + timedelta(days=400),
+                basis="bench",
+            ),
         )
         company.customers.append((cid, owner))
 
@@ -219,15 +259,7 @@ class Writer:
             last = max(last, self.moment(on))
             return last
 
-        oid = app.open_opportunity(
-            ADMIN,
-            customer_id=customer_id,
-            title=f"Bench deal {rng.randrange(10**6)}",
-            expected_value=Decimal(rng.choice([8_000, 15_000, 30_000, 60_000, 120_000])),
-            expected_close_on=day + timedelta(days=rng.randint(30, 120)),
-            owner_id=owner,
-            occurred_at=last,
-        ).id
+        oid = self.open_opportunity(customer_id, owner, day, last)
         stage, quote = STAGES[0], None
         counts = {"opportunities": 1}
         while True:
@@ -238,18 +270,22 @@ class Writer:
             roll = rng.random()
             if roll < 0.12 and stage != STAGES[0]:
                 stage = STAGES[rng.randrange(STAGES.index(stage))]
-                app.regress_opportunity(
-                    ADMIN, oid, to_stage=stage, reason="budget review", occurred_at=when(day)
+                app.handle(
+                    ADMIN,
+                    RegressOpportunity(
+                        oid, to_stage=stage, reason="budget review", occurred_at=when(day)
+                    ),
                 )
                 counts["regressions"] = counts.get("regressions", 0) + 1
             elif roll < (0.40 if stage == STAGES[-1] else 0.20):
-                app.lose_opportunity(
-                    ADMIN, oid, reason=rng.choice(LOSS_REASONS), occurred_at=when(day)
+                app.handle(
+                    ADMIN,
+                    LoseOpportunity(oid, reason=rng.choice(LOSS_REASONS), occurred_at=when(day)),
                 )
                 counts["lost"] = 1
                 again = day + timedelta(days=rng.randint(5, 30))
                 if rng.random() < 0.06 and again <= today:
-                    app.reopen_opportunity(ADMIN, oid, occurred_at=when(again))
+                    app.handle(ADMIN, ReopenOpportunity(oid, occurred_at=when(again)))
                     counts["reopened"] = 1
                     day, stage = again, STAGES[0]
                     continue
@@ -263,10 +299,25 @@ class Writer:
             else:
                 steps = 2 if rng.random() < 0.2 else 1
                 stage = STAGES[min(len(STAGES) - 1, STAGES.index(stage) + steps)]
-                app.advance_opportunity(ADMIN, oid, to_stage=stage, occurred_at=when(day))
+                app.handle(ADMIN, AdvanceOpportunity(oid, to_stage=stage, occurred_at=when(day)))
                 if stage in ("proposal", "negotiation") and quote is None:
                     quote = self.quote(oid, day, when)
         self.company.count(**counts)
+
+    def open_opportunity(self, customer_id: UUID, owner: str, day: date, at: datetime) -> UUID:
+        """Open a bench deal for a customer on a day."""
+        rng = self.rng
+        return self.app.handle(
+            ADMIN,
+            OpenOpportunity(
+                customer_id=customer_id,
+                title=f"Bench deal {rng.randrange(10**6)}",
+                expected_value=Decimal(rng.choice([8_000, 15_000, 30_000, 60_000, 120_000])),
+                expected_close_on=day + timedelta(days=rng.randint(30, 120)),
+                owner_id=owner,
+                occurred_at=at,
+            ),
+        ).id
 
     def quote(self, oid: UUID, day: date, when: Callable[[date], datetime]) -> UUID:
         lines = [
@@ -278,34 +329,35 @@ class Writer:
             }
             for sku, price, cost in self.rng.sample(SKUS, self.rng.randint(1, 3))
         ]
-        outcome = self.app.add_quote(
+        outcome = self.app.handle(
             ADMIN,
-            oid,
-            lines=lines,
-            valid_until=day + timedelta(days=400),
-            payment_term_days=30,
-            occurred_at=when(day),
+            AddQuote(
+                oid,
+                lines=lines,
+                valid_until=day + timedelta(days=400),
+                payment_term_days=30,
+                occurred_at=when(day),
+            ),
         )
         return UUID(outcome.extra["quote_id"])
 
     def win(self, oid: UUID, quote: UUID, day: date, when: Callable[[date], datetime]) -> None:
         """Win; half the wins are signed, invoiced in one or two parts and paid."""
         app, rng, today = self.app, self.rng, self.company.today
-        outcome = app.win_opportunity(
+        outcome = app.handle(
             ADMIN,
-            oid,
-            quote_id=quote,
-            delivery_due_on=day + timedelta(days=60),
-            occurred_at=when(day),
+            WinOpportunity(
+                oid, quote_id=quote, delivery_due_on=day + timedelta(days=60), occurred_at=when(day)
+            ),
         )
         signed_on = day + timedelta(days=rng.randint(1, 10))
         if rng.random() < 0.5 or signed_on > today:
             return
         cid = UUID(outcome.extra["contract_id"])
-        app.submit_contract(ADMIN, cid)
+        app.handle(ADMIN, SubmitContract(cid))
         for review in app.get(cid, Contract).required_reviews:
-            app.approve_contract_review(REVIEWER, cid, review["department"], "ok")
-        app.sign_contract(REVIEWER, cid, signed_on)
+            app.handle(REVIEWER, ApproveContractReview(cid, review["department"], "ok"))
+        app.handle(REVIEWER, SignContract(cid, signed_on))
         total = app.get(cid, Contract).total
         parts = [total] if rng.random() < 0.5 else [(total / 2).quantize(Decimal("0.01"))]
         if len(parts) == 1 or parts[0] <= 0:
@@ -315,10 +367,10 @@ class Writer:
         issued = signed_on
         for n, amount in enumerate(parts):
             issued = min(issued + timedelta(days=rng.randint(0, 20)), today)
-            app.issue_invoice(ADMIN, cid, amount, issued)
+            app.handle(ADMIN, IssueInvoice(cid, amount, issued))
             paid = issued + timedelta(days=rng.randint(5, 60))
             if paid <= today and rng.random() < 0.85:
-                app.record_payment(ADMIN, cid, amount, paid, f"p{n}")
+                app.handle(ADMIN, RecordPayment(cid, amount, paid, f"p{n}"))
         self.company.count(signed=1)
 
     # Complaints.
@@ -331,28 +383,30 @@ class Writer:
         severity = rng.choices(SEVERITIES, (30, 40, 20, 10))[0]
         respond_in = timedelta(hours=policy.sla_response_hours[severity])
         resolve_in = timedelta(hours=policy.sla_resolution_hours[severity])
-        kid = app.receive_complaint(
+        kid = app.handle(
             ADMIN,
-            customer_id=customer_id,
-            channel=rng.choice(CHANNELS),
-            category=rng.choice(CATEGORIES),
-            severity=severity,
-            description="bench complaint",
-            occurred_at=received,
+            ReceiveComplaint(
+                customer_id=customer_id,
+                channel=rng.choice(CHANNELS),
+                category=rng.choice(CATEGORIES),
+                severity=severity,
+                description="bench complaint",
+                occurred_at=received,
+            ),
         ).id
         counts = {"complaints": 1}
         try:
             assignee = rng.choice(self.company.service)
             at = received + respond_in * rng.uniform(0.05, 0.3)
             self.due(at)
-            app.assign_complaint(ADMIN, kid, assignee, at)
+            app.handle(ADMIN, AssignComplaint(kid, assignee, at))
             late = rng.random() < 0.12
             at = max(
                 received + respond_in * (rng.uniform(1.1, 3) if late else rng.uniform(0.35, 0.95)),
                 at + timedelta(minutes=5),
             )
             self.due(at)
-            app.respond_to_complaint(ADMIN, kid, "looking into it", at)
+            app.handle(ADMIN, RespondToComplaint(kid, "looking into it", at))
             if rng.random() < 0.07:
                 counts["stuck"] = 1
                 return
@@ -364,18 +418,18 @@ class Writer:
             self.resolve(kid, assignee, at)
             at += timedelta(hours=rng.uniform(1, 72))
             self.due(at)
-            app.close_complaint(ADMIN, kid, rng.choice([None, 1, 2, 3, 4, 4, 5, 5]), at)
+            app.handle(ADMIN, CloseComplaint(kid, rng.choice([None, 1, 2, 3, 4, 4, 5, 5]), at))
             if rng.random() >= 0.1:
                 return
             at += timedelta(days=rng.uniform(1, 20))
             self.due(at)
-            app.reopen_complaint(ADMIN, kid, "it came back", at)
+            app.handle(ADMIN, ReopenComplaint(kid, "it came back", at))
             counts["reopened"] = 1
             at += timedelta(days=rng.uniform(0.5, 3))
             self.resolve(kid, assignee, at)
             at += timedelta(hours=rng.uniform(1, 72))
             self.due(at)
-            app.close_complaint(ADMIN, kid, rng.choice([None, 2, 3, 4]), at)
+            app.handle(ADMIN, CloseComplaint(kid, rng.choice([None, 2, 3, 4]), at))
         except StopIteration:
             counts["open"] = 1
         finally:
@@ -388,13 +442,15 @@ class Writer:
 
     def resolve(self, kid: UUID, assignee: str, at: datetime) -> None:
         self.due(at)
-        self.app.resolve_complaint(
+        self.app.handle(
             ADMIN,
-            kid,
-            resolution="put right",
-            root_cause=self.rng.choice(CAUSES),
-            corrective_action="checked",
-            occurred_at=at,
+            ResolveComplaint(
+                kid,
+                resolution="put right",
+                root_cause=self.rng.choice(CAUSES),
+                corrective_action="checked",
+                occurred_at=at,
+            ),
         )
 
 
@@ -610,7 +666,9 @@ def kpi_ceiling(raw: Raw, first: date, last: date, employee: str | None) -> Call
     return lambda: raw.rows(facts, params) + raw.rows(complaints, params[:2])
 
 
-def list_ceiling(raw: Raw, model: str, table: str, position: str, column: str, value: str):
+def list_ceiling(
+    raw: Raw, model: str, table: str, position: str, column: str, value: str
+) -> Callable[[], Any]:
     """The same first page, filtered, on a plain connection."""
     statement = (
         f"SELECT * FROM {raw.table(model, table)} WHERE {column} = ? ORDER BY {position} LIMIT ?"
@@ -622,94 +680,134 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@dataclass(frozen=True)
+class Queries:
+    """The report queries of one database and their raw ceilings, timed into one report."""
+
+    report: Report
+    repeat: int
+    views: dict[str, Any]
+    raw: Raw
+    company: Company
+
+    def as_of_days(self) -> tuple[tuple[datetime, str], ...]:
+        """The history's now, and 180 days before it, with their labels."""
+        now = self.company.now
+        return ((now, "now"), (now - timedelta(days=180), "past"))
+
+    def complaints(self) -> None:
+        """The complaints report by each of its keys and by all three, now and in the past."""
+        complaints = self.views["complaints"]
+        for as_of, tag in self.as_of_days():
+            for keys in (
+                ["period"],
+                ["category"],
+                ["severity"],
+                ["period", "category", "severity"],
+            ):
+                measure(
+                    self.report,
+                    self.repeat,
+                    f"complaints by {'+'.join(keys)}, {tag}",
+                    lambda k=keys, a=as_of: complaints.report(k, a),
+                    complaint_ceiling(self.raw, keys, iso_utc(as_of)),
+                )
+
+    def pipeline(self) -> None:
+        """The pipeline report by each of its keys and by all three, now and in the past."""
+        pipeline = self.views["pipeline"]
+        for as_of, tag in self.as_of_days():
+            for keys in (["owner"], ["stage"], ["month"], ["owner", "stage", "month"]):
+                columns = [{"owner": "owner_id"}.get(k, k) for k in keys]
+                measure(
+                    self.report,
+                    self.repeat,
+                    f"pipeline by {'+'.join(keys)}, {tag}",
+                    lambda k=keys, a=as_of: pipeline.report(k, as_of=a),
+                    pipeline_ceiling(self.raw, columns, iso_utc(as_of)),
+                )
+
+    def kpis(self, periods: tuple[str, ...], quarter: str) -> None:
+        """The company's KPIs for a month, a quarter and a year; one employee's for a quarter."""
+        from projections.kpis import period_days
+
+        kpis, now = self.views["kpis"], self.company.now
+        for period in periods:
+            first, last = period_days(period)
+            measure(
+                self.report,
+                self.repeat,
+                f"company KPIs {period}",
+                lambda p=period: [kpis.company(p, now)],
+                kpi_ceiling(self.raw, first, last, None),
+            )
+        first, last = period_days(quarter)
+        employee = self.company.sales[0]
+        measure(
+            self.report,
+            self.repeat,
+            f"one employee's KPIs {quarter}",
+            lambda: [kpis.employee(employee, quarter)],
+            kpi_ceiling(self.raw, first, last, employee),
+        )
+
+    def lists(self) -> None:
+        """The first page of the complaints of an assignee and the opportunities of an owner."""
+        complaints, pipeline = self.views["complaints"], self.views["pipeline"]
+        assignee, owner = self.company.service[0], self.company.sales[0]
+        measure(
+            self.report,
+            self.repeat,
+            "complaints list, first page, assignee_id",
+            lambda: complaints.search(limit=51, assignee_id=assignee),
+            list_ceiling(
+                self.raw,
+                "complaints",
+                "complaint_list",
+                "received_position",
+                "assignee_id",
+                assignee,
+            ),
+        )
+        measure(
+            self.report,
+            self.repeat,
+            "opportunities list, first page, owner_id",
+            lambda: pipeline.search(limit=51, owner_id=owner),
+            list_ceiling(
+                self.raw,
+                "pipeline",
+                "pipeline_opportunities",
+                "created_position",
+                "owner_id",
+                owner,
+            ),
+        )
+
+
 def measure_queries(
     db: Database, company: Company, sizes: Sizes, report: Report, only: str | None
 ) -> None:
+    """The report queries of the families asked for (all by default); then the routes."""
     env, dialect = db.settings.persistence_env(), db.dialect
     views = {name: construct_view(READ_MODELS[name], env, dialect) for name in MODELS}
     raw = Raw(db, views)
     try:
-        complaints, pipeline, kpis = (views[n] for n in MODELS)
-        now, repeat = company.now, sizes.repeat
-        past = now - timedelta(days=180)
+        queries = Queries(report, sizes.repeat, views, raw, company)
         families = ["complaints", "pipeline", "kpis", "lists"]
         if only:
             families = [f for f in families if f in only.split(",")]
         if "complaints" in families:
-            for as_of, tag in ((now, "now"), (past, "past")):
-                for keys in (
-                    ["period"],
-                    ["category"],
-                    ["severity"],
-                    ["period", "category", "severity"],
-                ):
-                    measure(
-                        report,
-                        repeat,
-                        f"complaints by {'+'.join(keys)}, {tag}",
-                        lambda k=keys, a=as_of: complaints.report(k, a),
-                        complaint_ceiling(raw, keys, iso_utc(as_of)),
-                    )
+            queries.complaints()
         if "pipeline" in families:
-            for as_of, tag in ((now, "now"), (past, "past")):
-                for keys in (["owner"], ["stage"], ["month"], ["owner", "stage", "month"]):
-                    columns = [{"owner": "owner_id"}.get(k, k) for k in keys]
-                    measure(
-                        report,
-                        repeat,
-                        f"pipeline by {'+'.join(keys)}, {tag}",
-                        lambda k=keys, a=as_of: pipeline.report(k, as_of=a),
-                        pipeline_ceiling(raw, columns, iso_utc(as_of)),
-                    )
-        last_month = now.date().replace(day=1) - timedelta(days=1)
+            queries.pipeline()
+        last_month = company.now.date().replace(day=1) - timedelta(days=1)
         quarter = f"{last_month.year}-Q{(last_month.month - 1) // 3 + 1}"
         periods = (month_of(last_month), quarter, str(last_month.year))
         if "kpis" in families:
-            from projections.kpis import period_days
-
-            for period in periods:
-                first, last = period_days(period)
-                measure(
-                    report,
-                    repeat,
-                    f"company KPIs {period}",
-                    lambda p=period: [kpis.company(p, now)],
-                    kpi_ceiling(raw, first, last, None),
-                )
-            first, last = period_days(quarter)
-            employee = company.sales[0]
-            measure(
-                report,
-                repeat,
-                f"one employee's KPIs {quarter}",
-                lambda: [kpis.employee(employee, quarter)],
-                kpi_ceiling(raw, first, last, employee),
-            )
+            queries.kpis(periods, quarter)
         if "lists" in families:
-            assignee, owner = company.service[0], company.sales[0]
-            measure(
-                report,
-                repeat,
-                "complaints list, first page, assignee_id",
-                lambda: complaints.search(limit=51, assignee_id=assignee),
-                list_ceiling(
-                    raw,
-                    "complaints",
-                    "complaint_list",
-                    "received_position",
-                    "assignee_id",
-                    assignee,
-                ),
-            )
-            measure(
-                report,
-                repeat,
-                "opportunities list, first page, owner_id",
-                lambda: pipeline.search(limit=51, owner_id=owner),
-                list_ceiling(
-                    raw, "pipeline", "pipeline_opportunities", "created_position", "owner_id", owner
-                ),
-            )
+            queries.lists()
             measure_http(db, company, sizes, report, periods)
     finally:
         raw.close()

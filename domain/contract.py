@@ -744,7 +744,7 @@ class Contract(MopsAggregate):
         self._record(self.ReviewRejected, cause, department=department, reasons=reasons)
 
     def sign(self, cause: Cause, signed_on: date) -> None:
-        """Sign an approved contract (the customer's credit was reserved alongside)."""
+        """Sign an approved contract; the application then reserves the customer's credit."""
         signed_on = cause.business_date(signed_on, "signed_on")
         if self.status != ContractStatus.APPROVED:
             raise InvalidState("sign", self.status)
@@ -756,11 +756,6 @@ class Contract(MopsAggregate):
             total=self.total,
             cost=self.cost,
         )
-
-    def ensure_signable(self) -> None:
-        """Refuse signing early, before the customer's credit is looked at."""
-        if self.status != ContractStatus.APPROVED:
-            raise InvalidState("sign", self.status)
 
     def record_delivery(
         self,

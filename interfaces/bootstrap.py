@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from eventsourcing.application import Application
+
 from application.backoffice import Backoffice, Policy, utc_now
+from application.ports import KpiAttainment, Ports
 from interfaces.settings import Settings
 from projections.runner import READ_MODELS, ReadSide
 from projections.runner import catch_up as _catch_up
@@ -47,24 +50,21 @@ def policy_of(settings: Settings) -> Policy:
 
 
 def kpi_attainment_source(
-    read_side: ReadSide,
-    backoffice: Backoffice,
-    *,
-    timeout: float,
-    catch_up: bool = False,
-) -> Callable[[str, str], dict[str, Any] | None]:
-    """The KPI attainment an appraisal reads: `(employee_id, period) -> reading | None`.
+    read_side: ReadSide, *, timeout: float, catch_up_from: Application[Any] | None = None
+) -> KpiAttainment:
+    """The KPI attainment port an appraisal reads, over the `kpis` read model.
 
-    It reads the `kpis` read model once that has folded the whole log as it stands
+    It reads the read model once that has folded the log up to the command's `head`
     (waiting up to `timeout`; None when it could not catch up, so finalising is refused
-    rather than scored on stale figures). With `catch_up`, for a process running no
-    projections (the demo), it folds the missing events into the view itself instead.
+    rather than scored on stale figures). With `catch_up_from`, for a process running
+    no projections (the demo), it folds the events of that application's log the view
+    lacks into the view itself instead.
     """
 
-    def attainment(employee_id: str, period: str) -> dict[str, Any] | None:
-        if catch_up:
-            _catch_up(backoffice, READ_MODELS["kpis"], read_side.view("kpis"))
-        elif not read_side.wait("kpis", backoffice.max_position(), timeout):
+    def attainment(employee_id: str, period: str, head: int) -> Mapping[str, Any] | None:
+        if catch_up_from is not None:
+            _catch_up(catch_up_from, READ_MODELS["kpis"], read_side.view("kpis"))
+        elif not read_side.wait("kpis", head, timeout):
             return None
         return read_side.view("kpis").attainment(employee_id, period)
 
@@ -84,11 +84,12 @@ def build(
         raise SystemExit("MOPS_JWT_SECRET is required (or run `mops serve --dev`)")
     env = settings.persistence_env()
     policy = policy_of(settings)
-    backoffice = Backoffice(env, policy=policy, clock=clock)
     if run_projections is None:
         run_projections = settings.projections == "inprocess"
+    # The port reads the read side, which follows the log: its tables must exist first.
+    Backoffice(env).close()  # creates the event tables if this is a new database
     read_side = ReadSide(Backoffice, env, settings.dialect, run=run_projections)
-    backoffice.kpi_attainment = kpi_attainment_source(
-        read_side, backoffice, timeout=settings.read_wait_seconds
-    )
+    kpi_attainment = kpi_attainment_source(read_side, timeout=settings.read_wait_seconds)
+    ports = Ports(kpi_attainment=kpi_attainment)
+    backoffice = Backoffice(env, policy=policy, clock=clock, ports=ports)
     return Services(settings, backoffice, read_side, secret)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import time
 from datetime import timedelta
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from application.backoffice import Backoffice
+from domain.base import MopsAggregate
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.complaint import Complaint
@@ -121,6 +121,7 @@ def history(
         for column in ("version", "type", "recorded_at", "occurred_at", "actor", "data"):
             table.add_column(column, overflow="fold")
         for event in app.events.get(aggregate_id):
+            assert isinstance(event, MopsAggregate.Event)  # every event of the log is one
             table.add_row(
                 str(event.originator_version),
                 event_names(event)[1],
@@ -288,4 +289,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

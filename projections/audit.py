@@ -10,6 +10,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from projections.events import event_data, event_names, iso_utc
+from projections.rows import filters, inserts
 from projections.store import ReadModel
 
 # Bookkeeping aggregates (uniqueness and idempotency keys) are not business facts.
@@ -72,16 +73,8 @@ class AuditLog(ReadModel):
     )
 
     def append(self, row: dict[str, Any], tracking: Tracking) -> None:
-        self.write(
-            [
-                (
-                    f"INSERT INTO {self.table('audit_log')} ({', '.join(COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in COLUMNS)})",
-                    [row[c] for c in COLUMNS],
-                )
-            ],
-            tracking,
-        )
+        """Add an event's row to the log, with the tracking position."""
+        self.write(inserts(self.table("audit_log"), COLUMNS, [row]), tracking)
 
     def search(
         self,
@@ -100,31 +93,21 @@ class AuditLog(ReadModel):
         `event_type` matches the short name (`CreditAssessed`) or the qualified one
         (`Customer.CreditAssessed`). Times compare as ISO 8601 strings in UTC.
         """
-        where, params = [], []
-        for column, value in (
-            ("aggregate_type", aggregate_type),
-            ("aggregate_id", aggregate_id),
-            ("actor", actor),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        qualifier, short = (None, None)
         if event_type is not None:
             qualifier, _, short = event_type.rpartition(".")
-            where.append("type = ?")
-            params.append(short)
-            if qualifier:
-                where.append("aggregate_type = ?")
-                params.append(qualifier)
-        if recorded_from is not None:
-            where.append("recorded_at >= ?")
-            params.append(recorded_from)
-        if recorded_to is not None:
-            where.append("recorded_at <= ?")
-            params.append(recorded_to)
-        if after_position is not None:
-            where.append("position > ?")
-            params.append(after_position)
+        where, params = filters(
+            (
+                ("aggregate_type = ?", aggregate_type),
+                ("aggregate_id = ?", aggregate_id),
+                ("actor = ?", actor),
+                ("type = ?", short),
+                ("aggregate_type = ?", qualifier or None),
+                ("recorded_at >= ?", recorded_from),
+                ("recorded_at <= ?", recorded_to),
+                ("position > ?", after_position),
+            )
+        )
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         params.append(limit)
         rows = self.query(

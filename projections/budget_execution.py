@@ -27,9 +27,9 @@ expense counts from its own date. Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -38,7 +38,8 @@ from eventsourcing.projection import Projection
 from domain.budget import CATEGORIES, QUARTERS, ZERO, Budget, elapsed_share
 from domain.values import ExpenseType
 from projections.events import iso_utc
-from projections.rows import directory_page, upsert
+from projections.money import ratio_float
+from projections.rows import directory_page, inserts, update, upsert
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -75,7 +76,18 @@ STATUS_BY_EVENT = {
 APPROVALS = ("budget_id", "fiscal_year", "revenue_target", "approved_at", "closed_at")
 # Kinds of ledger rows and the line figure each moves.
 KINDS = ("adjustments", "overruns_approved", "committed", "spent")
-RATIO = Decimal("0.0001")
+PLAN = ("line", "budget_id", "category", "period", "planned")
+COMMITMENTS = ("commitment", "budget_id", "reference", "category", "period", "occurred_at")
+OVERRUNS = (
+    "overrun",
+    "budget_id",
+    "category",
+    "period",
+    "amount",
+    "status",
+    "requested_by",
+    "requested_at",
+)
 
 
 def ledger_row(
@@ -104,94 +116,88 @@ def ledger_row(
     }
 
 
-def ledger_rows(event: Any, position: int, lookup: dict[str, Any] | None = None) -> list[Row]:
+def ledger_rows(event: Any, position: int, lookup: Row | None = None) -> list[Row]:
     """The ledger rows of one budget event (a pure fold step).
 
     `lookup` is what the event needs of earlier ones: for a release or a consuming
     expense the commitment's line and date (`category`, `period`, `occurred_at`), for
     an overrun's approval the overrun's line and amount.
     """
-    if isinstance(event, Budget.Committed):
-        return [
-            ledger_row(event, position, 0, "committed", event.amount, event.category, event.period)
-        ]
-    if isinstance(event, Budget.CommitmentReleased):
-        assert lookup is not None
-        return [
-            ledger_row(
-                event, position, 0, "committed", -event.amount, lookup["category"], lookup["period"]
-            )
-        ]
-    if isinstance(event, Budget.ExpenseRecorded):
-        rows = [
-            ledger_row(
-                event,
-                position,
-                0,
-                "spent",
-                event.amount,
-                event.category,
-                event.period,
-                expense_type=event.expense_type,
-            )
-        ]
-        if event.consumed:
-            assert lookup is not None
-            rows.append(
-                ledger_row(
-                    event,
-                    position,
-                    1,
-                    "committed",
-                    -event.consumed,
-                    event.category,
-                    event.period,
-                    occurred_at=max(
-                        event.occurred_at, datetime.fromisoformat(lookup["occurred_at"])
-                    ),
-                )
-            )
-        return rows
-    if isinstance(event, Budget.OverrunApproved):
-        assert lookup is not None
-        return [
-            ledger_row(
-                event,
-                position,
-                0,
-                "overruns_approved",
-                Decimal(lookup["amount"]),
-                lookup["category"],
-                lookup["period"],
-            )
-        ]
-    if isinstance(event, Budget.Reallocated):
-        return [
-            ledger_row(
-                event,
-                position,
-                0,
-                "adjustments",
-                -event.amount,
-                event.from_category,
-                event.from_period,
-            ),
-            ledger_row(
-                event, position, 1, "adjustments", event.amount, event.to_category, event.to_period
-            ),
-        ]
+    match event:
+        case Budget.Committed():
+            line = (event.category, event.period)
+            return [ledger_row(event, position, 0, "committed", event.amount, *line)]
+        case Budget.CommitmentReleased():
+            line = _line_of(_earlier(lookup, event))
+            return [ledger_row(event, position, 0, "committed", -event.amount, *line)]
+        case Budget.ExpenseRecorded():
+            return expense_rows(event, position, lookup)
+        case Budget.OverrunApproved():
+            overrun = _earlier(lookup, event)
+            amount, line = Decimal(overrun["amount"]), _line_of(overrun)
+            return [ledger_row(event, position, 0, "overruns_approved", amount, *line)]
+        case Budget.Reallocated():
+            return reallocation_rows(event, position)
     return []
 
 
-def year_revenue_target(targets: Iterable[dict[str, Any]]) -> str | None:
+def _line_of(row: Row) -> tuple[str, str]:
+    """The (category, period) of a budget line a row names."""
+    return row["category"], row["period"]
+
+
+def _earlier(lookup: Row | None, event: Any) -> Row:
+    """The row of an earlier event that this one needs."""
+    if lookup is None:
+        raise ValueError(f"no earlier row for {event!r}")
+    return lookup
+
+
+def expense_rows(event: Budget.ExpenseRecorded, position: int, lookup: Row | None) -> list[Row]:
+    """An expense spent, and what it takes from its commitment: `committed` goes down on
+    the later of the expense's date and the commitment's."""
+    spent = ledger_row(
+        event,
+        position,
+        0,
+        "spent",
+        event.amount,
+        event.category,
+        event.period,
+        expense_type=event.expense_type,
+    )
+    if not event.consumed:
+        return [spent]
+    committed_on = datetime.fromisoformat(_earlier(lookup, event)["occurred_at"])
+    consumed = ledger_row(
+        event,
+        position,
+        1,
+        "committed",
+        -event.consumed,
+        event.category,
+        event.period,
+        occurred_at=max(event.occurred_at, committed_on),
+    )
+    return [spent, consumed]
+
+
+def reallocation_rows(event: Budget.Reallocated, position: int) -> list[Row]:
+    """An amount moved from one line to another: an adjustment down, then one up."""
+    amount = event.amount
+    return [
+        ledger_row(
+            event, position, 0, "adjustments", -amount, event.from_category, event.from_period
+        ),
+        ledger_row(event, position, 1, "adjustments", amount, event.to_category, event.to_period),
+    ]
+
+
+def year_revenue_target(targets: Iterable[Mapping[str, Any]]) -> str | None:
     """A year's revenue target: the sum of its quarters' (as `Budget.targets_for` sums
     them); None when no quarter sets one."""
     revenues = [t["revenue"] for t in targets if t.get("revenue") is not None]
     return str(sum(revenues)) if revenues else None
-
-
-def _ratio(value: Decimal) -> float:
-    return float(value.quantize(RATIO))
 
 
 def execution(
@@ -227,7 +233,8 @@ def execution(
                 "committed": str(f["committed"]),
                 "spent": str(f["spent"]),
                 "available": str(authorised - used),
-                "utilisation": _ratio(used / authorised) if authorised else None,
+                # Rounded half even (the decimal context's default), as it always was.
+                "utilisation": ratio_float(used, authorised, rounding=ROUND_HALF_EVEN),
                 "deviation": str((f["spent"] - straight_line).quantize(ZERO)),
             }
         )
@@ -331,21 +338,40 @@ class BudgetExecution(ReadModel):
     def approval_statements(self, event: Any) -> list[Statement]:
         """What a budget event changes of its dated approval and its year's revenue target."""
         table, budget_id = self.table("budget_approvals"), str(event.originator_id)
-        if isinstance(event, Budget.Drafted):
-            return [
-                (
-                    upsert(table, APPROVALS, "budget_id"),
-                    [budget_id, event.fiscal_year, year_revenue_target(event.targets), None, None],
-                )
-            ]
-        if isinstance(event, Budget.Amended):
-            column, value = "revenue_target", year_revenue_target(event.targets)
-        elif isinstance(event, Budget.Approved | Budget.Closed):
-            column = "approved_at" if isinstance(event, Budget.Approved) else "closed_at"
-            value = iso_utc(event.occurred_at)
-        else:
-            return []
-        return [(f"UPDATE {table} SET {column} = ? WHERE budget_id = ?", [value, budget_id])]
+        match event:
+            case Budget.Drafted():
+                target = year_revenue_target(event.targets)
+                values = [budget_id, event.fiscal_year, target, None, None]
+                return [(upsert(table, APPROVALS, "budget_id"), values)]
+            case Budget.Amended():
+                changes = {"revenue_target": year_revenue_target(event.targets)}
+            case Budget.Approved():
+                changes = {"approved_at": iso_utc(event.occurred_at)}
+            case Budget.Closed():
+                changes = {"closed_at": iso_utc(event.occurred_at)}
+            case _:
+                return []
+        return [update(table, "budget_id", budget_id, changes)]
+
+    def plan_statements(
+        self, budget_id: str, lines: Iterable[Mapping[str, Any]]
+    ) -> list[Statement]:
+        """A budget's plan replaced by the lines given."""
+        plan = self.table("budget_plan")
+        rows = [
+            {
+                "line": f"{budget_id}|{line['category']}|{line['period']}",
+                "budget_id": budget_id,
+                "category": line["category"],
+                "period": line["period"],
+                "planned": str(line["amount"]),
+            }
+            for line in lines
+        ]
+        return [
+            (f"DELETE FROM {plan} WHERE budget_id = ?", [budget_id]),
+            *inserts(plan, PLAN, rows),
+        ]
 
     def lines_over(self, share: Decimal, as_of: datetime) -> int:
         """How many lines of the budgets approved (and not closed) at as_of are used above
@@ -379,6 +405,66 @@ class BudgetExecution(ReadModel):
         return None if target is None else Decimal(target)
 
 
+def drafted(event: Budget.Drafted, position: int) -> Row:
+    """The directory row of a budget just drafted."""
+    return {
+        "id": str(event.originator_id),
+        "fiscal_year": event.fiscal_year,
+        "name": event.name,
+        "status": "draft",
+        "submitted_by": None,
+        "approved_by": None,
+        "version": event.originator_version,
+        "drafted_at": iso_utc(event.timestamp),
+        "drafted_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def directory_changes(event: Any) -> Row:
+    """What a later budget event sets on the directory row: its version and time, always."""
+    changes: Row = {"version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+    status = STATUS_BY_EVENT.get(type(event))
+    if status is not None:
+        changes["status"] = status
+    match event:
+        case Budget.Submitted():
+            changes["submitted_by"] = event.actor
+        case Budget.Approved():
+            changes["approved_by"] = event.actor
+        case Budget.Amended():
+            changes["name"] = event.name
+    return changes
+
+
+def commitment_row(event: Budget.Committed) -> Row:
+    """A commitment's line and date, which its release and the expenses taking it need."""
+    budget_id = str(event.originator_id)
+    return {
+        "commitment": f"{budget_id}|{event.reference}",
+        "budget_id": budget_id,
+        "reference": event.reference,
+        "category": event.category,
+        "period": event.period,
+        "occurred_at": iso_utc(event.occurred_at),
+    }
+
+
+def overrun_row(event: Budget.OverrunRequested) -> Row:
+    """An overrun requested, pending until approved or rejected."""
+    budget_id = str(event.originator_id)
+    return {
+        "overrun": f"{budget_id}|{event.overrun_id}",
+        "budget_id": budget_id,
+        "category": event.category,
+        "period": event.period,
+        "amount": str(event.amount),
+        "status": "pending",
+        "requested_by": event.actor,
+        "requested_at": iso_utc(event.occurred_at),
+    }
+
+
 class BudgetExecutionProjection(Projection[BudgetExecution]):
     """Folds Budget events into the directory, the plan and the ledger; tracks every event."""
 
@@ -388,116 +474,53 @@ class BudgetExecutionProjection(Projection[BudgetExecution]):
         if not isinstance(domain_event, Budget.Event):
             self.view.insert_tracking(tracking)
             return
-        self.view.write(self._statements(domain_event, tracking.notification_id), tracking)
+        position = tracking.notification_id
+        ledger = ledger_rows(domain_event, position, self._lookup(domain_event))
+        statements = [
+            self._directory(domain_event, position),
+            *self._records(domain_event),
+            *inserts(self.view.table("budget_ledger"), LEDGER, ledger),
+            *self.view.approval_statements(domain_event),
+        ]
+        self.view.write(statements, tracking)
 
-    def _statements(self, event: Any, position: int) -> list[Statement]:
-        view = self.view
-        budget_id = str(event.originator_id)
-        statements: list[Statement] = []
+    def _directory(self, event: Any, position: int) -> Statement:
+        table = self.view.table("budget_directory")
         if isinstance(event, Budget.Drafted):
-            row = {
-                "id": budget_id,
-                "fiscal_year": event.fiscal_year,
-                "name": event.name,
-                "status": "draft",
-                "submitted_by": None,
-                "approved_by": None,
-                "version": event.originator_version,
-                "drafted_at": iso_utc(event.timestamp),
-                "drafted_position": position,
-                "updated_at": iso_utc(event.timestamp),
-            }
-            statements.append(
-                (upsert(view.table("budget_directory"), DIRECTORY), [row[c] for c in DIRECTORY])
-            )
-        else:
-            sets = {"version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-            status = STATUS_BY_EVENT.get(type(event))
-            if status is not None:
-                sets["status"] = status
-            if isinstance(event, Budget.Submitted):
-                sets["submitted_by"] = event.actor
-            if isinstance(event, Budget.Approved):
-                sets["approved_by"] = event.actor
-            if isinstance(event, Budget.Amended):
-                sets["name"] = event.name
-            assignments = ", ".join(f"{column} = ?" for column in sets)
-            statements.append(
-                (
-                    f"UPDATE {view.table('budget_directory')} SET {assignments} WHERE id = ?",
-                    [*sets.values(), budget_id],
+            row = drafted(event, position)
+            return upsert(table, DIRECTORY), [row[c] for c in DIRECTORY]
+        return update(table, "id", str(event.originator_id), directory_changes(event))
+
+    def _records(self, event: Any) -> list[Statement]:
+        """The plan, commitment and overrun rows an event writes."""
+        view, budget_id = self.view, str(event.originator_id)
+        match event:
+            case Budget.Drafted() | Budget.Amended():
+                return view.plan_statements(budget_id, event.lines)
+            case Budget.Committed():
+                return inserts(
+                    view.table("budget_commitments"), COMMITMENTS, [commitment_row(event)]
                 )
-            )
-        if isinstance(event, Budget.Drafted | Budget.Amended):
-            statements.append(
-                (f"DELETE FROM {view.table('budget_plan')} WHERE budget_id = ?", [budget_id])
-            )
-            for line in event.lines:
-                key = f"{budget_id}|{line['category']}|{line['period']}"
-                statements.append(
-                    (
-                        f"INSERT INTO {view.table('budget_plan')} "
-                        "(line, budget_id, category, period, planned) VALUES (?, ?, ?, ?, ?)",
-                        [key, budget_id, line["category"], line["period"], str(line["amount"])],
-                    )
-                )
-        elif isinstance(event, Budget.Committed):
-            statements.append(
-                (
-                    f"INSERT INTO {view.table('budget_commitments')} (commitment, budget_id, "
-                    "reference, category, period, occurred_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        f"{budget_id}|{event.reference}",
-                        budget_id,
-                        event.reference,
-                        event.category,
-                        event.period,
-                        iso_utc(event.occurred_at),
-                    ],
-                )
-            )
-        elif isinstance(event, Budget.OverrunRequested):
-            statements.append(
-                (
-                    f"INSERT INTO {view.table('budget_overruns')} (overrun, budget_id, category, "
-                    "period, amount, status, requested_by, requested_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        f"{budget_id}|{event.overrun_id}",
-                        budget_id,
-                        event.category,
-                        event.period,
-                        str(event.amount),
-                        "pending",
-                        event.actor,
-                        iso_utc(event.occurred_at),
-                    ],
-                )
-            )
-        elif isinstance(event, Budget.OverrunApproved | Budget.OverrunRejected):
-            statements.append(
-                (
-                    f"UPDATE {view.table('budget_overruns')} SET status = ? WHERE overrun = ?",
-                    [
-                        "approved" if isinstance(event, Budget.OverrunApproved) else "rejected",
-                        f"{budget_id}|{event.overrun_id}",
-                    ],
-                )
-            )
-        lookup = None
-        if isinstance(event, Budget.CommitmentReleased) or (
-            isinstance(event, Budget.ExpenseRecorded) and event.consumed
-        ):
-            lookup = view.one("budget_commitments", "commitment", f"{budget_id}|{event.reference}")
-        elif isinstance(event, Budget.OverrunApproved):
-            lookup = view.one("budget_overruns", "overrun", f"{budget_id}|{event.overrun_id}")
-        for row in ledger_rows(event, position, lookup):
-            statements.append(
-                (
-                    f"INSERT INTO {view.table('budget_ledger')} ({', '.join(LEDGER)}) "
-                    f"VALUES ({', '.join('?' for _ in LEDGER)})",
-                    [row[c] for c in LEDGER],
-                )
-            )
-        statements.extend(view.approval_statements(event))
-        return statements
+            case Budget.OverrunRequested():
+                return inserts(view.table("budget_overruns"), OVERRUNS, [overrun_row(event)])
+            case Budget.OverrunApproved() | Budget.OverrunRejected():
+                approved = isinstance(event, Budget.OverrunApproved)
+                decision = {"status": "approved" if approved else "rejected"}
+                key = f"{budget_id}|{event.overrun_id}"
+                return [update(view.table("budget_overruns"), "overrun", key, decision)]
+        return []
+
+    def _lookup(self, event: Any) -> Row | None:
+        """The commitment or overrun an event's ledger rows need (see `ledger_rows`)."""
+        budget_id = str(event.originator_id)
+        match event:
+            case Budget.CommitmentReleased():
+                key = f"{budget_id}|{event.reference}"
+                return self.view.one("budget_commitments", "commitment", key)
+            case Budget.ExpenseRecorded() if event.consumed:
+                key = f"{budget_id}|{event.reference}"
+                return self.view.one("budget_commitments", "commitment", key)
+            case Budget.OverrunApproved():
+                key = f"{budget_id}|{event.overrun_id}"
+                return self.view.one("budget_overruns", "overrun", key)
+        return None

@@ -13,7 +13,7 @@ a campaign as source (the attributed leads, counted at query time). Decisions:
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -22,6 +22,7 @@ from domain.campaign import Campaign
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc, plain
+from projections.money import ratio_float
 from projections.rows import (
     NAME_LIKE,
     Row,
@@ -29,6 +30,7 @@ from projections.rows import (
     RowPerAggregateView,
     directory_page,
     name_pattern,
+    touched,
 )
 
 COLUMNS = (
@@ -66,75 +68,96 @@ STATUS_BY_EVENT = {
     Campaign.Evaluated: "evaluated",
     Campaign.Cancelled: "cancelled",
 }
-RATIO = Decimal("0.0001")
+# Fields an amendment sets as given, and the counts a result adds to.
+AMENDABLE = (
+    "name",
+    "objective",
+    "owner_id",
+    "starts_on",
+    "ends_on",
+    "budget_id",
+    "budget_period",
+    "budget_amount",
+)
+COUNTS = ("impressions", "clicks", "leads", "conversions")
+
+
+def drafted(event: Campaign.Drafted, position: int) -> Row:
+    """The row of a campaign just drafted, with nothing spent or reached yet."""
+    return {
+        "id": str(event.originator_id),
+        "name": event.name,
+        "name_key": normalise_name(event.name),
+        "objective": event.objective,
+        "status": "draft",
+        "owner_id": event.owner_id,
+        "channels": json.dumps(event.channels),
+        "starts_on": event.starts_on.isoformat(),
+        "ends_on": event.ends_on.isoformat(),
+        "budget_id": str(event.budget_id),
+        "budget_period": event.budget_period,
+        "budget_amount": str(event.budget_amount),
+        "targets": json.dumps(plain(event.targets), sort_keys=True),
+        "spend": "0.00",
+        "impressions": 0,
+        "clicks": 0,
+        "leads": 0,
+        "conversions": 0,
+        "attributed_revenue": "0.00",
+        "rating": None,
+        "version": event.originator_version,
+        "drafted_at": iso_utc(event.timestamp),
+        "drafted_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def amended(row: Row, changes: dict[str, Any]) -> Row:
+    """The row with the fields an amendment changed (as JSON carries them)."""
+    row = {**row, **{f: changes[f] for f in AMENDABLE if f in changes}}
+    if "name" in changes:
+        row["name_key"] = normalise_name(changes["name"])
+    if "channels" in changes:
+        row["channels"] = json.dumps(changes["channels"])
+    if "targets" in changes:
+        row["targets"] = json.dumps(changes["targets"], sort_keys=True)
+    return row
+
+
+def result_recorded(row: Row, event: Campaign.ResultRecorded) -> Row:
+    """The row with a result's spend, reach, leads and revenue added to the totals."""
+    revenue = Decimal(row["attributed_revenue"]) + event.attributed_revenue
+    return {
+        **row,
+        "spend": str(Decimal(row["spend"]) + event.spend),
+        "attributed_revenue": str(revenue),
+        **{field: row[field] + getattr(event, field) for field in COUNTS},
+    }
 
 
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The row of a campaign after one more of its events."""
     if isinstance(event, Campaign.Drafted):
-        return {
-            "id": str(event.originator_id),
-            "name": event.name,
-            "name_key": normalise_name(event.name),
-            "objective": event.objective,
-            "status": "draft",
-            "owner_id": event.owner_id,
-            "channels": json.dumps(event.channels),
-            "starts_on": event.starts_on.isoformat(),
-            "ends_on": event.ends_on.isoformat(),
-            "budget_id": str(event.budget_id),
-            "budget_period": event.budget_period,
-            "budget_amount": str(event.budget_amount),
-            "targets": json.dumps(plain(event.targets), sort_keys=True),
-            "spend": "0.00",
-            "impressions": 0,
-            "clicks": 0,
-            "leads": 0,
-            "conversions": 0,
-            "attributed_revenue": "0.00",
-            "rating": None,
-            "version": event.originator_version,
-            "drafted_at": iso_utc(event.timestamp),
-            "drafted_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return drafted(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+    row = touched(row, event)
     status = STATUS_BY_EVENT.get(type(event))
     if status is not None:
         row["status"] = status
-    if isinstance(event, Campaign.Amended):
-        changes = plain(event.changes)
-        for field in ("name", "objective", "owner_id", "starts_on", "ends_on", "budget_id"):
-            if field in changes:
-                row[field] = changes[field]
-        if "name" in changes:
-            row["name_key"] = normalise_name(changes["name"])
-        if "channels" in changes:
-            row["channels"] = json.dumps(changes["channels"])
-        if "budget_period" in changes:
-            row["budget_period"] = changes["budget_period"]
-        if "budget_amount" in changes:
-            row["budget_amount"] = changes["budget_amount"]
-        if "targets" in changes:
-            row["targets"] = json.dumps(changes["targets"], sort_keys=True)
-    elif isinstance(event, Campaign.ResultRecorded):
-        row["spend"] = str(Decimal(row["spend"]) + event.spend)
-        row["attributed_revenue"] = str(
-            Decimal(row["attributed_revenue"]) + event.attributed_revenue
-        )
-        for field in ("impressions", "clicks", "leads", "conversions"):
-            row[field] += getattr(event, field)
-    elif isinstance(event, Campaign.Evaluated):
-        row["rating"] = event.rating
+    match event:
+        case Campaign.Amended():
+            return amended(row, plain(event.changes))
+        case Campaign.ResultRecorded():
+            return result_recorded(row, event)
+        case Campaign.Evaluated():
+            return {**row, "rating": event.rating}
     return row
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
-    if not denominator:
-        return None
-    return float((numerator / denominator).quantize(RATIO))
+    # Rounded half even (the decimal context's default), as the report always was.
+    return ratio_float(numerator, denominator, rounding=ROUND_HALF_EVEN)
 
 
 def report_item(row: Row, attributed_leads: int) -> dict[str, Any]:
@@ -250,7 +273,7 @@ class CampaignReport(RowPerAggregateView):
         )
 
 
-class CampaignProjection(RowPerAggregateProjection):
+class CampaignProjection(RowPerAggregateProjection[CampaignReport]):
     """Folds Campaign events into their rows, and campaign-sourced leads; tracks every event."""
 
     name = "campaigns"

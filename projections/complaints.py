@@ -37,14 +37,15 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.complaint import Complaint, hours_between, round_hours
 from projections.events import iso_utc
-from projections.rows import directory_page, upsert
+from projections.money import CENT, ratio_float
+from projections.rows import directory_page, touched, upsert
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -80,58 +81,76 @@ STEP_KINDS = {
     Complaint.Closed: "closed",
     Complaint.Reopened: "reopened",
 }
-RATIO = Decimal("0.0001")
-SCORE = Decimal("0.01")
+
+
+def received(event: Complaint.Received, position: int) -> Row:
+    """The list row of a complaint just received, with the deadlines stamped on it."""
+    return {
+        "id": str(event.originator_id),
+        "customer_id": str(event.customer_id),
+        "contract_id": None if event.contract_id is None else str(event.contract_id),
+        "channel": event.channel,
+        "category": event.category,
+        "severity": event.severity,
+        "status": "received",
+        "assignee_id": None,
+        "escalation_level": 0,
+        "received_at": iso_utc(event.occurred_at),
+        "respond_by": iso_utc(event.respond_by),
+        "resolve_by": iso_utc(event.resolve_by),
+        "responded_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "satisfaction": None,
+        "reopen_count": 0,
+        "version": event.originator_version,
+        "received_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def closed(row: Row, event: Complaint.Closed) -> Row:
+    """The row of a complaint closed, with the satisfaction score if one was given."""
+    score = row["satisfaction"] if event.satisfaction is None else event.satisfaction
+    return {
+        **row,
+        "status": "closed",
+        "closed_at": iso_utc(event.occurred_at),
+        "satisfaction": score,
+    }
+
+
+def reopened(row: Row) -> Row:
+    """The row of a complaint reopened: in progress again, its resolution withdrawn."""
+    return {
+        **row,
+        "status": "in_progress",
+        "resolved_at": None,
+        "closed_at": None,
+        "reopen_count": row["reopen_count"] + 1,
+    }
 
 
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The list row of a complaint after one more of its events."""
     if isinstance(event, Complaint.Received):
-        return {
-            "id": str(event.originator_id),
-            "customer_id": str(event.customer_id),
-            "contract_id": None if event.contract_id is None else str(event.contract_id),
-            "channel": event.channel,
-            "category": event.category,
-            "severity": event.severity,
-            "status": "received",
-            "assignee_id": None,
-            "escalation_level": 0,
-            "received_at": iso_utc(event.occurred_at),
-            "respond_by": iso_utc(event.respond_by),
-            "resolve_by": iso_utc(event.resolve_by),
-            "responded_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-            "satisfaction": None,
-            "reopen_count": 0,
-            "version": event.originator_version,
-            "received_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return received(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    at = iso_utc(event.occurred_at)
-    if isinstance(event, Complaint.Assigned):
-        row.update(status="assigned", assignee_id=event.assignee_id)
-    elif isinstance(event, Complaint.Responded):
-        row.update(status="in_progress", responded_at=at)
-    elif isinstance(event, Complaint.Escalated):
-        row["escalation_level"] = event.level
-    elif isinstance(event, Complaint.Resolved):
-        row.update(status="resolved", resolved_at=at)
-    elif isinstance(event, Complaint.Closed):
-        row.update(status="closed", closed_at=at)
-        if event.satisfaction is not None:
-            row["satisfaction"] = event.satisfaction
-    elif isinstance(event, Complaint.Reopened):
-        row.update(
-            status="in_progress",
-            resolved_at=None,
-            closed_at=None,
-            reopen_count=row["reopen_count"] + 1,
-        )
+    row = touched(row, event)
+    match event:
+        case Complaint.Assigned():
+            return {**row, "status": "assigned", "assignee_id": event.assignee_id}
+        case Complaint.Responded():
+            return {**row, "status": "in_progress", "responded_at": iso_utc(event.occurred_at)}
+        case Complaint.Escalated():
+            return {**row, "escalation_level": event.level}
+        case Complaint.Resolved():
+            return {**row, "status": "resolved", "resolved_at": iso_utc(event.occurred_at)}
+        case Complaint.Closed():
+            return closed(row, event)
+        case Complaint.Reopened():
+            return reopened(row)
     return row
 
 
@@ -159,49 +178,52 @@ def _hours(value: Decimal | None) -> float | None:
     return None if value is None else float(round_hours(value))
 
 
-# What a complaint's steps up to as_of leave standing: (responded_at, resolved_at,
-# root_cause, satisfaction, resolved_once, assigned, reopens, closed).
-Standing = tuple[str | None, str | None, str | None, int | None, bool, bool, int, bool]
+class Standing(NamedTuple):
+    """What a complaint's steps up to a time leave standing."""
+
+    responded_at: str | None = None
+    resolved_at: str | None = None
+    root_cause: str | None = None
+    satisfaction: int | None = None
+    resolved_once: bool = False
+    assigned: bool = False
+    reopens: int = 0
+    closed: bool = False
 
 
 def standing(steps: Iterable[Row], cutoff: str) -> Standing:
     """Fold one complaint's steps dated up to the cutoff (`iso_utc`), in log order."""
-    responded_at = resolved_at = root_cause = satisfaction = None
-    resolved_once = assigned = False
-    reopens = 0
-    closed = False
+    folded = Standing()
     for step in sorted(steps, key=lambda s: s["position"]):
-        if step["occurred_at"] > cutoff:
-            continue
-        kind = step["kind"]
-        if kind == "assigned":
-            assigned = True
-        elif kind == "responded" and responded_at is None:
-            responded_at = step["occurred_at"]
-        elif kind == "resolved":
-            resolved_at, root_cause, resolved_once, closed = (
-                step["occurred_at"],
-                step["root_cause"],
-                True,
-                False,
+        if step["occurred_at"] <= cutoff:
+            folded = after_step(folded, step)
+    return folded
+
+
+def after_step(folded: Standing, step: Row) -> Standing:
+    """What stands after one more step: the first response, the latest resolution."""
+    match step["kind"]:
+        case "assigned":
+            return folded._replace(assigned=True)
+        case "responded" if folded.responded_at is None:
+            return folded._replace(responded_at=step["occurred_at"])
+        case "resolved":
+            return folded._replace(
+                resolved_at=step["occurred_at"],
+                root_cause=step["root_cause"],
+                resolved_once=True,
+                closed=False,
             )
-        elif kind == "closed":
-            closed = True
-            if step["satisfaction"] is not None:
-                satisfaction = step["satisfaction"]
-        elif kind == "reopened":
-            resolved_at, root_cause, closed = None, None, False
-            reopens += 1
-    return (
-        responded_at,
-        resolved_at,
-        root_cause,
-        satisfaction,
-        resolved_once,
-        assigned,
-        reopens,
-        closed,
-    )
+        case "closed":
+            score = step["satisfaction"]
+            return folded._replace(
+                closed=True, satisfaction=folded.satisfaction if score is None else score
+            )
+        case "reopened":
+            return folded._replace(
+                resolved_at=None, root_cause=None, closed=False, reopens=folded.reopens + 1
+            )
+    return folded
 
 
 def timing(complaint: Row, steps: Iterable[Row], as_of: datetime) -> Row:
@@ -211,29 +233,18 @@ def timing(complaint: Row, steps: Iterable[Row], as_of: datetime) -> Row:
 
 def figures(complaint: Row, folded: Standing, as_of: datetime) -> Row:
     """One complaint's SLA figures from its row and what its steps leave standing."""
-    (
-        responded_at,
-        resolved_at,
-        root_cause,
-        satisfaction,
-        resolved_once,
-        assigned,
-        reopens,
-        closed,
-    ) = folded
-    received = _moment(complaint["received_at"])
-    respond_by, resolve_by = _moment(complaint["respond_by"]), _moment(complaint["resolve_by"])
-    responded, resolved = _moment(responded_at), _moment(resolved_at)
+    received = datetime.fromisoformat(complaint["received_at"])
+    respond_by = datetime.fromisoformat(complaint["respond_by"])
+    resolve_by = datetime.fromisoformat(complaint["resolve_by"])
+    responded, resolved = _moment(folded.responded_at), _moment(folded.resolved_at)
     response = None if responded is None else hours_between(received, responded)
     resolution = None if resolved is None else hours_between(received, resolved)
     response_known = responded is not None or as_of > respond_by
     resolution_known = resolved is not None or as_of > resolve_by
-    response_breached = response_known and (responded is None or responded > respond_by)
-    resolution_breached = resolution_known and (resolved is None or resolved > resolve_by)
     if resolved is None:
-        status = "in_progress" if responded else "assigned" if assigned else "received"
+        status = "in_progress" if responded else "assigned" if folded.assigned else "received"
     else:
-        status = "closed" if closed else "resolved"
+        status = "closed" if folded.closed else "resolved"
     return {
         "complaint_id": complaint["id"],
         "customer_id": complaint["customer_id"],
@@ -245,34 +256,28 @@ def figures(complaint: Row, folded: Standing, as_of: datetime) -> Row:
         "received_at": complaint["received_at"],
         "respond_by": complaint["respond_by"],
         "resolve_by": complaint["resolve_by"],
-        "responded_at": responded_at,
-        "resolved_at": resolved_at,
+        "responded_at": folded.responded_at,
+        "resolved_at": folded.resolved_at,
         "response_hours": _hours(response),
         "resolution_hours": _hours(resolution),
-        "response_breached": response_breached,
-        "resolution_breached": resolution_breached,
+        "response_breached": response_known and (responded is None or responded > respond_by),
+        "resolution_breached": resolution_known and (resolved is None or resolved > resolve_by),
         "open": resolved is None,
-        "reopens": reopens,
-        "root_cause": root_cause,
-        "satisfaction": satisfaction,
+        "reopens": folded.reopens,
+        "root_cause": folded.root_cause,
+        "satisfaction": folded.satisfaction,
         # Exact figures for the summaries; not part of an answer.
         "_response": response,
         "_resolution": resolution,
         "_response_known": response_known,
         "_resolution_known": resolution_known,
-        "_resolved_once": resolved_once,
+        "_resolved_once": folded.resolved_once,
     }
 
 
 def public(timing_row: Row) -> Row:
     """A complaint's timings as answered: without the exact working figures."""
     return {k: v for k, v in timing_row.items() if not k.startswith("_")}
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    if not denominator:
-        return None
-    return float((Decimal(numerator) / Decimal(denominator)).quantize(RATIO, ROUND_HALF_UP))
 
 
 def p90(values: Sequence[Decimal]) -> Decimal | None:
@@ -304,10 +309,10 @@ def summary(keys: dict[str, str], timings: Sequence[Row]) -> Row:
         "count": len(timings),
         "open": sum(1 for t in timings if t["open"]),
         "breached": sum(1 for t in timings if t["response_breached"] or t["resolution_breached"]),
-        "responded_on_time": _ratio(
+        "responded_on_time": ratio_float(
             sum(1 for t in response_known if not t["response_breached"]), len(response_known)
         ),
-        "resolved_on_time": _ratio(
+        "resolved_on_time": ratio_float(
             sum(1 for t in resolution_known if not t["resolution_breached"]),
             len(resolution_known),
         ),
@@ -315,14 +320,14 @@ def summary(keys: dict[str, str], timings: Sequence[Row]) -> Row:
         "p90_response_hours": _hours(p90(responses)),
         "mean_resolution_hours": _hours(_mean(resolutions)),
         "p90_resolution_hours": _hours(p90(resolutions)),
-        "reopen_rate": _ratio(
+        "reopen_rate": ratio_float(
             sum(1 for t in timings if t["reopens"]),
             sum(1 for t in timings if t["_resolved_once"]),
         ),
         "root_causes": dict(sorted(root_causes.items())),
         "satisfaction_avg": None
         if mean_score is None
-        else float(mean_score.quantize(SCORE, ROUND_HALF_UP)),
+        else float(mean_score.quantize(CENT, ROUND_HALF_UP)),
     }
 
 
@@ -377,7 +382,7 @@ STANDING_SQL = (
 def _standing_of(row: Row | None) -> Standing:
     """What `standing` answers, from a complaint's row of STANDING_SQL (None: no step)."""
     if row is None:
-        return (None, None, None, None, False, False, 0, False)
+        return Standing()
     responded = row["responded"] and row["responded"][12:]
     resolved_at = root_cause = None
     closed = False
@@ -387,7 +392,7 @@ def _standing_of(row: Row | None) -> Standing:
         root_cause = cause[1:] if cause else None
         closed = row["closed"] is not None and row["closed"] > settled[:12]
     satisfaction = row["satisfaction"] and int(row["satisfaction"][12:])
-    return (
+    return Standing(
         responded,
         resolved_at,
         root_cause,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from domain.contract import Contract, line_total
 from projections.events import iso_utc
-from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, directory_page
+from projections.rows import (
+    Row,
+    RowPerAggregateProjection,
+    RowPerAggregateView,
+    directory_page,
+    touched,
+)
 
 COLUMNS = (
     "id",
@@ -28,50 +35,57 @@ STATUS_BY_EVENT = {
     Contract.Submitted: "in_review",
     Contract.Approved: "approved",
     Contract.ReviewRejected: "draft",
-    Contract.Signed: "active",
     Contract.Cancelled: "cancelled",
     Contract.Terminated: "terminated",
     Contract.Completed: "completed",
 }
 
 
-def _total(lines: list[dict[str, Any]]) -> str:
+def _total(lines: Iterable[Mapping[str, Any]]) -> str:
+    """The sum of the lines' totals, to the cent at least."""
     return str(sum((line_total(line) for line in lines), Decimal("0.00")))
+
+
+def drafted(event: Contract.Drafted, position: int) -> Row:
+    """The directory row of a contract just drafted."""
+    return {
+        "id": str(event.originator_id),
+        "customer_id": str(event.customer_id),
+        "owner_id": event.owner_id,
+        "status": "draft",
+        "channel": event.channel,
+        "region": event.region,
+        "total": _total(event.lines),
+        "signed_on": None,
+        "version": event.originator_version,
+        "drafted_at": iso_utc(event.timestamp),
+        "drafted_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def amended(row: Row, changes: dict[str, Any]) -> Row:
+    """The row with the parties, channel, region and total an amendment changed."""
+    row = {**row, **{f: changes[f] for f in ("owner_id", "channel", "region") if f in changes}}
+    if "lines" in changes:
+        row["total"] = _total(changes["lines"])
+    return row
 
 
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The directory row of a contract after one more of its events."""
     if isinstance(event, Contract.Drafted):
-        return {
-            "id": str(event.originator_id),
-            "customer_id": str(event.customer_id),
-            "owner_id": event.owner_id,
-            "status": "draft",
-            "channel": event.channel,
-            "region": event.region,
-            "total": _total(event.lines),
-            "signed_on": None,
-            "version": event.originator_version,
-            "drafted_at": iso_utc(event.timestamp),
-            "drafted_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return drafted(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    if isinstance(event, Contract.Amended):
-        changes = event.changes
-        for field in ("owner_id", "channel", "region"):
-            if field in changes:
-                row[field] = changes[field]
-        if "lines" in changes:
-            row["total"] = _total(changes["lines"])
+    row = touched(row, event)
+    match event:
+        case Contract.Amended():
+            return amended(row, event.changes)
+        case Contract.Signed():
+            return {**row, "status": "active", "signed_on": event.signed_on.isoformat()}
     status = STATUS_BY_EVENT.get(type(event))
-    if status is not None:
-        row["status"] = status
-    if isinstance(event, Contract.Signed):
-        row["signed_on"] = event.signed_on.isoformat()
-    return row
+    return row if status is None else {**row, "status": status}
 
 
 class ContractDirectory(RowPerAggregateView):
@@ -129,7 +143,7 @@ class ContractDirectory(RowPerAggregateView):
         )
 
 
-class ContractDirectoryProjection(RowPerAggregateProjection):
+class ContractDirectoryProjection(RowPerAggregateProjection[ContractDirectory]):
     """Folds Contract events into the directory; tracks every other event too."""
 
     name = "contract_directory"

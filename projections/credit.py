@@ -51,11 +51,10 @@ dates are TEXT and compare as dates. Only facts whose business day is on or befo
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
@@ -63,14 +62,21 @@ from eventsourcing.projection import Projection
 
 from domain.contract import Contract
 from domain.customer import Customer
-from projections.sales import cents, money_text
+from projections.money import CENT, cents, day_text, money_text, ratio_float
+from projections.rows import RecentRows, insert_once, update
 from projections.store import PostgresReadModel, ReadModel, Statement
 
 Row = dict[str, Any]
 
-# A change the fold asks for: (table, row, "insert" | "update"); an update sets the
-# row's other columns where its first column matches.
-Change = tuple[str, Row, str]
+
+class Change(NamedTuple):
+    """A fact the fold asks for: a row to insert (kept if its key is there already), or
+    ("update") the row's other columns to set where its first column, the key, matches."""
+
+    table: str
+    row: Row
+    mode: Literal["insert", "update"] = "insert"
+
 
 KEYS = {
     "credit_customers": "customer_id",
@@ -96,154 +102,151 @@ ALERTS = (
 )
 
 
-def _day(moment: Any) -> str:
-    return moment.astimezone(UTC).date().isoformat()
-
-
 def fold(event: Any, position: int, contract: Row | None = None) -> list[Change]:
     """The facts one event adds; `contract` is the signed contract an event is about.
 
     Invoices and settlements name only their contract: the projection passes the
     contract's row (customer, signed_on) as it was recorded at signing.
     """
-    if isinstance(event, Customer.Event):
-        customer_id = str(event.originator_id)
-        if isinstance(event, Customer.Registered):
-            return [
-                (
-                    "credit_customers",
-                    {"customer_id": customer_id, "seq": position, "name": event.name},
-                    "insert",
-                )
-            ]
-        if isinstance(event, Customer.ProfileUpdated) and "name" in event.changes:
-            return [
-                (
-                    "credit_customers",
-                    {"customer_id": customer_id, "name": event.changes["name"]},
-                    "update",
-                )
-            ]
-        if isinstance(event, Customer.CreditAssessed):
-            return [
-                (
-                    "credit_assessments",
-                    {
-                        "position": position,
-                        "customer_id": customer_id,
-                        "recorded_on": _day(event.timestamp),
-                        "rating": event.rating,
-                        "score": event.score,
-                        "credit_limit": cents(event.credit_limit),
-                        "valid_until": event.valid_until.isoformat(),
-                    },
-                    "insert",
-                )
-            ]
-        if isinstance(event, Customer.CreditHoldPlaced | Customer.CreditHoldReleased):
-            return [
-                (
-                    "credit_holds",
-                    {
-                        "position": position,
-                        "customer_id": customer_id,
-                        "day": _day(event.timestamp),
-                        "placed": int(isinstance(event, Customer.CreditHoldPlaced)),
-                    },
-                    "insert",
-                )
-            ]
-        if isinstance(event, Customer.GuaranteeRegistered):
-            return [
-                (
-                    "credit_guarantees",
-                    {
-                        "guarantee_id": str(event.guarantee_id),
-                        "customer_id": customer_id,
-                        "recorded_on": _day(event.timestamp),
-                        "amount": cents(event.amount),
-                        "expires_on": event.expires_on.isoformat(),
-                    },
-                    "insert",
-                )
-            ]
-        if isinstance(event, Customer.GuaranteeReleased):
-            return [
-                (
-                    "credit_guarantee_releases",
-                    {
-                        "guarantee_id": str(event.guarantee_id),
-                        "customer_id": customer_id,
-                        "released_on": _day(event.timestamp),
-                    },
-                    "insert",
-                )
-            ]
-        return []
-    if not isinstance(event, Contract.Event):
-        return []
-    contract_id = str(event.originator_id)
-    if isinstance(event, Contract.Signed):
-        return [
-            (
-                "credit_contracts",
-                {
-                    "contract_id": contract_id,
-                    "customer_id": str(event.customer_id),
-                    "signed_on": event.signed_on.isoformat(),
-                    "total": cents(event.total),
-                },
-                "insert",
-            )
-        ]
-    if contract is None:
-        return []
-    if isinstance(event, Contract.InvoiceIssued):
-        return [
-            (
-                "credit_invoices",
-                {
-                    "invoice_id": str(event.invoice_id),
-                    "contract_id": contract_id,
-                    "customer_id": contract["customer_id"],
-                    "issued_on": event.issued_on.isoformat(),
-                    "due_on": event.due_on.isoformat(),
-                    "amount": cents(event.amount),
-                },
-                "insert",
-            )
-        ]
-    if isinstance(event, Contract.PaymentRecorded):
-        kind, day = "payment", event.received_on.isoformat()
-    elif isinstance(event, Contract.WrittenOff):
-        kind, day = "write_off", _day(event.occurred_at)
-    else:
-        return []
+    match event:
+        case Customer.Event():
+            return customer_facts(event, position)
+        case Contract.Signed():
+            return [signed(event)]
+        case Contract.Event() if contract is not None:
+            return contract_facts(event, position, contract)
+    return []
+
+
+def customer_facts(event: Any, position: int) -> list[Change]:
+    """The facts of a Customer event: its name, assessments, holds and guarantees."""
+    customer_id = str(event.originator_id)
+    match event:
+        case Customer.Registered():
+            row = {"customer_id": customer_id, "seq": position, "name": event.name}
+            return [Change("credit_customers", row)]
+        case Customer.ProfileUpdated() if "name" in event.changes:
+            row = {"customer_id": customer_id, "name": event.changes["name"]}
+            return [Change("credit_customers", row, "update")]
+        case Customer.CreditAssessed():
+            return [assessed(event, position)]
+        case Customer.CreditHoldPlaced() | Customer.CreditHoldReleased():
+            return [hold(event, position)]
+        case Customer.GuaranteeRegistered():
+            return [guarantee_registered(event)]
+        case Customer.GuaranteeReleased():
+            return [guarantee_released(event)]
+    return []
+
+
+def assessed(event: Customer.CreditAssessed, position: int) -> Change:
+    """An assessment, counted from the day it was recorded."""
+    row = {
+        "position": position,
+        "customer_id": str(event.originator_id),
+        "recorded_on": day_text(event.timestamp),
+        "rating": event.rating,
+        "score": event.score,
+        "credit_limit": cents(event.credit_limit),
+        "valid_until": event.valid_until.isoformat(),
+    }
+    return Change("credit_assessments", row)
+
+
+def hold(event: Customer.CreditHoldPlaced | Customer.CreditHoldReleased, position: int) -> Change:
+    """A hold placed or released, on the day it was recorded."""
+    row = {
+        "position": position,
+        "customer_id": str(event.originator_id),
+        "day": day_text(event.timestamp),
+        "placed": int(isinstance(event, Customer.CreditHoldPlaced)),
+    }
+    return Change("credit_holds", row)
+
+
+def guarantee_registered(event: Customer.GuaranteeRegistered) -> Change:
+    """A guarantee, counted from the day it was recorded until it expires."""
+    row = {
+        "guarantee_id": str(event.guarantee_id),
+        "customer_id": str(event.originator_id),
+        "recorded_on": day_text(event.timestamp),
+        "amount": cents(event.amount),
+        "expires_on": event.expires_on.isoformat(),
+    }
+    return Change("credit_guarantees", row)
+
+
+def guarantee_released(event: Customer.GuaranteeReleased) -> Change:
+    """The release of a guarantee, on the day it was recorded."""
+    row = {
+        "guarantee_id": str(event.guarantee_id),
+        "customer_id": str(event.originator_id),
+        "released_on": day_text(event.timestamp),
+    }
+    return Change("credit_guarantee_releases", row)
+
+
+def signed(event: Contract.Signed) -> Change:
+    """A signed contract: its customer, day and total, which invoices and payments need."""
+    row = {
+        "contract_id": str(event.originator_id),
+        "customer_id": str(event.customer_id),
+        "signed_on": event.signed_on.isoformat(),
+        "total": cents(event.total),
+    }
+    return Change("credit_contracts", row)
+
+
+def contract_facts(event: Any, position: int, contract: Row) -> list[Change]:
+    """The facts of an invoice, payment or write-off of a signed contract."""
+    match event:
+        case Contract.InvoiceIssued():
+            return [invoice_issued(event, contract)]
+        case Contract.PaymentRecorded():
+            return settlements(event, position, contract, "payment", event.received_on.isoformat())
+        case Contract.WrittenOff():
+            return settlements(event, position, contract, "write_off", day_text(event.occurred_at))
+    return []
+
+
+def invoice_issued(event: Contract.InvoiceIssued, contract: Row) -> Change:
+    """An invoice with its amount, issue and due days, and its contract's customer."""
+    row = {
+        "invoice_id": str(event.invoice_id),
+        "contract_id": str(event.originator_id),
+        "customer_id": contract["customer_id"],
+        "issued_on": event.issued_on.isoformat(),
+        "due_on": event.due_on.isoformat(),
+        "amount": cents(event.amount),
+    }
+    return Change("credit_invoices", row)
+
+
+def settlements(
+    event: Contract.PaymentRecorded | Contract.WrittenOff,
+    position: int,
+    contract: Row,
+    kind: str,
+    day: str,
+) -> list[Change]:
+    """Each invoice's share of a payment or a write-off, settled on the day given."""
     return [
-        (
+        Change(
             "credit_settlements",
             {
                 "settlement_id": f"{position:012d}:{n:04d}",
                 "position": position,
                 "invoice_id": str(allocation["invoice_id"]),
-                "contract_id": contract_id,
+                "contract_id": str(event.originator_id),
                 "customer_id": contract["customer_id"],
                 "signed_on": contract["signed_on"],
                 "settled_on": day,
                 "kind": kind,
                 "amount": cents(allocation["amount"]),
             },
-            "insert",
         )
         for n, allocation in enumerate(event.allocations)
     ]
-
-
-def _ratio(numerator: int, denominator: int, places: str) -> float | None:
-    if denominator == 0:
-        return None
-    quotient = Decimal(numerator) / Decimal(denominator)
-    return float(quotient.quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
 def credit_item(row: Row, as_of: date) -> Row:
@@ -253,7 +256,7 @@ def credit_item(row: Row, as_of: date) -> Row:
     exposure = int(row["exposure"])
     outstanding = int(row["outstanding"])
     invoiced_90 = int(row["invoiced_90"])
-    dso = _ratio(outstanding * 90, invoiced_90, "0.01")
+    dso = ratio_float(outstanding * 90, invoiced_90, CENT)
     return {
         "customer_id": row["customer_id"],
         "name": row["name"],
@@ -264,7 +267,7 @@ def credit_item(row: Row, as_of: date) -> Row:
         "exposure": money_text(exposure),
         "outstanding": money_text(outstanding),
         "overdue": {bucket: money_text(int(row[f"d{bucket}"])) for bucket in BUCKETS},
-        "utilisation": _ratio(exposure, room, "0.0001"),
+        "utilisation": ratio_float(exposure, room),
         "dso": dso,
         "on_hold": bool(row["on_hold"]),
         "alerts": [alert for alert, _ in alerts(row, as_of)],
@@ -483,24 +486,12 @@ class CreditReport(ReadModel):
         result: list[Statement] = []
         for table, row, mode in changes:
             key = KEYS[table]
-            columns = list(row)
             if mode == "update":
-                sets = ", ".join(f"{c} = ?" for c in columns if c != key)
-                result.append(
-                    (
-                        f"UPDATE {self.table(table)} SET {sets} WHERE {key} = ?",
-                        [row[c] for c in columns if c != key] + [row[key]],
-                    )
-                )
+                others = {c: v for c, v in row.items() if c != key}
+                result.append(update(self.table(table), key, row[key], others))
             else:
-                result.append(
-                    (
-                        f"INSERT INTO {self.table(table)} ({', '.join(columns)}) "
-                        f"VALUES ({', '.join('?' for _ in columns)}) "
-                        f"ON CONFLICT ({key}) DO NOTHING",
-                        [row[c] for c in columns],
-                    )
-                )
+                statement = insert_once(self.table(table), list(row), key)
+                result.append((statement, list(row.values())))
         return result
 
     def apply(self, changes: Sequence[Change], tracking: Tracking) -> None:
@@ -600,11 +591,6 @@ class CreditReport(ReadModel):
         return int(row["outstanding"] or 0), int(row["overdue"] or 0)
 
 
-# Signed contracts this projection read or wrote lately: invoices and settlements
-# name only their contract.
-CACHE_SIZE = 10_000
-
-
 class CreditProjection(Projection[CreditReport]):
     """Folds Customer credit events and Contract money events; tracks every other event."""
 
@@ -612,22 +598,8 @@ class CreditProjection(Projection[CreditReport]):
 
     def __init__(self, view: CreditReport) -> None:
         super().__init__(view)
-        self._contracts: OrderedDict[str, Row] = OrderedDict()
-
-    def _contract(self, contract_id: str) -> Row | None:
-        row = self._contracts.get(contract_id)
-        if row is None:
-            row = self.view.contract(contract_id)
-            if row is None:
-                return None
-        self._remember(row)
-        return row
-
-    def _remember(self, row: Row) -> None:
-        self._contracts[row["contract_id"]] = row
-        self._contracts.move_to_end(row["contract_id"])
-        if len(self._contracts) > CACHE_SIZE:
-            self._contracts.popitem(last=False)
+        # Invoices and settlements name only their contract: its row as signed.
+        self._contracts = RecentRows()
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -636,7 +608,7 @@ class CreditProjection(Projection[CreditReport]):
             domain_event,
             Contract.InvoiceIssued | Contract.PaymentRecorded | Contract.WrittenOff,
         ):
-            contract = self._contract(str(domain_event.originator_id))
+            contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
         changes = fold(domain_event, tracking.notification_id, contract)
         if not changes:
             self.view.insert_tracking(tracking)
@@ -644,4 +616,4 @@ class CreditProjection(Projection[CreditReport]):
         self.view.apply(changes, tracking)
         for table, row, _ in changes:
             if table == "credit_contracts":
-                self._remember(row)
+                self._contracts.remember(row["contract_id"], row)

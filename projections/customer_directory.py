@@ -15,6 +15,7 @@ from projections.rows import (
     RowPerAggregateView,
     directory_page,
     name_pattern,
+    touched,
 )
 
 COLUMNS = (
@@ -40,63 +41,71 @@ COLUMNS = (
 )
 
 
+def registered(event: Customer.Registered, position: int) -> Row:
+    """The directory row of a customer just registered: a lead."""
+    return {
+        "id": str(event.originator_id),
+        "name": event.name,
+        "name_key": normalise_name(event.name),
+        "kind": event.kind,
+        "status": "lead",
+        "owner_id": event.owner_id,
+        "region": event.region,
+        "industry": event.industry,
+        "source": event.source,
+        "campaign_id": str(event.campaign_id) if event.campaign_id else None,
+        "tags": json.dumps(event.tags),
+        "rating": None,
+        "on_hold": 0,
+        "tier": None,
+        "points": 0,
+        "version": event.originator_version,
+        "registered_at": iso_utc(event.timestamp),
+        "registered_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def profile_updated(row: Row, changes: dict[str, Any]) -> Row:
+    """The row with the profile fields an update changed."""
+    row = {**row, **{f: changes[f] for f in ("industry", "region") if f in changes}}
+    if "name" in changes:
+        row.update(name=changes["name"], name_key=normalise_name(changes["name"]))
+    if "tags" in changes:
+        row["tags"] = json.dumps(changes["tags"])
+    return row
+
+
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The directory row of a customer after one more of its events."""
     if isinstance(event, Customer.Registered):
-        return {
-            "id": str(event.originator_id),
-            "name": event.name,
-            "name_key": normalise_name(event.name),
-            "kind": event.kind,
-            "status": "lead",
-            "owner_id": event.owner_id,
-            "region": event.region,
-            "industry": event.industry,
-            "source": event.source,
-            "campaign_id": str(event.campaign_id) if event.campaign_id else None,
-            "tags": json.dumps(event.tags),
-            "rating": None,
-            "on_hold": 0,
-            "tier": None,
-            "points": 0,
-            "version": event.originator_version,
-            "registered_at": iso_utc(event.timestamp),
-            "registered_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return registered(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    if isinstance(event, Customer.ProfileUpdated):
-        changes = event.changes
-        if "name" in changes:
-            row["name"] = changes["name"]
-            row["name_key"] = normalise_name(changes["name"])
-        for field in ("industry", "region"):
-            if field in changes:
-                row[field] = changes[field]
-        if "tags" in changes:
-            row["tags"] = json.dumps(changes["tags"])
-    elif isinstance(event, Customer.OwnerAssigned):
-        row["owner_id"] = event.owner_id
-    elif isinstance(event, Customer.Qualified):
-        row["status"] = "prospect"
-    elif isinstance(event, Customer.MarkedLost):
-        row["status"] = "lost"
-    elif isinstance(event, Customer.Reopened):
-        row["status"] = "lead"
-    elif isinstance(event, Customer.CreditAssessed):
-        row["rating"] = event.rating
-    elif isinstance(event, Customer.CreditHoldPlaced):
-        row["on_hold"] = 1
-    elif isinstance(event, Customer.CreditHoldReleased):
-        row["on_hold"] = 0
-    elif isinstance(event, Customer.MembershipEnrolled):
-        row["tier"] = event.tier
-    elif isinstance(event, Customer.PointsAwarded):
-        row["points"] += event.points
-    elif isinstance(event, Customer.PointsRedeemed):
-        row["points"] -= event.points
+    row = touched(row, event)
+    match event:
+        case Customer.ProfileUpdated():
+            return profile_updated(row, event.changes)
+        case Customer.OwnerAssigned():
+            return {**row, "owner_id": event.owner_id}
+        case Customer.Qualified():
+            return {**row, "status": "prospect"}
+        case Customer.MarkedLost():
+            return {**row, "status": "lost"}
+        case Customer.Reopened():
+            return {**row, "status": "lead"}
+        case Customer.CreditAssessed():
+            return {**row, "rating": event.rating}
+        case Customer.CreditHoldPlaced():
+            return {**row, "on_hold": 1}
+        case Customer.CreditHoldReleased():
+            return {**row, "on_hold": 0}
+        case Customer.MembershipEnrolled():
+            return {**row, "tier": event.tier}
+        case Customer.PointsAwarded():
+            return {**row, "points": row["points"] + event.points}
+        case Customer.PointsRedeemed():
+            return {**row, "points": row["points"] - event.points}
     return row
 
 
@@ -155,7 +164,7 @@ class CustomerDirectory(RowPerAggregateView):
         )
 
 
-class CustomerDirectoryProjection(RowPerAggregateProjection):
+class CustomerDirectoryProjection(RowPerAggregateProjection[CustomerDirectory]):
     """Folds Customer events into the directory; tracks every other event too."""
 
     name = "customer_directory"

@@ -20,6 +20,7 @@ from projections.rows import (
     RowPerAggregateView,
     directory_page,
     name_pattern,
+    touched,
 )
 
 COLUMNS = (
@@ -38,44 +39,64 @@ COLUMNS = (
 )
 
 
+def candidate_registered(event: Employee.CandidateRegistered, position: int) -> Row:
+    """The directory row of a candidate just registered."""
+    return {
+        "id": str(event.originator_id),
+        "name": event.name,
+        "name_key": normalise_name(event.name),
+        "position": event.position,
+        "department": event.department,
+        "status": "candidate",
+        "manager_id": None,
+        "hired_on": None,
+        "version": event.originator_version,
+        "registered_at": iso_utc(event.timestamp),
+        "registered_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def hired(row: Row, event: Employee.Hired) -> Row:
+    """The row of a candidate hired: active, in the position and department hired for."""
+    return {
+        **row,
+        "status": "active",
+        "position": event.position,
+        "department": event.department,
+        "manager_id": event.manager_id,
+        "hired_on": event.hired_on.isoformat(),
+    }
+
+
+def transferred(row: Row, event: Employee.Transferred) -> Row:
+    """The row of an employee moved to another department, position or manager."""
+    return {
+        **row,
+        "department": event.department,
+        "position": event.position,
+        "manager_id": event.manager_id,
+    }
+
+
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The directory row of an employee after one more of its events."""
     if isinstance(event, Employee.CandidateRegistered):
-        return {
-            "id": str(event.originator_id),
-            "name": event.name,
-            "name_key": normalise_name(event.name),
-            "position": event.position,
-            "department": event.department,
-            "status": "candidate",
-            "manager_id": None,
-            "hired_on": None,
-            "version": event.originator_version,
-            "registered_at": iso_utc(event.timestamp),
-            "registered_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return candidate_registered(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    if isinstance(event, Employee.Hired):
-        row.update(
-            status="active",
-            position=event.position,
-            department=event.department,
-            manager_id=event.manager_id,
-            hired_on=event.hired_on.isoformat(),
-        )
-    elif isinstance(event, Employee.CandidateRejected):
-        row["status"] = "rejected"
-    elif isinstance(event, Employee.Transferred):
-        row.update(
-            department=event.department, position=event.position, manager_id=event.manager_id
-        )
-    elif isinstance(event, Employee.Promoted):
-        row["position"] = event.position
-    elif isinstance(event, Employee.Terminated):
-        row["status"] = "terminated"
+    row = touched(row, event)
+    match event:
+        case Employee.Hired():
+            return hired(row, event)
+        case Employee.CandidateRejected():
+            return {**row, "status": "rejected"}
+        case Employee.Transferred():
+            return transferred(row, event)
+        case Employee.Promoted():
+            return {**row, "position": event.position}
+        case Employee.Terminated():
+            return {**row, "status": "terminated"}
     return row
 
 
@@ -127,7 +148,7 @@ class EmployeeDirectory(RowPerAggregateView):
         )
 
 
-class EmployeeDirectoryProjection(RowPerAggregateProjection):
+class EmployeeDirectoryProjection(RowPerAggregateProjection[EmployeeDirectory]):
     """Folds Employee events into the directory; tracks every other event too."""
 
     name = "employee_directory"

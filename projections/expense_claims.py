@@ -13,7 +13,13 @@ from typing import Any
 
 from domain.expense_claim import ExpenseClaim
 from projections.events import iso_utc
-from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, directory_page
+from projections.rows import (
+    Row,
+    RowPerAggregateProjection,
+    RowPerAggregateView,
+    directory_page,
+    touched,
+)
 
 COLUMNS = (
     "id",
@@ -38,43 +44,57 @@ COLUMNS = (
 )
 
 
+def submitted(event: ExpenseClaim.Submitted, position: int) -> Row:
+    """The directory row of a claim just submitted."""
+    return {
+        "id": str(event.originator_id),
+        "claimant_id": event.claimant_id,
+        "status": "submitted",
+        "expense_type": event.expense_type,
+        "amount": str(event.amount),
+        "spent_on": event.spent_on.isoformat(),
+        "receipt_ref": event.receipt_ref,
+        "budget_id": str(event.budget_id),
+        "category": event.category,
+        "period": event.period,
+        "submitted_at": iso_utc(event.occurred_at),
+        "decided_at": None,
+        "decided_by": None,
+        "approver_capacity": None,
+        "budget_version": None,
+        "paid_on": None,
+        "version": event.originator_version,
+        "submitted_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def decided(row: Row, event: ExpenseClaim.Approved | ExpenseClaim.Rejected, status: str) -> Row:
+    """The row of a claim approved or rejected: who decided, when, in which capacity."""
+    return {
+        **row,
+        "status": status,
+        "decided_at": iso_utc(event.occurred_at),
+        "decided_by": event.actor,
+        "approver_capacity": event.capacity,
+        "budget_version": getattr(event, "budget_version", None),
+    }
+
+
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The directory row of a claim after one more of its events."""
     if isinstance(event, ExpenseClaim.Submitted):
-        return {
-            "id": str(event.originator_id),
-            "claimant_id": event.claimant_id,
-            "status": "submitted",
-            "expense_type": event.expense_type,
-            "amount": str(event.amount),
-            "spent_on": event.spent_on.isoformat(),
-            "receipt_ref": event.receipt_ref,
-            "budget_id": str(event.budget_id),
-            "category": event.category,
-            "period": event.period,
-            "submitted_at": iso_utc(event.occurred_at),
-            "decided_at": None,
-            "decided_by": None,
-            "approver_capacity": None,
-            "budget_version": None,
-            "paid_on": None,
-            "version": event.originator_version,
-            "submitted_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return submitted(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    if isinstance(event, ExpenseClaim.Approved | ExpenseClaim.Rejected):
-        row.update(
-            status="approved" if isinstance(event, ExpenseClaim.Approved) else "rejected",
-            decided_at=iso_utc(event.occurred_at),
-            decided_by=event.actor,
-            approver_capacity=event.capacity,
-            budget_version=getattr(event, "budget_version", None),
-        )
-    elif isinstance(event, ExpenseClaim.Paid):
-        row.update(status="paid", paid_on=event.paid_on.isoformat())
+    row = touched(row, event)
+    match event:
+        case ExpenseClaim.Approved():
+            return decided(row, event, "approved")
+        case ExpenseClaim.Rejected():
+            return decided(row, event, "rejected")
+        case ExpenseClaim.Paid():
+            return {**row, "status": "paid", "paid_on": event.paid_on.isoformat()}
     return row
 
 
@@ -132,7 +152,7 @@ class ExpenseClaimDirectory(RowPerAggregateView):
         )
 
 
-class ExpenseClaimProjection(RowPerAggregateProjection):
+class ExpenseClaimProjection(RowPerAggregateProjection[ExpenseClaimDirectory]):
     """Folds ExpenseClaim events into the directory; tracks every other event too."""
 
     name = "expense_claims"

@@ -45,38 +45,49 @@ STATUS_BY_EVENT = {
 }
 
 
+def registered(event: Customer.Registered) -> Row:
+    """The follow-up row of a customer just registered: a lead with no contact yet."""
+    return {
+        "id": str(event.originator_id),
+        "name": event.name,
+        "name_key": normalise_name(event.name),
+        "owner_id": event.owner_id,
+        "status": "lead",
+        "next_follow_up_on": None,
+        "last_contact_at": None,
+    }
+
+
+def followed_up(row: Row, event: Customer.FollowUpRecorded) -> Row | None:
+    """The row after a follow-up, or None when a later follow-up is already recorded."""
+    at = iso_utc(event.occurred_at)
+    # Equal times: the one later in the log is the later follow-up.
+    if row["last_contact_at"] is not None and at < row["last_contact_at"]:
+        return None
+    upcoming = event.next_follow_up_on
+    return {
+        **row,
+        "next_follow_up_on": None if upcoming is None else upcoming.isoformat(),
+        "last_contact_at": at,
+    }
+
+
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The follow-up row of a customer after one more of its events (None: unchanged)."""
     if isinstance(event, Customer.Registered):
-        return {
-            "id": str(event.originator_id),
-            "name": event.name,
-            "name_key": normalise_name(event.name),
-            "owner_id": event.owner_id,
-            "status": "lead",
-            "next_follow_up_on": None,
-            "last_contact_at": None,
-        }
+        return registered(event)
     if row is None:
         return None
-    if isinstance(event, Customer.ProfileUpdated) and "name" in event.changes:
-        name = event.changes["name"]
-        return {**row, "name": name, "name_key": normalise_name(name)}
-    if isinstance(event, Customer.OwnerAssigned):
-        return {**row, "owner_id": event.owner_id}
-    if type(event) in STATUS_BY_EVENT:
-        return {**row, "status": STATUS_BY_EVENT[type(event)]}
-    if isinstance(event, Customer.FollowUpRecorded):
-        at = iso_utc(event.occurred_at)
-        # Equal times: the one later in the log is the later follow-up.
-        if row["last_contact_at"] is not None and at < row["last_contact_at"]:
-            return None
-        upcoming = event.next_follow_up_on
-        return {
-            **row,
-            "next_follow_up_on": None if upcoming is None else upcoming.isoformat(),
-            "last_contact_at": at,
-        }
+    match event:
+        case Customer.ProfileUpdated() if "name" in event.changes:
+            name = event.changes["name"]
+            return {**row, "name": name, "name_key": normalise_name(name)}
+        case Customer.OwnerAssigned():
+            return {**row, "owner_id": event.owner_id}
+        case Customer.FollowUpRecorded():
+            return followed_up(row, event)
+        case _ if type(event) in STATUS_BY_EVENT:
+            return {**row, "status": STATUS_BY_EVENT[type(event)]}
     return None
 
 
@@ -123,7 +134,7 @@ class FollowUps(RowPerAggregateView):
         return [item(row) for row in rows]
 
 
-class FollowUpProjection(RowPerAggregateProjection):
+class FollowUpProjection(RowPerAggregateProjection[FollowUps]):
     """Folds Customer events into the follow-up rows; tracks every other event too."""
 
     name = "follow_ups"

@@ -82,10 +82,10 @@ from __future__ import annotations
 import json
 import re
 from calendar import monthrange
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -100,8 +100,8 @@ from domain.errors import ValidationFailed
 from domain.marketing_plan import PERCENT_FIGURES, MarketingPlan, targets_for
 from projections.budget_execution import ledger_rows
 from projections.events import iso_utc, plain
-from projections.rows import upsert
-from projections.sales import cents, money_text
+from projections.money import CENT, RATIO, cents, day_text, money_text, number, ratio
+from projections.rows import inserts, update, upsert
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -117,8 +117,14 @@ COMPLAINTS = (
     "resolved_at",
 )
 LEDGER = ("entry", "budget_id", "period", "kind", "amount", "occurred_at")
-RATIO = Decimal("0.0001")
-HUNDREDTH = Decimal("0.01")
+CONTRACTS = ("contract_id", "owner_id", "signed_on")
+CUSTOMERS = ("customer_id", "owner_id")
+BUDGETS = ("budget_id", "fiscal_year", "status", "targets")
+PLAN = ("line", "budget_id", "period", "planned")
+REFS = ("ref", "category", "period", "amount", "occurred_at")
+TARGETS = ("target_key", "employee_id", "period", "items")
+APPRAISALS = ("appraisal_key", "employee_id", "period", "rating")
+PLANS = ("plan_id", "fiscal_year", "approved_revision", "targets")
 MONEY_METRICS = ("revenue", "collections")
 APPROVED_BUDGET = ("approved", "closed")
 MEASUREMENTS = (
@@ -132,6 +138,17 @@ MEASUREMENTS = (
 )
 # The kinds of fact that set a customer's status (with the day it took effect).
 CUSTOMER_STATUS_FACTS = ("converted", "qualified", "lost", "reopened")
+CUSTOMER_STATUS_BY_EVENT = {
+    Customer.Qualified: "qualified",
+    Customer.MarkedLost: "lost",
+    Customer.Reopened: "reopened",
+}
+BUDGET_STATUS_BY_EVENT = {
+    Budget.Submitted: "pending_approval",
+    Budget.Approved: "approved",
+    Budget.Rejected: "draft",
+    Budget.Closed: "closed",
+}
 _PERIOD = re.compile(r"(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?")
 
 
@@ -155,24 +172,6 @@ def period_quarters(period: str) -> tuple[str, ...]:
     """The budget quarters (`Q1`..`Q4`) a period lies in."""
     first, last = period_days(period)
     return QUARTERS[(first.month - 1) // 3 : (last.month - 1) // 3 + 1]
-
-
-def ratio(numerator: Decimal | int, denominator: Decimal | int | None) -> Decimal | None:
-    """numerator / denominator to 4 places, half up; None when the divisor is 0 or unknown."""
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO, rounding=ROUND_HALF_UP)
-
-
-def number(value: Decimal | None) -> float | int | None:
-    """A decimal as a JSON number: whole numbers as integers."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _day(moment: datetime) -> str:
-    return moment.astimezone(UTC).date().isoformat()
 
 
 def _fact(
@@ -201,16 +200,20 @@ def _fact(
 
 
 class _Targets:
-    """The sales targets of a budget as stored here, read through `Budget.targets_for`."""
-
-    targets_for = Budget.targets_for
+    """The sales targets of a budget as stored here, answered as the budget answers them."""
 
     def __init__(self, fiscal_year: int, targets: dict[str, dict[str, Any]]) -> None:
         self.fiscal_year = fiscal_year
         self.targets = targets
 
+    def targets_for(self, period: str) -> Any:
+        """A period's sales targets (see `Budget.targets_for`)."""
+        # The budget's method reads only `fiscal_year`, `targets` and itself (a month
+        # asks for its quarter's): this copy has all three.
+        return Budget.targets_for(cast(Budget, self), period)
 
-def _stored_targets(targets: Sequence[dict[str, Any]]) -> str:
+
+def _stored_targets(targets: Iterable[Mapping[str, Any]]) -> str:
     by_quarter = {t["period"]: {k: v for k, v in t.items() if k != "period"} for t in targets}
     return json.dumps(plain(by_quarter), sort_keys=True)
 
@@ -435,7 +438,7 @@ class KpiReport(ReadModel):
             "collection_rate": number(ratio(collected, invoiced)),
             "sla_compliance": number(ratio(met, met + breached)),
             "satisfaction_avg": number(
-                None if satisfaction is None else satisfaction.quantize(HUNDREDTH, ROUND_HALF_UP)
+                None if satisfaction is None else satisfaction.quantize(CENT, ROUND_HALF_UP)
             ),
             "campaign_roi": number(ratio(figure("campaign", "extra") - spend, spend)),
             "budget_utilisation": number(utilisation),
@@ -574,7 +577,9 @@ class KpiReport(ReadModel):
                 }
                 for m in (reading or {}).get("metrics", [])
             ],
-            "weighted_attainment": number(reading and reading["weighted_attainment"]),
+            "weighted_attainment": number(
+                None if reading is None else reading["weighted_attainment"]
+            ),
             "training_hours": number(self.actuals(employee_id, period)["training_hours"]),
             "appraisal_rating": rating and rating["rating"],
         }
@@ -583,8 +588,83 @@ class KpiReport(ReadModel):
 def _metric_value(metric: str, value: Decimal) -> Any:
     """Money metrics as decimal strings, the others as numbers."""
     if metric in MONEY_METRICS:
-        return str(value.quantize(HUNDREDTH))
+        return str(value.quantize(CENT))
     return number(value)
+
+
+def received_times(event: Complaint.Received) -> list[str | None]:
+    """A complaint's receipt (day and time) and deadlines; not yet responded nor resolved."""
+    return [
+        day_text(event.occurred_at),
+        iso_utc(event.occurred_at),
+        iso_utc(event.respond_by),
+        iso_utc(event.resolve_by),
+        None,
+        None,
+    ]
+
+
+def resolved_fact(event: Complaint.Resolved, position: int) -> Row:
+    """A complaint resolved, booked to its assignee on the resolution's day."""
+    return _fact(
+        position,
+        0,
+        "resolved",
+        day_text(event.occurred_at),
+        employee_id=event.assignee_id,
+        subject=str(event.originator_id),
+    )
+
+
+def campaign_fact(event: Campaign.ResultRecorded, position: int) -> Row:
+    """A campaign result: its spend and the revenue attributed to it."""
+    return _fact(
+        position,
+        0,
+        "campaign",
+        day_text(event.occurred_at),
+        subject=str(event.originator_id),
+        amount=cents(event.spend),
+        extra=cents(event.attributed_revenue),
+    )
+
+
+def payment_facts(event: Contract.PaymentRecorded, position: int, owner_id: str) -> list[Row]:
+    """A payment received on a contract, and its allocation to each invoice it settles."""
+    contract_id = str(event.originator_id)
+    payment = _fact(
+        position,
+        0,
+        "payment",
+        event.received_on,
+        employee_id=owner_id,
+        subject=contract_id,
+        amount=cents(event.amount),
+    )
+    allocations = [
+        _fact(
+            position,
+            n,
+            "allocation",
+            event.received_on,
+            subject=str(allocation["invoice_id"]),
+            ref=contract_id,
+            amount=cents(allocation["amount"]),
+        )
+        for n, allocation in enumerate(event.allocations, start=1)
+    ]
+    return [payment, *allocations]
+
+
+def budget_ref(event: Budget.Committed | Budget.OverrunRequested, kind: str, key: str) -> Row:
+    """A commitment or an overrun request, which its release or approval books against."""
+    return {
+        "ref": f"{event.originator_id}|{kind}|{key}",
+        "category": event.category,
+        "period": event.period,
+        "amount": str(event.amount),
+        "occurred_at": iso_utc(event.occurred_at),
+    }
 
 
 class KpiProjection(Projection[KpiReport]):
@@ -600,422 +680,267 @@ class KpiProjection(Projection[KpiReport]):
             self.view.insert_tracking(tracking)
 
     def _statements(self, event: Any, position: int) -> list[Statement]:
-        if isinstance(event, Contract.Event):
-            return self._contract(event, position)
-        if isinstance(event, Customer.Event):
-            return self._customer(event, position)
-        if isinstance(event, Budget.Event):
-            return self._budget(event, position)
-        if isinstance(event, Campaign.ResultRecorded):
-            return self.view.insert_facts(
-                [
-                    _fact(
-                        position,
-                        0,
-                        "campaign",
-                        _day(event.occurred_at),
-                        subject=str(event.originator_id),
-                        amount=cents(event.spend),
-                        extra=cents(event.attributed_revenue),
-                    )
-                ]
-            )
-        if isinstance(event, Complaint.Event):
-            return self._complaint(event, position)
-        if isinstance(event, Employee.Event):
-            return self._employee(event, position)
-        if isinstance(event, MarketingPlan.Event):
-            return self._plan(event, position)
+        match event:
+            case Contract.Event():
+                return self._contract(event, position)
+            case Customer.Event():
+                return self._customer(event, position)
+            case Budget.Event():
+                return [*self._budget(event), *self._budget_ledger(event, position)]
+            case Campaign.ResultRecorded():
+                return self.view.insert_facts([campaign_fact(event, position)])
+            case Complaint.Event():
+                return self._complaint(event, position)
+            case Employee.Event():
+                return self._employee(event, position)
+            case MarketingPlan.Event():
+                return self._marketing_plan(event, position)
         return []
 
-    def _plan(self, event: Any, position: int) -> list[Statement]:
-        plans = self.view.table("kpi_plans")
-        plan_id = str(event.originator_id)
-        if isinstance(event, MarketingPlan.Drafted):
-            return [
-                (
-                    upsert(
-                        plans, ("plan_id", "fiscal_year", "approved_revision", "targets"), "plan_id"
-                    ),
-                    [plan_id, event.fiscal_year, None, None],
-                )
-            ]
-        if isinstance(event, MarketingPlan.Approved):
-            by_quarter = {
-                t["period"]: {k: v for k, v in t.items() if k != "period"} for t in event.targets
-            }
-            return [
-                (
-                    f"UPDATE {plans} SET approved_revision = ?, targets = ? WHERE plan_id = ?",
-                    [event.revision, json.dumps(plain(by_quarter), sort_keys=True), plan_id],
-                )
-            ]
-        if isinstance(event, MarketingPlan.MeasurementRecorded):
-            return [
-                (
-                    f"INSERT INTO {self.view.table('kpi_plan_measurements')} "
-                    f"({', '.join(MEASUREMENTS)}) VALUES ({', '.join('?' for _ in MEASUREMENTS)})",
-                    [
-                        f"{position:012d}",
-                        plan_id,
-                        event.metric,
-                        event.period,
-                        str(event.value),
-                        iso_utc(event.occurred_at),
-                        position,
-                    ],
-                )
-            ]
+    def _marketing_plan(self, event: Any, position: int) -> list[Statement]:
+        plans, plan_id = self.view.table("kpi_plans"), str(event.originator_id)
+        match event:
+            case MarketingPlan.Drafted():
+                values = [plan_id, event.fiscal_year, None, None]
+                return [(upsert(plans, PLANS, "plan_id"), values)]
+            case MarketingPlan.Approved():
+                approved: Row = {
+                    "approved_revision": event.revision,
+                    "targets": _stored_targets(event.targets),
+                }
+                return [update(plans, "plan_id", plan_id, approved)]
+            case MarketingPlan.MeasurementRecorded():
+                measurement = {
+                    "measurement_key": f"{position:012d}",
+                    "plan_id": plan_id,
+                    "metric": event.metric,
+                    "period": event.period,
+                    "value": str(event.value),
+                    "occurred_at": iso_utc(event.occurred_at),
+                    "position": position,
+                }
+                table = self.view.table("kpi_plan_measurements")
+                return inserts(table, MEASUREMENTS, [measurement])
         return []
 
     def _complaint(self, event: Any, position: int) -> list[Statement]:
         view = self.view
-        complaints = view.table("kpi_complaints")
-        complaint_id = str(event.originator_id)
-        if isinstance(event, Complaint.Received):
-            return [
-                (
-                    upsert(complaints, COMPLAINTS, "complaint_id"),
-                    [
-                        complaint_id,
-                        _day(event.occurred_at),
-                        iso_utc(event.occurred_at),
-                        iso_utc(event.respond_by),
-                        iso_utc(event.resolve_by),
-                        None,
-                        None,
-                    ],
-                )
-            ]
-        if isinstance(event, Complaint.Responded):
-            # The first answer to the customer is the response.
-            return [
-                (
-                    f"UPDATE {complaints} SET responded_at = ? "
-                    "WHERE complaint_id = ? AND responded_at IS NULL",
-                    [iso_utc(event.occurred_at), complaint_id],
-                )
-            ]
-        if isinstance(event, Complaint.Reopened):
-            return [
-                (
-                    f"UPDATE {complaints} SET resolved_at = NULL WHERE complaint_id = ?",
-                    [complaint_id],
-                )
-            ]
-        if isinstance(event, Complaint.Resolved):
-            fact = _fact(
-                position,
-                0,
-                "resolved",
-                _day(event.occurred_at),
-                employee_id=event.assignee_id,
-                subject=complaint_id,
-            )
-            return [
-                (
-                    f"UPDATE {complaints} SET resolved_at = ? WHERE complaint_id = ?",
-                    [iso_utc(event.occurred_at), complaint_id],
-                ),
-                *view.insert_facts([fact]),
-            ]
-        if isinstance(event, Complaint.Closed) and event.satisfaction is not None:
-            fact = _fact(
-                position,
-                0,
-                "satisfaction",
-                _day(event.occurred_at),
-                subject=complaint_id,
-                amount=event.satisfaction,
-            )
-            return view.insert_facts([fact])
+        complaints, complaint_id = view.table("kpi_complaints"), str(event.originator_id)
+        match event:
+            case Complaint.Received():
+                values = [complaint_id, *received_times(event)]
+                return [(upsert(complaints, COMPLAINTS, "complaint_id"), values)]
+            case Complaint.Responded():
+                # The first answer to the customer is the response.
+                return [
+                    (
+                        f"UPDATE {complaints} SET responded_at = ? "
+                        "WHERE complaint_id = ? AND responded_at IS NULL",
+                        [iso_utc(event.occurred_at), complaint_id],
+                    )
+                ]
+            case Complaint.Reopened():
+                reopened = f"UPDATE {complaints} SET resolved_at = NULL WHERE complaint_id = ?"
+                return [(reopened, [complaint_id])]
+            case Complaint.Resolved():
+                resolved = {"resolved_at": iso_utc(event.occurred_at)}
+                return [
+                    update(complaints, "complaint_id", complaint_id, resolved),
+                    *view.insert_facts([resolved_fact(event, position)]),
+                ]
+            case Complaint.Closed() if event.satisfaction is not None:
+                day = day_text(event.occurred_at)
+                score = event.satisfaction
+                fact = _fact(position, 0, "satisfaction", day, subject=complaint_id, amount=score)
+                return view.insert_facts([fact])
         return []
 
     def _contract(self, event: Any, position: int) -> list[Statement]:
-        view = self.view
-        contracts = view.table("kpi_contracts")
-        contract_id = str(event.originator_id)
-        if isinstance(event, Contract.Drafted):
-            return [
-                (
-                    upsert(contracts, ("contract_id", "owner_id", "signed_on"), "contract_id"),
-                    [contract_id, event.owner_id, None],
-                )
-            ]
-        if isinstance(event, Contract.Amended):
-            if "owner_id" not in event.changes:
-                return []
-            return [
-                (
-                    f"UPDATE {contracts} SET owner_id = ? WHERE contract_id = ?",
-                    [event.changes["owner_id"], contract_id],
-                )
-            ]
-        if not isinstance(
-            event, Contract.Signed | Contract.InvoiceIssued | Contract.PaymentRecorded
-        ):
-            return []
-        contract = view.one("kpi_contracts", "contract_id", contract_id)
-        if contract is None:
-            return []
-        owner = contract["owner_id"]
-        if isinstance(event, Contract.Signed):
-            signed_on = event.signed_on.isoformat()
-            return [
-                (
-                    f"UPDATE {contracts} SET signed_on = ? WHERE contract_id = ?",
-                    [signed_on, contract_id],
-                ),
-                # A conversion folded before its contract's signing takes the signing's day.
-                (
-                    f"UPDATE {view.table('kpi_facts')} SET day = ? "
-                    "WHERE kind = 'converted' AND ref = ?",
-                    [signed_on, contract_id],
-                ),
-                *view.insert_facts(
-                    [
-                        _fact(
-                            position,
-                            0,
-                            "signed",
-                            signed_on,
-                            employee_id=owner,
-                            subject=contract_id,
-                            amount=cents(event.total),
-                        )
-                    ]
-                ),
-            ]
-        if isinstance(event, Contract.InvoiceIssued):
-            facts = [
-                _fact(
+        contracts, contract_id = self.view.table("kpi_contracts"), str(event.originator_id)
+        match event:
+            case Contract.Drafted():
+                values = [contract_id, event.owner_id, None]
+                return [(upsert(contracts, CONTRACTS, "contract_id"), values)]
+            case Contract.Amended() if "owner_id" in event.changes:
+                owner = {"owner_id": event.changes["owner_id"]}
+                return [update(contracts, "contract_id", contract_id, owner)]
+            case Contract.Signed() | Contract.InvoiceIssued() | Contract.PaymentRecorded():
+                contract = self.view.one("kpi_contracts", "contract_id", contract_id)
+                if contract is not None:
+                    return self._contract_money(event, position, contract["owner_id"])
+        return []
+
+    def _contract_money(self, event: Any, position: int, owner_id: str) -> list[Statement]:
+        """The facts of a signing, an invoice or a payment, each booked to the contract's owner."""
+        view, contract_id = self.view, str(event.originator_id)
+        match event:
+            case Contract.Signed():
+                return self._signed(event, position, owner_id)
+            case Contract.InvoiceIssued():
+                invoice = _fact(
                     position,
                     0,
                     "invoice",
                     event.due_on,
-                    employee_id=owner,
+                    employee_id=owner_id,
                     subject=str(event.invoice_id),
                     ref=contract_id,
                     amount=cents(event.amount),
                 )
-            ]
-        else:
-            facts = [
-                _fact(
-                    position,
-                    0,
-                    "payment",
-                    event.received_on,
-                    employee_id=owner,
-                    subject=contract_id,
-                    amount=cents(event.amount),
-                ),
-                *(
-                    _fact(
-                        position,
-                        n,
-                        "allocation",
-                        event.received_on,
-                        subject=str(allocation["invoice_id"]),
-                        ref=contract_id,
-                        amount=cents(allocation["amount"]),
-                    )
-                    for n, allocation in enumerate(event.allocations, start=1)
-                ),
-            ]
-        return view.insert_facts(facts)
+                return view.insert_facts([invoice])
+            case Contract.PaymentRecorded():
+                return view.insert_facts(payment_facts(event, position, owner_id))
+        return []
+
+    def _signed(self, event: Contract.Signed, position: int, owner_id: str) -> list[Statement]:
+        view, contract_id = self.view, str(event.originator_id)
+        signed_on = event.signed_on.isoformat()
+        signed = _fact(
+            position,
+            0,
+            "signed",
+            signed_on,
+            employee_id=owner_id,
+            subject=contract_id,
+            amount=cents(event.total),
+        )
+        return [
+            update(
+                view.table("kpi_contracts"), "contract_id", contract_id, {"signed_on": signed_on}
+            ),
+            # A conversion folded before its contract's signing takes the signing's day.
+            (
+                f"UPDATE {view.table('kpi_facts')} SET day = ? "
+                "WHERE kind = 'converted' AND ref = ?",
+                [signed_on, contract_id],
+            ),
+            *view.insert_facts([signed]),
+        ]
 
     def _customer(self, event: Any, position: int) -> list[Statement]:
         view = self.view
-        customers = view.table("kpi_customers")
-        customer_id = str(event.originator_id)
-        if isinstance(event, Customer.Registered):
-            return [
-                (
-                    upsert(customers, ("customer_id", "owner_id"), "customer_id"),
-                    [customer_id, event.owner_id],
-                )
-            ]
-        if isinstance(event, Customer.OwnerAssigned):
-            return [
-                (
-                    f"UPDATE {customers} SET owner_id = ? WHERE customer_id = ?",
-                    [event.owner_id, customer_id],
-                )
-            ]
-        if isinstance(event, Customer.SatisfactionRecorded):
-            fact = _fact(
-                position,
-                0,
-                "satisfaction",
-                _day(event.occurred_at),
-                subject=customer_id,
-                amount=event.score,
-            )
-            return view.insert_facts([fact])
-        status = {
-            Customer.Qualified: "qualified",
-            Customer.MarkedLost: "lost",
-            Customer.Reopened: "reopened",
-        }.get(type(event))
-        if status is not None:
-            return view.insert_facts(
-                [_fact(position, 0, status, _day(event.occurred_at), subject=customer_id)]
-            )
-        if isinstance(event, Customer.Converted):
-            customer = view.one("kpi_customers", "customer_id", customer_id)
-            contract = view.one("kpi_contracts", "contract_id", str(event.contract_id))
-            signed_on = contract and contract["signed_on"]
-            fact = _fact(
-                position,
-                0,
-                "converted",
-                signed_on or _day(event.occurred_at),
-                employee_id=customer and customer["owner_id"],
-                subject=customer_id,
-                ref=str(event.contract_id),
-            )
-            return view.insert_facts([fact])
+        customers, customer_id = view.table("kpi_customers"), str(event.originator_id)
+        day = day_text(event.occurred_at)
+        match event:
+            case Customer.Registered():
+                values = [customer_id, event.owner_id]
+                return [(upsert(customers, CUSTOMERS, "customer_id"), values)]
+            case Customer.OwnerAssigned():
+                owner = {"owner_id": event.owner_id}
+                return [update(customers, "customer_id", customer_id, owner)]
+            case Customer.SatisfactionRecorded():
+                score = event.score
+                fact = _fact(position, 0, "satisfaction", day, subject=customer_id, amount=score)
+                return view.insert_facts([fact])
+            case Customer.Converted():
+                return view.insert_facts([self._conversion(event, position)])
+            case _ if type(event) in CUSTOMER_STATUS_BY_EVENT:
+                kind = CUSTOMER_STATUS_BY_EVENT[type(event)]
+                return view.insert_facts([_fact(position, 0, kind, day, subject=customer_id)])
         return []
 
-    def _budget(self, event: Any, position: int) -> list[Statement]:
-        view = self.view
-        budget_id = str(event.originator_id)
-        budgets = view.table("kpi_budgets")
-        statements: list[Statement] = []
-        if isinstance(event, Budget.Drafted):
-            statements.append(
-                (
-                    upsert(budgets, ("budget_id", "fiscal_year", "status", "targets"), "budget_id"),
-                    [budget_id, event.fiscal_year, "draft", _stored_targets(event.targets)],
-                )
-            )
-        elif isinstance(event, Budget.Amended):
-            statements.append(
-                (
-                    f"UPDATE {budgets} SET targets = ? WHERE budget_id = ?",
-                    [_stored_targets(event.targets), budget_id],
-                )
-            )
-        status = {
-            Budget.Submitted: "pending_approval",
-            Budget.Approved: "approved",
-            Budget.Rejected: "draft",
-            Budget.Closed: "closed",
-        }.get(type(event))
-        if status is not None:
-            statements.append(
-                (f"UPDATE {budgets} SET status = ? WHERE budget_id = ?", [status, budget_id])
-            )
-        if isinstance(event, Budget.Drafted | Budget.Amended):
-            plan = view.table("kpi_budget_plan")
-            statements.append((f"DELETE FROM {plan} WHERE budget_id = ?", [budget_id]))
-            statements.extend(
-                (
-                    f"INSERT INTO {plan} (line, budget_id, period, planned) VALUES (?, ?, ?, ?)",
-                    [
-                        f"{budget_id}|{line['category']}|{line['period']}",
-                        budget_id,
-                        line["period"],
-                        cents(line["amount"]),
-                    ],
-                )
-                for line in event.lines
-            )
-        refs = view.table("kpi_budget_refs")
-        ref_insert = (
-            f"INSERT INTO {refs} (ref, category, period, amount, occurred_at) "
-            "VALUES (?, ?, ?, ?, ?)"
+    def _conversion(self, event: Customer.Converted, position: int) -> Row:
+        """A conversion, dated by its contract's signing and booked to the customer's owner."""
+        customer_id, contract_id = str(event.originator_id), str(event.contract_id)
+        customer = self.view.one("kpi_customers", "customer_id", customer_id)
+        contract = self.view.one("kpi_contracts", "contract_id", contract_id)
+        signed_on = None if contract is None else contract["signed_on"]
+        return _fact(
+            position,
+            0,
+            "converted",
+            signed_on or day_text(event.occurred_at),
+            employee_id=None if customer is None else customer["owner_id"],
+            subject=customer_id,
+            ref=contract_id,
         )
-        lookup = None
-        if isinstance(event, Budget.Committed):
-            statements.append(
-                (
-                    ref_insert,
-                    [
-                        f"{budget_id}|commitment|{event.reference}",
-                        event.category,
-                        event.period,
-                        str(event.amount),
-                        iso_utc(event.occurred_at),
-                    ],
-                )
-            )
-        elif isinstance(event, Budget.OverrunRequested):
-            statements.append(
-                (
-                    ref_insert,
-                    [
-                        f"{budget_id}|overrun|{event.overrun_id}",
-                        event.category,
-                        event.period,
-                        str(event.amount),
-                        iso_utc(event.occurred_at),
-                    ],
-                )
-            )
-        elif isinstance(event, Budget.CommitmentReleased) or (
-            isinstance(event, Budget.ExpenseRecorded) and event.consumed
-        ):
-            lookup = view.one("kpi_budget_refs", "ref", f"{budget_id}|commitment|{event.reference}")
-        elif isinstance(event, Budget.OverrunApproved):
-            lookup = view.one("kpi_budget_refs", "ref", f"{budget_id}|overrun|{event.overrun_id}")
-        ledger = view.table("kpi_budget_ledger")
-        for row in ledger_rows(event, position, lookup):
-            statements.append(
-                (
-                    f"INSERT INTO {ledger} ({', '.join(LEDGER)}) "
-                    f"VALUES ({', '.join('?' for _ in LEDGER)})",
-                    [
-                        row["entry"],
-                        budget_id,
-                        row["period"],
-                        row["kind"],
-                        cents(Decimal(row["amount"])),
-                        row["occurred_at"],
-                    ],
-                )
-            )
-        return statements
+
+    def _budget(self, event: Any) -> list[Statement]:
+        """A budget's status and targets, its plan, and the commitments and overruns asked."""
+        view, budget_id = self.view, str(event.originator_id)
+        budgets, refs = view.table("kpi_budgets"), view.table("kpi_budget_refs")
+        match event:
+            case Budget.Drafted():
+                values = [budget_id, event.fiscal_year, "draft", _stored_targets(event.targets)]
+                drafted = (upsert(budgets, BUDGETS, "budget_id"), values)
+                return [drafted, *self._budget_plan(budget_id, event.lines)]
+            case Budget.Amended():
+                targets = {"targets": _stored_targets(event.targets)}
+                amended = update(budgets, "budget_id", budget_id, targets)
+                return [amended, *self._budget_plan(budget_id, event.lines)]
+            case Budget.Committed():
+                return inserts(refs, REFS, [budget_ref(event, "commitment", event.reference)])
+            case Budget.OverrunRequested():
+                return inserts(refs, REFS, [budget_ref(event, "overrun", str(event.overrun_id))])
+            case _ if type(event) in BUDGET_STATUS_BY_EVENT:
+                status = {"status": BUDGET_STATUS_BY_EVENT[type(event)]}
+                return [update(budgets, "budget_id", budget_id, status)]
+        return []
+
+    def _budget_plan(self, budget_id: str, lines: Iterable[Mapping[str, Any]]) -> list[Statement]:
+        plan = self.view.table("kpi_budget_plan")
+        rows = [
+            {
+                "line": f"{budget_id}|{line['category']}|{line['period']}",
+                "budget_id": budget_id,
+                "period": line["period"],
+                "planned": cents(line["amount"]),
+            }
+            for line in lines
+        ]
+        return [
+            (f"DELETE FROM {plan} WHERE budget_id = ?", [budget_id]),
+            *inserts(plan, PLAN, rows),
+        ]
+
+    def _budget_ledger(self, event: Any, position: int) -> list[Statement]:
+        """The budget's ledger rows (as budget execution books them), in cents."""
+        budget_id = str(event.originator_id)
+        match event:
+            case Budget.CommitmentReleased():
+                lookup = self._budget_ref(f"{budget_id}|commitment|{event.reference}")
+            case Budget.ExpenseRecorded() if event.consumed:
+                lookup = self._budget_ref(f"{budget_id}|commitment|{event.reference}")
+            case Budget.OverrunApproved():
+                lookup = self._budget_ref(f"{budget_id}|overrun|{event.overrun_id}")
+            case _:
+                lookup = None
+        rows = [
+            {**row, "budget_id": budget_id, "amount": cents(Decimal(row["amount"]))}
+            for row in ledger_rows(event, position, lookup)
+        ]
+        return inserts(self.view.table("kpi_budget_ledger"), LEDGER, rows)
+
+    def _budget_ref(self, ref: str) -> Row | None:
+        return self.view.one("kpi_budget_refs", "ref", ref)
 
     def _employee(self, event: Any, position: int) -> list[Statement]:
-        view = self.view
-        employee_id = str(event.originator_id)
-        if isinstance(event, Employee.TargetsSet):
-            items = [
-                {"metric": i["metric"], "target": str(i["target"]), "weight": str(i["weight"])}
-                for i in event.items
-            ]
-            return [
-                (
-                    upsert(
-                        view.table("kpi_targets"),
-                        ("target_key", "employee_id", "period", "items"),
-                        "target_key",
-                    ),
-                    [f"{employee_id}|{event.period}", employee_id, event.period, json.dumps(items)],
+        view, employee_id = self.view, str(event.originator_id)
+        match event:
+            case Employee.TargetsSet():
+                items = [
+                    {"metric": i["metric"], "target": str(i["target"]), "weight": str(i["weight"])}
+                    for i in event.items
+                ]
+                values = [
+                    f"{employee_id}|{event.period}",
+                    employee_id,
+                    event.period,
+                    json.dumps(items),
+                ]
+                return [(upsert(view.table("kpi_targets"), TARGETS, "target_key"), values)]
+            case Employee.TrainingRecorded():
+                fact = _fact(
+                    position,
+                    0,
+                    "training",
+                    event.completed_on,
+                    employee_id=employee_id,
+                    subject=employee_id,
+                    amount=cents(event.hours),
                 )
-            ]
-        if isinstance(event, Employee.TrainingRecorded):
-            fact = _fact(
-                position,
-                0,
-                "training",
-                event.completed_on,
-                employee_id=employee_id,
-                subject=employee_id,
-                amount=cents(event.hours),
-            )
-            return view.insert_facts([fact])
-        if isinstance(event, Employee.AppraisalFinalized):
-            return [
-                (
-                    upsert(
-                        view.table("kpi_appraisals"),
-                        ("appraisal_key", "employee_id", "period", "rating"),
-                        "appraisal_key",
-                    ),
-                    [f"{employee_id}|{event.period}", employee_id, event.period, event.rating],
-                )
-            ]
+                return view.insert_facts([fact])
+            case Employee.AppraisalFinalized():
+                values = [f"{employee_id}|{event.period}", employee_id, event.period, event.rating]
+                return [(upsert(view.table("kpi_appraisals"), APPRAISALS, "appraisal_key"), values)]
         return []

@@ -11,7 +11,13 @@ from typing import Any
 
 from domain.marketing_plan import MarketingPlan, PlanStatus
 from projections.events import iso_utc
-from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, directory_page
+from projections.rows import (
+    Row,
+    RowPerAggregateProjection,
+    RowPerAggregateView,
+    directory_page,
+    touched,
+)
 
 COLUMNS = (
     "id",
@@ -29,41 +35,53 @@ COLUMNS = (
 )
 
 
+def drafted(event: MarketingPlan.Drafted, position: int) -> Row:
+    """The directory row of a plan just drafted: revision 1, in draft."""
+    return {
+        "id": str(event.originator_id),
+        "fiscal_year": event.fiscal_year,
+        "status": PlanStatus.DRAFT.value,
+        "revision": 1,
+        "approved_revision": None,
+        "approved_at": None,
+        "approved_by": None,
+        "measurement_count": 0,
+        "version": event.originator_version,
+        "created_at": iso_utc(event.timestamp),
+        "created_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def approved(row: Row, event: MarketingPlan.Approved) -> Row:
+    """The row of a plan whose revision was approved: the revision in force, by whom, when."""
+    return {
+        **row,
+        "status": PlanStatus.APPROVED.value,
+        "approved_revision": event.revision,
+        "approved_at": iso_utc(event.occurred_at),
+        "approved_by": event.actor,
+    }
+
+
 def fold(row: Row | None, event: Any, position: int) -> Row | None:
     """The directory row of a plan after one more of its events."""
     if isinstance(event, MarketingPlan.Drafted):
-        return {
-            "id": str(event.originator_id),
-            "fiscal_year": event.fiscal_year,
-            "status": PlanStatus.DRAFT.value,
-            "revision": 1,
-            "approved_revision": None,
-            "approved_at": None,
-            "approved_by": None,
-            "measurement_count": 0,
-            "version": event.originator_version,
-            "created_at": iso_utc(event.timestamp),
-            "created_position": position,
-            "updated_at": iso_utc(event.timestamp),
-        }
+        return drafted(event, position)
     if row is None:
         return None
-    row = {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-    if isinstance(event, MarketingPlan.Submitted):
-        row["status"] = PlanStatus.PENDING_APPROVAL.value
-    elif isinstance(event, MarketingPlan.Returned):
-        row["status"] = PlanStatus.DRAFT.value
-    elif isinstance(event, MarketingPlan.Approved):
-        row.update(
-            status=PlanStatus.APPROVED.value,
-            approved_revision=event.revision,
-            approved_at=iso_utc(event.occurred_at),
-            approved_by=event.actor,
-        )
-    elif isinstance(event, MarketingPlan.Revised):
-        row.update(status=PlanStatus.DRAFT.value, revision=event.revision)
-    elif isinstance(event, MarketingPlan.MeasurementRecorded):
-        row["measurement_count"] = row["measurement_count"] + 1
+    row = touched(row, event)
+    match event:
+        case MarketingPlan.Submitted():
+            return {**row, "status": PlanStatus.PENDING_APPROVAL.value}
+        case MarketingPlan.Returned():
+            return {**row, "status": PlanStatus.DRAFT.value}
+        case MarketingPlan.Approved():
+            return approved(row, event)
+        case MarketingPlan.Revised():
+            return {**row, "status": PlanStatus.DRAFT.value, "revision": event.revision}
+        case MarketingPlan.MeasurementRecorded():
+            return {**row, "measurement_count": row["measurement_count"] + 1}
     return row
 
 
@@ -104,7 +122,7 @@ class MarketingPlanDirectory(RowPerAggregateView):
         )
 
 
-class MarketingPlanProjection(RowPerAggregateProjection):
+class MarketingPlanProjection(RowPerAggregateProjection[MarketingPlanDirectory]):
     """Folds MarketingPlan events into the directory; tracks every other event too."""
 
     name = "marketing_plans"

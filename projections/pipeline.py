@@ -42,11 +42,10 @@ Money is kept in integer cents and summed in SQL. Decisions where the spec is si
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -54,7 +53,15 @@ from eventsourcing.projection import Projection
 from domain.opportunity import STAGES, Opportunity
 from domain.values import normalise_name
 from projections.events import iso_utc
-from projections.rows import NAME_LIKE, directory_page, name_pattern, upsert
+from projections.money import CENT, cents, iso_date, money_text, month_of, ratio_float, utc_day
+from projections.rows import (
+    NAME_LIKE,
+    RecentRows,
+    directory_page,
+    filters,
+    name_pattern,
+    upsert,
+)
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -118,135 +125,168 @@ FACT_COLUMNS = (
 )
 
 
-def cents(amount: Decimal) -> int:
-    """Money as whole cents, half up."""
-    return int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def money_text(amount_cents: int | None) -> str:
-    return str((Decimal(int(amount_cents or 0)) / 100).quantize(Decimal("0.01")))
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def weighted(value_cents: int, probability: str) -> int:
     """Value times probability, in cents rounded half up."""
     return int((value_cents * Decimal(probability)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
+class FunnelFact(NamedTuple):
+    """A funnel fact an event adds: its kind, the stage it counts under, and its figures."""
+
+    kind: str
+    stage: str
+    value: int | None = None
+    reason: str | None = None
+    cycle_days: int | None = None
 
 
 def fold(row: Row | None, event: Any, position: int) -> tuple[Row, bool, list[Row]]:
     """The opportunity's row after the event, whether its state changed, and its facts."""
-    facts: list[Row] = []
-    changed = True
+    facts: list[FunnelFact]
+    match event:
+        case Opportunity.Opened():
+            new, facts = opened(event, position), [FunnelFact("entered", event.stage)]
+        case _ if row is None:
+            raise ValueError(f"no row for the opportunity of {event!r}")
+        case Opportunity.Advanced():
+            new, facts = advanced(row, event)
+        case Opportunity.Regressed():
+            new, facts = regressed(row, event)
+        case Opportunity.QuoteAdded():
+            new, facts = {**row, "value": cents(event.total), "quotes": row["quotes"] + 1}, []
+        case Opportunity.Won():
+            new, facts = won(row, event)
+        case Opportunity.Lost():
+            new, facts = lost(row, event)
+        case Opportunity.Reopened():
+            new, facts = reopened(row, event)
+        case _:
+            return stamped(row, event), False, []
+    rows = [fact_row(event, position, n, new["owner_id"], fact) for n, fact in enumerate(facts)]
+    return stamped(new, event), True, rows
 
-    def fact(kind: str, stage: str, **extra: Any) -> None:
-        day = _day(event.occurred_at)
-        facts.append(
-            {
-                "fact_id": f"{position}:{len(facts)}",
-                "position": position,
-                "opportunity_id": str(event.originator_id),
-                "at": iso_utc(event.occurred_at),
-                "day": day.isoformat(),
-                "month": month_of(day),
-                "owner_id": new["owner_id"],
-                "kind": kind,
-                "stage": stage,
-                "value": extra.get("value"),
-                "reason": extra.get("reason"),
-                "cycle_days": extra.get("cycle_days"),
-            }
-        )
 
-    if isinstance(event, Opportunity.Opened):
-        value = cents(event.expected_value)
-        new: Row = {
-            "id": str(event.originator_id),
-            "title": event.title,
-            "name_key": normalise_name(event.title),
-            "customer_id": str(event.customer_id),
-            "owner_id": event.owner_id,
-            "status": "open",
-            "stage": event.stage,
-            "closed_from": None,
-            "expected_value": value,
-            "value": value,
-            "probability": str(event.probability),
-            "expected_close_on": event.expected_close_on.isoformat(),
-            "opened_at": iso_utc(event.occurred_at),
-            "closed_at": None,
-            "contract_id": None,
-            "loss_reason": None,
-            "competitor": None,
-            "quotes": 0,
-            "regressions": 0,
-            "created_at": iso_utc(event.timestamp),
-            "created_position": position,
-        }
-        fact("entered", event.stage)
-    else:
-        assert row is not None
-        new = dict(row)
-        if isinstance(event, Opportunity.Advanced):
-            new.update(stage=event.to_stage, probability=str(event.probability))
-            first, last = STAGES.index(event.from_stage) + 1, STAGES.index(event.to_stage)
-            for stage in STAGES[first : last + 1]:
-                fact("entered", stage)
-        elif isinstance(event, Opportunity.Regressed):
-            new.update(
-                stage=event.to_stage,
-                probability=str(event.probability),
-                regressions=row["regressions"] + 1,
-            )
-            fact("regressed", event.from_stage, reason=event.reason)
-        elif isinstance(event, Opportunity.QuoteAdded):
-            new.update(value=cents(event.total), quotes=row["quotes"] + 1)
-        elif isinstance(event, Opportunity.Won | Opportunity.Lost):
-            won = isinstance(event, Opportunity.Won)
-            value = cents(event.value) if won else row["value"]
-            opened = date.fromisoformat(row["opened_at"][:10])
-            new.update(
-                status="won" if won else "lost",
-                stage="won" if won else "lost",
-                closed_from=event.from_stage,
-                value=value,
-                probability=str(event.probability),
-                closed_at=iso_utc(event.occurred_at),
-            )
-            if won:
-                new["contract_id"] = str(event.contract_id)
-            else:
-                new.update(loss_reason=event.reason, competitor=event.competitor)
-            fact(
-                new["status"],
-                event.from_stage,
-                value=value,
-                reason=None if won else event.reason,
-                cycle_days=(_day(event.occurred_at) - opened).days,
-            )
-        elif isinstance(event, Opportunity.Reopened):
-            new.update(
-                status="open",
-                stage=event.stage,
-                closed_from=None,
-                closed_at=None,
-                probability=str(event.probability),
-                loss_reason=None,
-                competitor=None,
-            )
-            fact("entered", event.stage)
-        else:
-            changed = False
-    new["weighted_value"] = weighted(new["value"], new["probability"])
-    new["version"] = event.originator_version
-    new["updated_at"] = iso_utc(event.timestamp)
-    return new, changed, facts
+def stamped(row: Row, event: Any) -> Row:
+    """The row with its weighted value, and the event's version and recording time."""
+    return {
+        **row,
+        "weighted_value": weighted(row["value"], row["probability"]),
+        "version": event.originator_version,
+        "updated_at": iso_utc(event.timestamp),
+    }
+
+
+def fact_row(event: Any, position: int, n: int, owner_id: str, fact: FunnelFact) -> Row:
+    """The n-th funnel fact of an event, dated by its business time."""
+    day = utc_day(event.occurred_at)
+    return {
+        "fact_id": f"{position}:{n}",
+        "position": position,
+        "opportunity_id": str(event.originator_id),
+        "at": iso_utc(event.occurred_at),
+        "day": day.isoformat(),
+        "month": month_of(day),
+        "owner_id": owner_id,
+        "kind": fact.kind,
+        "stage": fact.stage,
+        "value": fact.value,
+        "reason": fact.reason,
+        "cycle_days": fact.cycle_days,
+    }
+
+
+def opened(event: Opportunity.Opened, position: int) -> Row:
+    """The row of an opportunity just opened: worth its expected value."""
+    value = cents(event.expected_value)
+    return {
+        "id": str(event.originator_id),
+        "title": event.title,
+        "name_key": normalise_name(event.title),
+        "customer_id": str(event.customer_id),
+        "owner_id": event.owner_id,
+        "status": "open",
+        "stage": event.stage,
+        "closed_from": None,
+        "expected_value": value,
+        "value": value,
+        "probability": str(event.probability),
+        "expected_close_on": event.expected_close_on.isoformat(),
+        "opened_at": iso_utc(event.occurred_at),
+        "closed_at": None,
+        "contract_id": None,
+        "loss_reason": None,
+        "competitor": None,
+        "quotes": 0,
+        "regressions": 0,
+        "created_at": iso_utc(event.timestamp),
+        "created_position": position,
+    }
+
+
+def advanced(row: Row, event: Opportunity.Advanced) -> tuple[Row, list[FunnelFact]]:
+    """The row moved forward; every stage reached or passed over is entered."""
+    new = {**row, "stage": event.to_stage, "probability": str(event.probability)}
+    first, last = STAGES.index(event.from_stage) + 1, STAGES.index(event.to_stage)
+    return new, [FunnelFact("entered", stage) for stage in STAGES[first : last + 1]]
+
+
+def regressed(row: Row, event: Opportunity.Regressed) -> tuple[Row, list[FunnelFact]]:
+    """The row moved back; a regression under the stage moved back from."""
+    new = {
+        **row,
+        "stage": event.to_stage,
+        "probability": str(event.probability),
+        "regressions": row["regressions"] + 1,
+    }
+    return new, [FunnelFact("regressed", event.from_stage, reason=event.reason)]
+
+
+def _closed(row: Row, event: Opportunity.Won | Opportunity.Lost, status: str, value: int) -> Row:
+    return {
+        **row,
+        "status": status,
+        "stage": status,
+        "closed_from": event.from_stage,
+        "value": value,
+        "probability": str(event.probability),
+        "closed_at": iso_utc(event.occurred_at),
+    }
+
+
+def _cycle_days(row: Row, event: Opportunity.Won | Opportunity.Lost) -> int:
+    """Whole days from the opening's business day to the close's."""
+    return (utc_day(event.occurred_at) - date.fromisoformat(row["opened_at"][:10])).days
+
+
+def won(row: Row, event: Opportunity.Won) -> tuple[Row, list[FunnelFact]]:
+    """The row won, worth the won quote's total, with the contract it became."""
+    value = cents(event.value)
+    new = {**_closed(row, event, "won", value), "contract_id": str(event.contract_id)}
+    fact = FunnelFact("won", event.from_stage, value, None, _cycle_days(row, event))
+    return new, [fact]
+
+
+def lost(row: Row, event: Opportunity.Lost) -> tuple[Row, list[FunnelFact]]:
+    """The row lost, at the value it had, with the reason and the competitor."""
+    closed = _closed(row, event, "lost", row["value"])
+    new = {**closed, "loss_reason": event.reason, "competitor": event.competitor}
+    fact = FunnelFact("lost", event.from_stage, row["value"], event.reason, _cycle_days(row, event))
+    return new, [fact]
+
+
+def reopened(row: Row, event: Opportunity.Reopened) -> tuple[Row, list[FunnelFact]]:
+    """The row open again at the stage reopened to, which it enters again."""
+    new = {
+        **row,
+        "status": "open",
+        "stage": event.stage,
+        "closed_from": None,
+        "closed_at": None,
+        "probability": str(event.probability),
+        "loss_reason": None,
+        "competitor": None,
+    }
+    return new, [FunnelFact("entered", event.stage)]
 
 
 def state_of(row: Row, event: Any) -> Row:
@@ -264,14 +304,6 @@ def state_of(row: Row, event: Any) -> Row:
         "expected_close_on": row["expected_close_on"],
         "month": row["expected_close_on"][:7],
     }
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    if not denominator:
-        return None
-    return float(
-        (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    )
 
 
 class PipelineReport(ReadModel):
@@ -372,136 +404,143 @@ class PipelineReport(ReadModel):
     ) -> list[Row]:
         """The pipeline rows grouped by the keys given (API names), ordered by them."""
         keys = [GROUP_KEYS[key] for key in dict.fromkeys(group_by)]
+        rows = _Groups(keys)
         at = iso_utc(as_of)
-        rows: dict[tuple, Row] = {}
+        self._open(rows, at, day_from, day_to)
+        # Flow figures count the facts whose day is in the range, up to as_of.
+        in_range, range_params = filters(
+            (("at <= ?", at), ("day >= ?", iso_date(day_from)), ("day <= ?", iso_date(day_to)))
+        )
+        self._entries(rows, in_range, range_params)
+        self._closes(rows, in_range, range_params)
+        if not keys and not rows.rows:
+            rows.bucket({})
+        return [_item(rows.rows[key], keys) for key in sorted(rows.rows, key=_sort_key)]
 
-        def bucket(found: Row) -> Row:
-            key = tuple(found[k] for k in keys)
-            if key not in rows:
-                rows[key] = {k: found[k] for k in keys} | {
-                    "open_count": 0,
-                    "open_value": 0,
-                    "weighted_value": 0,
-                    "won_count": 0,
-                    "won_value": 0,
-                    "lost_count": 0,
-                    "cycle_total": 0,
-                    "entered": 0,
-                    "regressions": 0,
-                    "loss_reasons": {},
-                }
-            return rows[key]
-
-        select = "".join(f"{k}, " for k in keys)
-        group = f" GROUP BY {', '.join(keys)}" if keys else ""
-
+    def _open(self, rows: _Groups, at: str, day_from: date | None, day_to: date | None) -> None:
+        """The open count and values: each opportunity's latest state at `at`, if open."""
         # Open at as_of: the latest state of each opportunity then, the one that no
         # later state (by time, then version) up to as_of follows. As a NOT EXISTS
         # probe of the (opportunity_id, at) index rather than ROW_NUMBER() over every
         # state up to as_of, it only looks at open states: 1.6x faster on SQLite, 2.2x
         # on PostgreSQL at 100 000 states (bench/service_reports.py, docs/PERFORMANCE.md).
         states = self.table("pipeline_states")
-        where, params = ["s.at <= ?", "s.status = 'open'"], [at]
-        if day_from is not None:
-            where.append("s.expected_close_on >= ?")
-            params.append(day_from.isoformat())
-        if day_to is not None:
-            where.append("s.expected_close_on <= ?")
-            params.append(day_to.isoformat())
-        where.append(
+        ranged, range_params = filters(
+            (
+                ("s.expected_close_on >= ?", iso_date(day_from)),
+                ("s.expected_close_on <= ?", iso_date(day_to)),
+            )
+        )
+        latest = (
             f"NOT EXISTS (SELECT 1 FROM {states} t WHERE t.opportunity_id = s.opportunity_id "
             "AND t.at <= ? AND (t.at > s.at OR (t.at = s.at AND t.version > s.version)))"
         )
-        params.append(at)
+        where = ["s.at <= ?", "s.status = 'open'", *ranged, latest]
+        params = [at, *range_params, at]
         for found in self.query(
-            f"SELECT {select}COUNT(*) AS n, SUM(value) AS v, SUM(weighted) AS w "
-            f"FROM {states} s WHERE {' AND '.join(where)}{group}",
+            f"SELECT {rows.select}COUNT(*) AS n, SUM(value) AS v, SUM(weighted) AS w "
+            f"FROM {states} s WHERE {' AND '.join(where)}{rows.group}",
             params,
         ):
             if found["n"]:
-                item = bucket(found)
-                item.update(open_count=int(found["n"]), open_value=int(found["v"] or 0))
-                item["weighted_value"] = int(found["w"] or 0)
+                rows.bucket(found).update(
+                    open_count=int(found["n"]),
+                    open_value=int(found["v"] or 0),
+                    weighted_value=int(found["w"] or 0),
+                )
 
-        # Facts in the range, up to as_of.
-        in_range, range_params = ["at <= ?"], [at]
-        if day_from is not None:
-            in_range.append("day >= ?")
-            range_params.append(day_from.isoformat())
-        if day_to is not None:
-            in_range.append("day <= ?")
-            range_params.append(day_to.isoformat())
-        facts = self.table("pipeline_facts")
+    def _entries(self, rows: _Groups, in_range: list[str], params: list[Any]) -> None:
+        """Distinct opportunities entering each group's stages, and the regressions."""
         for found in self.query(
-            f"SELECT {select}"
+            f"SELECT {rows.select}"
             "COUNT(DISTINCT CASE WHEN kind = 'entered' THEN opportunity_id END) AS entered, "
             "SUM(CASE WHEN kind = 'regressed' THEN 1 ELSE 0 END) AS regressions "
-            f"FROM {facts} WHERE kind IN ('entered', 'regressed') AND "
-            f"{' AND '.join(in_range)}{group}",
-            range_params,
+            f"FROM {self.table('pipeline_facts')} WHERE kind IN ('entered', 'regressed') AND "
+            f"{' AND '.join(in_range)}{rows.group}",
+            params,
         ):
             if found["entered"] or found["regressions"]:
-                item = bucket(found)
-                item.update(entered=int(found["entered"]), regressions=int(found["regressions"]))
+                rows.bucket(found).update(
+                    entered=int(found["entered"]), regressions=int(found["regressions"])
+                )
 
+    def _closes(self, rows: _Groups, in_range: list[str], params: list[Any]) -> None:
+        """Won and lost, each opportunity by its last close in the range, and loss reasons."""
         closes = (
             "SELECT f.*, ROW_NUMBER() OVER (PARTITION BY opportunity_id "
             "ORDER BY at DESC, position DESC) AS rn "
-            f"FROM {facts} f WHERE kind IN ('won', 'lost') AND {' AND '.join(in_range)}"
+            f"FROM {self.table('pipeline_facts')} f "
+            f"WHERE kind IN ('won', 'lost') AND {' AND '.join(in_range)}"
         )
         for found in self.query(
-            f"SELECT {select}"
+            f"SELECT {rows.select}"
             "SUM(CASE WHEN kind = 'won' THEN 1 ELSE 0 END) AS won, "
             "SUM(CASE WHEN kind = 'won' THEN value ELSE 0 END) AS won_value, "
             "SUM(CASE WHEN kind = 'lost' THEN 1 ELSE 0 END) AS lost, "
             "SUM(cycle_days) AS cycle_total "
-            f"FROM ({closes}) closes WHERE rn = 1{group}",
-            range_params,
+            f"FROM ({closes}) closes WHERE rn = 1{rows.group}",
+            params,
         ):
             if found["won"] or found["lost"]:
-                item = bucket(found)
-                item.update(
+                rows.bucket(found).update(
                     won_count=int(found["won"]),
                     won_value=int(found["won_value"] or 0),
                     lost_count=int(found["lost"]),
                     cycle_total=int(found["cycle_total"] or 0),
                 )
-        reasons_group = f" GROUP BY {', '.join([*keys, 'reason'])}"
         for found in self.query(
-            f"SELECT {select}reason, COUNT(*) AS n FROM ({closes}) closes "
-            f"WHERE rn = 1 AND kind = 'lost'{reasons_group}",
-            range_params,
+            f"SELECT {rows.select}reason, COUNT(*) AS n FROM ({closes}) closes "
+            f"WHERE rn = 1 AND kind = 'lost' GROUP BY {', '.join([*rows.keys, 'reason'])}",
+            params,
         ):
-            bucket(found)["loss_reasons"][found["reason"]] = int(found["n"])
+            rows.bucket(found)["loss_reasons"][found["reason"]] = int(found["n"])
 
-        if not keys and not rows:
-            bucket({})
-        return [self._item(rows[key], keys) for key in sorted(rows, key=_sort_key)]
 
-    @staticmethod
-    def _item(row: Row, keys: Sequence[str]) -> Row:
-        closed = row["won_count"] + row["lost_count"]
-        item: Row = {k: row[k] for k in keys}
-        item.update(
-            open_count=row["open_count"],
-            open_value=money_text(row["open_value"]),
-            weighted_value=money_text(row["weighted_value"]),
-            won_count=row["won_count"],
-            won_value=money_text(row["won_value"]),
-            lost_count=row["lost_count"],
-            win_rate=_ratio(row["won_count"], closed),
-            avg_cycle_days=(
-                float(
-                    (Decimal(row["cycle_total"]) / closed).quantize(Decimal("0.01"), ROUND_HALF_UP)
-                )
-                if closed
-                else None
-            ),
-            entered=row["entered"],
-            regressions=row["regressions"],
-            loss_reasons=dict(sorted(row["loss_reasons"].items())),
-        )
-        return item
+class _Groups:
+    """The report's rows by the values of their keys, each made at its first figure."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = list(keys)
+        self.rows: dict[tuple[Any, ...], Row] = {}
+        self.select = "".join(f"{k}, " for k in keys)
+        self.group = f" GROUP BY {', '.join(keys)}" if keys else ""
+
+    def bucket(self, found: Row) -> Row:
+        """The row of the group a query's row falls in."""
+        key = tuple(found[k] for k in self.keys)
+        if key not in self.rows:
+            self.rows[key] = {k: found[k] for k in self.keys} | {
+                "open_count": 0,
+                "open_value": 0,
+                "weighted_value": 0,
+                "won_count": 0,
+                "won_value": 0,
+                "lost_count": 0,
+                "cycle_total": 0,
+                "entered": 0,
+                "regressions": 0,
+                "loss_reasons": {},
+            }
+        return self.rows[key]
+
+
+def _item(row: Row, keys: Sequence[str]) -> Row:
+    """A report row as answered: money as decimal strings, rates and means rounded."""
+    closed = row["won_count"] + row["lost_count"]
+    return {
+        **{k: row[k] for k in keys},
+        "open_count": row["open_count"],
+        "open_value": money_text(row["open_value"]),
+        "weighted_value": money_text(row["weighted_value"]),
+        "won_count": row["won_count"],
+        "won_value": money_text(row["won_value"]),
+        "lost_count": row["lost_count"],
+        "win_rate": ratio_float(row["won_count"], closed),
+        "avg_cycle_days": ratio_float(row["cycle_total"], closed, CENT),
+        "entered": row["entered"],
+        "regressions": row["regressions"],
+        "loss_reasons": dict(sorted(row["loss_reasons"].items())),
+    }
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -511,10 +550,6 @@ def _sort_key(key: tuple) -> tuple:
 # Stages sort in funnel order; other keys (owners, months) as text.
 STAGE_ORDER = {stage: index for index, stage in enumerate([*STAGES, "won", "lost"])}
 
-# Opportunities this projection wrote lately, kept so that the next event of one needs
-# no read: the projection is the only writer of its tables.
-CACHE_SIZE = 10_000
-
 
 class PipelineProjection(Projection[PipelineReport]):
     """Folds Opportunity events into the pipeline; tracks every other event too."""
@@ -523,14 +558,7 @@ class PipelineProjection(Projection[PipelineReport]):
 
     def __init__(self, view: PipelineReport) -> None:
         super().__init__(view)
-        self._rows: OrderedDict[str, Row] = OrderedDict()
-
-    def _row(self, opportunity_id: str) -> Row | None:
-        row = self._rows.get(opportunity_id)
-        if row is not None:
-            self._rows.move_to_end(opportunity_id)
-            return row
-        return self.view.row(opportunity_id)
+        self._rows = RecentRows()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, Opportunity.Event):
@@ -538,15 +566,12 @@ class PipelineProjection(Projection[PipelineReport]):
             return
         opportunity_id = str(domain_event.originator_id)
         created = isinstance(domain_event, Opportunity.Opened)
-        row = None if created else self._row(opportunity_id)
+        row = None if created else self._rows.get(opportunity_id, self.view.row)
         if row is None and not created:
             self.view.insert_tracking(tracking)
             return
         new, changed, facts = fold(row, domain_event, tracking.notification_id)
         state = state_of(new, domain_event) if changed else None
         self.view.put(new, state, facts, tracking)
-        # Cached only once written: a write that fails leaves the cache as the table is.
-        self._rows[opportunity_id] = new
-        self._rows.move_to_end(opportunity_id)
-        if len(self._rows) > CACHE_SIZE:
-            self._rows.popitem(last=False)
+        # Kept only once written: a write that fails leaves the memory as the table is.
+        self._rows.remember(opportunity_id, new)

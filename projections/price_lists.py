@@ -15,7 +15,7 @@ from eventsourcing.projection import Projection
 from domain.price_list import PriceList
 from domain.values import normalise_name
 from projections.events import iso_utc
-from projections.rows import NAME_LIKE, Row, directory_page, insert_once, name_pattern
+from projections.rows import NAME_LIKE, Row, directory_page, insert_once, name_pattern, update
 from projections.store import ReadModel, Statement
 
 LIST_COLUMNS = (
@@ -56,12 +56,7 @@ class PriceListDirectory(ReadModel):
     def _touch(self, event: Any, **changes: Any) -> Statement:
         """Update a list's row: version and time, plus the changes given."""
         values = {"version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
-        values.update(changes)
-        sets = ", ".join(f"{column} = ?" for column in values)
-        return (
-            f"UPDATE {self.table('price_lists')} SET {sets} WHERE id = ?",
-            [*values.values(), str(event.originator_id)],
-        )
+        return update(self.table("price_lists"), "id", str(event.originator_id), values | changes)
 
     def _recount(self, list_id: str) -> Statement:
         prices = self.table("price_list_prices")
@@ -173,19 +168,20 @@ class PriceListDirectory(ReadModel):
         )
 
 
-class PriceListProjection(Projection[Any]):
+class PriceListProjection(Projection[PriceListDirectory]):
     """Folds PriceList events into the directory; tracks every other event too."""
 
     name = "price_lists"
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if isinstance(domain_event, PriceList.Created):
-            self.view.created(domain_event, tracking.notification_id, tracking)
-        elif isinstance(domain_event, PriceList.PriceSet):
-            self.view.price_set(domain_event, tracking)
-        elif isinstance(domain_event, PriceList.PriceRetired):
-            self.view.price_retired(domain_event, tracking)
-        elif isinstance(domain_event, PriceList.Published):
-            self.view.published(domain_event, tracking)
-        else:
-            self.view.insert_tracking(tracking)
+        match domain_event:
+            case PriceList.Created():
+                self.view.created(domain_event, tracking.notification_id, tracking)
+            case PriceList.PriceSet():
+                self.view.price_set(domain_event, tracking)
+            case PriceList.PriceRetired():
+                self.view.price_retired(domain_event, tracking)
+            case PriceList.Published():
+                self.view.published(domain_event, tracking)
+            case _:
+                self.view.insert_tracking(tracking)

@@ -31,14 +31,15 @@ row by `as_of` is the state then; ties fall to the later version. A register is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.risk import OPEN_STATUSES, SCALE, Risk
 from projections.events import iso_utc
+from projections.money import day_text
 from projections.rows import directory_page, upsert
 from projections.store import ReadModel, Statement
 
@@ -225,7 +226,7 @@ class RiskRegister(ReadModel):
             if risk["risk_id"] in open_ids and risk["likelihood"] is not None:
                 heat_map[f"{risk['likelihood']}-{risk['impact']}"] += 1
         at = iso_utc(as_of)
-        day = as_of.astimezone(UTC).date().isoformat()
+        day = day_text(as_of)
         overdue = [
             {
                 "risk_id": action["risk_id"],
@@ -264,6 +265,14 @@ def with_risk_ids(
 # Folding.
 
 
+class RiskStep(NamedTuple):
+    """What one event does to a risk: its row, and the assessment and action rows it writes."""
+
+    row: Row
+    assessment: Row | None = None
+    action: Row | None = None
+
+
 def fold(
     row: Row | None, event: Any, position: int, action_row: Row | None = None
 ) -> tuple[Row, Row | None, Row | None]:
@@ -271,66 +280,96 @@ def fold(
 
     Completing an action needs that action's row as it stands (`action_row`).
     """
-    assessment = None
-    action = None
-    if isinstance(event, Risk.Identified):
-        new: Row = {
-            "id": str(event.originator_id),
-            "category": event.category,
-            "title": event.title,
-            "owner_id": event.owner_id,
-            "status": "identified",
-            "likelihood": None,
-            "impact": None,
-            "level": None,
-            "open_actions": 0,
-            "identified_at": iso_utc(event.occurred_at),
-            "created_at": iso_utc(event.timestamp),
-            "created_position": position,
-        }
-    else:
-        assert row is not None
-        new = dict(row)
-        if isinstance(event, Risk.Assessed):
-            if new["status"] == "identified":
-                new["status"] = "assessed"
-            new.update(likelihood=event.likelihood, impact=event.impact, level=event.level)
-            assessment = {
-                "assessment_key": f"{new['id']}:{event.originator_version}",
-                "risk_id": new["id"],
-                "version": event.originator_version,
-                "at": iso_utc(event.occurred_at),
-                "likelihood": event.likelihood,
-                "impact": event.impact,
-                "level": event.level,
-            }
-        elif isinstance(event, Risk.ActionAdded):
-            new.update(status="mitigating", open_actions=row["open_actions"] + 1)
-            action = {
-                "action_id": str(event.action_id),
-                "risk_id": new["id"],
-                "description": event.description,
-                "owner_id": event.owner_id,
-                "due_on": event.due_on.isoformat(),
-                "added_at": iso_utc(event.occurred_at),
-                "completed_at": None,
-                "outcome": None,
-            }
-        elif isinstance(event, Risk.ActionCompleted):
-            new["open_actions"] = row["open_actions"] - 1
-            assert action_row is not None
-            action = {
-                **action_row,
-                "completed_at": iso_utc(event.occurred_at),
-                "outcome": event.outcome,
-            }
-        elif isinstance(event, Risk.Closed):
-            new["status"] = "closed"
-        elif isinstance(event, Risk.Reopened):
-            new["status"] = event.status
-    new["version"] = event.originator_version
-    new["updated_at"] = iso_utc(event.timestamp)
-    return new, assessment, action
+    match event:
+        case Risk.Identified():
+            step = RiskStep(identified(event, position))
+        case _ if row is None:
+            raise ValueError(f"no row for the risk of {event!r}")
+        case Risk.Assessed():
+            step = assessed(row, event)
+        case Risk.ActionAdded():
+            step = action_added(row, event)
+        case Risk.ActionCompleted():
+            step = action_completed(row, event, action_row)
+        case Risk.Closed():
+            step = RiskStep({**row, "status": "closed"})
+        case Risk.Reopened():
+            step = RiskStep({**row, "status": event.status})
+        case _:
+            step = RiskStep(dict(row))
+    new = {
+        **step.row,
+        "version": event.originator_version,
+        "updated_at": iso_utc(event.timestamp),
+    }
+    return new, step.assessment, step.action
+
+
+def identified(event: Risk.Identified, position: int) -> Row:
+    """The row of a risk just identified, not yet assessed."""
+    return {
+        "id": str(event.originator_id),
+        "category": event.category,
+        "title": event.title,
+        "owner_id": event.owner_id,
+        "status": "identified",
+        "likelihood": None,
+        "impact": None,
+        "level": None,
+        "open_actions": 0,
+        "identified_at": iso_utc(event.occurred_at),
+        "created_at": iso_utc(event.timestamp),
+        "created_position": position,
+    }
+
+
+def assessed(row: Row, event: Risk.Assessed) -> RiskStep:
+    """The risk at its new level (assessed, if it was only identified), and the assessment."""
+    status = "assessed" if row["status"] == "identified" else row["status"]
+    levels = {"likelihood": event.likelihood, "impact": event.impact, "level": event.level}
+    assessment = {
+        "assessment_key": f"{row['id']}:{event.originator_version}",
+        "risk_id": row["id"],
+        "version": event.originator_version,
+        "at": iso_utc(event.occurred_at),
+        **levels,
+    }
+    return RiskStep({**row, "status": status, **levels}, assessment=assessment)
+
+
+def action_added(row: Row, event: Risk.ActionAdded) -> RiskStep:
+    """The risk being mitigated, with one more open action, and that action."""
+    action = {
+        "action_id": str(event.action_id),
+        "risk_id": row["id"],
+        "description": event.description,
+        "owner_id": event.owner_id,
+        "due_on": event.due_on.isoformat(),
+        "added_at": iso_utc(event.occurred_at),
+        "completed_at": None,
+        "outcome": None,
+    }
+    new = {**row, "status": "mitigating", "open_actions": row["open_actions"] + 1}
+    return RiskStep(new, action=action)
+
+
+def action_completed(row: Row, event: Risk.ActionCompleted, action_row: Row | None) -> RiskStep:
+    """The risk with one open action fewer, and that action completed."""
+    if action_row is None:
+        raise ValueError(f"no row for the action of {event!r}")
+    action = {**action_row, "completed_at": iso_utc(event.occurred_at), "outcome": event.outcome}
+    return RiskStep({**row, "open_actions": row["open_actions"] - 1}, action=action)
+
+
+def state_row(row: Row, event: Any) -> Row:
+    """The dated status a risk's event leaves it in."""
+    return {
+        "state_key": f"{row['id']}:{event.originator_version}",
+        "risk_id": row["id"],
+        "version": event.originator_version,
+        "at": iso_utc(event.occurred_at),
+        "status": row["status"],
+    }
 
 
 class RiskRegisterProjection(Projection[RiskRegister]):
@@ -353,16 +392,6 @@ class RiskRegisterProjection(Projection[RiskRegister]):
             else None
         )
         new, assessment, action = fold(row, domain_event, tracking.notification_id, action_row)
-        changed = created or row is None or new["status"] != row["status"]
-        state = (
-            {
-                "state_key": f"{new['id']}:{domain_event.originator_version}",
-                "risk_id": new["id"],
-                "version": domain_event.originator_version,
-                "at": iso_utc(domain_event.occurred_at),
-                "status": new["status"],
-            }
-            if changed
-            else None
-        )
+        changed = row is None or new["status"] != row["status"]
+        state = state_row(new, domain_event) if changed else None
         self.view.put(new, state=state, assessment=assessment, action=action, tracking=tracking)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.values import normalise_name
-from projections.store import ReadModel
+from projections.events import iso_utc
+from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
 
@@ -20,7 +21,8 @@ Row = dict[str, Any]
 ROW_CACHE_SIZE = 10_000
 
 
-def _insert(table: str, columns: Sequence[str]) -> str:
+def insert(table: str, columns: Sequence[str]) -> str:
+    """A plain INSERT of the columns given, with a `?` for each."""
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
@@ -28,12 +30,58 @@ def _insert(table: str, columns: Sequence[str]) -> str:
 def upsert(table: str, columns: Sequence[str], key: str = "id") -> str:
     """An INSERT that replaces the row with the same key, in SQL both databases accept."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-    return f"{_insert(table, columns)} ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    return f"{insert(table, columns)} ON CONFLICT ({key}) DO UPDATE SET {updates}"
 
 
 def insert_once(table: str, columns: Sequence[str], key: str = "id") -> str:
     """An INSERT that keeps the row already there with the same key."""
-    return f"{_insert(table, columns)} ON CONFLICT ({key}) DO NOTHING"
+    return f"{insert(table, columns)} ON CONFLICT ({key}) DO NOTHING"
+
+
+def inserts(table: str, columns: Sequence[str], rows: Iterable[Row]) -> list[Statement]:
+    """One plain INSERT statement per row, its values in the order of the columns."""
+    statement = insert(table, columns)
+    return [(statement, [row[c] for c in columns]) for row in rows]
+
+
+def update(table: str, key: str, key_value: Any, values: Row) -> Statement:
+    """An UPDATE that sets the values given on the row whose key column has key_value."""
+    sets = ", ".join(f"{column} = ?" for column in values)
+    return f"UPDATE {table} SET {sets} WHERE {key} = ?", [*values.values(), key_value]
+
+
+def touched(row: Row, event: Any) -> Row:
+    """A copy of an aggregate's row stamped with the event's version and recording time."""
+    return {**row, "version": event.originator_version, "updated_at": iso_utc(event.timestamp)}
+
+
+class RecentRows:
+    """The rows a projection read or wrote lately, by key, the least recent dropped first.
+
+    A projection is the only writer of its tables, so a row it wrote is the row the
+    table holds: folding the next event of an aggregate then needs no read.
+    """
+
+    def __init__(self, size: int = ROW_CACHE_SIZE) -> None:
+        self.size = size
+        self._rows: OrderedDict[str, Row] = OrderedDict()
+
+    def get(self, key: str, load: Callable[[str], Row | None]) -> Row | None:
+        """The row of a key, from memory or else loaded (and then kept)."""
+        row = self._rows.get(key)
+        if row is None:
+            row = load(key)
+            if row is None:
+                return None
+        self.remember(key, row)
+        return row
+
+    def remember(self, key: str, row: Row) -> None:
+        """Keep a row as the latest of its key; call it only once the row is written."""
+        self._rows[key] = row
+        self._rows.move_to_end(key)
+        if len(self._rows) > self.size:
+            self._rows.popitem(last=False)
 
 
 class RowPerAggregateView(ReadModel):
@@ -61,28 +109,28 @@ class RowPerAggregateView(ReadModel):
         )
 
 
-class RowPerAggregateProjection(Projection[Any]):
+AnyRowPerAggregateView = TypeVar("AnyRowPerAggregateView", bound=RowPerAggregateView)
+
+
+class RowPerAggregateProjection(Projection[AnyRowPerAggregateView]):
     """Folds one aggregate type's events into a row per aggregate; tracks every event.
 
     Subclasses give the aggregate's event base class, the event that creates a row,
-    and the pure fold `(row, event, position) -> row`; the view has `row(id)` and
-    `put(row, tracking)`, as a `RowPerAggregateView` has.
+    and the pure fold `(row, event, position) -> row` (None: nothing to write); the
+    view has `row(id)` and `put(row, tracking)`, as a `RowPerAggregateView` has.
     """
 
-    events: ClassVar[type]
-    creation: ClassVar[type]
-    fold: ClassVar[Callable[[Row | None, Any, int], Row | None]]
+    events: ClassVar[type[Any]]
+    creation: ClassVar[type[Any]]
 
-    def __init__(self, view: Any) -> None:
+    def __init__(self, view: AnyRowPerAggregateView) -> None:
         super().__init__(view)
-        self._rows: OrderedDict[str, Row] = OrderedDict()
+        self._rows = RecentRows()
 
-    def _row(self, aggregate_id: str) -> Row | None:
-        row = self._rows.get(aggregate_id)
-        if row is not None:
-            self._rows.move_to_end(aggregate_id)
-            return row
-        return self.view.row(aggregate_id)
+    @staticmethod
+    def fold(row: Row | None, event: Any, position: int) -> Row | None:
+        """The aggregate's row after one more of its events; None leaves it as it is."""
+        raise NotImplementedError
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -91,17 +139,14 @@ class RowPerAggregateProjection(Projection[Any]):
             return
         aggregate_id = str(domain_event.originator_id)
         created = isinstance(domain_event, self.creation)
-        row = None if created else self._row(aggregate_id)
-        folded = type(self).fold(row, domain_event, tracking.notification_id)
+        row = None if created else self._rows.get(aggregate_id, self.view.row)
+        folded = self.fold(row, domain_event, tracking.notification_id)
         if folded is None:
             self.view.insert_tracking(tracking)
             return
         self.view.put(folded, tracking)
-        # Cached only once written: a write that fails leaves the cache as the table is.
-        self._rows[aggregate_id] = folded
-        self._rows.move_to_end(aggregate_id)
-        if len(self._rows) > ROW_CACHE_SIZE:
-            self._rows.popitem(last=False)
+        # Kept only once written: a write that fails leaves the memory as the table is.
+        self._rows.remember(aggregate_id, folded)
 
 
 NAME_LIKE = "name_key LIKE ? ESCAPE '\\'"
@@ -113,6 +158,15 @@ def name_pattern(q: str | None) -> str | None:
         return None
     escaped = normalise_name(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def filters(conditions: Iterable[tuple[str, Any]]) -> tuple[list[str], list[Any]]:
+    """The clauses (SQL with one `?` each) whose value is given, and those values in order.
+
+    A condition whose value is None is left out: a filter not asked for.
+    """
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    return [clause for clause, _ in given], [value for _, value in given]
 
 
 def directory_page(
@@ -129,13 +183,9 @@ def directory_page(
     Each condition is a SQL clause with one `?` and its value; a condition whose value
     is None is left out (a filter not asked for).
     """
-    where, params = [], []
-    for clause, value in (*conditions, (f"{position} > ?", after)):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    filters = f"WHERE {' AND '.join(where)}" if where else ""
+    where, params = filters((*conditions, (f"{position} > ?", after)))
+    chosen = f"WHERE {' AND '.join(where)}" if where else ""
     return view.query(
-        f"SELECT * FROM {view.table(table)} {filters} ORDER BY {position} LIMIT ?",
+        f"SELECT * FROM {view.table(table)} {chosen} ORDER BY {position} LIMIT ?",
         [*params, limit],
     )

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
@@ -37,6 +37,7 @@ from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects
+from projections.subscriptions import ReadyCount
 
 PAGE_SIZE = 500
 SUPERVISE_SECONDS = 0.5
@@ -85,7 +86,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
 def construct_view(spec: ReadModelSpec, env: dict[str, str], dialect: str, prefix: str = "") -> Any:
     """A view's tables (created if missing) through the library's infrastructure factory."""
     factory = InfrastructureFactory.construct(Environment(spec.name, env))
-    view = factory.tracking_recorder(spec.view_class(dialect, prefix))
+    view: Any = factory.tracking_recorder(spec.view_class(dialect, prefix))
     view.factory = factory  # closed with the view
     return view
 
@@ -185,19 +186,21 @@ class SharedSubscription:
     def _run(self) -> None:
         while not self._closing.is_set():
             try:
+                subscription = None
                 with self._lock:
                     self._changed.clear()
                     live = [lane for lane in self.lanes.values() if lane.error is None]
                     if live:
                         after = min(lane.position for lane in live)
-                        self._subscription = ApplicationSubscription(self.reader, gt=after)
-                if not live:
+                        subscription = ApplicationSubscription(self.reader, gt=after)
+                        self._subscription = subscription
+                if subscription is None:
                     self._changed.wait(SUPERVISE_SECONDS)
                     continue
                 try:
-                    self._follow(self._subscription)
+                    self._follow(subscription)
                 finally:
-                    self._subscription.stop()
+                    subscription.stop()
             except Exception as error:
                 # Subscribing, reading or decoding failed (a lost connection): no lane can
                 # go on until the supervisor restarts it, which subscribes again.
@@ -208,10 +211,13 @@ class SharedSubscription:
                 self._changed.wait(SUPERVISE_SECONDS)
 
     def _follow(self, subscription: ApplicationSubscription[Any]) -> None:
+        # Both databases' recorders subscribe with a subscription that says what it holds
+        # (projections/subscriptions.py).
+        held = cast(ReadyCount, subscription.subscription)
         with subscription:
             for first in subscription:
                 events = [first]
-                while len(events) < LIVE_BATCH_SIZE and subscription.subscription.ready():
+                while len(events) < LIVE_BATCH_SIZE and held.ready():
                     try:
                         events.append(next(subscription))
                     except StopIteration:

@@ -35,10 +35,9 @@ contracts were never signed and book nothing.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Sequence
-from datetime import UTC, date
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -46,6 +45,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.contract import Contract
+from projections.money import cents, iso_date, money_text, month_of, quarter_of, utc_day
+from projections.rows import RecentRows, filters, inserts, upsert
 from projections.store import ReadModel
 
 Row = dict[str, Any]
@@ -89,24 +90,6 @@ GROUP_KEYS = {
 MONEY = ("revenue", "cost", "gross_profit", "invoiced", "collected", "written_off")
 
 
-def cents(amount: Decimal) -> int:
-    """Money as a whole number of cents."""
-    return int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def money_text(amount_cents: int) -> str:
-    """Cents as the decimal string API.md carries money in."""
-    return str((Decimal(int(amount_cents)) / 100).quantize(Decimal("0.01")))
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def quarter_of(day: date) -> str:
-    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
-
-
 def split_pro_rata(amount: int, weights: Sequence[int]) -> list[int]:
     """An amount in cents spread over weights: shares rounded down, the rest to the largest.
 
@@ -124,7 +107,7 @@ def split_pro_rata(amount: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
-def _lines_json(lines: Sequence[dict[str, Any]]) -> str:
+def _lines_json(lines: Sequence[Mapping[str, Any]]) -> str:
     """A contract's lines as stored: sku, quantity, and totals in cents."""
     return json.dumps(
         [
@@ -142,29 +125,32 @@ def _lines_json(lines: Sequence[dict[str, Any]]) -> str:
 
 def fold_contract(row: Row | None, event: Any) -> Row | None:
     """The attributes of a contract after one more of its events (None: not changed)."""
-    if isinstance(event, Contract.Drafted):
-        return {
-            "contract_id": str(event.originator_id),
-            "customer_id": str(event.customer_id),
-            "owner_id": event.owner_id,
-            "channel": event.channel,
-            "region": event.region,
-            "lines": _lines_json(event.lines),
-        }
-    if row is None or not isinstance(event, Contract.Amended):
-        return None
-    changes = event.changes
-    row = dict(row)
-    for field in ("owner_id", "channel", "region"):
-        if field in changes:
-            row[field] = changes[field]
+    match event:
+        case Contract.Drafted():
+            return drafted(event)
+        case Contract.Amended() if row is not None:
+            return amended(row, event.changes)
+    return None
+
+
+def drafted(event: Contract.Drafted) -> Row:
+    """The attributes of a contract as drafted."""
+    return {
+        "contract_id": str(event.originator_id),
+        "customer_id": str(event.customer_id),
+        "owner_id": event.owner_id,
+        "channel": event.channel,
+        "region": event.region,
+        "lines": _lines_json(event.lines),
+    }
+
+
+def amended(row: Row, changes: dict[str, Any]) -> Row:
+    """The attributes with the owner, channel, region and lines an amendment changed."""
+    row = {**row, **{f: changes[f] for f in ("owner_id", "channel", "region") if f in changes}}
     if "lines" in changes:
         row["lines"] = _lines_json(changes["lines"])
     return row
-
-
-def _day(moment: Any) -> date:
-    return moment.astimezone(UTC).date()
 
 
 def _fact(contract: Row, position: int, n: int, day: date, sku: str, **measures: Any) -> Row:
@@ -192,39 +178,56 @@ def fold_facts(contract: Row | None, event: Any, position: int) -> list[Row]:
     """The fact rows one contract event adds, given the contract's attributes."""
     if contract is None:
         return []
+    match event:
+        case Contract.Signed():
+            return signed_facts(contract, event, position)
+        case Contract.DeliveryRecorded():
+            return delivered_facts(contract, event, position)
+        case Contract.InvoiceIssued():
+            return split_facts(contract, position, "invoiced", event.issued_on, event.amount)
+        case Contract.PaymentRecorded():
+            return split_facts(contract, position, "collected", event.received_on, event.amount)
+        case Contract.WrittenOff():
+            day = utc_day(event.occurred_at)
+            return split_facts(contract, position, "written_off", day, event.amount)
+    return []
+
+
+def signed_facts(contract: Row, event: Contract.Signed, position: int) -> list[Row]:
+    """A fact per line signed, on the signing day; the first line counts the contract."""
+    return [
+        _fact(
+            contract,
+            position,
+            n,
+            event.signed_on,
+            line["sku"],
+            signed_lines=1,
+            signed_contracts=int(n == 0),
+            revenue=line["revenue"],
+            cost=line["cost"],
+            units=line["quantity"],
+        )
+        for n, line in enumerate(json.loads(contract["lines"]))
+    ]
+
+
+def delivered_facts(contract: Row, event: Contract.DeliveryRecorded, position: int) -> list[Row]:
+    """A fact per sku delivered (in sku order), on the delivery's day."""
+    day = utc_day(event.occurred_at)
+    return [
+        _fact(contract, position, n, day, sku, units_delivered=int(quantity))
+        for n, (sku, quantity) in enumerate(sorted(event.lines.items()))
+        if quantity
+    ]
+
+
+def split_facts(
+    contract: Row, position: int, measure: str, day: date, amount: Decimal
+) -> list[Row]:
+    """An amount of the whole contract split over its lines pro rata, a fact per share."""
     lines = json.loads(contract["lines"])
-    if isinstance(event, Contract.Signed):
-        return [
-            _fact(
-                contract,
-                position,
-                n,
-                event.signed_on,
-                line["sku"],
-                signed_lines=1,
-                signed_contracts=int(n == 0),
-                revenue=line["revenue"],
-                cost=line["cost"],
-                units=line["quantity"],
-            )
-            for n, line in enumerate(lines)
-        ]
-    if isinstance(event, Contract.DeliveryRecorded):
-        day = _day(event.occurred_at)
-        return [
-            _fact(contract, position, n, day, sku, units_delivered=int(quantity))
-            for n, (sku, quantity) in enumerate(sorted(event.lines.items()))
-            if quantity
-        ]
-    if isinstance(event, Contract.InvoiceIssued):
-        measure, day = "invoiced", event.issued_on
-    elif isinstance(event, Contract.PaymentRecorded):
-        measure, day = "collected", event.received_on
-    elif isinstance(event, Contract.WrittenOff):
-        measure, day = "written_off", _day(event.occurred_at)
-    else:
-        return []
-    shares = split_pro_rata(cents(event.amount), [line["revenue"] for line in lines])
+    shares = split_pro_rata(cents(amount), [line["revenue"] for line in lines])
     return [
         _fact(contract, position, n, day, line["sku"], **{measure: share})
         for n, (line, share) in enumerate(zip(lines, shares, strict=True))
@@ -259,25 +262,11 @@ class SalesReport(ReadModel):
         return rows[0] if rows else None
 
     def put_contract(self, row: Row, tracking: Tracking) -> None:
-        columns = ", ".join(CONTRACT_COLUMNS)
-        marks = ", ".join("?" for _ in CONTRACT_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in CONTRACT_COLUMNS[1:])
-        self.write(
-            [
-                (
-                    f"INSERT INTO {self.table('sales_contracts')} ({columns}) VALUES ({marks}) "
-                    f"ON CONFLICT (contract_id) DO UPDATE SET {updates}",
-                    [row[c] for c in CONTRACT_COLUMNS],
-                )
-            ],
-            tracking,
-        )
+        statement = upsert(self.table("sales_contracts"), CONTRACT_COLUMNS, key="contract_id")
+        self.write([(statement, [row[c] for c in CONTRACT_COLUMNS])], tracking)
 
     def add_facts(self, facts: Sequence[Row], tracking: Tracking) -> None:
-        columns = ", ".join(FACT_COLUMNS)
-        marks = ", ".join("?" for _ in FACT_COLUMNS)
-        statement = f"INSERT INTO {self.table('sales_facts')} ({columns}) VALUES ({marks})"
-        self.write([(statement, [f[c] for c in FACT_COLUMNS]) for f in facts], tracking)
+        self.write(inserts(self.table("sales_facts"), FACT_COLUMNS, facts), tracking)
 
     def report(
         self,
@@ -294,13 +283,7 @@ class SalesReport(ReadModel):
         row keys (`customer_id`, `owner_id`, ...) and money as decimal strings.
         """
         keys = [GROUP_KEYS[key] for key in dict.fromkeys(group_by)]
-        where, params = [], []
-        if day_from is not None:
-            where.append("day >= ?")
-            params.append(day_from.isoformat())
-        if day_to is not None:
-            where.append("day <= ?")
-            params.append(day_to.isoformat())
+        where, params = filters((("day >= ?", iso_date(day_from)), ("day <= ?", iso_date(day_to))))
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         sums = ", ".join(f"SUM({m}) AS {m}" for m in MEASURES)
         # A contract's signing facts share every key but sku, and its skus are distinct:
@@ -342,11 +325,6 @@ class SalesReport(ReadModel):
         return cents(Decimal(self.report((), day_from=first, day_to=last)[0]["revenue"]))
 
 
-# Contracts whose attributes this projection read or wrote lately, kept so that the
-# next event of a contract needs no read: the projection is the only writer of its table.
-CACHE_SIZE = 10_000
-
-
 class SalesProjection(Projection[SalesReport]):
     """Folds Contract events into sales facts; tracks every other event too."""
 
@@ -354,41 +332,33 @@ class SalesProjection(Projection[SalesReport]):
 
     def __init__(self, view: SalesReport) -> None:
         super().__init__(view)
-        self._contracts: OrderedDict[str, Row] = OrderedDict()
-
-    def _contract(self, contract_id: str) -> Row | None:
-        row = self._contracts.get(contract_id)
-        if row is not None:
-            self._contracts.move_to_end(contract_id)
-            return row
-        row = self.view.contract(contract_id)
-        if row is not None:
-            self._remember(contract_id, row)
-        return row
-
-    def _remember(self, contract_id: str, row: Row) -> None:
-        self._contracts[contract_id] = row
-        self._contracts.move_to_end(contract_id)
-        if len(self._contracts) > CACHE_SIZE:
-            self._contracts.popitem(last=False)
+        self._contracts = RecentRows()
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if not isinstance(domain_event, Contract.Event):
+        match domain_event:
+            case Contract.Drafted() | Contract.Amended():
+                self._attributes(domain_event, tracking)
+            case Contract.Event():
+                self._facts(domain_event, tracking)
+            case _:
+                self.view.insert_tracking(tracking)
+
+    def _attributes(self, event: Contract.Drafted | Contract.Amended, tracking: Tracking) -> None:
+        contract_id = str(event.originator_id)
+        drafted = isinstance(event, Contract.Drafted)
+        row = None if drafted else self._contracts.get(contract_id, self.view.contract)
+        folded = fold_contract(row, event)
+        if folded is None:
             self.view.insert_tracking(tracking)
             return
-        contract_id = str(domain_event.originator_id)
-        if isinstance(domain_event, Contract.Drafted | Contract.Amended):
-            drafted = isinstance(domain_event, Contract.Drafted)
-            folded = fold_contract(None if drafted else self._contract(contract_id), domain_event)
-            if folded is None:
-                self.view.insert_tracking(tracking)
-                return
-            self.view.put_contract(folded, tracking)
-            # Cached only once written: a failed write leaves the cache as the table is.
-            self._remember(contract_id, folded)
-            return
-        facts = fold_facts(self._contract(contract_id), domain_event, tracking.notification_id)
+        self.view.put_contract(folded, tracking)
+        # Kept only once written: a failed write leaves the memory as the table is.
+        self._contracts.remember(contract_id, folded)
+
+    def _facts(self, event: Any, tracking: Tracking) -> None:
+        contract = self._contracts.get(str(event.originator_id), self.view.contract)
+        facts = fold_facts(contract, event, tracking.notification_id)
         if facts:
             self.view.add_facts(facts, tracking)
         else:

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from time import monotonic
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed
 
 Statement = tuple[str, Sequence[Any]]
 
@@ -86,6 +86,13 @@ class ReadModel(TrackingRecorder):
         self._local = threading.local()
         self._tracked = threading.Condition()
         self._last_tracked: dict[str, int] = {}
+
+    if TYPE_CHECKING:
+        # Given by the library's recorder of each dialect, which follows this class in
+        # the dialect classes' order: defined here, they would stand in front of it.
+        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
+
+        def max_tracking_id(self, application_name: str) -> int | None: ...
 
     def _qualifier(self) -> str:
         return ""
@@ -253,7 +260,7 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         kwargs["tracking_table_name"] = f"{self.prefix}{self.name}_tracking"
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.extend(SQL(s) for s in self.read_model_ddl())  # type: ignore[arg-type]
+        self.sql_create_statements.extend(Composed([SQL(s)]) for s in self.read_model_ddl())
         self._init_read_model()
 
     @contextmanager

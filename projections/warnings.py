@@ -42,8 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from projections.kpis import number, ratio
-from projections.sales import cents
+from projections.money import cents, number, ratio, utc_day
 
 WARNING_READ_MODELS: tuple[str, ...] = ("credit", "complaints", "budget_execution", "sales")
 
@@ -93,7 +92,7 @@ def early_warnings(
     read_side: Any, as_of: datetime, thresholds: Mapping[str, Decimal]
 ) -> list[dict[str, Any]]:
     """The four early-warning indicators at as_of, with their thresholds and warnings."""
-    day = as_of.astimezone(UTC).date()
+    day = utc_day(as_of)
     outstanding, overdue = read_side.view("credit").receivables(day)
     received, breached = read_side.view("complaints").breaches(as_of - SLA_WINDOW, as_of)
     budgets = read_side.view("budget_execution")

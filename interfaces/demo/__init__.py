@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 
 from application.backoffice import Backoffice
+from application.ports import Ports
 from interfaces.bootstrap import kpi_attainment_source, policy_of
 from interfaces.demo.claims import write_claims
 from interfaces.demo.company import DemoCompany
@@ -32,13 +33,14 @@ def write_demo(
     reach = timedelta(days=31 * months)
     # The demo writes a history that reaches back months, beyond the everyday window.
     policy = replace(policy_of(settings), backdating=reach + timedelta(days=1))
-    app = Backoffice(settings.persistence_env(), policy=policy)
+    env = settings.persistence_env()
     # The demo writes without projection runners: the appraisals read the KPI read model
-    # after folding into it what the log holds, as a runner would have.
-    kpis = ReadSide(
-        Backoffice, settings.persistence_env(), settings.dialect, run=False, names=["kpis"]
-    )
-    app.kpi_attainment = kpi_attainment_source(kpis, app, timeout=0, catch_up=True)
+    # after folding into it what the log holds, read through a back office of its own
+    # (the one writing is built with the port), as a runner would have.
+    log = Backoffice(env)
+    kpis = ReadSide(Backoffice, env, settings.dialect, run=False, names=["kpis"])
+    kpi_attainment = kpi_attainment_source(kpis, timeout=0, catch_up_from=log)
+    app = Backoffice(env, policy=policy, ports=Ports(kpi_attainment=kpi_attainment))
     company = DemoCompany(
         app, random.Random(seed), now, reach, console, planned_customers=customers
     )
@@ -65,3 +67,4 @@ def write_demo(
     finally:
         kpis.close()
         app.close()
+        log.close()

@@ -26,8 +26,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from application.commands.expense_claims import (
+    ApproveExpenseClaim,
+    MarkExpenseClaimPaid,
+    RejectExpenseClaim,
+    SubmitExpenseClaim,
+)
+from application.queries import budget_of_year
 from domain.budget import QUARTERS, Budget
 from domain.employee import Employee
 from domain.expense_claim import ExpenseClaim
@@ -118,7 +126,7 @@ class ClaimWriter:
         self.company.summary.append(f"{sum(self.statuses.values())} expense claims ({statuses})")
 
     def budget(self, day: date) -> Budget | None:
-        budget_id = self.app.budget_of_year(day.year)
+        budget_id = budget_of_year(self.app, day.year)
         if budget_id is None:
             return None
         budget = self.app.get(budget_id, Budget)
@@ -139,7 +147,7 @@ class ClaimWriter:
         self.receipts += 1
         receipt = f"FP-{spent_on:%Y%m%d}-{self.receipts:03d}"
         handed_in = min(self.at(spent_on, rng.uniform(24, 72)), self.now - timedelta(minutes=5))
-        fields = {
+        fields: dict[str, Any] = {
             "expense_type": kind.expense_type,
             "spent_on": spent_on,
             "description": kind.what,
@@ -150,15 +158,15 @@ class ClaimWriter:
         }
         as_claimant = self.company.as_(claimant, role)
         if number == DOUBLE_FILED:
-            whole_table = app.submit_expense_claim(
-                as_claimant, amount=amount * 3, occurred_at=handed_in, **fields
+            whole_table = app.handle(
+                as_claimant, SubmitExpenseClaim(amount=amount * 3, occurred_at=handed_in, **fields)
             ).id
             rejected_at = self.decide(whole_table, claimant, handed_in, reject=REFILE_REASON)
             if rejected_at is None:
                 return
             handed_in = min(rejected_at + timedelta(hours=2), self.now - timedelta(minutes=1))
-        claim_id = app.submit_expense_claim(
-            as_claimant, amount=amount, occurred_at=handed_in, **fields
+        claim_id = app.handle(
+            as_claimant, SubmitExpenseClaim(amount=amount, occurred_at=handed_in, **fields)
         ).id
         reason = "a private purchase, not a business expense" if number == PRIVATE else None
         self.decide(claim_id, claimant, handed_in, reject=reason)
@@ -181,16 +189,16 @@ class ClaimWriter:
         if reject is None and not self.has_room(claim_id):
             reject = "the budget line has no room left this quarter"
         if reject is not None:
-            app.reject_expense_claim(decider, claim_id, reject, occurred_at=decided)
+            app.handle(decider, RejectExpenseClaim(claim_id, reject, occurred_at=decided))
             self.statuses["rejected"] += 1
             return decided
-        app.approve_expense_claim(decider, claim_id, occurred_at=decided)
+        app.handle(decider, ApproveExpenseClaim(claim_id, occurred_at=decided))
         paid_on = (decided + timedelta(days=rng.randint(2, 6))).date()
         if paid_on > self.now.date():
             self.statuses["approved"] += 1
             return decided
         payer = self.company.person("finance", 1 if claimant == finance_head else 0)
-        app.pay_expense_claim(self.company.as_(payer, "finance"), claim_id, paid_on)
+        app.handle(self.company.as_(payer, "finance"), MarkExpenseClaimPaid(claim_id, paid_on))
         self.statuses["paid"] += 1
         return decided
 

@@ -17,6 +17,31 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from application.backoffice import Request
+from application.commands.budgets import (
+    ApproveBudget,
+    ApproveOverrun,
+    CommitBudget,
+    DraftBudget,
+    ReallocateBudget,
+    RecordExpense,
+    ReleaseCommitment,
+    RequestOverrun,
+    SubmitBudget,
+)
+from application.commands.campaigns import (
+    AmendCampaign,
+    ApproveCampaign,
+    CancelCampaign,
+    CompleteCampaign,
+    DraftCampaign,
+    EvaluateCampaign,
+    LaunchCampaign,
+    RecordCampaignResult,
+    RejectCampaign,
+    SubmitCampaign,
+)
+from application.commands.customers import RegisterLead
 from domain.budget import QUARTERS, Budget, quarter_bounds
 from domain.campaign import Campaign
 from domain.errors import DuplicateBudget, DuplicateCustomer
@@ -163,35 +188,45 @@ class MarketingDemo:
             {"period": QUARTERS[n], "revenue": revenue, "units": units, "new_customers": new}
             for n, (revenue, units, new) in enumerate(TARGETS)
         ]
-        budget_id = app.draft_budget(
+        budget_id = app.handle(
             self.finance,
-            fiscal_year=self.year,
-            name=f"Operating budget {self.year}",
-            lines=lines,
-            targets=targets,
+            DraftBudget(
+                fiscal_year=self.year,
+                name=f"Operating budget {self.year}",
+                lines=lines,
+                targets=targets,
+            ),
         ).id
-        app.submit_budget(self.finance, budget_id)
-        app.approve_budget(self.executive, budget_id)
-        app.reallocate_budget(
+        app.handle(self.finance, SubmitBudget(budget_id))
+        app.handle(self.executive, ApproveBudget(budget_id))
+        app.handle(
             self.executive,
-            budget_id,
-            from_category="customer_service",
-            from_period="Q3",
-            to_category="promotion",
-            to_period="Q3",
-            amount=Decimal("10000"),
-            reason="summer campaigns ahead of plan",
+            ReallocateBudget(
+                budget_id,
+                from_category="customer_service",
+                from_period="Q3",
+                to_category="promotion",
+                to_period="Q3",
+                amount=Decimal("10000"),
+                reason="summer campaigns ahead of plan",
+            ),
         )
         return budget_id
 
     def expense(self, budget_id: UUID, day: date, **fields: Any) -> None:
         at = self.moment(day)
         if at is not None:
-            self.app.record_expense(self.finance, budget_id, occurred_at=at, **fields)
+            self.app.handle(self.finance, RecordExpense(budget_id, occurred_at=at, **fields))
 
     def expenses(self, budget_id: UUID) -> None:
         """Salaries, offices, travel and entertainment by month; a booth committed a quarter."""
-        app, rng = self.app, self.rng
+        self.monthly_expenses(budget_id)
+        self.exhibition_booths(budget_id)
+        self.key_account_dinner(budget_id)
+
+    def monthly_expenses(self, budget_id: UUID) -> None:
+        """The running costs of each month so far, and a sales training mid-quarter."""
+        rng = self.rng
         for month in range(1, 13):
             quarter = QUARTERS[(month - 1) // 3]
             day = date(self.year, month, 25)
@@ -222,18 +257,24 @@ class MarketingDemo:
                     expense_type="training",
                     description=f"sales training {day:%Y-%m}",
                 )
+
+    def exhibition_booths(self, budget_id: UUID) -> None:
+        """A booth a quarter: committed, spent, and released once the quarter is over."""
+        app = self.app
         for n, quarter in enumerate(QUARTERS):
             start, _ = quarter_bounds(self.year, quarter)
             if start > self.now:
                 break
             reference = f"PO-{self.year}-{quarter}-BOOTH"
-            app.commit_budget(
+            app.handle(
                 self.finance,
-                budget_id,
-                category="sales",
-                period=quarter,
-                amount=Decimal("20000"),
-                reference=reference,
+                CommitBudget(
+                    budget_id,
+                    category="sales",
+                    period=quarter,
+                    amount=Decimal("20000"),
+                    reference=reference,
+                ),
             )
             self.expense(
                 budget_id,
@@ -246,38 +287,62 @@ class MarketingDemo:
                 description=f"exhibition booth {quarter}",
             )
             if quarter_bounds(self.year, quarter)[1] < self.now:
-                app.release_commitment(self.finance, budget_id, reference)
-        # A key-account dinner above the entertainment standard, with an approved overrun.
+                app.handle(self.finance, ReleaseCommitment(budget_id, reference))
+
+    def key_account_dinner(self, budget_id: UUID) -> None:
+        """A key-account dinner above the entertainment standard, with an approved overrun."""
+        app = self.app
         day = min(self.now.date(), date(self.year, 6, 18))
         at = self.moment(day)
-        if at is not None:
-            quarter = QUARTERS[(day.month - 1) // 3]
-            overrun = app.request_overrun(
-                self.manager,
+        if at is None:
+            return
+        quarter = QUARTERS[(day.month - 1) // 3]
+        overrun = app.handle(
+            self.manager,
+            RequestOverrun(
                 budget_id,
                 category="sales",
                 period=quarter,
                 amount=Decimal("2500"),
                 justification="dinner with the board of a key account",
-            ).extra["overrun_id"]
-            app.approve_overrun(self.cfo, budget_id, overrun)
-            self.overruns += 1
-            self.expense(
-                budget_id,
-                day,
-                category="sales",
-                period=quarter,
-                amount=Decimal("7200"),
-                expense_type="entertainment",
-                overrun_id=overrun,
-                description="key account dinner",
-            )
+            ),
+        ).extra["overrun_id"]
+        app.handle(self.cfo, ApproveOverrun(budget_id, overrun))
+        self.overruns += 1
+        self.expense(
+            budget_id,
+            day,
+            category="sales",
+            period=quarter,
+            amount=Decimal("7200"),
+            expense_type="entertainment",
+            overrun_id=overrun,
+            description="key account dinner",
+        )
 
     def campaign(self, budget_id: UUID, number: int, plan: Plan) -> None:
         """One campaign through its lifecycle, as far as the calendar has come."""
-        app, rng = self.app, self.rng
+        app = self.app
         owner_id = self.marketers[number % len(self.marketers)]
         owner = self.company.as_(owner_id, "marketing")
+        starts_on, ends_on = self.campaign_dates(plan)
+        campaign_id = self.approved_campaign(budget_id, owner, plan, starts_on, ends_on)
+        if self.moment(starts_on) is None:
+            if plan.cancelled:
+                app.handle(owner, CancelCampaign(campaign_id, "the sponsor changed its format"))
+            return self.tally(campaign_id)
+        app.handle(owner, LaunchCampaign(campaign_id))
+        self.results(budget_id, campaign_id, owner, plan, starts_on, ends_on)
+        self.campaign_leads(campaign_id, starts_on, ends_on)
+        if plan.cancelled:
+            app.handle(owner, CancelCampaign(campaign_id, "the sponsor changed its format"))
+        elif self.moment(ends_on + timedelta(days=1)) is not None:
+            self.complete_and_evaluate(owner, campaign_id, plan)
+        return self.tally(campaign_id)
+
+    def campaign_dates(self, plan: Plan) -> tuple[date, date]:
+        """When a campaign starts and ends: within its quarter, a few weeks long."""
+        rng = self.rng
         quarter_start, quarter_end = quarter_bounds(self.year, plan.quarter)
         starts_on = quarter_start.date() + timedelta(days=rng.randint(3, 20))
         ends_on = min(
@@ -285,56 +350,63 @@ class MarketingDemo:
         )
         if plan.to_quarter_end:
             ends_on = quarter_end.date() - timedelta(days=1)
+        return starts_on, ends_on
+
+    def approved_campaign(
+        self, budget_id: UUID, owner: Request, plan: Plan, starts_on: date, ends_on: date
+    ) -> UUID:
+        """Draft and submit a campaign (rejected and amended first if so planned); approve it."""
+        app = self.app
         targets = {
             "impressions": plan.amount * (5 if ONLINE & set(plan.channels) else 2),
             "leads": plan.amount // 400,
             "conversions": plan.amount // 3000,
             "revenue": str(plan.amount * 6),
         }
-        campaign_id = app.draft_campaign(
+        campaign_id = app.handle(
             owner,
-            name=f"{plan.name} {self.year}",
-            objective=plan.objective,
-            channels=list(plan.channels),
-            starts_on=starts_on,
-            ends_on=ends_on,
-            budget_amount=Decimal(plan.rejected_first_at or plan.amount),
-            budget_id=budget_id,
-            budget_period=plan.quarter,
-            targets=targets,
+            DraftCampaign(
+                name=f"{plan.name} {self.year}",
+                objective=plan.objective,
+                channels=list(plan.channels),
+                starts_on=starts_on,
+                ends_on=ends_on,
+                budget_amount=Decimal(plan.rejected_first_at or plan.amount),
+                budget_id=budget_id,
+                budget_period=plan.quarter,
+                targets=targets,
+            ),
         ).id
-        app.submit_campaign(owner, campaign_id)
+        app.handle(owner, SubmitCampaign(campaign_id))
         if plan.rejected_first_at is not None:
-            app.reject_campaign(
+            app.handle(
                 self.executive,
-                campaign_id,
-                f"{plan.rejected_first_at} is more than this channel returned last year; "
-                f"come back with at most {plan.amount}",
+                RejectCampaign(
+                    campaign_id,
+                    f"{plan.rejected_first_at} is more than this channel returned last year; "
+                    f"come back with at most {plan.amount}",
+                ),
             )
-            app.amend_campaign(owner, campaign_id, budget_amount=Decimal(plan.amount))
-            app.submit_campaign(owner, campaign_id)
-        app.approve_campaign(self.executive, campaign_id)
-        if self.moment(starts_on) is None:
-            if plan.cancelled:
-                app.cancel_campaign(owner, campaign_id, "the sponsor changed its format")
-            return self.tally(campaign_id)
-        app.launch_campaign(owner, campaign_id)
-        self.results(budget_id, campaign_id, owner, plan, starts_on, ends_on)
-        self.campaign_leads(campaign_id, starts_on, ends_on)
-        if plan.cancelled:
-            app.cancel_campaign(owner, campaign_id, "the sponsor changed its format")
-        elif self.moment(ends_on + timedelta(days=1)) is not None:
-            app.complete_campaign(owner, campaign_id)
-            if rng.random() < 0.7:
-                app.evaluate_campaign(
-                    self.manager,
+            app.handle(owner, AmendCampaign(campaign_id, {"budget_amount": Decimal(plan.amount)}))
+            app.handle(owner, SubmitCampaign(campaign_id))
+        app.handle(self.executive, ApproveCampaign(campaign_id))
+        return campaign_id
+
+    def complete_and_evaluate(self, owner: Request, campaign_id: UUID, plan: Plan) -> None:
+        """Complete a campaign that has ended; most are evaluated by the sales manager."""
+        app, rng = self.app, self.rng
+        app.handle(owner, CompleteCampaign(campaign_id))
+        if rng.random() < 0.7:
+            app.handle(
+                self.manager,
+                EvaluateCampaign(
                     campaign_id,
                     "reach as planned; leads above target"
                     if plan.spent <= 1
                     else "over budget, but the leads justified it",
                     rng.randint(3, 5),
-                )
-        return self.tally(campaign_id)
+                ),
+            )
 
     def tally(self, campaign_id: UUID) -> None:
         status = self.app.get(campaign_id, Campaign).status
@@ -372,20 +444,22 @@ class MarketingDemo:
             leads = max(int((clicks if online else impressions / 40) * rng.uniform(0.02, 0.05)), 1)
             conversions = int(leads * rng.uniform(0.08, 0.25))
             revenue = Decimal(conversions * rng.randint(8000, 25000))
-            app.record_campaign_result(
+            app.handle(
                 owner,
-                campaign_id,
-                channel=channel,
-                spend=spend,
-                impressions=impressions,
-                clicks=clicks,
-                leads=leads,
-                conversions=conversions,
-                attributed_revenue=revenue,
-                feedback=rng.choice(
-                    ["on plan", "strong response", "slow start", "good lead quality", None]
+                RecordCampaignResult(
+                    campaign_id,
+                    channel=channel,
+                    spend=spend,
+                    impressions=impressions,
+                    clicks=clicks,
+                    leads=leads,
+                    conversions=conversions,
+                    attributed_revenue=revenue,
+                    feedback=rng.choice(
+                        ["on plan", "strong response", "slow start", "good lead quality", None]
+                    ),
+                    occurred_at=at,
                 ),
-                occurred_at=at,
             )
 
     def make_room(
@@ -401,15 +475,17 @@ class MarketingDemo:
         ):
             return
         shortfall = (uncovered / 1000).to_integral_value(rounding="ROUND_CEILING")
-        overrun = self.app.request_overrun(
+        overrun = self.app.handle(
             owner,
-            budget_id,
-            category="promotion",
-            period=plan.quarter,
-            amount=shortfall * 1000,
-            justification=f"{plan.name}: response above plan, extending the run",
+            RequestOverrun(
+                budget_id,
+                category="promotion",
+                period=plan.quarter,
+                amount=shortfall * 1000,
+                justification=f"{plan.name}: response above plan, extending the run",
+            ),
         ).extra["overrun_id"]
-        self.app.approve_overrun(self.executive, budget_id, overrun)
+        self.app.handle(self.executive, ApproveOverrun(budget_id, overrun))
         self.overruns += 1
 
     def campaign_leads(self, campaign_id: UUID, starts_on: date, ends_on: date) -> None:
@@ -419,20 +495,22 @@ class MarketingDemo:
             self.lead_number += 1
             sales = self.company.as_(rng.choice(self.company.sales_people), "sales")
             try:
-                customer = app.register_lead(
+                customer = app.handle(
                     sales,
-                    name=f"{rng.choice(NAMES)} {rng.choice(SUFFIXES)} C{self.lead_number:03d}",
-                    kind="company",
-                    source="campaign",
-                    campaign_id=campaign_id,
-                    industry=rng.choice(INDUSTRIES),
-                    region=rng.choice(REGIONS),
-                    contacts=[
-                        {
-                            "name": f"Visitor {self.lead_number}",
-                            "phone": f"+86 139 {self.lead_number:08d}",
-                        }
-                    ],
+                    RegisterLead(
+                        name=f"{rng.choice(NAMES)} {rng.choice(SUFFIXES)} C{self.lead_number:03d}",
+                        kind="company",
+                        source="campaign",
+                        campaign_id=campaign_id,
+                        industry=rng.choice(INDUSTRIES),
+                        region=rng.choice(REGIONS),
+                        contacts=[
+                            {
+                                "name": f"Visitor {self.lead_number}",
+                                "phone": f"+86 139 {self.lead_number:08d}",
+                            }
+                        ],
+                    ),
                 ).id
             except DuplicateCustomer:
                 continue

@@ -10,7 +10,7 @@ the other parts of the demo act as (`DemoCompany.person`).
 everyone hired before it ended, with evaluations by the manager (hr for the chief
 executive), the employee, two peers and, for sales and service staff, a user from the
 other customer-facing team. Employees with targets for the quarter are finalised only
-when the back office can read their KPI attainment (`Backoffice.kpi_attainment`);
+when the back office can read their KPI attainment (the back office's `kpi_attainment` port);
 otherwise their appraisal is left open with its evaluations.
 """
 
@@ -23,7 +23,22 @@ from random import Random
 from uuid import UUID
 
 from application.backoffice import Request
-from domain.employee import Employee
+from application.commands.employees import (
+    AwardBonus,
+    FinalizeAppraisal,
+    GrantHonor,
+    HireEmployee,
+    OpenAppraisal,
+    RecordInterview,
+    RecordTraining,
+    RegisterCandidate,
+    RejectCandidate,
+    SetEmployeeTargets,
+    StartImprovementPlan,
+    SubmitEvaluation,
+)
+from application.ports import no_kpi_attainment
+from domain.employee import Employee, Target
 from interfaces.demo.company import DemoCompany
 
 # The subject that staffs the company before its hr exists.
@@ -119,22 +134,27 @@ class StaffWriter:
     def recruit(self, name: str, position: str, department: str, fails: str | None = None) -> UUID:
         """A candidate through screening, interview and background check."""
         app, hr = self.app, self.hr()
-        eid = app.register_candidate(
-            hr, name=name, position=position, department=department, source="referral"
+        eid = app.handle(
+            hr,
+            RegisterCandidate(
+                name=name, position=position, department=department, source="referral"
+            ),
         ).id
         for step, kind in enumerate(("screening", "interview", "background_check")):
             result = "fail" if kind == fails else "pass"
-            app.record_interview(
+            app.handle(
                 hr,
-                eid,
-                kind=kind,
-                result=result,
-                score=None if kind == "background_check" else 70 + 5 * step + len(name) % 10,
-                notes=f"{kind.replace('_', ' ')}: {result}",
-                occurred_at=self.start + timedelta(minutes=10 * step),
+                RecordInterview(
+                    eid,
+                    kind=kind,
+                    result=result,
+                    score=None if kind == "background_check" else 70 + 5 * step + len(name) % 10,
+                    notes=f"{kind.replace('_', ' ')}: {result}",
+                    occurred_at=self.start + timedelta(minutes=10 * step),
+                ),
             )
             if result == "fail":
-                app.reject_candidate(hr, eid, f"did not pass the {kind.replace('_', ' ')}")
+                app.handle(hr, RejectCandidate(eid, f"did not pass the {kind.replace('_', ' ')}"))
                 break
         return eid
 
@@ -143,14 +163,16 @@ class StaffWriter:
         for hire in ROSTER:
             eid = self.recruit(hire.name, hire.position, hire.department)
             manager = company.person(*hire.manager) if hire.manager else None
-            app.hire_employee(
+            app.handle(
                 self.hr(),
-                eid,
-                hired_on=self.hired_on,
-                position=hire.position,
-                department=hire.department,
-                manager_id=manager,
-                grade=hire.grade,
+                HireEmployee(
+                    eid,
+                    hired_on=self.hired_on,
+                    position=hire.position,
+                    department=hire.department,
+                    manager_id=manager,
+                    grade=hire.grade,
+                ),
             )
             company.staff.setdefault(hire.role, []).append(str(eid))
         for name, position, department, fails in TURNED_DOWN:
@@ -169,27 +191,31 @@ class StaffWriter:
         onboarding = min(self.hired_on + timedelta(days=2), self.today)
         for role, ids in company.staff.items():
             for eid in ids:
-                app.record_training(
+                app.handle(
                     self.hr(),
-                    UUID(eid),
-                    course="Company onboarding",
-                    kind="onboarding",
-                    hours=Decimal("8"),
-                    completed_on=onboarding,
-                    score=90,
-                    feedback="welcome days" if role != "executive" else None,
+                    RecordTraining(
+                        UUID(eid),
+                        course="Company onboarding",
+                        kind="onboarding",
+                        hours=Decimal("8"),
+                        completed_on=onboarding,
+                        score=90,
+                        feedback="welcome days" if role != "executive" else None,
+                    ),
                 )
         skills = min(self.hired_on + timedelta(days=20), self.today)
         for number, eid in enumerate(company.staff["sales"]):
             manager = company.person("sales_manager", 0 if number < 3 else 1)
-            app.record_training(
+            app.handle(
                 company.as_(manager, "sales_manager"),
-                UUID(eid),
-                course="Consultative selling",
-                kind="skills",
-                hours=Decimal("12.5"),
-                completed_on=skills,
-                score=75 + 4 * number,
+                RecordTraining(
+                    UUID(eid),
+                    course="Consultative selling",
+                    kind="skills",
+                    hours=Decimal("12.5"),
+                    completed_on=skills,
+                    score=75 + 4 * number,
+                ),
             )
 
     def targets(self) -> int:
@@ -197,7 +223,7 @@ class StaffWriter:
         company = self.company
         head = company.as_(company.person("sales_manager"), "sales_manager")
         scale = Decimal(company.planned_customers) / TARGETS_FOR_CUSTOMERS
-        items = [
+        items: list[Target] = [
             {
                 "metric": metric,
                 "target": max((target * scale).quantize(Decimal(1), ROUND_CEILING), Decimal(1)),
@@ -208,7 +234,7 @@ class StaffWriter:
         count = 0
         for period in quarters_from(self.hired_on, self.today):
             for eid in company.staff["sales"]:
-                self.app.set_employee_targets(head, UUID(eid), period=period, items=items)
+                self.app.handle(head, SetEmployeeTargets(UUID(eid), period=period, items=items))
                 count += 1
         return count
 
@@ -232,6 +258,33 @@ def last_full_quarter(today: date) -> str:
     return f"{year}-Q{quarter}"
 
 
+def evaluators(
+    company: DemoCompany,
+    role_of: dict[str, str],
+    eid: str,
+    record: Employee,
+    hr_head: Request,
+) -> list[tuple[Request, str]]:
+    """Who evaluates a person, and as what: superior, self, two peers, maybe a customer voice."""
+    rng = company.rng
+    superior = (
+        company.as_(record.manager_id, role_of[record.manager_id]) if record.manager_id else hr_head
+    )
+    evaluations = [(superior, "superior"), (company.as_(eid, role_of[eid]), "self")]
+    # One evaluation per evaluator: the superior (hr for whoever has no manager) is
+    # never drawn as a peer too.
+    everyone = list(role_of)
+    peers = [p for p in everyone if p not in (eid, record.manager_id, superior.caller.actor)]
+    for peer in rng.sample(peers, k=2):
+        evaluations.append((company.as_(peer, role_of[peer]), "peer"))
+    if role_of[eid] in CUSTOMER_FACING:
+        other_team = "service" if role_of[eid] == "sales" else "sales"
+        voice = rng.choice(company.staff[other_team])
+        if all(voice != who.caller.actor for who, _ in evaluations):
+            evaluations.append((company.as_(voice, other_team), "customer"))
+    return evaluations
+
+
 def write_appraisals(company: DemoCompany) -> None:
     """The quarterly appraisal of the last full quarter, evaluated and finalised."""
     app, rng = company.app, company.rng
@@ -246,45 +299,32 @@ def write_appraisals(company: DemoCompany) -> None:
     for number, eid in enumerate(everyone):
         employee_id = UUID(eid)
         record = app.get(employee_id, Employee)
+        assert record.hired_on is not None, "the demo's staff are all hired"
         if record.hired_on >= ends:
             continue
         appraisal = UUID(
-            app.open_appraisal(hr_head, employee_id, cycle="quarterly", period=period).extra[
+            app.handle(hr_head, OpenAppraisal(employee_id, cycle="quarterly", period=period)).extra[
                 "appraisal_id"
             ]
         )
         # Most people do well; a few do not (one in seven is weak).
         base = rng.randint(50, 66) if number % 7 == 3 else rng.randint(70, 95)
 
-        superior = (
-            company.as_(record.manager_id, role_of[record.manager_id])
-            if record.manager_id
-            else hr_head
-        )
-        evaluations = [(superior, "superior"), (company.as_(eid, role_of[eid]), "self")]
-        # One evaluation per evaluator: the superior (hr for whoever has no manager) is
-        # never drawn as a peer too.
-        peers = [p for p in everyone if p not in (eid, record.manager_id, superior.caller.actor)]
-        for peer in rng.sample(peers, k=2):
-            evaluations.append((company.as_(peer, role_of[peer]), "peer"))
-        if role_of[eid] in CUSTOMER_FACING:
-            other_team = "service" if role_of[eid] == "sales" else "sales"
-            voice = rng.choice(company.staff[other_team])
-            if all(voice != who.caller.actor for who, _ in evaluations):
-                evaluations.append((company.as_(voice, other_team), "customer"))
-        for who, source in evaluations:
-            app.submit_evaluation(
+        for who, source in evaluators(company, role_of, eid, record, hr_head):
+            app.handle(
                 who,
-                employee_id,
-                appraisal,
-                source=source,
-                comments=f"{source} view of the quarter",
-                **scores(rng, base),
+                SubmitEvaluation(
+                    employee_id,
+                    appraisal,
+                    source=source,
+                    comments=f"{source} view of the quarter",
+                    **scores(rng, base),
+                ),
             )
-        if record.targets_for(period) is not None and app.kpi_attainment is None:
+        if record.targets_for(period) is not None and app.ports.kpi_attainment is no_kpi_attainment:
             left_open += 1
             continue
-        result = app.finalize_appraisal(hr_head, employee_id, appraisal).extra
+        result = app.handle(hr_head, FinalizeAppraisal(employee_id, appraisal)).extra
         finalised += 1
         ratings[eid] = (result["rating"], Decimal(result["score"]), appraisal)
     incentives(company, ratings, today)
@@ -303,20 +343,26 @@ def incentives(
     hr_head = company.as_(company.person("hr"), "hr")
     for eid, (rating, _score, appraisal) in ratings.items():
         if rating in ("S", "A"):
-            app.award_bonus(
+            app.handle(
                 executive,
-                UUID(eid),
-                amount=Decimal("8000.00") if rating == "S" else Decimal("3000.00"),
-                reason=f"quarterly appraisal rated {rating}",
-                appraisal_id=appraisal,
+                AwardBonus(
+                    UUID(eid),
+                    amount=Decimal("8000.00") if rating == "S" else Decimal("3000.00"),
+                    reason=f"quarterly appraisal rated {rating}",
+                    appraisal_id=appraisal,
+                ),
             )
         elif rating in ("C", "D"):
-            app.start_improvement_plan(
+            app.handle(
                 hr_head,
-                UUID(eid),
-                goals="close the gaps named in the appraisal; a monthly check-in with the manager",
-                due_on=today + timedelta(days=90),
+                StartImprovementPlan(
+                    UUID(eid),
+                    goals=(
+                        "close the gaps named in the appraisal; a monthly check-in with the manager"
+                    ),
+                    due_on=today + timedelta(days=90),
+                ),
             )
     if ratings:
         best = max(ratings, key=lambda e: ratings[e][1])
-        app.grant_honor(executive, UUID(best), title="Employee of the quarter")
+        app.handle(executive, GrantHonor(UUID(best), title="Employee of the quarter"))

@@ -24,6 +24,7 @@ person, whose limit is 10 %, they add a `pricing` review that the sales manager 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +33,19 @@ from uuid import UUID
 
 from rich.progress import track
 
+from application.backoffice import Request
+from application.commands.contracts import ApproveContractReview, SignContract, SubmitContract
+from application.commands.opportunities import (
+    AddQuote,
+    AdvanceOpportunity,
+    LoseOpportunity,
+    OpenOpportunity,
+    RecordNegotiation,
+    RegressOpportunity,
+    ReopenOpportunity,
+    WinOpportunity,
+)
+from application.commands.price_lists import CreatePriceList, PublishPriceList, SetListPrice
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
@@ -98,39 +112,26 @@ class PipelineWriter:
         self.summarise()
 
     def publish_price_list(self) -> None:
-        list_id = self.app.create_price_list(
-            self.manager, name="Standard list", valid_from=self.first_day - timedelta(days=2)
+        list_id = self.app.handle(
+            self.manager,
+            CreatePriceList(name="Standard list", valid_from=self.first_day - timedelta(days=2)),
         ).id
         for sku, _description, price, cost in CATALOGUE:
             floor = (cost * Decimal("1.05")).quantize(CENT, ROUND_HALF_UP)
-            self.app.set_list_price(
-                self.manager, list_id, sku=sku, unit_price=price, floor_price=floor
+            self.app.handle(
+                self.manager, SetListPrice(list_id, sku=sku, unit_price=price, floor_price=floor)
             )
-        self.app.publish_price_list(self.finance, list_id)
+        self.app.handle(self.finance, PublishPriceList(list_id))
 
     # One opportunity.
 
     def write_one(self, customer_id: UUID, start: date) -> None:
-        app, rng = self.app, self.rng
-        customer = app.get(customer_id, Customer)
-        owner_id = (
-            customer.owner_id
-            if customer.owner_id in self.company.sales_people
-            else rng.choice(self.company.sales_people)
-        )
-        owner = self.company.as_(owner_id, "sales")
+        """Open an opportunity and take it step by step to lost, won or still open."""
+        rng = self.rng
+        owner = self.company.as_(self.owner_for(customer_id), "sales")
         self.last = self.contracts.at(start)
+        oid = self.open(owner, customer_id, start)
         day = start
-        oid = app.open_opportunity(
-            owner,
-            customer_id=customer_id,
-            title=f"{rng.choice(TITLES)} {start:%b %Y}",
-            expected_value=Decimal(rng.choice([8_000, 15_000, 30_000, 60_000, 120_000])),
-            expected_close_on=start + timedelta(days=rng.randint(30, 120)),
-            source=rng.choice(SOURCES),
-            competitors=rng.sample(COMPETITORS, rng.randint(0, 2)),
-            occurred_at=self.last,
-        ).id
         stage = STAGES[0]
         quote: tuple[UUID, date] | None = None
         while True:
@@ -139,16 +140,7 @@ class PipelineWriter:
                 break  # still open
             roll = rng.random()
             if roll < 0.12 and stage != STAGES[0]:
-                back = STAGES[rng.randrange(STAGES.index(stage))]
-                app.regress_opportunity(
-                    owner,
-                    oid,
-                    to_stage=back,
-                    reason=rng.choice(["new decision maker", "budget review", "scope changed"]),
-                    occurred_at=self.when(day),
-                )
-                self.tally.regressed += 1
-                stage = back
+                stage = self.move_back(owner, oid, stage, day)
             elif roll < (0.40 if stage == STAGES[-1] else 0.22):
                 self.lose(owner, oid, day)
                 return
@@ -158,23 +150,78 @@ class PipelineWriter:
                 self.win(owner, oid, customer_id, quote, day)
                 return
             else:
-                steps = 2 if rng.random() < 0.2 else 1
-                stage = STAGES[min(len(STAGES) - 1, STAGES.index(stage) + steps)]
-                app.advance_opportunity(owner, oid, to_stage=stage, occurred_at=self.when(day))
-                if stage in ("proposal", "negotiation") and quote is None:
-                    quote = self.quote(owner, oid, customer_id, day)
-                if stage == "negotiation":
-                    for _ in range(rng.randint(1, 3)):
-                        app.record_negotiation(
-                            owner,
-                            oid,
-                            summary=rng.choice(
-                                ["price and scope", "payment terms", "delivery schedule"]
-                            ),
-                            concessions=rng.choice([None, "free setup", "longer payment term"]),
-                            occurred_at=self.when(day),
-                        )
+                stage, quote = self.move_on(owner, oid, customer_id, stage, quote, day)
         self.tally.statuses["open"] += 1
+
+    def owner_for(self, customer_id: UUID) -> str:
+        """The customer's owner when that is a sales person, else one drawn."""
+        customer = self.app.get(customer_id, Customer)
+        if customer.owner_id in self.company.sales_people:
+            return customer.owner_id
+        return self.rng.choice(self.company.sales_people)
+
+    def open(self, owner: Request, customer_id: UUID, start: date) -> UUID:
+        """Open an opportunity for the customer on its first day; answers its id."""
+        rng = self.rng
+        return self.app.handle(
+            owner,
+            OpenOpportunity(
+                customer_id=customer_id,
+                title=f"{rng.choice(TITLES)} {start:%b %Y}",
+                expected_value=Decimal(rng.choice([8_000, 15_000, 30_000, 60_000, 120_000])),
+                expected_close_on=start + timedelta(days=rng.randint(30, 120)),
+                source=rng.choice(SOURCES),
+                competitors=rng.sample(COMPETITORS, rng.randint(0, 2)),
+                occurred_at=self.last,
+            ),
+        ).id
+
+    def move_back(self, owner: Request, oid: UUID, stage: str, day: date) -> str:
+        """Move the opportunity back to an earlier stage; answers that stage."""
+        rng = self.rng
+        back = STAGES[rng.randrange(STAGES.index(stage))]
+        self.app.handle(
+            owner,
+            RegressOpportunity(
+                oid,
+                to_stage=back,
+                reason=rng.choice(["new decision maker", "budget review", "scope changed"]),
+                occurred_at=self.when(day),
+            ),
+        )
+        self.tally.regressed += 1
+        return back
+
+    def move_on(
+        self,
+        owner: Request,
+        oid: UUID,
+        customer_id: UUID,
+        stage: str,
+        quote: tuple[UUID, date] | None,
+        day: date,
+    ) -> tuple[str, tuple[UUID, date] | None]:
+        """Advance one or two stages, quote from proposal on, negotiate; answers both."""
+        app, rng = self.app, self.rng
+        steps = 2 if rng.random() < 0.2 else 1
+        stage = STAGES[min(len(STAGES) - 1, STAGES.index(stage) + steps)]
+        app.handle(owner, AdvanceOpportunity(oid, to_stage=stage, occurred_at=self.when(day)))
+        if stage in ("proposal", "negotiation") and quote is None:
+            quote = self.quote(owner, oid, customer_id, day)
+        if stage == "negotiation":
+            for _ in range(rng.randint(1, 3)):
+                app.handle(
+                    owner,
+                    RecordNegotiation(
+                        oid,
+                        summary=rng.choice(
+                            ["price and scope", "payment terms", "delivery schedule"]
+                        ),
+                        concessions=rng.choice([None, "free setup", "longer payment term"]),
+                        occurred_at=self.when(day),
+                    ),
+                )
+        return stage, quote
 
     def when(self, day: date) -> datetime:
         """A business time on a day, never before the opportunity's last step nor after now."""
@@ -198,7 +245,7 @@ class PipelineWriter:
             and self.contracts.creditworthy(customer)
             and self.rng.random() < 0.3
         )
-        quoted = []
+        quoted: list[Mapping[str, Any]] = []
         for line in lines:
             body = {
                 "sku": line["sku"],
@@ -211,13 +258,15 @@ class PipelineWriter:
                 body["unit_price"] = (line["unit_price"] * Decimal("0.95")).quantize(CENT)
             quoted.append(body)
         valid_until = day + timedelta(days=self.rng.randint(20, 60))
-        outcome = self.app.add_quote(
+        outcome = self.app.handle(
             owner,
-            oid,
-            lines=quoted,
-            valid_until=valid_until,
-            payment_term_days=self.rng.choice([30, 45]),
-            occurred_at=self.when(day),
+            AddQuote(
+                oid,
+                lines=quoted,
+                valid_until=valid_until,
+                payment_term_days=self.rng.choice([30, 45]),
+                occurred_at=self.when(day),
+            ),
         )
         return UUID(outcome.extra["quote_id"]), valid_until
 
@@ -228,12 +277,13 @@ class PipelineWriter:
             if reason == "competitor" or (reason == "price" and self.rng.random() < 0.5)
             else None
         )
-        self.app.lose_opportunity(
-            owner, oid, reason=reason, competitor=competitor, occurred_at=self.when(day)
+        self.app.handle(
+            owner,
+            LoseOpportunity(oid, reason=reason, competitor=competitor, occurred_at=self.when(day)),
         )
         reopen_day = day + timedelta(days=self.rng.randint(10, 40))
         if self.rng.random() < 0.06 and reopen_day <= self.today:
-            self.app.reopen_opportunity(self.manager, oid, occurred_at=self.when(reopen_day))
+            self.app.handle(self.manager, ReopenOpportunity(oid, occurred_at=self.when(reopen_day)))
             self.tally.reopened += 1
             self.tally.statuses["open"] += 1
             return
@@ -256,13 +306,15 @@ class PipelineWriter:
         if total > self.contracts.headroom(self.app.get(customer_id, Customer)):
             self.lose(owner, oid, day)  # more than the customer's credit allows
             return
-        outcome = self.app.win_opportunity(
+        outcome = self.app.handle(
             owner,
-            oid,
-            quote_id=quote_id,
-            delivery_due_on=day + timedelta(days=self.rng.randint(30, 90)),
-            channel=self.rng.choice(["direct", "direct", "agent", "online"]),
-            occurred_at=self.when(day),
+            WinOpportunity(
+                oid,
+                quote_id=quote_id,
+                delivery_due_on=day + timedelta(days=self.rng.randint(30, 90)),
+                channel=self.rng.choice(["direct", "direct", "agent", "online"]),
+                occurred_at=self.when(day),
+            ),
         )
         self.tally.statuses["won"] += 1
         self.sign(owner, UUID(outcome.extra["contract_id"]), customer_id, day)
@@ -270,7 +322,7 @@ class PipelineWriter:
     def sign(self, owner: Any, contract_id: UUID, customer_id: UUID, won_on: date) -> None:
         """Submit, review every department the contract needs, sign, deliver and collect."""
         app = self.app
-        app.submit_contract(owner, contract_id)
+        app.handle(owner, SubmitContract(contract_id))
         contract = app.get(contract_id, Contract)
         reviewers = {
             "legal": self.legal,
@@ -282,14 +334,15 @@ class PipelineWriter:
             department = review["department"]
             if department == "pricing":
                 self.tally.deep_discounts += 1
-            app.approve_contract_review(
-                reviewers[department], contract_id, department, f"approved: {review['reason']}"
+            app.handle(
+                reviewers[department],
+                ApproveContractReview(contract_id, department, f"approved: {review['reason']}"),
             )
         signed_on = won_on + timedelta(days=self.rng.randint(1, 10))
         if signed_on > self.today:
             return  # approved, to be signed
         try:
-            app.sign_contract(self.manager, contract_id, signed_on)
+            app.handle(self.manager, SignContract(contract_id, signed_on))
         except DomainError as refusal:
             if not refusal.code.startswith(("credit", "payment_term", "guarantee")):
                 raise

@@ -11,9 +11,19 @@ No dice are thrown: the parts written after this one keep the seeded course they
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+from application.commands.marketing_plans import (
+    AmendMarketingPlan,
+    ApproveMarketingPlan,
+    DraftMarketingPlan,
+    RecordPlanMeasurement,
+    ReviseMarketingPlan,
+    SubmitMarketingPlan,
+)
 from domain.budget import QUARTERS, quarter_bounds
 from domain.errors import DuplicatePlan
 from interfaces.demo.company import DemoCompany
@@ -35,7 +45,8 @@ MEASURED = (("8.2", "29.5"), ("9.1", "32"), ("9.8", "35.5"), ("10.4", "38"))
 REPORT_DELAY = timedelta(days=10)
 
 
-def _targets(company: DemoCompany, raised: dict[str, str]) -> list[dict[str, object]]:
+def _targets(company: DemoCompany, raised: dict[str, str]) -> list[Mapping[str, Any]]:
+    """The plan's quarterly targets, with the market share raised where `raised` says."""
     return [
         {
             "period": quarter,
@@ -55,18 +66,21 @@ def write_plan(company: DemoCompany) -> None:
     chief = company.as_(company.person("executive"), "executive")
     cfo = company.as_(company.person("executive", 1), "executive")
     try:
-        plan_id = app.draft_marketing_plan(
-            marketing, fiscal_year=year, strategies=STRATEGIES, targets=_targets(company, {})
+        plan_id = app.handle(
+            marketing,
+            DraftMarketingPlan(
+                fiscal_year=year, strategies=STRATEGIES, targets=_targets(company, {})
+            ),
         ).id
     except DuplicatePlan as duplicate:
         company.summary.append(f"marketing plan {year} exists ({duplicate.facts['existing_id']})")
         return
-    app.submit_marketing_plan(marketing, plan_id)
-    app.approve_marketing_plan(chief, plan_id)
-    app.revise_marketing_plan(marketing, plan_id)
-    app.amend_marketing_plan(marketing, plan_id, targets=_targets(company, RAISED_SHARE))
-    app.submit_marketing_plan(marketing, plan_id)
-    app.approve_marketing_plan(cfo, plan_id)
+    app.handle(marketing, SubmitMarketingPlan(plan_id))
+    app.handle(chief, ApproveMarketingPlan(plan_id))
+    app.handle(marketing, ReviseMarketingPlan(plan_id))
+    app.handle(marketing, AmendMarketingPlan(plan_id, targets=_targets(company, RAISED_SHARE)))
+    app.handle(marketing, SubmitMarketingPlan(plan_id))
+    app.handle(cfo, ApproveMarketingPlan(plan_id))
     earliest = company.now - company.reach + timedelta(hours=1)
     measured = 0
     for quarter, (share, awareness) in zip(QUARTERS, MEASURED, strict=True):
@@ -80,15 +94,17 @@ def write_plan(company: DemoCompany) -> None:
             ("market_share", share, "industry association report", "shipments by vendor"),
             ("brand_awareness", awareness, "brand tracking survey", "online panel, n=800"),
         ):
-            app.record_plan_measurement(
+            app.handle(
                 marketing,
-                plan_id,
-                metric=metric,
-                period=quarter,
-                value=Decimal(value),
-                source=source,
-                method=method,
-                occurred_at=at,
+                RecordPlanMeasurement(
+                    plan_id,
+                    metric=metric,
+                    period=quarter,
+                    value=Decimal(value),
+                    source=source,
+                    method=method,
+                    occurred_at=at,
+                ),
             )
         measured += 1
     company.summary.append(

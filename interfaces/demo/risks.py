@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
+from application.commands.risks import (
+    AddRiskAction,
+    AssessRisk,
+    CloseRisk,
+    CompleteRiskAction,
+    IdentifyRisk,
+)
 from interfaces.demo.company import DemoCompany
 
 
@@ -172,37 +180,44 @@ class RiskWriter:
         app = self.app
         role = planned.owner[0]
         who = self.company.as_(self.company.person(*planned.owner), role)
-        rid = app.identify_risk(
+        rid = app.handle(
             who,
-            category=planned.category,
-            title=planned.title,
-            description=planned.description,
-            occurred_at=self.moment(identified),
+            IdentifyRisk(
+                category=planned.category,
+                title=planned.title,
+                description=planned.description,
+                occurred_at=self.moment(identified),
+            ),
         ).id
         # (when, outcome, action id): written when their time comes, among later steps.
         completions: list[tuple[float, str, str]] = []
         for step in (*planned.steps, Step(1.0, "end", {})):
             for done in sorted(c for c in completions if c[0] <= step.at):
-                at, outcome, aid = done
-                app.complete_risk_action(
-                    who, rid, aid, outcome=outcome, occurred_at=self.moment(at)
+                done_at, outcome, aid = done
+                app.handle(
+                    who,
+                    CompleteRiskAction(
+                        rid, UUID(aid), outcome=outcome, occurred_at=self.moment(done_at)
+                    ),
                 )
                 completions.remove(done)
             at = self.moment(step.at)
             if step.kind == "assess":
-                app.assess_risk(who, rid, **step.fields, occurred_at=at)
+                app.handle(who, AssessRisk(rid, **step.fields, occurred_at=at))
             elif step.kind == "action":
-                aid = app.add_risk_action(
+                aid = app.handle(
                     who,
-                    rid,
-                    description=step.fields["description"],
-                    due_on=self.today + timedelta(days=step.fields["due"]),
-                    occurred_at=at,
+                    AddRiskAction(
+                        rid,
+                        description=step.fields["description"],
+                        due_on=self.today + timedelta(days=step.fields["due"]),
+                        occurred_at=at,
+                    ),
                 ).extra["action_id"]
                 if step.fields["done"] is not None:
                     completions.append((*step.fields["done"], aid))
                 elif step.fields["due"] < 0:
                     self.overdue += 1
             elif step.kind == "close":
-                app.close_risk(who, rid, step.fields["reason"], occurred_at=at)
+                app.handle(who, CloseRisk(rid, step.fields["reason"], occurred_at=at))
                 self.closed += 1

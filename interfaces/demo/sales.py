@@ -21,6 +21,7 @@ qualify.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +30,22 @@ from uuid import UUID
 
 from rich.progress import track
 
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    CancelContract,
+    DraftContract,
+    IssueInvoice,
+    RecordDelivery,
+    RecordPayment,
+    RejectContractReview,
+    SendReminder,
+    SignContract,
+    SubmitContract,
+    TerminateContract,
+    WriteOff,
+)
+from application.commands.customers import AssessCredit
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
@@ -58,6 +75,8 @@ REMINDER_DAYS = ((1, 10), (2, 40), (3, 75))
 ROLES = ["write_off", "terminate", "refused", "cancel_draft", "cancel_review"]
 # Step kinds, in the order they run on the same day.
 DELIVERY, INVOICE, REMINDER, PAYMENT = range(4)
+# A step to run later: its day, its kind, and the command to run.
+Step = tuple[date, int, Any]
 
 
 @dataclass
@@ -149,16 +168,18 @@ class ContractWriter:
 
     def assess(self, customer_id: UUID) -> None:
         rating = self.rng.choice("AB")
-        self.app.assess_credit(
+        self.app.handle(
             self.finance,
-            customer_id,
-            rating=rating,
-            score={"A": 86, "B": 73}[rating] + self.rng.randint(-4, 4),
-            credit_limit=Decimal(self.rng.choice([50_000, 100_000, 150_000])),
-            max_payment_term_days=self.rng.choice([45, 60, 90]),
-            guarantee_required=False,
-            valid_until=self.today + timedelta(days=self.rng.randint(60, 365)),
-            basis="annual review before contracting",
+            AssessCredit(
+                customer_id,
+                rating=rating,
+                score={"A": 86, "B": 73}[rating] + self.rng.randint(-4, 4),
+                credit_limit=Decimal(self.rng.choice([50_000, 100_000, 150_000])),
+                max_payment_term_days=self.rng.choice([45, 60, 90]),
+                guarantee_required=False,
+                valid_until=self.today + timedelta(days=self.rng.randint(60, 365)),
+                basis="annual review before contracting",
+            ),
         )
         self.tally.assessed += 1
 
@@ -216,14 +237,16 @@ class ContractWriter:
             (self.app.get(c, Contract).exposure for c in customer.signed_contracts),
             Decimal("0.00"),
         )
-        limit = customer.credit["credit_limit"] + customer.unexpired_guarantees(self.today)
+        credit = customer.credit
+        assert credit is not None, "only an assessed customer is signed for"
+        limit = credit["credit_limit"] + customer.unexpired_guarantees(self.today)
         return limit - exposure
 
-    def lines(self, target: Decimal) -> list[dict[str, Any]]:
+    def lines(self, target: Decimal) -> list[Mapping[str, Any]]:
         """One to three lines worth about `target` together, never more."""
         chosen = self.rng.sample(CATALOGUE, self.rng.choice([1, 1, 2, 2, 3]))
         share = target / len(chosen)
-        lines = []
+        lines: list[Mapping[str, Any]] = []
         for sku, description, price, cost in chosen:
             quantity = int(share // price)
             if quantity > 0:
@@ -234,7 +257,10 @@ class ContractWriter:
         return lines
 
     @staticmethod
-    def line(sku: str, description: str, price: Decimal, cost: Decimal, quantity: int) -> dict:
+    def line(
+        sku: str, description: str, price: Decimal, cost: Decimal, quantity: int
+    ) -> dict[str, Any]:
+        """A contract line of a catalogue item."""
         return {
             "sku": sku,
             "description": description,
@@ -264,6 +290,7 @@ class ContractWriter:
         customer = self.app.get(plan.customer_id, Customer)
         headroom = self.headroom(customer)
         cancelling = role in ("cancel_draft", "cancel_review")
+        lines: list[Mapping[str, Any]]
         if role == "refused":
             sku, description, price, cost = self.rng.choice(CATALOGUE)
             quantity = int(max(headroom, Decimal(0)) // price) + self.rng.randint(1, 2)
@@ -278,18 +305,21 @@ class ContractWriter:
             if role != "normal":
                 self.carried.append(role)
             return
+        assert customer.credit is not None, "only an assessed customer is planned for"
         max_term = customer.credit["max_payment_term_days"]
         term = self.rng.choice([t for t in PAYMENT_TERMS if t <= max_term] or [max_term])
         owner = self.company.as_(plan.owner, "sales")
-        contract_id = self.app.draft_contract(
+        contract_id = self.app.handle(
             owner,
-            customer_id=plan.customer_id,
-            channel=self.rng.choice(CHANNELS),
-            lines=lines,
-            payment_term_days=term,
-            delivery_due_on=plan.start + timedelta(days=self.rng.randint(30, 120)),
-            penalty_rate=Decimal(self.rng.choice(["0", "0.02", "0.05"])),
-            notes=f"drafted {plan.start.isoformat()}",
+            DraftContract(
+                customer_id=plan.customer_id,
+                channel=self.rng.choice(CHANNELS),
+                lines=lines,
+                payment_term_days=term,
+                delivery_due_on=plan.start + timedelta(days=self.rng.randint(30, 120)),
+                penalty_rate=Decimal(self.rng.choice(["0", "0.02", "0.05"])),
+                notes=f"drafted {plan.start.isoformat()}",
+            ),
         ).id
         self.write_lifecycle(plan, role, contract_id, owner, term)
         contract = self.app.get(contract_id, Contract)
@@ -301,23 +331,24 @@ class ContractWriter:
     def write_lifecycle(
         self, plan: Plan, role: str, contract_id: UUID, owner: Any, term: int
     ) -> None:
+        """Review and sign a drafted contract, then run it to cash, as its part and age allow."""
         app, rng = self.app, self.rng
         age = (self.today - plan.start).days
         if role == "cancel_draft":
-            app.cancel_contract(owner, contract_id, "the customer chose another agency")
+            app.handle(owner, CancelContract(contract_id, "the customer chose another agency"))
             return
         if age < 7 and role == "normal" and rng.random() < 0.4:
             return  # still a draft
         if role == "normal" and (rng.random() < 0.1 or (self.tally.rejected == 0 and age > 30)):
             self.reject_and_amend(contract_id, owner, term)
-        app.submit_contract(owner, contract_id)
+        app.handle(owner, SubmitContract(contract_id))
         if role == "cancel_review":
-            app.cancel_contract(self.manager, contract_id, "the customer froze its budget")
+            app.handle(self.manager, CancelContract(contract_id, "the customer froze its budget"))
             return
         if age < 14 and role == "normal" and rng.random() < 0.4:
             return  # still in review
-        app.approve_contract_review(self.legal, contract_id, "legal", "standard terms")
-        app.approve_contract_review(self.finance, contract_id, "finance", "within credit")
+        app.handle(self.legal, ApproveContractReview(contract_id, "legal", "standard terms"))
+        app.handle(self.finance, ApproveContractReview(contract_id, "finance", "within credit"))
         signed_on = plan.start + timedelta(days=rng.randint(2, 21))
         if role in ("write_off", "terminate", "refused"):
             signed_on = plan.start + timedelta(days=2)
@@ -326,18 +357,28 @@ class ContractWriter:
                 self.carried.append(role)
             return  # approved, to be signed
         if role == "refused":
-            try:
-                app.sign_contract(self.manager, contract_id, signed_on)
-            except DomainError as refusal:
-                if refusal.code != "credit_limit_exceeded":
-                    raise
-                self.tally.refusal = (
-                    f"{refusal.code} (exposure {refusal.facts['exposure']}, "
-                    f"limit {refusal.facts['limit']})"
-                )
-                return
-            raise AssertionError("the demo's over-limit signing was not refused")
-        app.sign_contract(self.manager, contract_id, signed_on)
+            self.sign_refused(contract_id, signed_on)
+            return
+        app.handle(self.manager, SignContract(contract_id, signed_on))
+        self.run_to_cash(plan, role, contract_id, signed_on)
+
+    def sign_refused(self, contract_id: UUID, signed_on: date) -> None:
+        """The over-limit signing the credit check refuses; its facts go to the summary."""
+        try:
+            self.app.handle(self.manager, SignContract(contract_id, signed_on))
+        except DomainError as refusal:
+            if refusal.code != "credit_limit_exceeded":
+                raise
+            self.tally.refusal = (
+                f"{refusal.code} (exposure {refusal.facts['exposure']}, "
+                f"limit {refusal.facts['limit']})"
+            )
+            return
+        raise AssertionError("the demo's over-limit signing was not refused")
+
+    def run_to_cash(self, plan: Plan, role: str, contract_id: UUID, signed_on: date) -> None:
+        """Run a signed contract's steps up to today; then its termination or write-off."""
+        app = self.app
         contract = app.get(contract_id, Contract)
         steps = self.steps(plan, role, contract, signed_on)
         if role == "terminate":
@@ -347,15 +388,18 @@ class ContractWriter:
             run()
         if role == "terminate":
             if app.get(contract_id, Contract).status == "active":
-                app.terminate_contract(self.finance, contract_id, "the customer closed its unit")
+                app.handle(
+                    self.finance, TerminateContract(contract_id, "the customer closed its unit")
+                )
             else:
                 self.carried.append(role)
         elif role == "write_off":
             outstanding = app.get(contract_id, Contract).outstanding
             amount = min(outstanding, app.policy.write_off_limit)
             if amount > 0 and app.get(contract_id, Contract).status == "active":
-                app.write_off(
-                    self.finance, contract_id, amount, "customer insolvent, judged uncollectable"
+                app.handle(
+                    self.finance,
+                    WriteOff(contract_id, amount, "customer insolvent, judged uncollectable"),
                 )
                 self.tally.written_off = amount
             else:
@@ -363,29 +407,36 @@ class ContractWriter:
 
     def reject_and_amend(self, contract_id: UUID, owner: Any, term: int) -> None:
         """A reviewer sends the draft back; the owner amends it and it goes round again."""
-        self.app.submit_contract(owner, contract_id)
+        self.app.handle(owner, SubmitContract(contract_id))
         if self.rng.random() < 0.5:
-            self.app.reject_contract_review(
-                self.legal, contract_id, "legal", "the penalty clause for late delivery is missing"
+            self.app.handle(
+                self.legal,
+                RejectContractReview(
+                    contract_id, "legal", "the penalty clause for late delivery is missing"
+                ),
             )
-            self.app.amend_contract(owner, contract_id, penalty_rate=Decimal("0.05"))
+            self.app.handle(owner, AmendContract(contract_id, {"penalty_rate": Decimal("0.05")}))
         else:
-            self.app.reject_contract_review(
-                self.finance, contract_id, "finance", "payment term too long for the rating"
+            self.app.handle(
+                self.finance,
+                RejectContractReview(
+                    contract_id, "finance", "payment term too long for the rating"
+                ),
             )
             shorter = [t for t in PAYMENT_TERMS if t < term] or [term]
-            self.app.amend_contract(owner, contract_id, payment_term_days=max(shorter))
+            self.app.handle(owner, AmendContract(contract_id, {"payment_term_days": max(shorter)}))
         self.tally.rejected += 1
 
-    def steps(
-        self, plan: Plan, role: str, contract: Contract, signed_on: date
-    ) -> list[tuple[date, int, Any]]:
+    def steps(self, plan: Plan, role: str, contract: Contract, signed_on: date) -> list[Step]:
         """Deliveries, invoices, reminders and payments up to today, in business order."""
-        rng, cid = self.rng, contract.id
-        term = contract.payment_term_days
         owner = self.company.as_(contract.owner_id, "sales")
-        steps: list[tuple[date, int, Any]] = []
-        # Deliveries: each line's quantity spread over one to three shipments.
+        deliveries, invoices = self.deliveries_and_invoices(role, contract, signed_on, owner)
+        steps = deliveries + self.invoice_steps(plan, role, contract, invoices, owner)
+        return sorted((step for step in steps if step[0] <= self.today), key=lambda s: (s[0], s[1]))
+
+    def shipments(self, contract: Contract) -> list[dict[str, int]]:
+        """Each line's quantity spread over one to three shipments (sku -> quantity)."""
+        rng = self.rng
         shipments: list[dict[str, int]] = [{} for _ in range(rng.choice([1, 2, 2, 3]))]
         for line in contract.lines:
             quantity = line["quantity"]
@@ -393,7 +444,15 @@ class ContractWriter:
             parts = [b - a for a, b in zip([0, *cuts], [*cuts, quantity], strict=True)]
             for shipment, part in zip(shipments, parts, strict=False):
                 shipment[line["sku"]] = part
-        shipments = [shipment for shipment in shipments if shipment]
+        return [shipment for shipment in shipments if shipment]
+
+    def deliveries_and_invoices(
+        self, role: str, contract: Contract, signed_on: date, owner: Any
+    ) -> tuple[list[Step], list[tuple[date, Decimal]]]:
+        """The delivery steps, and the invoices to issue (issued on, amount) for them."""
+        rng, cid = self.rng, contract.id
+        steps: list[Step] = []
+        shipments = self.shipments(contract)
         prices = {line["sku"]: line["unit_price"] for line in contract.lines}
         day = signed_on + timedelta(days=rng.randint(3, 25) if role == "normal" else 3)
         invoices: list[tuple[date, Decimal]] = []  # issued_on, amount
@@ -416,7 +475,20 @@ class ContractWriter:
                 invoices.append((issued, amount))
                 invoiced += amount
             day += timedelta(days=rng.randint(5, 30))
-        # Payments: each invoice paid in full, in order, early, on time, late or never.
+        return steps, invoices
+
+    def invoice_steps(
+        self,
+        plan: Plan,
+        role: str,
+        contract: Contract,
+        invoices: list[tuple[date, Decimal]],
+        owner: Any,
+    ) -> list[Step]:
+        """Each invoice issued, reminded of while overdue, and paid (early, late or never)."""
+        rng, cid = self.rng, contract.id
+        term = contract.payment_term_days
+        steps: list[Step] = []
         stops = self.bad_payers.get(plan.customer_id)
         last_paid: date | None = None
         reminded: set[int] = set()
@@ -448,7 +520,7 @@ class ContractWriter:
             if paid_on is not None and paid_on <= self.today:
                 reference = f"TT{paid_on:%Y%m%d}-{number:02d}{rng.randint(1000, 9999)}"
                 steps.append((paid_on, PAYMENT, self.pay(cid, paid, paid_on, reference)))
-        return sorted((step for step in steps if step[0] <= self.today), key=lambda s: (s[0], s[1]))
+        return steps
 
     def payment_day(self, issued: date, term: int) -> date:
         """When an invoice is paid: mostly on time, some early, some late."""
@@ -466,18 +538,20 @@ class ContractWriter:
     # The commands, as steps to run later.
 
     def deliver(self, owner: Any, cid: UUID, shipment: dict[str, int], day: date) -> Any:
-        return lambda: self.app.record_delivery(owner, cid, shipment, self.at(day))
+        return lambda: self.app.handle(owner, RecordDelivery(cid, shipment, self.at(day)))
 
     def invoice(self, cid: UUID, amount: Decimal, issued: date) -> Any:
-        return lambda: self.app.issue_invoice(self.finance, cid, amount, issued)
+        return lambda: self.app.handle(self.finance, IssueInvoice(cid, amount, issued))
 
     def pay(self, cid: UUID, amount: Decimal, received: date, reference: str) -> Any:
-        return lambda: self.app.record_payment(self.finance, cid, amount, received, reference)
+        return lambda: self.app.handle(
+            self.finance, RecordPayment(cid, amount, received, reference)
+        )
 
     def remind(self, cid: UUID, owner: Any, level: int, day: date) -> Any:
         sender = self.finance if level > 1 or self.rng.random() < 0.5 else owner
         note = {1: "friendly reminder", 2: "second reminder", 3: "final notice"}[level]
-        return lambda: self.app.send_reminder(sender, cid, level, note, self.at(day, 10))
+        return lambda: self.app.handle(sender, SendReminder(cid, level, note, self.at(day, 10)))
 
     # The summary.
 

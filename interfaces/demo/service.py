@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any
@@ -24,6 +25,16 @@ from uuid import UUID
 from rich.progress import track
 
 from application.backoffice import Request
+from application.commands.complaints import (
+    AssignComplaint,
+    CloseComplaint,
+    EscalateComplaint,
+    ReceiveComplaint,
+    RecordComplaintProgress,
+    ReopenComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
 from domain.complaint import Complaint, ComplaintCategory, ComplaintChannel, RootCause
 from domain.customer import Customer
 from interfaces.demo.company import DemoCompany
@@ -55,6 +66,22 @@ CORRECTIVE = {
     "customer": "clearer briefing form agreed with the customer",
     "other": "handover checklist for accounts changing owner",
 }
+
+
+@dataclass(frozen=True)
+class Case:
+    """One complaint being written: its id, its deadlines, who handles it, how it goes."""
+
+    kid: UUID
+    received_at: datetime
+    respond_in: timedelta
+    resolve_in: timedelta
+    stuck: bool
+    late_answer: bool
+    late_resolution: bool
+    critical: bool
+    assignee: str
+    agent: Request
 
 
 def write_complaints(company: DemoCompany) -> None:
@@ -117,6 +144,28 @@ class ComplaintWriter:
         return self.company.as_(assignee, "service")
 
     def write_one(self, number: int, received_at: datetime) -> None:
+        """Receive a complaint and handle it as far as now allows."""
+        case = self._receive(number, received_at)
+        answered = self._answer(case)
+        if answered is None:
+            return
+        at, answer = answered
+        if case.stuck or self.rng.random() < 0.5:
+            at += case.resolve_in * self.rng.uniform(0.05, 0.25)
+            if not self._due(at):
+                return
+            self.app.handle(
+                case.agent,
+                RecordComplaintProgress(
+                    case.kid, "cause being checked with the team", self.rng.random() < 0.8, at
+                ),
+            )
+        if case.stuck:
+            return
+        self._resolve_and_close(number, case, at, answer)
+
+    def _receive(self, number: int, received_at: datetime) -> Case:
+        """Receive a complaint from a customer; draw how its handling goes."""
         rng, app, policy = self.rng, self.app, self.app.policy
         customer_id = rng.choice(self.company.customers)
         # The oldest complaints take every severity, category and channel in turn, so
@@ -126,17 +175,17 @@ class ComplaintWriter:
         category = _nth_or(number, categories) or rng.choice(categories)
         channels = [c.value for c in ComplaintChannel]
         channel = _nth_or(number, channels) or rng.choice(channels)
-        respond_in = timedelta(hours=policy.sla_response_hours[severity])
-        resolve_in = timedelta(hours=policy.sla_resolution_hours[severity])
-        kid = app.receive_complaint(
+        kid = app.handle(
             self.lead,
-            customer_id=customer_id,
-            contract_id=self._contract_of(customer_id),
-            channel=channel,
-            category=category,
-            severity=severity,
-            description=DESCRIPTIONS[category],
-            occurred_at=received_at,
+            ReceiveComplaint(
+                customer_id=customer_id,
+                contract_id=self._contract_of(customer_id),
+                channel=channel,
+                category=category,
+                severity=severity,
+                description=DESCRIPTIONS[category],
+                occurred_at=received_at,
+            ),
         ).id
         self.written.append(kid)
         # Every fifteenth complaint gets stuck after its answer; some are answered or
@@ -145,51 +194,69 @@ class ComplaintWriter:
         late_answer = rng.random() < 0.08
         late_resolution = rng.random() < 0.07
         assignee = self.team[number % len(self.team)]
-        agent = self._agent(assignee)
-        at = received_at + respond_in * rng.uniform(0.05, 0.3)
+        return Case(
+            kid=kid,
+            received_at=received_at,
+            respond_in=timedelta(hours=policy.sla_response_hours[severity]),
+            resolve_in=timedelta(hours=policy.sla_resolution_hours[severity]),
+            stuck=stuck,
+            late_answer=late_answer,
+            late_resolution=late_resolution,
+            critical=severity == "critical",
+            assignee=assignee,
+            agent=self._agent(assignee),
+        )
+
+    def _answer(self, case: Case) -> tuple[datetime, datetime] | None:
+        """Assign, answer, escalate if need be; the last step's time and the answer's, or None."""
+        rng, app = self.rng, self.app
+        at = case.received_at + case.respond_in * rng.uniform(0.05, 0.3)
         if not self._due(at):
-            return
-        app.assign_complaint(self.lead, kid, assignee, at)
-        answer = received_at + respond_in * (
-            rng.uniform(1.1, 3.0) if late_answer else rng.uniform(0.35, 0.95)
+            return None
+        app.handle(self.lead, AssignComplaint(case.kid, case.assignee, at))
+        answer = case.received_at + case.respond_in * (
+            rng.uniform(1.1, 3.0) if case.late_answer else rng.uniform(0.35, 0.95)
         )
         at = max(answer, at + timedelta(minutes=5))
         if not self._due(at):
-            return
-        app.respond_to_complaint(agent, kid, "we are looking into it and will call back", at)
-        if severity == "critical" or late_answer:
+            return None
+        app.handle(
+            case.agent,
+            RespondToComplaint(case.kid, "we are looking into it and will call back", at),
+        )
+        if case.critical or case.late_answer:
             at += timedelta(minutes=rng.randint(10, 90))
             if not self._due(at):
-                return
-            app.escalate_complaint(self.manager, kid, 1, "customer waiting; management aware", at)
-        if stuck or rng.random() < 0.5:
-            at += resolve_in * rng.uniform(0.05, 0.25)
-            if not self._due(at):
-                return
-            app.record_complaint_progress(
-                agent, kid, "cause being checked with the team", rng.random() < 0.8, at
+                return None
+            app.handle(
+                self.manager,
+                EscalateComplaint(case.kid, 1, "customer waiting; management aware", at),
             )
-        if stuck:
-            return
-        resolved = received_at + resolve_in * (
-            rng.uniform(1.05, 2.0) if late_resolution else rng.uniform(0.4, 0.95)
+        return at, answer
+
+    def _resolve_and_close(self, number: int, case: Case, at: datetime, answer: datetime) -> None:
+        """Resolve and close; reopen some, then resolve and close them again."""
+        rng = self.rng
+        resolve_by = case.received_at + case.resolve_in
+        resolved = case.received_at + case.resolve_in * (
+            rng.uniform(1.05, 2.0) if case.late_resolution else rng.uniform(0.4, 0.95)
         )
         at = max(resolved, at + timedelta(minutes=30))
-        if not self._resolve(kid, agent, at):
+        if not self._resolve(case.kid, case.agent, at):
             return
-        breached = at > received_at + resolve_in or answer > received_at + respond_in
-        at = self._close(kid, at, breached)
+        breached = at > resolve_by or answer > case.received_at + case.respond_in
+        closed_at = self._close(case.kid, at, breached)
         # One of the oldest ten is reopened for sure, some others by chance.
-        if at is None or (number != REOPENED_FOR_SURE and rng.random() >= 0.12):
+        if closed_at is None or (number != REOPENED_FOR_SURE and rng.random() >= 0.12):
             return
         # Reopened within the window, then resolved again, some days later.
-        at += timedelta(days=rng.uniform(1, 20))
+        at = closed_at + timedelta(days=rng.uniform(1, 20))
         if not self._due(at):
             return
-        app.reopen_complaint(self.lead, kid, "the problem came back", at)
+        self.app.handle(self.lead, ReopenComplaint(case.kid, "the problem came back", at))
         at += timedelta(days=rng.uniform(0.5, 3))
-        if self._resolve(kid, agent, at):
-            self._close(kid, at, breached or at > received_at + resolve_in)
+        if self._resolve(case.kid, case.agent, at):
+            self._close(case.kid, at, breached or at > resolve_by)
 
     def _due(self, at: datetime) -> bool:
         """Whether a step at that moment has happened by now (else it is left undone)."""
@@ -199,13 +266,15 @@ class ComplaintWriter:
         if not self._due(at):
             return False
         cause = self.rng.choice([c.value for c in RootCause])
-        self.app.resolve_complaint(
+        self.app.handle(
             agent,
-            kid,
-            resolution="put right with the customer",
-            root_cause=cause,
-            corrective_action=CORRECTIVE[cause],
-            occurred_at=at,
+            ResolveComplaint(
+                kid,
+                resolution="put right with the customer",
+                root_cause=cause,
+                corrective_action=CORRECTIVE[cause],
+                occurred_at=at,
+            ),
         )
         return True
 
@@ -215,5 +284,5 @@ class ComplaintWriter:
             return None  # resolved, awaiting the customer's confirmation
         scores: Any = (1, 2, 3, 3) if breached else (3, 4, 4, 5, 5)
         satisfaction = None if self.rng.random() < 0.15 else self.rng.choice(scores)
-        self.app.close_complaint(self.lead, kid, satisfaction, at)
+        self.app.handle(self.lead, CloseComplaint(kid, satisfaction, at))
         return at

@@ -1,28 +1,34 @@
 """One way to run a command over HTTP, in the order of checks API.md fixes.
 
 401 token → 403 role → 404 id → 422 body → 409 If-Match → 409 state → 403 duties → 422 rule.
-The body is parsed here rather than by FastAPI so that an unknown id answers 404
-before a malformed body answers 422, and so that JSON numbers become Decimals.
+A route takes a `CommandCall` (`CommandDep`), reads its body with `call.read` (the role,
+then the body, and 404 for an unknown id before 422 for a bad body), builds the command,
+and answers with `call.answer`. The body is parsed here rather than by FastAPI so that an unknown
+id answers 404 before a malformed body answers 422, and so that JSON numbers become
+Decimals.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
-from fastapi import Request
+from eventsourcing.domain import Aggregate
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from application.backoffice import Outcome
-from application.backoffice import Request as Command
+from application.commands import Command
+from application.messages import Request as CommandRequest
 from application.permissions import Caller
 from domain.errors import NotFound, ValidationFailed
 from interfaces.bootstrap import Services
+from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.errors import field_errors
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -85,50 +91,119 @@ def _fingerprint(http: Request, data: Any) -> str:
     return hashlib.sha256(f"{http.method} {http.url.path}\n{canonical}".encode()).hexdigest()
 
 
-async def execute(
-    http: Request,
-    caller: Caller,
-    services: Services,
-    *,
-    permission: str,
-    model: type[Body],
-    call: Callable[[Command, Body], Outcome],
-    exists: Callable[[], bool] | None = None,
-    answer_with: str | None = None,
-    location: Callable[[Outcome], str] | None = None,
-) -> JSONResponse:
-    """Check the role, parse the body, call the application and answer `{id, version}`.
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body for OpenAPI, since bodies are parsed here rather than by FastAPI."""
+    schema = model.model_json_schema()
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(schema, schema.get("$defs", {}))}},
+        }
+    }
 
-    `exists` tells whether the addressed aggregate exists (for 404 before 422);
-    `answer_with` names the outcome's extra holding the id of a sub-entity the command
-    creates (a guarantee, an invoice): that id is answered, with 201.
+
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references written out in place."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, definitions) for item in schema]
+    return schema
+
+
+@dataclass(frozen=True)
+class Target:
+    """The aggregate a command addresses, and the sub-entity of it the path names, if any.
+
+    `part` names the aggregate's attribute holding its sub-entities by id (as strings):
+    `Target(Customer, customer_id, "guarantees", guarantee_id)`.
     """
-    caller.require(permission)
-    raw = await http.body()
 
-    def run() -> JSONResponse:
+    kind: type[Aggregate]
+    id: UUID
+    part: str | None = None
+    part_id: UUID | str | None = None
+
+    def exists(self, services: Services) -> bool:
+        """True when the aggregate, and the sub-entity if one is named, exist."""
+        if self.part is None:
+            return services.backoffice.exists(self.id, self.kind)
         try:
-            data, body = _parse(raw, model)
+            aggregate = services.backoffice.get(self.id, self.kind)
+        except NotFound:
+            return False
+        return str(self.part_id) in getattr(aggregate, self.part)
+
+
+class CommandCall:
+    """One command request over HTTP: its caller and headers, its body, then its answer."""
+
+    def __init__(self, http: Request, caller: Caller, services: Services) -> None:
+        self.http = http
+        self.caller = caller
+        self.services = services
+        self.target: Target | None = None
+        self.data: Any = None
+
+    async def read(
+        self, command: type[Command], model: type[Body], target: Target | None = None
+    ) -> Body:
+        """Check the caller's role for the command, then parse the body (404 before 422)."""
+        self.caller.require(command.permission)
+        self.target = target
+        raw = await self.http.body()
+        try:
+            self.data, body = _parse(raw, model)
         except ValidationFailed:
-            if exists is not None and not exists():
+            if target is not None and not await run_in_threadpool(target.exists, self.services):
                 raise NotFound("no such resource") from None
             raise
-        command = Command(
-            caller=caller,
-            expected_version=expected_version(http.headers.get("if-match")),
-            idempotency_key=http.headers.get("idempotency-key"),
-            fingerprint=_fingerprint(http, data),
+        return body
+
+    async def answer(self, command: Command, *, created_id: str | None = None) -> JSONResponse:
+        """Run the command and answer `{id, version, position}`, with ETag (and Location).
+
+        `created_id` names the outcome's extra holding the id of a sub-entity the command
+        creates (a guarantee, an invoice): that id is answered, with 201.
+        """
+        return await run_in_threadpool(self._run, command, created_id)
+
+    def _run(self, command: Command, created_id: str | None) -> JSONResponse:
+        request = CommandRequest(
+            caller=self.caller,
+            expected_version=expected_version(self.http.headers.get("if-match")),
+            idempotency_key=self.http.headers.get("idempotency-key"),
+            fingerprint=_fingerprint(self.http, self.data),
         )
-        outcome = call(command, body)
-        created = outcome.created or answer_with is not None
+        target = self.target
+        # The application checks If-Match on the aggregate before the handler looks for
+        # the sub-entity: an unknown one must answer 404 first (404 -> 409).
+        if (
+            target is not None
+            and target.part is not None
+            and request.expected_version is not None
+            and not target.exists(self.services)
+        ):
+            raise NotFound("no such resource")
+        outcome = self.services.backoffice.handle(request, command)
         extra = dict(outcome.extra)
-        answered_id = extra.pop(answer_with) if answer_with else str(outcome.id)
+        answered_id = extra.pop(created_id) if created_id else str(outcome.id)
         content: dict[str, Any] = {"id": answered_id, "version": outcome.version, **extra}
         if outcome.position is not None:
             content["position"] = outcome.position
         headers = {"ETag": f'"{outcome.version}"'}
-        if created and location is not None:
-            headers["Location"] = location(outcome)
+        created = outcome.created or created_id is not None
+        if created:
+            headers["Location"] = f"{self.http.url.path}/{answered_id}"
         return JSONResponse(content, status_code=201 if created else 200, headers=headers)
 
-    return await run_in_threadpool(run)
+
+async def command_call(http: Request, caller: CurrentCaller, services: ServicesDep) -> CommandCall:
+    """The command request of a route: authenticated (401 before anything else)."""
+    return CommandCall(http, caller, services)
+
+
+CommandDep = Annotated[CommandCall, Depends(command_call)]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from domain.errors import DomainError, ValidationFailed
-from projections.events import plain
+from interfaces.http.json import plain
 
 STATUS_BY_CODE = {
     "unauthenticated": 401,

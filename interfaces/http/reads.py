@@ -6,9 +6,10 @@ import base64
 import json
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from fastapi.responses import JSONResponse
 
 from domain.errors import NotFound, ValidationFailed
@@ -110,6 +111,14 @@ def _day(value: str | None, field: str) -> date | None:
 EARLIEST_REPORT_DAY = date(1900, 1, 1)
 
 
+@overload
+def moment(value: str, field: str, *, start_of_day: bool = False) -> datetime: ...
+
+
+@overload
+def moment(value: str | None, field: str, *, start_of_day: bool = False) -> datetime | None: ...
+
+
 def moment(value: str | None, field: str, *, start_of_day: bool = False) -> datetime | None:
     """A query's date or timestamp; a date means the end of that day, UTC (or its start)."""
     if value is None:
@@ -189,3 +198,18 @@ def directory_answer(
     fresh = caught_up(services, read_model, wait_for)
     rows = services.read_side.view(read_model).search(limit=size + 1, after=after, **filters)
     return read_answer(page([item(r) for r in rows], size, key), fresh)
+
+
+def aggregate_answer(
+    services: Services,
+    kind: type[Aggregate],
+    aggregate_id: UUID,
+    version: int | None,
+    as_of: str | None,
+    represent: Callable[[Any], dict[str, Any]],
+) -> JSONResponse:
+    """An aggregate now, at a version, or as recorded at a time, with its version as ETag."""
+    aggregate = services.backoffice.get(
+        aggregate_id, kind, version=version, as_of=moment(as_of, "as_of")
+    )
+    return JSONResponse(represent(aggregate), headers={"ETag": f'"{aggregate.version}"'})

@@ -11,6 +11,21 @@ from decimal import Decimal
 from uuid import uuid4
 
 from application.backoffice import Backoffice
+from application.commands.budgets import (
+    AmendBudget,
+    ApproveBudget,
+    ApproveOverrun,
+    CloseBudget,
+    CommitBudget,
+    DraftBudget,
+    ReallocateBudget,
+    RecordExpense,
+    RejectBudget,
+    RejectOverrun,
+    ReleaseCommitment,
+    RequestOverrun,
+    SubmitBudget,
+)
 from domain.budget import Budget
 from domain.errors import DomainError
 from tests.conftest import as_, refused
@@ -25,90 +40,103 @@ _years = itertools.count(2001)
 
 
 def new_budget(app, promotion="10000.00", year=None):
-    return app.draft_budget(
+    return app.handle(
         FINANCE,
-        fiscal_year=year or next(_years),
-        lines=[
-            {"category": "promotion", "period": "Q2", "amount": promotion},
-            {"category": "sales", "period": "Q2", "amount": "30000.00"},
-        ],
-        targets=[{"period": "Q2", "revenue": "90000.00", "units": 30}],
+        DraftBudget(
+            fiscal_year=year or next(_years),
+            lines=[
+                {"category": "promotion", "period": "Q2", "amount": promotion},
+                {"category": "sales", "period": "Q2", "amount": "30000.00"},
+            ],
+            targets=[{"period": "Q2", "revenue": "90000.00", "units": 30}],
+        ),
     ).id
 
 
 def approved_budget(app, promotion="10000.00"):
     bid = new_budget(app, promotion)
-    app.submit_budget(FINANCE, bid)
-    app.approve_budget(EXEC, bid)
+    app.handle(FINANCE, SubmitBudget(bid))
+    app.handle(EXEC, ApproveBudget(bid))
     return bid
 
 
 def test_every_budget_command_is_stored_with_actor_and_times(app):
-    created = app.draft_budget(
+    created = app.handle(
         FINANCE,
-        fiscal_year=next(_years),
-        name="Plan",
-        lines=[{"category": "promotion", "period": "Q2", "amount": "10000"}],
+        DraftBudget(
+            fiscal_year=next(_years),
+            name="Plan",
+            lines=[{"category": "promotion", "period": "Q2", "amount": "10000"}],
+        ),
     )
     assert created.created and created.version == 1
     bid = created.id
     overrun = {}
 
     def request_overrun():
-        outcome = app.request_overrun(
+        outcome = app.handle(
             SALES,
-            bid,
-            category="promotion",
-            period="Q2",
-            amount=Decimal("2000"),
-            justification="fair",
+            RequestOverrun(
+                bid, category="promotion", period="Q2", amount=Decimal("2000"), justification="fair"
+            ),
         )
         overrun[len(overrun)] = outcome.extra["overrun_id"]
         return outcome
 
     steps = [
-        lambda: app.submit_budget(FINANCE, bid),
-        lambda: app.reject_budget(EXEC, bid, "sales line missing"),
-        lambda: app.amend_budget(
+        lambda: app.handle(FINANCE, SubmitBudget(bid)),
+        lambda: app.handle(EXEC, RejectBudget(bid, "sales line missing")),
+        lambda: app.handle(
             EXEC,
-            bid,
-            lines=[
-                {"category": "promotion", "period": "Q2", "amount": "10000"},
-                {"category": "sales", "period": "Q3", "amount": "5000"},
-            ],
+            AmendBudget(
+                bid,
+                {
+                    "lines": [
+                        {"category": "promotion", "period": "Q2", "amount": "10000"},
+                        {"category": "sales", "period": "Q3", "amount": "5000"},
+                    ]
+                },
+            ),
         ),
-        lambda: app.submit_budget(FINANCE, bid),
-        lambda: app.approve_budget(EXEC, bid),
-        lambda: app.commit_budget(
-            FINANCE, bid, category="promotion", period="Q2", amount=Decimal("3000"), reference="po"
-        ),
-        lambda: app.record_expense(
+        lambda: app.handle(FINANCE, SubmitBudget(bid)),
+        lambda: app.handle(EXEC, ApproveBudget(bid)),
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="promotion",
-            period="Q2",
-            amount=Decimal("1200.50"),
-            expense_type="event",
-            description="booth",
-            reference="po",
-            occurred_at=datetime.now(UTC) - timedelta(days=2),
+            CommitBudget(
+                bid, category="promotion", period="Q2", amount=Decimal("3000"), reference="po"
+            ),
         ),
-        lambda: app.release_commitment(FINANCE, bid, "po"),
+        lambda: app.handle(
+            FINANCE,
+            RecordExpense(
+                bid,
+                category="promotion",
+                period="Q2",
+                amount=Decimal("1200.50"),
+                expense_type="event",
+                description="booth",
+                reference="po",
+                occurred_at=datetime.now(UTC) - timedelta(days=2),
+            ),
+        ),
+        lambda: app.handle(FINANCE, ReleaseCommitment(bid, "po")),
         request_overrun,
-        lambda: app.approve_overrun(EXEC, bid, overrun[0]),
+        lambda: app.handle(EXEC, ApproveOverrun(bid, overrun[0])),
         request_overrun,
-        lambda: app.reject_overrun(EXEC, bid, overrun[1], "not this time"),
-        lambda: app.reallocate_budget(
+        lambda: app.handle(EXEC, RejectOverrun(bid, overrun[1], "not this time")),
+        lambda: app.handle(
             EXEC,
-            bid,
-            from_category="sales",
-            from_period="Q3",
-            to_category="promotion",
-            to_period="Q2",
-            amount=Decimal("500"),
-            reason="more fairs",
+            ReallocateBudget(
+                bid,
+                from_category="sales",
+                from_period="Q3",
+                to_category="promotion",
+                to_period="Q2",
+                amount=Decimal("500"),
+                reason="more fairs",
+            ),
         ),
-        lambda: app.close_budget(FINANCE_2, bid),
+        lambda: app.handle(FINANCE_2, CloseBudget(bid)),
     ]
     for version, step in enumerate(steps, start=2):
         outcome = step()
@@ -137,160 +165,182 @@ def test_budget_refusals_answer_their_code_and_store_nothing(app):
     refusal = refused(
         app,
         "duplicate_budget",
-        lambda: app.draft_budget(
-            EXEC, fiscal_year=year, lines=[{"category": "sales", "period": "Q1", "amount": "1"}]
+        lambda: app.handle(
+            EXEC,
+            DraftBudget(
+                fiscal_year=year, lines=[{"category": "sales", "period": "Q1", "amount": "1"}]
+            ),
         ),
     )
     assert refusal.facts["existing_id"] == str(bid)
-    refused(app, "forbidden", lambda: app.draft_budget(SALES, fiscal_year=next(_years), lines=[]))
-    refused(app, "forbidden", lambda: app.approve_budget(FINANCE, bid))
-    refused(app, "invalid_state", lambda: app.approve_budget(EXEC, bid))
+    refused(
+        app, "forbidden", lambda: app.handle(SALES, DraftBudget(fiscal_year=next(_years), lines=[]))
+    )
+    refused(app, "forbidden", lambda: app.handle(FINANCE, ApproveBudget(bid)))
+    refused(app, "invalid_state", lambda: app.handle(EXEC, ApproveBudget(bid)))
     refused(
         app,
         "invalid_state",
-        lambda: app.commit_budget(
-            FINANCE, bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"
+        lambda: app.handle(
+            FINANCE,
+            CommitBudget(bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"),
         ),
     )
-    refused(app, "not_found", lambda: app.submit_budget(FINANCE, uuid4()))
-    app.submit_budget(EXEC, bid)
-    refused(app, "segregation_of_duties", lambda: app.approve_budget(EXEC, bid))
+    refused(app, "not_found", lambda: app.handle(FINANCE, SubmitBudget(uuid4())))
+    app.handle(EXEC, SubmitBudget(bid))
+    refused(app, "segregation_of_duties", lambda: app.handle(EXEC, ApproveBudget(bid)))
     # Not even an admin may approve what they submitted.
-    refused(app, "segregation_of_duties", lambda: app.approve_budget(as_("eve", "admin"), bid))
-    refused(app, "segregation_of_duties", lambda: app.reject_budget(EXEC, bid, "no"))
-    refused(app, "validation_error", lambda: app.reject_budget(EXEC_2, bid, " "))
-    app.approve_budget(EXEC_2, bid)
+    refused(
+        app, "segregation_of_duties", lambda: app.handle(as_("eve", "admin"), ApproveBudget(bid))
+    )
+    refused(app, "segregation_of_duties", lambda: app.handle(EXEC, RejectBudget(bid, "no")))
+    refused(app, "validation_error", lambda: app.handle(EXEC_2, RejectBudget(bid, " ")))
+    app.handle(EXEC_2, ApproveBudget(bid))
     refused(
         app,
         "budget_exceeded",
-        lambda: app.commit_budget(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="promotion",
-            period="Q2",
-            amount=Decimal("10000.01"),
-            reference="big",
+            CommitBudget(
+                bid, category="promotion", period="Q2", amount=Decimal("10000.01"), reference="big"
+            ),
         ),
     )
     refused(
         app,
         "budget_exceeded",
-        lambda: app.record_expense(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="promotion",
-            period="Q2",
-            amount=Decimal("10000.01"),
-            expense_type="advertising",
-            description="too much",
+            RecordExpense(
+                bid,
+                category="promotion",
+                period="Q2",
+                amount=Decimal("10000.01"),
+                expense_type="advertising",
+                description="too much",
+            ),
         ),
     )
     refused(
         app,
         "budget_exceeded",
-        lambda: app.reallocate_budget(
+        lambda: app.handle(
             EXEC,
-            bid,
-            from_category="promotion",
-            from_period="Q2",
-            to_category="sales",
-            to_period="Q2",
-            amount=Decimal("10000.01"),
-            reason="x",
+            ReallocateBudget(
+                bid,
+                from_category="promotion",
+                from_period="Q2",
+                to_category="sales",
+                to_period="Q2",
+                amount=Decimal("10000.01"),
+                reason="x",
+            ),
         ),
     )
     refused(
         app,
         "expense_standard_exceeded",
-        lambda: app.record_expense(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="sales",
-            period="Q2",
-            amount=Decimal("5000.01"),
-            expense_type="entertainment",
-            description="dinner",
+            RecordExpense(
+                bid,
+                category="sales",
+                period="Q2",
+                amount=Decimal("5000.01"),
+                expense_type="entertainment",
+                description="dinner",
+            ),
         ),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.record_expense(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="sales",
-            period="Q2",
-            amount=Decimal("10"),
-            expense_type="bribes",
-            description="x",
+            RecordExpense(
+                bid,
+                category="sales",
+                period="Q2",
+                amount=Decimal("10"),
+                expense_type="bribes",
+                description="x",
+            ),
         ),
     )
-    refused(app, "not_found", lambda: app.release_commitment(FINANCE, bid, "nothing"))
-    refused(app, "not_found", lambda: app.approve_overrun(EXEC, bid, uuid4()))
-    oid = app.request_overrun(
-        EXEC, bid, category="sales", period="Q2", amount=Decimal(100), justification="x"
+    refused(app, "not_found", lambda: app.handle(FINANCE, ReleaseCommitment(bid, "nothing")))
+    refused(app, "not_found", lambda: app.handle(EXEC, ApproveOverrun(bid, uuid4())))
+    oid = app.handle(
+        EXEC,
+        RequestOverrun(bid, category="sales", period="Q2", amount=Decimal(100), justification="x"),
     ).extra["overrun_id"]
-    refused(app, "segregation_of_duties", lambda: app.approve_overrun(EXEC, bid, oid))
-    refused(app, "segregation_of_duties", lambda: app.reject_overrun(EXEC, bid, oid, "no"))
-    refused(app, "validation_error", lambda: app.reject_overrun(EXEC_2, bid, oid, ""))
+    refused(app, "segregation_of_duties", lambda: app.handle(EXEC, ApproveOverrun(bid, oid)))
+    refused(app, "segregation_of_duties", lambda: app.handle(EXEC, RejectOverrun(bid, oid, "no")))
+    refused(app, "validation_error", lambda: app.handle(EXEC_2, RejectOverrun(bid, oid, "")))
     refused(
         app,
         "forbidden",
-        lambda: app.reallocate_budget(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            from_category="sales",
-            from_period="Q2",
-            to_category="sales",
-            to_period="Q3",
-            amount=Decimal(1),
-            reason="x",
+            ReallocateBudget(
+                bid,
+                from_category="sales",
+                from_period="Q2",
+                to_category="sales",
+                to_period="Q3",
+                amount=Decimal(1),
+                reason="x",
+            ),
         ),
     )
     refused(
         app,
         "forbidden",
-        lambda: app.request_overrun(
+        lambda: app.handle(
             as_("audrey", "auditor"),
-            bid,
-            category="sales",
-            period="Q2",
-            amount=Decimal(1),
-            justification="x",
+            RequestOverrun(
+                bid, category="sales", period="Q2", amount=Decimal(1), justification="x"
+            ),
         ),
     )
-    app.close_budget(FINANCE, bid)
-    refused(app, "invalid_state", lambda: app.approve_overrun(EXEC_2, bid, oid))
+    app.handle(FINANCE, CloseBudget(bid))
+    refused(app, "invalid_state", lambda: app.handle(EXEC_2, ApproveOverrun(bid, oid)))
     refused(
         app,
         "invalid_state",
-        lambda: app.record_expense(
+        lambda: app.handle(
             FINANCE,
-            bid,
-            category="sales",
-            period="Q2",
-            amount=Decimal("1"),
-            expense_type="office",
-            description="pens",
+            RecordExpense(
+                bid,
+                category="sales",
+                period="Q2",
+                amount=Decimal("1"),
+                expense_type="office",
+                description="pens",
+            ),
         ),
     )
 
 
 def test_an_expense_above_its_standard_passes_with_an_approved_overrun(app):
     bid = approved_budget(app)
-    oid = app.request_overrun(
-        SALES, bid, category="sales", period="Q2", amount=Decimal(3000), justification="visit"
+    oid = app.handle(
+        SALES,
+        RequestOverrun(
+            bid, category="sales", period="Q2", amount=Decimal(3000), justification="visit"
+        ),
     ).extra["overrun_id"]
-    app.approve_overrun(EXEC, bid, oid)
-    app.record_expense(
+    app.handle(EXEC, ApproveOverrun(bid, oid))
+    app.handle(
         FINANCE,
-        bid,
-        category="sales",
-        period="Q2",
-        amount=Decimal("23000.00"),
-        expense_type="travel",
-        description="trade mission",
-        overrun_id=oid,
+        RecordExpense(
+            bid,
+            category="sales",
+            period="Q2",
+            amount=Decimal("23000.00"),
+            expense_type="travel",
+            description="trade mission",
+            overrun_id=oid,
+        ),
     )
     budget = app.get(bid, Budget)
     assert budget.overruns[oid]["used"] == Decimal("3000.00")
@@ -303,14 +353,16 @@ def test_a_stale_if_match_is_a_version_conflict_and_writes_nothing(app):
     refused(
         app,
         "version_conflict",
-        lambda: app.commit_budget(
-            stale, bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"
+        lambda: app.handle(
+            stale,
+            CommitBudget(bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"),
         ),
     )
     fresh = replace(FINANCE, expected_version=3)
     assert (
-        app.commit_budget(
-            fresh, bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"
+        app.handle(
+            fresh,
+            CommitBudget(bid, category="promotion", period="Q2", amount=Decimal(1), reference="r"),
         ).version
         == 4
     )
@@ -343,13 +395,15 @@ def test_racing_commitments_never_take_a_line_below_zero(app):
         barrier.wait()
         for n in range(8):
             try:
-                app.commit_budget(
+                app.handle(
                     FINANCE,
-                    bid,
-                    category="promotion",
-                    period="Q2",
-                    amount=Decimal("30.00"),
-                    reference=f"w{worker}-{n}",
+                    CommitBudget(
+                        bid,
+                        category="promotion",
+                        period="Q2",
+                        amount=Decimal("30.00"),
+                        reference=f"w{worker}-{n}",
+                    ),
                 )
                 outcomes.append("ok")
             except DomainError as error:
@@ -372,20 +426,25 @@ def test_the_hot_budget_is_snapshotted_and_loads_without_copying_its_commitments
 ):
     bid = approved_budget(app, promotion="1000.00")
     for n in range(105):
-        app.commit_budget(
-            FINANCE, bid, category="promotion", period="Q2", amount=Decimal("1"), reference=f"s{n}"
+        app.handle(
+            FINANCE,
+            CommitBudget(
+                bid, category="promotion", period="Q2", amount=Decimal("1"), reference=f"s{n}"
+            ),
         )
-    app.record_expense(
+    app.handle(
         FINANCE,
-        bid,
-        category="promotion",
-        period="Q2",
-        amount=Decimal("1.50"),
-        expense_type="event",
-        description="x",
-        reference="s0",
+        RecordExpense(
+            bid,
+            category="promotion",
+            period="Q2",
+            amount=Decimal("1.50"),
+            expense_type="event",
+            description="x",
+            reference="s0",
+        ),
     )
-    app.release_commitment(FINANCE, bid, "s1")
+    app.handle(FINANCE, ReleaseCommitment(bid, "s1"))
     [snapshot] = app.snapshots.get(bid, desc=True, limit=1)
     assert snapshot.originator_version == 100
     cached = app.get(bid, Budget)

@@ -7,6 +7,16 @@ from uuid import uuid4
 
 import pytest
 
+from application.commands.complaints import (
+    AssignComplaint,
+    CloseComplaint,
+    EscalateComplaint,
+    ReceiveComplaint,
+    RecordComplaintProgress,
+    ReopenComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
 from domain.complaint import Complaint
 from tests.conftest import as_, refused
 from tests.factories import contract, customer, employee
@@ -27,19 +37,19 @@ def received(app, customer_id=None, who=SERVICE, **fields):
         "description": "late delivery",
         **fields,
     }
-    return app.receive_complaint(who, **body).id
+    return app.handle(who, ReceiveComplaint(**body)).id
 
 
 def in_progress(app, assignee=None, **fields):
     kid = received(app, **fields)
-    app.assign_complaint(SERVICE, kid, assignee or employee(app))
-    app.respond_to_complaint(SERVICE, kid, "we are on it")
+    app.handle(SERVICE, AssignComplaint(kid, assignee or employee(app)))
+    app.handle(SERVICE, RespondToComplaint(kid, "we are on it"))
     return kid
 
 
 def resolve(app, kid, who=SERVICE, **fields):
     body = {"resolution": "redelivered", "root_cause": "supplier", "corrective_action": "carrier"}
-    return app.resolve_complaint(who, kid, **{**body, **fields})
+    return app.handle(who, ResolveComplaint(kid, **{**body, **fields}))
 
 
 def test_every_complaint_command_is_stored_in_order(app):
@@ -47,36 +57,40 @@ def test_every_complaint_command_is_stored_in_order(app):
     kid_contract = contract(app, cid)
     agent = employee(app)
     came_in = datetime.now(UTC) - timedelta(hours=3)
-    created = app.receive_complaint(
+    created = app.handle(
         SERVICE,
-        customer_id=cid,
-        contract_id=kid_contract,
-        channel="online",
-        category="product_quality",
-        severity="critical",
-        description="screens flicker",
-        occurred_at=came_in,
+        ReceiveComplaint(
+            customer_id=cid,
+            contract_id=kid_contract,
+            channel="online",
+            category="product_quality",
+            severity="critical",
+            description="screens flicker",
+            occurred_at=came_in,
+        ),
     )
     kid = created.id
     assert created.created and created.version == 1
     steps = [
-        lambda: app.assign_complaint(SERVICE, kid, agent, came_in + timedelta(minutes=20)),
-        lambda: app.respond_to_complaint(
-            SERVICE, kid, "engineer booked", came_in + timedelta(hours=1)
+        lambda: app.handle(SERVICE, AssignComplaint(kid, agent, came_in + timedelta(minutes=20))),
+        lambda: app.handle(
+            SERVICE, RespondToComplaint(kid, "engineer booked", came_in + timedelta(hours=1))
         ),
-        lambda: app.escalate_complaint(MANAGER, kid, 1, "key account"),
-        lambda: app.record_complaint_progress(SERVICE, kid, "engineer on site", True),
-        lambda: app.resolve_complaint(
+        lambda: app.handle(MANAGER, EscalateComplaint(kid, 1, "key account")),
+        lambda: app.handle(SERVICE, RecordComplaintProgress(kid, "engineer on site", True)),
+        lambda: app.handle(
             SERVICE,
-            kid,
-            resolution="panel replaced",
-            root_cause="product",
-            corrective_action="supplier batch recalled",
+            ResolveComplaint(
+                kid,
+                resolution="panel replaced",
+                root_cause="product",
+                corrective_action="supplier batch recalled",
+            ),
         ),
-        lambda: app.close_complaint(SERVICE, kid, 5),
-        lambda: app.reopen_complaint(MANAGER, kid, "flicker is back"),
+        lambda: app.handle(SERVICE, CloseComplaint(kid, 5)),
+        lambda: app.handle(MANAGER, ReopenComplaint(kid, "flicker is back")),
         lambda: resolve(app, kid, root_cause="supplier"),
-        lambda: app.close_complaint(MANAGER, kid),
+        lambda: app.handle(MANAGER, CloseComplaint(kid)),
     ]
     for version, step in enumerate(steps, start=2):
         outcome = step()
@@ -145,7 +159,7 @@ def test_only_service_and_sales_managers_handle_complaints(app):
     cid = customer(app)
     for who in (SALES, FINANCE, HR, as_("al", "auditor"), as_("mark", "marketing")):
         refused(app, "forbidden", lambda w=who: received(app, cid, who=w))
-        refused(app, "forbidden", lambda w=who: app.escalate_complaint(w, kid, 1, "x"))
+        refused(app, "forbidden", lambda w=who: app.handle(w, EscalateComplaint(kid, 1, "x")))
     received(app, cid, who=as_("ada", "admin"))
     received(app, cid, who=MANAGER)
 
@@ -160,32 +174,38 @@ def test_assign_names_an_active_employee(app):
         str(customer(app)),
     ):
         refusal = refused(
-            app, "validation_error", lambda a=assignee: app.assign_complaint(SERVICE, kid, a)
+            app, "validation_error", lambda a=assignee: app.handle(SERVICE, AssignComplaint(kid, a))
         )
         assert refusal.errors[0]["field"] == "assignee_id"
     agent = employee(app)
-    app.assign_complaint(SERVICE, kid, agent)
+    app.handle(SERVICE, AssignComplaint(kid, agent))
     assert app.get(kid, Complaint).assignee_id == agent
 
 
 def test_commands_outside_the_state_machine_are_refused(app):
     agent = employee(app)
     fresh = received(app)
-    refused(app, "invalid_state", lambda: app.respond_to_complaint(SERVICE, fresh, "hi"))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, RespondToComplaint(fresh, "hi")))
     refused(app, "invalid_state", lambda: resolve(app, fresh))
-    refused(app, "invalid_state", lambda: app.close_complaint(SERVICE, fresh, 3))
-    refused(app, "invalid_state", lambda: app.reopen_complaint(SERVICE, fresh, "again"))
-    refused(app, "invalid_state", lambda: app.record_complaint_progress(SERVICE, fresh, "n", True))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, CloseComplaint(fresh, 3)))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, ReopenComplaint(fresh, "again")))
+    refused(
+        app, "invalid_state", lambda: app.handle(SERVICE, RecordComplaintProgress(fresh, "n", True))
+    )
     working = in_progress(app, agent)
-    refused(app, "invalid_state", lambda: app.assign_complaint(SERVICE, working, agent))
-    refused(app, "invalid_state", lambda: app.respond_to_complaint(SERVICE, working, "again"))
-    refused(app, "invalid_state", lambda: app.close_complaint(SERVICE, working))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, AssignComplaint(working, agent)))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, RespondToComplaint(working, "again")))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, CloseComplaint(working)))
     resolve(app, working)
-    refused(app, "invalid_state", lambda: app.escalate_complaint(SERVICE, working, 1, "late"))
+    refused(
+        app, "invalid_state", lambda: app.handle(SERVICE, EscalateComplaint(working, 1, "late"))
+    )
     refused(app, "invalid_state", lambda: resolve(app, working))
-    app.close_complaint(SERVICE, working, 4)
-    refused(app, "invalid_state", lambda: app.close_complaint(SERVICE, working, 4))
-    refused(app, "invalid_state", lambda: app.escalate_complaint(SERVICE, working, 1, "late"))
+    app.handle(SERVICE, CloseComplaint(working, 4))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, CloseComplaint(working, 4)))
+    refused(
+        app, "invalid_state", lambda: app.handle(SERVICE, EscalateComplaint(working, 1, "late"))
+    )
 
 
 def test_resolving_needs_a_root_cause_of_the_list_and_a_corrective_action(app):
@@ -209,36 +229,38 @@ def test_a_step_never_precedes_an_earlier_steps_occurred_at(app):
     refused(
         app,
         "invalid_state",
-        lambda: app.respond_to_complaint(SERVICE, kid, "hi", now - timedelta(hours=1)),
+        lambda: app.handle(SERVICE, RespondToComplaint(kid, "hi", now - timedelta(hours=1))),
     )
-    app.assign_complaint(SERVICE, kid, employee(app))
+    app.handle(SERVICE, AssignComplaint(kid, employee(app)))
     refusal = refused(
         app,
         "validation_error",
-        lambda: app.respond_to_complaint(SERVICE, kid, "hi", now - timedelta(hours=11)),
+        lambda: app.handle(SERVICE, RespondToComplaint(kid, "hi", now - timedelta(hours=11))),
     )
     assert refusal.errors[0]["field"] == "occurred_at"
 
 
 def test_escalation_rises_and_a_malformed_one_is_refused(app):
     kid = received(app)
-    app.escalate_complaint(SERVICE, kid, 2, "angry")
+    app.handle(SERVICE, EscalateComplaint(kid, 2, "angry"))
     for level in (2, 1, 0):
         refused(
             app,
             "validation_error",
-            lambda lv=level: app.escalate_complaint(SERVICE, kid, lv, "again"),
+            lambda lv=level: app.handle(SERVICE, EscalateComplaint(kid, lv, "again")),
         )
-    refused(app, "validation_error", lambda: app.escalate_complaint(SERVICE, kid, 3, ""))
-    assert app.escalate_complaint(SERVICE, kid, 3, "board").version == 3
+    refused(app, "validation_error", lambda: app.handle(SERVICE, EscalateComplaint(kid, 3, "")))
+    assert app.handle(SERVICE, EscalateComplaint(kid, 3, "board")).version == 3
 
 
 def test_satisfaction_is_one_to_five(app):
     kid = in_progress(app)
     resolve(app, kid)
     for score in (0, 6):
-        refused(app, "validation_error", lambda s=score: app.close_complaint(SERVICE, kid, s))
-    app.close_complaint(SERVICE, kid, 1)
+        refused(
+            app, "validation_error", lambda s=score: app.handle(SERVICE, CloseComplaint(kid, s))
+        )
+    app.handle(SERVICE, CloseComplaint(kid, 1))
     assert app.get(kid, Complaint).satisfaction == 1
 
 
@@ -246,16 +268,18 @@ def test_reopen_later_than_thirty_days_after_resolution_is_refused(app):
     now = datetime.now(UTC)
     back = now - timedelta(days=30, hours=5)
     kid = received(app, occurred_at=back)
-    app.assign_complaint(SERVICE, kid, employee(app), back + timedelta(hours=1))
-    app.respond_to_complaint(SERVICE, kid, "hi", back + timedelta(hours=2))
+    app.handle(SERVICE, AssignComplaint(kid, employee(app), back + timedelta(hours=1)))
+    app.handle(SERVICE, RespondToComplaint(kid, "hi", back + timedelta(hours=2)))
     resolve(app, kid, occurred_at=back + timedelta(hours=3))
-    app.close_complaint(SERVICE, kid, 2, back + timedelta(hours=4))
+    app.handle(SERVICE, CloseComplaint(kid, 2, back + timedelta(hours=4)))
     # Resolved 30 days and 2 hours ago.
     refusal = refused(
-        app, "reopen_window_closed", lambda: app.reopen_complaint(SERVICE, kid, "broken again")
+        app,
+        "reopen_window_closed",
+        lambda: app.handle(SERVICE, ReopenComplaint(kid, "broken again")),
     )
     assert refusal.facts["resolved_at"] == (back + timedelta(hours=3)).isoformat()
     # Reopened as of a moment within the window, it is allowed.
     within = back + timedelta(days=30, hours=3)
-    assert app.reopen_complaint(SERVICE, kid, "broken again", within).version == 6
+    assert app.handle(SERVICE, ReopenComplaint(kid, "broken again", within)).version == 6
     assert app.get(kid, Complaint).status == "in_progress"

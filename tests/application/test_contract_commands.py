@@ -10,6 +10,28 @@ from uuid import uuid4
 import pytest
 
 from application.backoffice import Backoffice
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    CancelContract,
+    DraftContract,
+    IssueInvoice,
+    RecordDelivery,
+    RecordPayment,
+    RejectContractReview,
+    SendReminder,
+    SignContract,
+    SubmitContract,
+    TerminateContract,
+    WriteOff,
+)
+from application.commands.customers import (
+    AssessCredit,
+    PlaceCreditHold,
+    RegisterGuarantee,
+    ReleaseCreditHold,
+    ReleaseGuarantee,
+)
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.errors import DomainError
@@ -29,16 +51,18 @@ TODAY = datetime.now(UTC).date()
 def customer(app, *, limit="10000", term=60, guarantee_required=False, assess=True, **fields):
     cid = factories.customer(app, region=fields.pop("region", "north"))
     if assess:
-        app.assess_credit(
+        app.handle(
             FINANCE,
-            cid,
-            rating="B",
-            score=70,
-            credit_limit=Decimal(limit),
-            max_payment_term_days=term,
-            guarantee_required=guarantee_required,
-            valid_until=TODAY + timedelta(days=90),
-            basis="accounts",
+            AssessCredit(
+                cid,
+                rating="B",
+                score=70,
+                credit_limit=Decimal(limit),
+                max_payment_term_days=term,
+                guarantee_required=guarantee_required,
+                valid_until=TODAY + timedelta(days=90),
+                basis="accounts",
+            ),
         )
     return cid
 
@@ -53,28 +77,30 @@ def line(sku="AD-1", quantity=2, price="1000", cost="400"):
 
 
 def drafted(app, cid, lines=None, term=30, due=None, **fields):
-    return app.draft_contract(
+    return app.handle(
         SALES,
-        customer_id=cid,
-        channel=fields.pop("channel", "direct"),
-        lines=lines if lines is not None else [line()],
-        payment_term_days=term,
-        delivery_due_on=due or TODAY + timedelta(days=30),
-        **fields,
+        DraftContract(
+            customer_id=cid,
+            channel=fields.pop("channel", "direct"),
+            lines=lines if lines is not None else [line()],
+            payment_term_days=term,
+            delivery_due_on=due or TODAY + timedelta(days=30),
+            **fields,
+        ),
     ).id
 
 
 def approved(app, cid, **kwargs):
     kid = drafted(app, cid, **kwargs)
-    app.submit_contract(SALES, kid)
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.approve_contract_review(FINANCE, kid, "finance")
+    app.handle(SALES, SubmitContract(kid))
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(FINANCE, ApproveContractReview(kid, "finance"))
     return kid
 
 
 def signed(app, cid, **kwargs):
     kid = approved(app, cid, **kwargs)
-    app.sign_contract(MANAGER, kid, TODAY)
+    app.handle(MANAGER, SignContract(kid, TODAY))
     return kid
 
 
@@ -96,15 +122,15 @@ def test_a_contract_goes_from_draft_to_completed_and_converts_its_customer(app):
         "north",
         "sam",
     )
-    app.submit_contract(SALES, kid)
+    app.handle(SALES, SubmitContract(kid))
     assert contract(app, kid).reviews == {"legal": "pending", "finance": "pending"}
-    app.approve_contract_review(LEGAL, kid, "legal", "fine")
+    app.handle(LEGAL, ApproveContractReview(kid, "legal", "fine"))
     assert contract(app, kid).status == "in_review"
-    app.approve_contract_review(FINANCE, kid, "finance")
+    app.handle(FINANCE, ApproveContractReview(kid, "finance"))
     assert contract(app, kid).status == "approved"
 
     customer_version = app.get(cid, Customer).version
-    outcome = app.sign_contract(MANAGER, kid, TODAY - timedelta(days=2))
+    outcome = app.handle(MANAGER, SignContract(kid, TODAY - timedelta(days=2)))
     after = app.get(cid, Customer)
     assert contract(app, kid).status == "active"
     assert contract(app, kid).signed_on == TODAY - timedelta(days=2)
@@ -114,16 +140,16 @@ def test_a_contract_goes_from_draft_to_completed_and_converts_its_customer(app):
     # One transaction: the customer's events sit right before the contract's signing.
     assert outcome.position == app.max_position()
 
-    app.record_delivery(SALES, kid, {"AD-1": 1})
-    first = app.issue_invoice(FINANCE, kid, Decimal("1000"), TODAY).extra["invoice_id"]
-    second = app.issue_invoice(FINANCE, kid, Decimal("1500"), TODAY).extra["invoice_id"]
-    app.record_payment(FINANCE, kid, Decimal("1200"), TODAY, "BANK-1")
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 1}))
+    first = app.handle(FINANCE, IssueInvoice(kid, Decimal("1000"), TODAY)).extra["invoice_id"]
+    second = app.handle(FINANCE, IssueInvoice(kid, Decimal("1500"), TODAY)).extra["invoice_id"]
+    app.handle(FINANCE, RecordPayment(kid, Decimal("1200"), TODAY, "BANK-1"))
     invoices = contract(app, kid).invoices
     assert invoices[first]["settled"] == Decimal("1000.00")
     assert invoices[second]["settled"] == Decimal("200.00")
-    app.record_payment(FINANCE, kid, Decimal("1300"), TODAY, "BANK-2")
+    app.handle(FINANCE, RecordPayment(kid, Decimal("1300"), TODAY, "BANK-2"))
     assert contract(app, kid).status == "active"  # paid, not yet all delivered
-    app.record_delivery(SALES, kid, {"AD-1": 1, "PR-9": 1})
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 1, "PR-9": 1}))
     done = contract(app, kid)
     assert done.status == "completed"
     assert done.outstanding == Decimal("0.00")
@@ -140,10 +166,10 @@ def test_every_event_of_a_contract_carries_actor_and_times(app):
 
 def test_a_write_off_settles_the_rest_and_completes_a_delivered_contract(app):
     kid = signed(app, customer(app))
-    app.record_delivery(SALES, kid, {"AD-1": 2})
-    app.issue_invoice(FINANCE, kid, Decimal("2000"), TODAY)
-    app.record_payment(FINANCE, kid, Decimal("1500"), TODAY, "B-1")
-    app.write_off(FINANCE, kid, Decimal("500"), "customer insolvent")
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 2}))
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("2000"), TODAY))
+    app.handle(FINANCE, RecordPayment(kid, Decimal("1500"), TODAY, "B-1"))
+    app.handle(FINANCE, WriteOff(kid, Decimal("500"), "customer insolvent"))
     done = contract(app, kid)
     assert (done.status, done.written_off, done.outstanding) == (
         "completed",
@@ -154,41 +180,41 @@ def test_a_write_off_settles_the_rest_and_completes_a_delivered_contract(app):
 
 def test_a_rejection_returns_to_draft_and_clears_earlier_approvals(app):
     kid = drafted(app, customer(app))
-    app.submit_contract(SALES, kid)
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.reject_contract_review(FINANCE, kid, "finance", "term too long")
+    app.handle(SALES, SubmitContract(kid))
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(FINANCE, RejectContractReview(kid, "finance", "term too long"))
     got = contract(app, kid)
     assert (got.status, got.reviews) == ("draft", {"legal": "pending", "finance": "rejected"})
-    app.amend_contract(SALES, kid, payment_term_days=15)
-    app.submit_contract(SALES, kid)
+    app.handle(SALES, AmendContract(kid, {"payment_term_days": 15}))
+    app.handle(SALES, SubmitContract(kid))
     assert contract(app, kid).reviews == {"legal": "pending", "finance": "pending"}
 
 
 def test_a_line_below_cost_needs_an_executive_review(app):
     kid = drafted(app, customer(app), lines=[line("AD-1", 1, "300", "400")])
-    app.submit_contract(SALES, kid)
+    app.handle(SALES, SubmitContract(kid))
     got = contract(app, kid)
     assert [r["department"] for r in got.required_reviews] == ["legal", "finance", "executive"]
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.approve_contract_review(FINANCE, kid, "finance")
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(FINANCE, ApproveContractReview(kid, "finance"))
     assert contract(app, kid).status == "in_review"
-    app.approve_contract_review(EXECUTIVE, kid, "executive")
+    app.handle(EXECUTIVE, ApproveContractReview(kid, "executive"))
     assert contract(app, kid).status == "approved"
 
 
 def test_a_manager_may_amend_submit_and_cancel_for_the_owner(app):
     kid = drafted(app, customer(app))
-    app.amend_contract(MANAGER, kid, notes="agreed on the phone", region="east")
+    app.handle(MANAGER, AmendContract(kid, {"notes": "agreed on the phone", "region": "east"}))
     assert (contract(app, kid).notes, contract(app, kid).region) == ("agreed on the phone", "east")
-    app.submit_contract(MANAGER, kid)
-    app.cancel_contract(MANAGER, kid, "customer withdrew")
+    app.handle(MANAGER, SubmitContract(kid))
+    app.handle(MANAGER, CancelContract(kid, "customer withdrew"))
     assert contract(app, kid).status == "cancelled"
 
 
 def test_a_reminder_needs_an_overdue_invoice_and_names_it(app):
     kid = signed(app, customer(app), term=0)
-    invoice = app.issue_invoice(FINANCE, kid, Decimal("800"), TODAY - timedelta(days=3))
-    app.send_reminder(FINANCE, kid, 1, "please pay")
+    invoice = app.handle(FINANCE, IssueInvoice(kid, Decimal("800"), TODAY - timedelta(days=3)))
+    app.handle(FINANCE, SendReminder(kid, 1, "please pay"))
     [reminder] = [e for e in app.events.get(kid) if isinstance(e, Contract.ReminderSent)]
     assert [str(i) for i in reminder.overdue_invoices] == [invoice.extra["invoice_id"]]
     assert reminder.overdue_amount == Decimal("800.00")
@@ -197,13 +223,15 @@ def test_a_reminder_needs_an_overdue_invoice_and_names_it(app):
 def test_a_terminated_contract_keeps_its_receivable(app):
     cid = customer(app, limit="2500")
     kid = signed(app, cid)
-    app.issue_invoice(FINANCE, kid, Decimal("500"), TODAY)
-    app.terminate_contract(FINANCE, kid, "breach")
-    app.record_payment(FINANCE, kid, Decimal("500"), TODAY, "T-1")
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("500"), TODAY))
+    app.handle(FINANCE, TerminateContract(kid, "breach"))
+    app.handle(FINANCE, RecordPayment(kid, Decimal("500"), TODAY, "T-1"))
     assert contract(app, kid).status == "terminated"
     # Its exposure (2000 less 500 paid) still counts against the limit.
     another = approved(app, cid)
-    err = refused(app, "credit_limit_exceeded", lambda: app.sign_contract(MANAGER, another, TODAY))
+    err = refused(
+        app, "credit_limit_exceeded", lambda: app.handle(MANAGER, SignContract(another, TODAY))
+    )
     assert err.facts["exposure"] == "3500.00"
 
 
@@ -212,7 +240,7 @@ def test_a_terminated_contract_keeps_its_receivable(app):
 
 def test_signing_without_an_assessment_is_refused(app):
     kid = approved(app, customer(app, assess=False))
-    refused(app, "credit_assessment_missing", lambda: app.sign_contract(MANAGER, kid, TODAY))
+    refused(app, "credit_assessment_missing", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
     assert contract(app, kid).status == "approved"
 
 
@@ -227,7 +255,7 @@ def test_signing_on_an_expired_assessment_is_refused(services):
         refused(
             later,
             "credit_assessment_missing",
-            lambda: later.sign_contract(MANAGER, kid, later.clock().date()),
+            lambda: later.handle(MANAGER, SignContract(kid, later.clock().date())),
         )
     finally:
         later.close()
@@ -236,51 +264,64 @@ def test_signing_on_an_expired_assessment_is_refused(services):
 def test_signing_for_a_customer_on_credit_hold_is_refused(app):
     cid = customer(app)
     kid = approved(app, cid)
-    app.place_credit_hold(FINANCE, cid, "late payer")
-    refused(app, "credit_hold", lambda: app.sign_contract(MANAGER, kid, TODAY))
-    app.release_credit_hold(FINANCE, cid)
-    app.sign_contract(MANAGER, kid, TODAY)
+    app.handle(FINANCE, PlaceCreditHold(cid, "late payer"))
+    refused(app, "credit_hold", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
+    app.handle(FINANCE, ReleaseCreditHold(cid))
+    app.handle(MANAGER, SignContract(kid, TODAY))
 
 
 def test_a_payment_term_beyond_the_assessment_is_refused(app):
     kid = approved(app, customer(app, term=30), term=45)
-    err = refused(app, "payment_term_exceeded", lambda: app.sign_contract(MANAGER, kid, TODAY))
+    err = refused(
+        app, "payment_term_exceeded", lambda: app.handle(MANAGER, SignContract(kid, TODAY))
+    )
     assert (err.facts["payment_term_days"], err.facts["max_payment_term_days"]) == (45, 30)
 
 
 def test_a_required_guarantee_must_be_held(app):
     cid = customer(app, guarantee_required=True)
     kid = approved(app, cid)
-    refused(app, "guarantee_required", lambda: app.sign_contract(MANAGER, kid, TODAY))
-    gid = app.register_guarantee(
-        FINANCE, cid, amount=Decimal("1000"), kind="bank", expires_on=TODAY + timedelta(days=9)
+    refused(app, "guarantee_required", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
+    gid = app.handle(
+        FINANCE,
+        RegisterGuarantee(
+            cid, amount=Decimal("1000"), kind="bank", expires_on=TODAY + timedelta(days=9)
+        ),
     ).extra["guarantee_id"]
-    app.release_guarantee(FINANCE, cid, gid)
-    refused(app, "guarantee_required", lambda: app.sign_contract(MANAGER, kid, TODAY))
-    app.register_guarantee(
-        FINANCE, cid, amount=Decimal("1000"), kind="bank", expires_on=TODAY + timedelta(days=9)
+    app.handle(FINANCE, ReleaseGuarantee(cid, gid))
+    refused(app, "guarantee_required", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
+    app.handle(
+        FINANCE,
+        RegisterGuarantee(
+            cid, amount=Decimal("1000"), kind="bank", expires_on=TODAY + timedelta(days=9)
+        ),
     )
-    app.sign_contract(MANAGER, kid, TODAY)
+    app.handle(MANAGER, SignContract(kid, TODAY))
 
 
 def test_exposure_beyond_limit_and_guarantees_is_refused_with_the_numbers(app):
     cid = customer(app, limit="5000")
     first = signed(app, cid)  # 2000
-    app.issue_invoice(FINANCE, first, Decimal("2000"), TODAY)
-    app.record_payment(FINANCE, first, Decimal("300"), TODAY, "P-1")
-    app.write_off(FINANCE, first, Decimal("200"), "discount dispute")
+    app.handle(FINANCE, IssueInvoice(first, Decimal("2000"), TODAY))
+    app.handle(FINANCE, RecordPayment(first, Decimal("300"), TODAY, "P-1"))
+    app.handle(FINANCE, WriteOff(first, Decimal("200"), "discount dispute"))
     # Exposure now 1500; another 4000 makes 5500 against a limit of 5000.
     kid = approved(app, cid, lines=[line("AD-1", 4, "1000", "400")])
-    err = refused(app, "credit_limit_exceeded", lambda: app.sign_contract(MANAGER, kid, TODAY))
+    err = refused(
+        app, "credit_limit_exceeded", lambda: app.handle(MANAGER, SignContract(kid, TODAY))
+    )
     assert (err.facts["exposure"], err.facts["limit"], err.facts["shortfall"]) == (
         "5500.00",
         "5000.00",
         "500.00",
     )
-    app.register_guarantee(
-        FINANCE, cid, amount=Decimal("500"), kind="deposit", expires_on=TODAY + timedelta(days=30)
+    app.handle(
+        FINANCE,
+        RegisterGuarantee(
+            cid, amount=Decimal("500"), kind="deposit", expires_on=TODAY + timedelta(days=30)
+        ),
     )
-    app.sign_contract(MANAGER, kid, TODAY)  # exactly at the limit is allowed
+    app.handle(MANAGER, SignContract(kid, TODAY))  # exactly at the limit is allowed
     assert contract(app, kid).status == "active"
 
 
@@ -294,7 +335,7 @@ def test_two_signings_at_once_never_pass_a_limit_together(app, attempt):
     def sign(kid):
         start.wait()
         try:
-            app.sign_contract(MANAGER, kid, TODAY)
+            app.handle(MANAGER, SignContract(kid, TODAY))
             results[kid] = "signed"
         except DomainError as error:
             results[kid] = error.code
@@ -325,108 +366,130 @@ def test_drafting_refuses_bad_input(app):
     refused(
         app,
         "forbidden",
-        lambda: app.draft_contract(
+        lambda: app.handle(
             FINANCE,
-            customer_id=cid,
-            channel="direct",
-            lines=[],
-            payment_term_days=1,
-            delivery_due_on=TODAY,
+            DraftContract(
+                customer_id=cid,
+                channel="direct",
+                lines=[],
+                payment_term_days=1,
+                delivery_due_on=TODAY,
+            ),
         ),
     )
 
 
 def test_amending_refusals(app):
     kid = drafted(app, customer(app))
-    refused(app, "forbidden", lambda: app.amend_contract(OTHER_SALES, kid, notes="mine now"))
-    refused(app, "validation_error", lambda: app.amend_contract(SALES, kid))
-    refused(app, "validation_error", lambda: app.amend_contract(SALES, kid, lines=None))
-    refused(app, "validation_error", lambda: app.amend_contract(SALES, kid, customer_id=uuid4()))
-    app.submit_contract(SALES, kid)
-    refused(app, "invalid_state", lambda: app.amend_contract(SALES, kid, notes="late change"))
+    refused(
+        app, "forbidden", lambda: app.handle(OTHER_SALES, AmendContract(kid, {"notes": "mine now"}))
+    )
+    refused(app, "validation_error", lambda: app.handle(SALES, AmendContract(kid, {})))
+    refused(app, "validation_error", lambda: app.handle(SALES, AmendContract(kid, {"lines": None})))
+    refused(
+        app,
+        "validation_error",
+        lambda: app.handle(SALES, AmendContract(kid, {"customer_id": uuid4()})),
+    )
+    app.handle(SALES, SubmitContract(kid))
+    refused(
+        app,
+        "invalid_state",
+        lambda: app.handle(SALES, AmendContract(kid, {"notes": "late change"})),
+    )
 
 
 def test_submitting_refusals(app):
     cid = customer(app)
     empty = drafted(app, cid, lines=[])
-    refused(app, "validation_error", lambda: app.submit_contract(SALES, empty))
+    refused(app, "validation_error", lambda: app.handle(SALES, SubmitContract(empty)))
     free = drafted(app, cid, lines=[line(price="0", cost="0")])
-    refused(app, "validation_error", lambda: app.submit_contract(SALES, free))
+    refused(app, "validation_error", lambda: app.handle(SALES, SubmitContract(free)))
     kid = drafted(app, cid)
-    refused(app, "forbidden", lambda: app.submit_contract(OTHER_SALES, kid))
-    app.submit_contract(SALES, kid)
-    refused(app, "invalid_state", lambda: app.submit_contract(SALES, kid))
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, SubmitContract(kid)))
+    app.handle(SALES, SubmitContract(kid))
+    refused(app, "invalid_state", lambda: app.handle(SALES, SubmitContract(kid)))
 
 
 def test_review_refusals(app):
     cid = customer(app)
     kid = drafted(app, cid)
-    refused(app, "invalid_state", lambda: app.approve_contract_review(LEGAL, kid, "legal"))
-    app.submit_contract(MANAGER, kid)
-    refused(app, "forbidden", lambda: app.approve_contract_review(FINANCE, kid, "legal"))
+    refused(app, "invalid_state", lambda: app.handle(LEGAL, ApproveContractReview(kid, "legal")))
+    app.handle(MANAGER, SubmitContract(kid))
+    refused(app, "forbidden", lambda: app.handle(FINANCE, ApproveContractReview(kid, "legal")))
     refused(
-        app, "review_not_required", lambda: app.approve_contract_review(EXECUTIVE, kid, "executive")
+        app,
+        "review_not_required",
+        lambda: app.handle(EXECUTIVE, ApproveContractReview(kid, "executive")),
     )
-    refused(app, "validation_error", lambda: app.approve_contract_review(LEGAL, kid, "marketing"))
+    refused(
+        app, "validation_error", lambda: app.handle(LEGAL, ApproveContractReview(kid, "marketing"))
+    )
     owner_in_legal = as_("sam", "legal")
     refused(
         app,
         "segregation_of_duties",
-        lambda: app.approve_contract_review(owner_in_legal, kid, "legal"),
+        lambda: app.handle(owner_in_legal, ApproveContractReview(kid, "legal")),
     )
     submitter_in_finance = as_("mia", "finance")
     refused(
         app,
         "segregation_of_duties",
-        lambda: app.reject_contract_review(submitter_in_finance, kid, "finance", "no"),
+        lambda: app.handle(submitter_in_finance, RejectContractReview(kid, "finance", "no")),
     )
     admin_owner = as_("sam", "admin")
     refused(
-        app, "segregation_of_duties", lambda: app.approve_contract_review(admin_owner, kid, "legal")
+        app,
+        "segregation_of_duties",
+        lambda: app.handle(admin_owner, ApproveContractReview(kid, "legal")),
     )
-    app.approve_contract_review(LEGAL, kid, "legal")
-    refused(app, "invalid_state", lambda: app.approve_contract_review(LEGAL, kid, "legal"))
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    refused(app, "invalid_state", lambda: app.handle(LEGAL, ApproveContractReview(kid, "legal")))
     refused(
-        app, "validation_error", lambda: app.reject_contract_review(FINANCE, kid, "finance", " ")
+        app,
+        "validation_error",
+        lambda: app.handle(FINANCE, RejectContractReview(kid, "finance", " ")),
     )
 
 
 def test_signing_refusals(app):
     cid = customer(app)
     kid = drafted(app, cid)
-    refused(app, "invalid_state", lambda: app.sign_contract(MANAGER, kid, TODAY))
-    refused(app, "forbidden", lambda: app.sign_contract(SALES, kid, TODAY))
-    app.submit_contract(SALES, kid)
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.approve_contract_review(FINANCE, kid, "finance")
+    refused(app, "invalid_state", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
+    refused(app, "forbidden", lambda: app.handle(SALES, SignContract(kid, TODAY)))
+    app.handle(SALES, SubmitContract(kid))
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(FINANCE, ApproveContractReview(kid, "finance"))
     tomorrow = TODAY + timedelta(days=1)
-    refused(app, "validation_error", lambda: app.sign_contract(MANAGER, kid, tomorrow))
+    refused(app, "validation_error", lambda: app.handle(MANAGER, SignContract(kid, tomorrow)))
     long_ago = TODAY - timedelta(days=60)
-    refused(app, "validation_error", lambda: app.sign_contract(MANAGER, kid, long_ago))
-    app.sign_contract(MANAGER, kid, TODAY)
-    refused(app, "invalid_state", lambda: app.sign_contract(MANAGER, kid, TODAY))
+    refused(app, "validation_error", lambda: app.handle(MANAGER, SignContract(kid, long_ago)))
+    app.handle(MANAGER, SignContract(kid, TODAY))
+    refused(app, "invalid_state", lambda: app.handle(MANAGER, SignContract(kid, TODAY)))
 
 
 def test_delivery_refusals(app):
     cid = customer(app)
     draft = drafted(app, cid)
-    refused(app, "invalid_state", lambda: app.record_delivery(SALES, draft, {"AD-1": 1}))
+    refused(app, "invalid_state", lambda: app.handle(SALES, RecordDelivery(draft, {"AD-1": 1})))
     kid = signed(app, cid)
-    refused(app, "validation_error", lambda: app.record_delivery(SALES, kid, {"XX-0": 1}))
-    refused(app, "validation_error", lambda: app.record_delivery(SALES, kid, {}))
-    refused(app, "forbidden", lambda: app.record_delivery(OTHER_SALES, kid, {"AD-1": 1}))
-    app.record_delivery(SALES, kid, {"AD-1": 1})
-    err = refused(app, "over_delivery", lambda: app.record_delivery(SALES, kid, {"AD-1": 2}))
+    refused(app, "validation_error", lambda: app.handle(SALES, RecordDelivery(kid, {"XX-0": 1})))
+    refused(app, "validation_error", lambda: app.handle(SALES, RecordDelivery(kid, {})))
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, RecordDelivery(kid, {"AD-1": 1})))
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 1}))
+    err = refused(app, "over_delivery", lambda: app.handle(SALES, RecordDelivery(kid, {"AD-1": 2})))
     assert (err.facts["ordered"], err.facts["delivered"], err.facts["requested"]) == (2, 1, 2)
     future = datetime.now(UTC) + timedelta(hours=1)
-    refused(app, "validation_error", lambda: app.record_delivery(SALES, kid, {"AD-1": 1}, future))
+    refused(
+        app, "validation_error", lambda: app.handle(SALES, RecordDelivery(kid, {"AD-1": 1}, future))
+    )
 
 
 def test_a_delivery_after_the_due_date_is_flagged_late(app):
     kid = signed(app, customer(app), due=TODAY - timedelta(days=1))
-    app.record_delivery(SALES, kid, {"AD-1": 1})
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 1}))
     early = datetime.now(UTC) - timedelta(days=3)
-    app.record_delivery(SALES, kid, {"AD-1": 1}, early)
+    app.handle(SALES, RecordDelivery(kid, {"AD-1": 1}, early))
     flags = [e.late for e in app.events.get(kid) if isinstance(e, Contract.DeliveryRecorded)]
     assert flags == [True, False]
 
@@ -437,20 +500,26 @@ def test_invoice_refusals(app):
     refused(
         app,
         "invalid_state",
-        lambda: app.issue_invoice(FINANCE, unsigned, Decimal("1"), TODAY),
+        lambda: app.handle(FINANCE, IssueInvoice(unsigned, Decimal("1"), TODAY)),
     )
     kid = signed(app, cid)
-    app.issue_invoice(FINANCE, kid, Decimal("1500"), TODAY)
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("1500"), TODAY))
     err = refused(
-        app, "over_invoicing", lambda: app.issue_invoice(FINANCE, kid, Decimal("500.01"), TODAY)
+        app,
+        "over_invoicing",
+        lambda: app.handle(FINANCE, IssueInvoice(kid, Decimal("500.01"), TODAY)),
     )
     assert (err.facts["total"], err.facts["invoiced"]) == ("2000.00", "1500.00")
-    refused(app, "validation_error", lambda: app.issue_invoice(FINANCE, kid, Decimal("0"), TODAY))
+    refused(
+        app, "validation_error", lambda: app.handle(FINANCE, IssueInvoice(kid, Decimal("0"), TODAY))
+    )
     tomorrow = TODAY + timedelta(days=1)
     refused(
-        app, "validation_error", lambda: app.issue_invoice(FINANCE, kid, Decimal("1"), tomorrow)
+        app,
+        "validation_error",
+        lambda: app.handle(FINANCE, IssueInvoice(kid, Decimal("1"), tomorrow)),
     )
-    refused(app, "forbidden", lambda: app.issue_invoice(SALES, kid, Decimal("1"), TODAY))
+    refused(app, "forbidden", lambda: app.handle(SALES, IssueInvoice(kid, Decimal("1"), TODAY)))
     due = contract(app, kid).invoices
     assert [i["due_on"] for i in due.values()] == [TODAY + timedelta(days=30)]
 
@@ -458,71 +527,85 @@ def test_invoice_refusals(app):
 def test_payment_refusals(app):
     kid = signed(app, customer(app))
     refused(
-        app, "over_payment", lambda: app.record_payment(FINANCE, kid, Decimal("1"), TODAY, "P-0")
+        app,
+        "over_payment",
+        lambda: app.handle(FINANCE, RecordPayment(kid, Decimal("1"), TODAY, "P-0")),
     )
-    app.issue_invoice(FINANCE, kid, Decimal("1000"), TODAY)
-    app.record_payment(FINANCE, kid, Decimal("600"), TODAY, "P-1")
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("1000"), TODAY))
+    app.handle(FINANCE, RecordPayment(kid, Decimal("600"), TODAY, "P-1"))
     refused(
         app,
         "duplicate_payment",
-        lambda: app.record_payment(FINANCE, kid, Decimal("1"), TODAY, "P-1"),
+        lambda: app.handle(FINANCE, RecordPayment(kid, Decimal("1"), TODAY, "P-1")),
     )
     err = refused(
         app,
         "over_payment",
-        lambda: app.record_payment(FINANCE, kid, Decimal("400.01"), TODAY, "P-2"),
+        lambda: app.handle(FINANCE, RecordPayment(kid, Decimal("400.01"), TODAY, "P-2")),
     )
     assert err.facts["outstanding"] == "400.00"
     refused(
-        app, "validation_error", lambda: app.record_payment(FINANCE, kid, Decimal("1"), TODAY, "")
+        app,
+        "validation_error",
+        lambda: app.handle(FINANCE, RecordPayment(kid, Decimal("1"), TODAY, "")),
     )
     cancelled = drafted(app, customer(app))
-    app.cancel_contract(SALES, cancelled, "no deal")
+    app.handle(SALES, CancelContract(cancelled, "no deal"))
     refused(
         app,
         "invalid_state",
-        lambda: app.record_payment(FINANCE, cancelled, Decimal("1"), TODAY, "P-3"),
+        lambda: app.handle(FINANCE, RecordPayment(cancelled, Decimal("1"), TODAY, "P-3")),
     )
 
 
 def test_reminder_refusals(app):
     draft = drafted(app, customer(app))
     kid = signed(app, customer(app))
-    refused(app, "nothing_overdue", lambda: app.send_reminder(FINANCE, kid, 1))
-    app.issue_invoice(FINANCE, kid, Decimal("500"), TODAY)  # due in 30 days
-    refused(app, "nothing_overdue", lambda: app.send_reminder(SALES, kid, 2))
-    refused(app, "validation_error", lambda: app.send_reminder(FINANCE, kid, 4))
-    refused(app, "forbidden", lambda: app.send_reminder(LEGAL, kid, 1))
-    refused(app, "invalid_state", lambda: app.send_reminder(FINANCE, draft, 1))
+    refused(app, "nothing_overdue", lambda: app.handle(FINANCE, SendReminder(kid, 1)))
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("500"), TODAY))  # due in 30 days
+    refused(app, "nothing_overdue", lambda: app.handle(SALES, SendReminder(kid, 2)))
+    refused(app, "validation_error", lambda: app.handle(FINANCE, SendReminder(kid, 4)))
+    refused(app, "forbidden", lambda: app.handle(LEGAL, SendReminder(kid, 1)))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, SendReminder(draft, 1)))
 
 
 def test_write_off_refusals(services):
     app = services.backoffice
     kid = signed(app, customer(app, limit="200000"), lines=[line("BIG", 1, "90000", "1000")])
-    app.issue_invoice(FINANCE, kid, Decimal("90000"), TODAY)
+    app.handle(FINANCE, IssueInvoice(kid, Decimal("90000"), TODAY))
     err = refused(
-        app, "over_write_off", lambda: app.write_off(EXECUTIVE, kid, Decimal("90000.01"), "x")
+        app,
+        "over_write_off",
+        lambda: app.handle(EXECUTIVE, WriteOff(kid, Decimal("90000.01"), "x")),
     )
     assert err.facts["outstanding"] == "90000.00"
-    refused(app, "forbidden", lambda: app.write_off(FINANCE, kid, Decimal("50000.01"), "bankrupt"))
-    refused(app, "forbidden", lambda: app.write_off(SALES, kid, Decimal("1"), "bankrupt"))
-    refused(app, "validation_error", lambda: app.write_off(FINANCE, kid, Decimal("-5"), "bankrupt"))
-    app.write_off(FINANCE, kid, Decimal("50000"), "bankrupt")
-    app.write_off(EXECUTIVE, kid, Decimal("40000"), "bankrupt")
+    refused(
+        app,
+        "forbidden",
+        lambda: app.handle(FINANCE, WriteOff(kid, Decimal("50000.01"), "bankrupt")),
+    )
+    refused(app, "forbidden", lambda: app.handle(SALES, WriteOff(kid, Decimal("1"), "bankrupt")))
+    refused(
+        app,
+        "validation_error",
+        lambda: app.handle(FINANCE, WriteOff(kid, Decimal("-5"), "bankrupt")),
+    )
+    app.handle(FINANCE, WriteOff(kid, Decimal("50000"), "bankrupt"))
+    app.handle(EXECUTIVE, WriteOff(kid, Decimal("40000"), "bankrupt"))
     assert contract(app, kid).outstanding == Decimal("0.00")
 
 
 def test_cancel_and_terminate_refusals(app):
     cid = customer(app)
     kid = drafted(app, cid)
-    refused(app, "forbidden", lambda: app.cancel_contract(OTHER_SALES, kid, "not mine"))
-    refused(app, "validation_error", lambda: app.cancel_contract(SALES, kid, ""))
-    refused(app, "invalid_state", lambda: app.terminate_contract(FINANCE, kid, "early"))
-    refused(app, "forbidden", lambda: app.terminate_contract(SALES, kid, "early"))
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, CancelContract(kid, "not mine")))
+    refused(app, "validation_error", lambda: app.handle(SALES, CancelContract(kid, "")))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, TerminateContract(kid, "early")))
+    refused(app, "forbidden", lambda: app.handle(SALES, TerminateContract(kid, "early")))
     active = signed(app, cid)
-    refused(app, "invalid_state", lambda: app.cancel_contract(SALES, active, "too late"))
-    app.terminate_contract(MANAGER, active, "breach")
-    refused(app, "invalid_state", lambda: app.terminate_contract(MANAGER, active, "again"))
+    refused(app, "invalid_state", lambda: app.handle(SALES, CancelContract(active, "too late")))
+    app.handle(MANAGER, TerminateContract(active, "breach"))
+    refused(app, "invalid_state", lambda: app.handle(MANAGER, TerminateContract(active, "again")))
 
 
 def test_version_conflicts_with_if_match_write_nothing(app):
@@ -530,25 +613,27 @@ def test_version_conflicts_with_if_match_write_nothing(app):
 
     kid = drafted(app, customer(app))
     stale = replace(SALES, expected_version=5)
-    refused(app, "version_conflict", lambda: app.submit_contract(stale, kid))
+    refused(app, "version_conflict", lambda: app.handle(stale, SubmitContract(kid)))
     refused(
         app,
         "version_conflict",
-        lambda: app.sign_contract(replace(MANAGER, expected_version=9), kid, TODAY),
+        lambda: app.handle(replace(MANAGER, expected_version=9), SignContract(kid, TODAY)),
     )
 
 
 def test_as_of_reads_show_the_contract_as_it_was(app):
     kid = drafted(app, customer(app))
-    app.submit_contract(SALES, kid)
+    app.handle(SALES, SubmitContract(kid))
     assert app.get(kid, Contract, version=1).status == "draft"
     moment = app.get(kid, Contract).modified_on
-    app.cancel_contract(SALES, kid, "no")
+    app.handle(SALES, CancelContract(kid, "no"))
     assert app.get(kid, Contract, as_of=moment).status == "in_review"
     assert app.get(kid, Contract).status == "cancelled"
 
 
 def test_unknown_contracts_are_not_found(app):
-    refused(app, "not_found", lambda: app.submit_contract(SALES, uuid4()))
+    refused(app, "not_found", lambda: app.handle(SALES, SubmitContract(uuid4())))
     cid = customer(app)
-    refused(app, "not_found", lambda: app.submit_contract(SALES, cid))  # a customer, not a contract
+    refused(
+        app, "not_found", lambda: app.handle(SALES, SubmitContract(cid))
+    )  # a customer, not a contract

@@ -11,6 +11,24 @@ from uuid import uuid4
 import pytest
 
 from application.backoffice import Backoffice, Request
+from application.commands.customers import (
+    AssessCredit,
+    AssignCustomerOwner,
+    AwardPoints,
+    EnrollMembership,
+    MarkCustomerLost,
+    PlaceCreditHold,
+    QualifyCustomer,
+    RecordFollowUp,
+    RecordSatisfaction,
+    RedeemPoints,
+    RegisterGuarantee,
+    RegisterLead,
+    ReleaseCreditHold,
+    ReleaseGuarantee,
+    ReopenCustomer,
+    UpdateProfile,
+)
 from domain.customer import Customer
 from domain.errors import DomainError
 from tests.conftest import as_, refused, unique
@@ -22,19 +40,21 @@ MANAGER = as_("mia", "sales_manager")
 
 
 def register(app, name=None, phone=None, **fields):
-    return app.register_lead(
+    return app.handle(
         SALES,
-        name=name or unique(),
-        kind="company",
-        source="web",
-        contacts=[
-            {
-                "name": "Bob",
-                "phone": phone or uuid4().hex[:10].translate(str.maketrans("abcdef", "123456")),
-                "email": None,
-            }
-        ],
-        **fields,
+        RegisterLead(
+            name=name or unique(),
+            kind="company",
+            source="web",
+            contacts=[
+                {
+                    "name": "Bob",
+                    "phone": phone or uuid4().hex[:10].translate(str.maketrans("abcdef", "123456")),
+                    "email": None,
+                }
+            ],
+            **fields,
+        ),
     )
 
 
@@ -42,50 +62,56 @@ def test_every_customer_command_is_stored_with_actor_and_times(app):
     outcome = register(app, region="north", tags=["vip"])
     cid = outcome.id
     steps = [
-        lambda: app.update_customer_profile(SALES, cid, industry="retail"),
-        lambda: app.assign_customer_owner(MANAGER, cid, "sam2"),
-        lambda: app.qualify_customer(SALES, cid),
-        lambda: app.record_follow_up(
+        lambda: app.handle(SALES, UpdateProfile(cid, {"industry": "retail"})),
+        lambda: app.handle(MANAGER, AssignCustomerOwner(cid, "sam2")),
+        lambda: app.handle(SALES, QualifyCustomer(cid)),
+        lambda: app.handle(
             SALES,
-            cid,
-            kind="call",
-            notes="hello",
-            occurred_at=datetime.now(UTC) - timedelta(hours=3),
-            next_follow_up_on=date.today() + timedelta(days=3),
+            RecordFollowUp(
+                cid,
+                kind="call",
+                notes="hello",
+                occurred_at=datetime.now(UTC) - timedelta(hours=3),
+                next_follow_up_on=date.today() + timedelta(days=3),
+            ),
         ),
-        lambda: app.assess_credit(
+        lambda: app.handle(
             FINANCE,
-            cid,
-            rating="A",
-            score=90,
-            credit_limit=Decimal("100000"),
-            max_payment_term_days=60,
-            guarantee_required=False,
-            valid_until=date.today() + timedelta(days=365),
-            basis="audited accounts",
+            AssessCredit(
+                cid,
+                rating="A",
+                score=90,
+                credit_limit=Decimal("100000"),
+                max_payment_term_days=60,
+                guarantee_required=False,
+                valid_until=date.today() + timedelta(days=365),
+                basis="audited accounts",
+            ),
         ),
-        lambda: app.place_credit_hold(FINANCE, cid, "late"),
-        lambda: app.release_credit_hold(FINANCE, cid),
-        lambda: app.register_guarantee(
+        lambda: app.handle(FINANCE, PlaceCreditHold(cid, "late")),
+        lambda: app.handle(FINANCE, ReleaseCreditHold(cid)),
+        lambda: app.handle(
             FINANCE,
-            cid,
-            amount=Decimal("5000"),
-            kind="bank",
-            expires_on=date.today() + timedelta(days=90),
+            RegisterGuarantee(
+                cid,
+                amount=Decimal("5000"),
+                kind="bank",
+                expires_on=date.today() + timedelta(days=90),
+            ),
         ),
-        lambda: app.enroll_membership(SERVICE, cid, "gold"),
-        lambda: app.award_points(SERVICE, cid, 300, "order"),
-        lambda: app.redeem_points(SERVICE, cid, 120, "voucher"),
-        lambda: app.record_satisfaction(SERVICE, cid, 4, "survey"),
-        lambda: app.mark_customer_lost(SALES, cid, "went quiet"),
-        lambda: app.reopen_customer(SALES, cid),
+        lambda: app.handle(SERVICE, EnrollMembership(cid, "gold")),
+        lambda: app.handle(SERVICE, AwardPoints(cid, 300, "order")),
+        lambda: app.handle(SERVICE, RedeemPoints(cid, 120, "voucher")),
+        lambda: app.handle(SERVICE, RecordSatisfaction(cid, 4, "survey")),
+        lambda: app.handle(SALES, MarkCustomerLost(cid, "went quiet")),
+        lambda: app.handle(SALES, ReopenCustomer(cid)),
     ]
     for version, step in enumerate(steps, start=2):
         result = step()
         assert (result.id, result.version) == (cid, version)
         assert result.position == app.max_position()
     guarantee_id = app.get(cid, Customer).guarantees.popitem()[0]
-    app.release_guarantee(FINANCE, cid, guarantee_id)
+    app.handle(FINANCE, ReleaseGuarantee(cid, guarantee_id))
     customer = app.get(cid, Customer)
     assert customer.version == len(steps) + 2
     assert (customer.status, customer.points, customer.owner_id) == ("lead", 180, "sam2")
@@ -97,37 +123,52 @@ def test_every_customer_command_is_stored_with_actor_and_times(app):
 
 def test_refusals_answer_their_code_and_store_nothing(app):
     cid = register(app).id
-    refused(app, "invalid_state", lambda: app.reopen_customer(SALES, cid))
-    refused(app, "validation_error", lambda: app.mark_customer_lost(SALES, cid, "  "))
-    refused(app, "invalid_state", lambda: app.release_credit_hold(FINANCE, cid))
-    refused(app, "invalid_state", lambda: app.award_points(SERVICE, cid, 5, "x"))
-    refused(app, "not_found", lambda: app.release_guarantee(FINANCE, cid, uuid4()))
-    refused(app, "not_found", lambda: app.qualify_customer(SALES, uuid4()))
-    refused(app, "forbidden", lambda: app.assess_credit(SALES, cid, rating="A"))
-    refused(app, "forbidden", lambda: app.qualify_customer(as_("audrey", "auditor"), cid))
+    refused(app, "invalid_state", lambda: app.handle(SALES, ReopenCustomer(cid)))
+    refused(app, "validation_error", lambda: app.handle(SALES, MarkCustomerLost(cid, "  ")))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, ReleaseCreditHold(cid)))
+    refused(app, "invalid_state", lambda: app.handle(SERVICE, AwardPoints(cid, 5, "x")))
+    refused(app, "not_found", lambda: app.handle(FINANCE, ReleaseGuarantee(cid, uuid4())))
+    refused(app, "not_found", lambda: app.handle(SALES, QualifyCustomer(uuid4())))
+    assessment = AssessCredit(
+        cid,
+        rating="A",
+        score=90,
+        credit_limit=Decimal("1000"),
+        max_payment_term_days=30,
+        guarantee_required=False,
+        valid_until=date.today(),
+        basis="x",
+    )
+    refused(app, "forbidden", lambda: app.handle(SALES, assessment))
+    refused(app, "forbidden", lambda: app.handle(as_("audrey", "auditor"), QualifyCustomer(cid)))
     refused(
         app,
         "validation_error",
-        lambda: app.record_follow_up(
-            SALES, cid, kind="call", notes="x", occurred_at=datetime.now(UTC) - timedelta(days=40)
+        lambda: app.handle(
+            SALES,
+            RecordFollowUp(
+                cid, kind="call", notes="x", occurred_at=datetime.now(UTC) - timedelta(days=40)
+            ),
         ),
     )
-    app.enroll_membership(SERVICE, cid, "silver")
-    app.award_points(SERVICE, cid, 10, "x")
-    refused(app, "insufficient_points", lambda: app.redeem_points(SERVICE, cid, 11, "mug"))
+    app.handle(SERVICE, EnrollMembership(cid, "silver"))
+    app.handle(SERVICE, AwardPoints(cid, 10, "x"))
+    refused(app, "insufficient_points", lambda: app.handle(SERVICE, RedeemPoints(cid, 11, "mug")))
     refused(
         app,
         "validation_error",
-        lambda: app.assess_credit(
+        lambda: app.handle(
             FINANCE,
-            cid,
-            rating="A",
-            score=101,
-            credit_limit=Decimal("1"),
-            max_payment_term_days=1,
-            guarantee_required=False,
-            valid_until=date.today(),
-            basis="x",
+            AssessCredit(
+                cid,
+                rating="A",
+                score=101,
+                credit_limit=Decimal("1"),
+                max_payment_term_days=1,
+                guarantee_required=False,
+                valid_until=date.today(),
+                basis="x",
+            ),
         ),
     )
 
@@ -152,20 +193,20 @@ def test_a_profile_change_onto_another_customers_identity_is_refused(app):
     refusal = refused(
         app,
         "duplicate_customer",
-        lambda: app.update_customer_profile(SALES, mine.id, name=taken_name),
+        lambda: app.handle(SALES, UpdateProfile(mine.id, {"name": taken_name})),
     )
     assert refusal.facts["existing_id"] == str(taken.id)
     # Renaming frees the old identity for someone else.
     old_name = app.get(mine.id, Customer).name
-    app.update_customer_profile(SALES, mine.id, name=unique())
+    app.handle(SALES, UpdateProfile(mine.id, {"name": unique()}))
     register(app, name=old_name, phone="5550001")
 
 
 def test_a_stale_expected_version_is_a_conflict(app):
     cid = register(app).id
     stale = replace(SALES, expected_version=5)
-    refused(app, "version_conflict", lambda: app.qualify_customer(stale, cid))
-    assert app.qualify_customer(replace(SALES, expected_version=1), cid).version == 2
+    refused(app, "version_conflict", lambda: app.handle(stale, QualifyCustomer(cid)))
+    assert app.handle(replace(SALES, expected_version=1), QualifyCustomer(cid)).version == 2
 
 
 def test_an_idempotent_retry_writes_once_and_a_reused_key_is_refused(app):
@@ -184,26 +225,28 @@ def test_an_idempotent_retry_writes_once_and_a_reused_key_is_refused(app):
 
 
 def register_with(app, request, name):
-    return app.register_lead(
+    return app.handle(
         request,
-        name=name,
-        kind="person",
-        source="phone",
-        contacts=[{"name": name, "phone": None, "email": None}],
+        RegisterLead(
+            name=name,
+            kind="person",
+            source="phone",
+            contacts=[{"name": name, "phone": None, "email": None}],
+        ),
     )
 
 
 @pytest.mark.parametrize("threads", [2, 4])
 def test_concurrent_writers_on_one_customer_lose_nothing(app, threads):
     cid = register(app).id
-    app.enroll_membership(SERVICE, cid, "gold")
+    app.handle(SERVICE, EnrollMembership(cid, "gold"))
     awards = 10
     failures = []
 
     def award():
         for _ in range(awards):
             try:
-                app.award_points(SERVICE, cid, 1, "race")
+                app.handle(SERVICE, AwardPoints(cid, 1, "race"))
             except DomainError as error:
                 failures.append(error.code)
 
@@ -244,9 +287,9 @@ def test_two_simultaneous_registrations_of_one_identity_make_one_customer(app):
 
 def test_state_as_of_a_version_and_a_recording_time(app):
     cid = register(app).id
-    app.qualify_customer(SALES, cid)
+    app.handle(SALES, QualifyCustomer(cid))
     between = datetime.now(UTC)
-    app.mark_customer_lost(SALES, cid, "budget")
+    app.handle(SALES, MarkCustomerLost(cid, "budget"))
     assert app.get(cid, Customer, version=1).status == "lead"
     assert app.get(cid, Customer, version=2).status == "prospect"
     assert app.get(cid, Customer, as_of=between).status == "prospect"
@@ -261,9 +304,9 @@ def test_state_as_of_a_version_and_a_recording_time(app):
 
 def test_a_long_history_replays_from_snapshots(app):
     cid = register(app).id
-    app.enroll_membership(SERVICE, cid, "gold")
+    app.handle(SERVICE, EnrollMembership(cid, "gold"))
     for _ in range(120):
-        app.award_points(SERVICE, cid, 1, "loyal")
+        app.handle(SERVICE, AwardPoints(cid, 1, "loyal"))
     assert app.snapshots is not None
     snapshots = list(app.snapshots.get(cid))
     assert [s.originator_version for s in snapshots] == [50, 100]
@@ -273,10 +316,10 @@ def test_a_long_history_replays_from_snapshots(app):
 
 def test_as_of_finds_the_version_recorded_by_each_moment(app):
     cid = register(app).id
-    app.enroll_membership(SERVICE, cid, "gold")
+    app.handle(SERVICE, EnrollMembership(cid, "gold"))
     moments = {}
     for points in range(1, 12):
-        app.award_points(SERVICE, cid, 1, "loyal")
+        app.handle(SERVICE, AwardPoints(cid, 1, "loyal"))
         moments[points] = datetime.now(UTC)
     for points, moment in moments.items():
         customer = app.get(cid, Customer, as_of=moment)
@@ -286,42 +329,61 @@ def test_as_of_finds_the_version_recorded_by_each_moment(app):
 @pytest.mark.parametrize(
     ("setup", "refusal", "code"),
     [
-        (["qualify"], lambda app, cid: app.qualify_customer(SALES, cid), "invalid_state"),
-        (["lost"], lambda app, cid: app.mark_customer_lost(SALES, cid, "again"), "invalid_state"),
-        ([], lambda app, cid: app.reopen_customer(SALES, cid), "invalid_state"),
-        (["hold"], lambda app, cid: app.place_credit_hold(FINANCE, cid, "again"), "invalid_state"),
-        (["gold"], lambda app, cid: app.enroll_membership(SERVICE, cid, "gold"), "invalid_state"),
-        ([], lambda app, cid: app.redeem_points(SERVICE, cid, 1, "mug"), "invalid_state"),
-        ([], lambda app, cid: app.update_customer_profile(SALES, cid), "validation_error"),
-        ([], lambda app, cid: app.assign_customer_owner(MANAGER, cid, " "), "validation_error"),
+        (["qualify"], lambda app, cid: app.handle(SALES, QualifyCustomer(cid)), "invalid_state"),
+        (
+            ["lost"],
+            lambda app, cid: app.handle(SALES, MarkCustomerLost(cid, "again")),
+            "invalid_state",
+        ),
+        ([], lambda app, cid: app.handle(SALES, ReopenCustomer(cid)), "invalid_state"),
+        (
+            ["hold"],
+            lambda app, cid: app.handle(FINANCE, PlaceCreditHold(cid, "again")),
+            "invalid_state",
+        ),
+        (
+            ["gold"],
+            lambda app, cid: app.handle(SERVICE, EnrollMembership(cid, "gold")),
+            "invalid_state",
+        ),
+        ([], lambda app, cid: app.handle(SERVICE, RedeemPoints(cid, 1, "mug")), "invalid_state"),
+        ([], lambda app, cid: app.handle(SALES, UpdateProfile(cid, {})), "validation_error"),
         (
             [],
-            lambda app, cid: app.record_satisfaction(SERVICE, cid, 0, "survey"),
+            lambda app, cid: app.handle(MANAGER, AssignCustomerOwner(cid, " ")),
             "validation_error",
         ),
         (
             [],
-            lambda app, cid: app.record_follow_up(SALES, cid, kind="fax", notes="x"),
+            lambda app, cid: app.handle(SERVICE, RecordSatisfaction(cid, 0, "survey")),
             "validation_error",
         ),
         (
             [],
-            lambda app, cid: app.register_guarantee(
-                FINANCE, cid, amount=Decimal("100"), kind="bank", expires_on=date(2020, 1, 1)
+            lambda app, cid: app.handle(SALES, RecordFollowUp(cid, kind="fax", notes="x")),
+            "validation_error",
+        ),
+        (
+            [],
+            lambda app, cid: app.handle(
+                FINANCE,
+                RegisterGuarantee(
+                    cid, amount=Decimal("100"), kind="bank", expires_on=date(2020, 1, 1)
+                ),
             ),
             "validation_error",
         ),
-        ([], lambda app, cid: app.assign_customer_owner(SALES, cid, "sam"), "forbidden"),
+        ([], lambda app, cid: app.handle(SALES, AssignCustomerOwner(cid, "sam")), "forbidden"),
     ],
 )
 def test_each_refusal_stores_nothing(app, setup, refusal, code):
     cid = register(app).id
     for step in setup:
         {
-            "qualify": lambda: app.qualify_customer(SALES, cid),
-            "lost": lambda: app.mark_customer_lost(SALES, cid, "price"),
-            "hold": lambda: app.place_credit_hold(FINANCE, cid, "late"),
-            "gold": lambda: app.enroll_membership(SERVICE, cid, "gold"),
+            "qualify": lambda: app.handle(SALES, QualifyCustomer(cid)),
+            "lost": lambda: app.handle(SALES, MarkCustomerLost(cid, "price")),
+            "hold": lambda: app.handle(FINANCE, PlaceCreditHold(cid, "late")),
+            "gold": lambda: app.handle(SERVICE, EnrollMembership(cid, "gold")),
         }[step]()
     version = app.get(cid, Customer).version
     refused(app, code, lambda: refusal(app, cid))
@@ -350,13 +412,11 @@ def test_a_lead_from_an_unknown_campaign_is_refused(app):
     err = refused(
         app,
         "validation_error",
-        lambda: app.register_lead(
+        lambda: app.handle(
             SALES,
-            name=unique(),
-            kind="company",
-            source="campaign",
-            campaign_id=uuid4(),
-            contacts=[],
+            RegisterLead(
+                name=unique(), kind="company", source="campaign", campaign_id=uuid4(), contacts=[]
+            ),
         ),
     )
     assert err.errors[0]["field"] == "campaign_id"

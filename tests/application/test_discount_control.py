@@ -9,6 +9,14 @@ from decimal import Decimal
 import pytest
 
 from application.backoffice import Backoffice, Policy
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    DraftContract,
+    RejectContractReview,
+    SubmitContract,
+)
+from application.commands.price_lists import CreatePriceList, PublishPriceList, SetListPrice
 from domain.contract import Contract
 from tests.conftest import as_, refused
 from tests.factories import customer
@@ -32,21 +40,23 @@ def sku() -> str:
 def listed(app, price="100.00", floor=None, valid_from=None, valid_to=None, skus=None):
     """A published list pricing fresh skus (or those given) at a price and floor."""
     skus = skus or [sku()]
-    lid = app.create_price_list(
+    lid = app.handle(
         MANAGER,
-        name="Standard",
-        valid_from=valid_from or TODAY - timedelta(days=30),
-        valid_to=valid_to,
+        CreatePriceList(
+            name="Standard", valid_from=valid_from or TODAY - timedelta(days=30), valid_to=valid_to
+        ),
     ).id
     for s in skus:
-        app.set_list_price(
+        app.handle(
             MANAGER,
-            lid,
-            sku=s,
-            unit_price=Decimal(price),
-            floor_price=None if floor is None else Decimal(floor),
+            SetListPrice(
+                lid,
+                sku=s,
+                unit_price=Decimal(price),
+                floor_price=None if floor is None else Decimal(floor),
+            ),
         )
-    app.publish_price_list(FINANCE, lid)
+    app.handle(FINANCE, PublishPriceList(lid))
     return skus[0] if len(skus) == 1 else skus
 
 
@@ -60,19 +70,21 @@ def line(code, price, cost="10.00", quantity=1):
 
 
 def drafted(app, *lines, owner=SALES):
-    return app.draft_contract(
+    return app.handle(
         owner,
-        customer_id=customer(app),
-        channel="direct",
-        lines=list(lines),
-        payment_term_days=30,
-        delivery_due_on=TODAY + timedelta(days=30),
+        DraftContract(
+            customer_id=customer(app),
+            channel="direct",
+            lines=list(lines),
+            payment_term_days=30,
+            delivery_due_on=TODAY + timedelta(days=30),
+        ),
     ).id
 
 
 def submitted(app, *lines, owner=SALES, submitter=None):
     kid = drafted(app, *lines, owner=owner)
-    app.submit_contract(submitter or owner, kid)
+    app.handle(submitter or owner, SubmitContract(kid))
     return app.get(kid, Contract)
 
 
@@ -229,12 +241,12 @@ def test_with_require_list_price_a_sku_without_one_needs_pricing(services):
     try:
         code, unlisted = listed(strict, "100.00"), sku()
         kid = drafted(strict, line(code, "100.00"), line(unlisted, "5.00", cost="1.00"))
-        strict.submit_contract(SALES, kid)
+        strict.handle(SALES, SubmitContract(kid))
         contract = strict.get(kid, Contract)
         assert departments(contract) == ["legal", "finance", "pricing"]
         assert reason(contract, "pricing") == f"no active list price for {unlisted}"
         listed_only = drafted(strict, line(code, "100.00"))
-        strict.submit_contract(SALES, listed_only)
+        strict.handle(SALES, SubmitContract(listed_only))
         assert departments(strict.get(listed_only, Contract)) == ["legal", "finance"]
     finally:
         strict.close()
@@ -248,7 +260,7 @@ def test_discount_limits_come_from_the_policy(services):
     try:
         code = listed(generous, "100.00")
         kid = drafted(generous, line(code, "50.00"))
-        generous.submit_contract(SALES, kid)
+        generous.handle(SALES, SubmitContract(kid))
         assert departments(generous.get(kid, Contract)) == ["legal", "finance"]
     finally:
         generous.close()
@@ -261,17 +273,21 @@ def test_pricing_is_approved_by_another_sales_manager(app):
     code = listed(app, "100.00")
     contract = submitted(app, line(code, "50.00"), owner=MANAGER)
     kid = contract.id
-    refused(app, "forbidden", lambda: app.approve_contract_review(LEGAL, kid, "pricing"))
+    refused(app, "forbidden", lambda: app.handle(LEGAL, ApproveContractReview(kid, "pricing")))
     refused(
-        app, "segregation_of_duties", lambda: app.approve_contract_review(MANAGER, kid, "pricing")
+        app,
+        "segregation_of_duties",
+        lambda: app.handle(MANAGER, ApproveContractReview(kid, "pricing")),
     )
     refused(
-        app, "review_not_required", lambda: app.approve_contract_review(EXECUTIVE, kid, "executive")
+        app,
+        "review_not_required",
+        lambda: app.handle(EXECUTIVE, ApproveContractReview(kid, "executive")),
     )
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.approve_contract_review(FINANCE, kid, "finance")
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(FINANCE, ApproveContractReview(kid, "finance"))
     assert app.get(kid, Contract).status == "in_review"
-    app.approve_contract_review(OTHER_MANAGER, kid, "pricing")
+    app.handle(OTHER_MANAGER, ApproveContractReview(kid, "pricing"))
     assert app.get(kid, Contract).status == "approved"
 
 
@@ -281,15 +297,15 @@ def test_pricing_review_by_the_submitter_is_refused(app):
     refused(
         app,
         "segregation_of_duties",
-        lambda: app.approve_contract_review(MANAGER, contract.id, "pricing"),
+        lambda: app.handle(MANAGER, ApproveContractReview(contract.id, "pricing")),
     )
 
 
 def test_a_pricing_rejection_returns_the_contract_to_draft(app):
     code = listed(app, "100.00")
     kid = submitted(app, line(code, "50.00")).id
-    app.approve_contract_review(LEGAL, kid, "legal")
-    app.reject_contract_review(MANAGER, kid, "pricing", "too cheap")
+    app.handle(LEGAL, ApproveContractReview(kid, "legal"))
+    app.handle(MANAGER, RejectContractReview(kid, "pricing", "too cheap"))
     got = app.get(kid, Contract)
     assert got.status == "draft"
     assert got.reviews == {
@@ -297,8 +313,8 @@ def test_a_pricing_rejection_returns_the_contract_to_draft(app):
         "finance": "pending",
         "pricing": "rejected",
     }
-    app.amend_contract(SALES, kid, lines=[line(code, "95.00")])
-    app.submit_contract(SALES, kid)
+    app.handle(SALES, AmendContract(kid, {"lines": [line(code, "95.00")]}))
+    app.handle(SALES, SubmitContract(kid))
     assert departments(app.get(kid, Contract)) == ["legal", "finance"]
 
 
@@ -306,16 +322,18 @@ def test_a_contract_needing_no_pricing_refuses_a_pricing_approval(app):
     code = listed(app, "100.00")
     kid = submitted(app, line(code, "100.00")).id
     refused(
-        app, "review_not_required", lambda: app.approve_contract_review(MANAGER, kid, "pricing")
+        app,
+        "review_not_required",
+        lambda: app.handle(MANAGER, ApproveContractReview(kid, "pricing")),
     )
 
 
 def test_a_refused_submit_stores_nothing_even_with_list_prices(app):
     code = listed(app, "100.00")
     kid = drafted(app, line(code, "10.00"))
-    refused(app, "forbidden", lambda: app.submit_contract(as_("sid", "sales"), kid))
-    app.submit_contract(SALES, kid)
-    refused(app, "invalid_state", lambda: app.submit_contract(SALES, kid))
+    refused(app, "forbidden", lambda: app.handle(as_("sid", "sales"), SubmitContract(kid)))
+    app.handle(SALES, SubmitContract(kid))
+    refused(app, "invalid_state", lambda: app.handle(SALES, SubmitContract(kid)))
 
 
 def test_the_day_is_the_submit_day_in_utc(services):
@@ -339,10 +357,10 @@ def test_the_day_is_the_submit_day_in_utc(services):
     )
     try:
         kid = drafted(late, line(code, "50.00"))
-        late.submit_contract(SALES, kid)
+        late.handle(SALES, SubmitContract(kid))
         assert departments(late.get(kid, Contract)) == ["legal", "finance", "pricing"]
         other = drafted(next_day, line(code, "50.00"))
-        next_day.submit_contract(SALES, other)
+        next_day.handle(SALES, SubmitContract(other))
         assert departments(next_day.get(other, Contract)) == ["legal", "finance"]
     finally:
         late.close()

@@ -9,6 +9,25 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.commands.employees import (
+    AwardBonus,
+    CloseImprovementPlan,
+    FinalizeAppraisal,
+    GrantHonor,
+    HireEmployee,
+    OpenAppraisal,
+    PromoteEmployee,
+    RecordInterview,
+    RecordTraining,
+    RegisterCandidate,
+    RejectCandidate,
+    SetEmployeeTargets,
+    StartImprovementPlan,
+    SubmitEvaluation,
+    TerminateEmployee,
+    TransferEmployee,
+)
+from application.ports import Ports
 from domain.employee import Employee
 from tests.conftest import as_, refused
 
@@ -29,31 +48,36 @@ def app(services):
     backoffice = services.backoffice
     yield backoffice
     # The attainment source is an input of the command; no test leaves its own behind.
-    backoffice.kpi_attainment = None
+    backoffice.ports = Ports()
 
 
 def candidate(app, name="Li Wei", department="sales"):
-    return app.register_candidate(
-        HR, name=name, position="Sales rep", department=department, source="referral"
+    return app.handle(
+        HR,
+        RegisterCandidate(
+            name=name, position="Sales rep", department=department, source="referral"
+        ),
     ).id
 
 
 def passed(app, eid):
-    app.record_interview(HR, eid, kind="interview", result="pass", score=80)
-    app.record_interview(HR, eid, kind="background_check", result="pass")
+    app.handle(HR, RecordInterview(eid, kind="interview", result="pass", score=80))
+    app.handle(HR, RecordInterview(eid, kind="background_check", result="pass"))
 
 
 def hired(app, manager_id=None, name="Li Wei", department="sales"):
     eid = candidate(app, name, department)
     passed(app, eid)
-    app.hire_employee(
+    app.handle(
         HR,
-        eid,
-        hired_on=TODAY,
-        position="Sales rep",
-        department=department,
-        manager_id=str(manager_id) if manager_id else None,
-        grade="P3",
+        HireEmployee(
+            eid,
+            hired_on=TODAY,
+            position="Sales rep",
+            department=department,
+            manager_id=str(manager_id) if manager_id else None,
+            grade="P3",
+        ),
     )
     return eid
 
@@ -70,60 +94,66 @@ def me(eid, *roles):
 
 
 def opened(app, eid, cycle="quarterly", period="2026-Q2"):
-    return UUID(app.open_appraisal(HR, eid, cycle=cycle, period=period).extra["appraisal_id"])
+    return UUID(
+        app.handle(HR, OpenAppraisal(eid, cycle=cycle, period=period)).extra["appraisal_id"]
+    )
 
 
 def evaluate(app, who, eid, aid, source, kpi, goals, attitude):
-    return app.submit_evaluation(
+    return app.handle(
         who,
-        eid,
-        aid,
-        source=source,
-        kpi_score=kpi,
-        goals_score=goals,
-        attitude_score=attitude,
-        comments="fine",
+        SubmitEvaluation(
+            eid,
+            aid,
+            source=source,
+            kpi_score=kpi,
+            goals_score=goals,
+            attitude_score=attitude,
+            comments="fine",
+        ),
     )
 
 
 def test_candidate_to_appraisal_is_stored_and_replays(app):
     manager = hired(app, name="Mia Manager")
-    created = app.register_candidate(HR, name="Li Wei", position="Rep", department="sales")
+    created = app.handle(HR, RegisterCandidate(name="Li Wei", position="Rep", department="sales"))
     eid = created.id
     assert created.created and created.version == 1
     steps = [
-        lambda: app.record_interview(
+        lambda: app.handle(
             HR,
-            eid,
-            kind="screening",
-            result="pass",
-            occurred_at=datetime.now(UTC) - timedelta(days=3),
+            RecordInterview(
+                eid,
+                kind="screening",
+                result="pass",
+                occurred_at=datetime.now(UTC) - timedelta(days=3),
+            ),
         ),
-        lambda: app.record_interview(HR, eid, kind="interview", result="pass", score=82),
-        lambda: app.record_interview(HR, eid, kind="background_check", result="pass"),
-        lambda: app.hire_employee(
+        lambda: app.handle(HR, RecordInterview(eid, kind="interview", result="pass", score=82)),
+        lambda: app.handle(HR, RecordInterview(eid, kind="background_check", result="pass")),
+        lambda: app.handle(
             HR,
-            eid,
-            hired_on=TODAY - timedelta(days=2),
-            position="Sales rep",
-            department="sales",
-            manager_id=str(manager),
-            grade="P3",
+            HireEmployee(
+                eid,
+                hired_on=TODAY - timedelta(days=2),
+                position="Sales rep",
+                department="sales",
+                manager_id=str(manager),
+                grade="P3",
+            ),
         ),
-        lambda: app.transfer_employee(HR, eid, department="key accounts"),
-        lambda: app.promote_employee(HR, eid, position="Senior rep", grade="P4"),
-        lambda: app.set_employee_targets(SALES_MANAGER, eid, period="2026-Q2", items=ITEMS),
-        lambda: app.record_training(
+        lambda: app.handle(HR, TransferEmployee(eid, department="key accounts")),
+        lambda: app.handle(HR, PromoteEmployee(eid, position="Senior rep", grade="P4")),
+        lambda: app.handle(SALES_MANAGER, SetEmployeeTargets(eid, period="2026-Q2", items=ITEMS)),
+        lambda: app.handle(
             me(manager, "sales_manager"),
-            eid,
-            course="Negotiation",
-            kind="skills",
-            hours=Decimal("6"),
-            completed_on=TODAY,
+            RecordTraining(
+                eid, course="Negotiation", kind="skills", hours=Decimal("6"), completed_on=TODAY
+            ),
         ),
-        lambda: app.award_bonus(EXEC, eid, amount=Decimal("3000.00"), reason="big deal"),
-        lambda: app.grant_honor(HR, eid, title="Rookie of the year"),
-        lambda: app.terminate_employee(HR, eid, reason="moved away", on=TODAY),
+        lambda: app.handle(EXEC, AwardBonus(eid, amount=Decimal("3000.00"), reason="big deal")),
+        lambda: app.handle(HR, GrantHonor(eid, title="Rookie of the year")),
+        lambda: app.handle(HR, TerminateEmployee(eid, reason="moved away", on=TODAY)),
     ]
     for version, step in enumerate(steps, start=2):
         outcome = step()
@@ -147,48 +177,54 @@ def test_candidate_to_appraisal_is_stored_and_replays(app):
 def test_recruiting_refusals_store_nothing(app):
     eid = candidate(app)
     refused(app, "forbidden", lambda: candidate_as(app, SALES_MANAGER))
-    refused(app, "forbidden", lambda: app.hire_employee(SALES_MANAGER, eid, **hire_body()))
-    refused(app, "hiring_incomplete", lambda: app.hire_employee(HR, eid, **hire_body()))
-    app.record_interview(HR, eid, kind="screening", result="pass")
-    app.record_interview(HR, eid, kind="written_test", result="pass")
-    app.record_interview(HR, eid, kind="background_check", result="pass")
-    refused(app, "hiring_incomplete", lambda: app.hire_employee(HR, eid, **hire_body()))
-    app.record_interview(HR, eid, kind="interview", result="pass")
+    refused(app, "forbidden", lambda: app.handle(SALES_MANAGER, HireEmployee(eid, **hire_body())))
+    refused(app, "hiring_incomplete", lambda: app.handle(HR, HireEmployee(eid, **hire_body())))
+    app.handle(HR, RecordInterview(eid, kind="screening", result="pass"))
+    app.handle(HR, RecordInterview(eid, kind="written_test", result="pass"))
+    app.handle(HR, RecordInterview(eid, kind="background_check", result="pass"))
+    refused(app, "hiring_incomplete", lambda: app.handle(HR, HireEmployee(eid, **hire_body())))
+    app.handle(HR, RecordInterview(eid, kind="interview", result="pass"))
     refused(
         app,
         "validation_error",
-        lambda: app.hire_employee(HR, eid, **hire_body(manager_id=str(uuid4()))),
-    )
-    refused(
-        app, "validation_error", lambda: app.hire_employee(HR, eid, **hire_body(manager_id="bob"))
+        lambda: app.handle(HR, HireEmployee(eid, **hire_body(manager_id=str(uuid4())))),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.hire_employee(HR, eid, **hire_body(hired_on=TODAY + timedelta(days=1))),
+        lambda: app.handle(HR, HireEmployee(eid, **hire_body(manager_id="bob"))),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.record_interview(HR, eid, kind="interview", result="ok"),
+        lambda: app.handle(HR, HireEmployee(eid, **hire_body(hired_on=TODAY + timedelta(days=1)))),
     )
-    refused(app, "not_found", lambda: app.hire_employee(HR, uuid4(), **hire_body()))
-    app.hire_employee(HR, eid, **hire_body())
-    refused(app, "invalid_state", lambda: app.hire_employee(HR, eid, **hire_body()))
     refused(
-        app, "invalid_state", lambda: app.record_interview(HR, eid, kind="interview", result="pass")
+        app,
+        "validation_error",
+        lambda: app.handle(HR, RecordInterview(eid, kind="interview", result="ok")),
     )
-    refused(app, "invalid_state", lambda: app.reject_candidate(HR, eid, "too late"))
+    refused(app, "not_found", lambda: app.handle(HR, HireEmployee(uuid4(), **hire_body())))
+    app.handle(HR, HireEmployee(eid, **hire_body()))
+    refused(app, "invalid_state", lambda: app.handle(HR, HireEmployee(eid, **hire_body())))
+    refused(
+        app,
+        "invalid_state",
+        lambda: app.handle(HR, RecordInterview(eid, kind="interview", result="pass")),
+    )
+    refused(app, "invalid_state", lambda: app.handle(HR, RejectCandidate(eid, "too late")))
     other = candidate(app, "Wang Wu")
-    app.reject_candidate(HR, other, "position filled")
-    refused(app, "invalid_state", lambda: app.hire_employee(HR, other, **hire_body()))
-    refused(app, "invalid_state", lambda: app.transfer_employee(HR, other, department="x"))
-    refused(app, "invalid_state", lambda: app.promote_employee(HR, other, position="x"))
-    refused(app, "invalid_state", lambda: app.terminate_employee(HR, other, reason="x", on=TODAY))
+    app.handle(HR, RejectCandidate(other, "position filled"))
+    refused(app, "invalid_state", lambda: app.handle(HR, HireEmployee(other, **hire_body())))
+    refused(app, "invalid_state", lambda: app.handle(HR, TransferEmployee(other, department="x")))
+    refused(app, "invalid_state", lambda: app.handle(HR, PromoteEmployee(other, position="x")))
+    refused(
+        app, "invalid_state", lambda: app.handle(HR, TerminateEmployee(other, reason="x", on=TODAY))
+    )
 
 
 def candidate_as(app, who):
-    return app.register_candidate(who, name="X", position="Y", department="Z")
+    return app.handle(who, RegisterCandidate(name="X", position="Y", department="Z"))
 
 
 def hire_body(**overrides):
@@ -203,20 +239,20 @@ def hire_body(**overrides):
 
 def test_a_manager_must_be_an_active_employee(app):
     manager = hired(app, name="Old Boss")
-    app.terminate_employee(HR, manager, reason="retired", on=TODAY)
+    app.handle(HR, TerminateEmployee(manager, reason="retired", on=TODAY))
     eid = candidate(app)
     passed(app, eid)
     refused(
         app,
         "validation_error",
-        lambda: app.hire_employee(HR, eid, **hire_body(manager_id=str(manager))),
+        lambda: app.handle(HR, HireEmployee(eid, **hire_body(manager_id=str(manager)))),
     )
     new_boss = hired(app, name="New Boss")
-    app.hire_employee(HR, eid, **hire_body(manager_id=str(new_boss)))
+    app.handle(HR, HireEmployee(eid, **hire_body(manager_id=str(new_boss))))
     refused(
         app,
         "validation_error",
-        lambda: app.transfer_employee(HR, eid, department="x", manager_id=str(manager)),
+        lambda: app.handle(HR, TransferEmployee(eid, department="x", manager_id=str(manager))),
     )
 
 
@@ -225,28 +261,33 @@ def test_targets_trainings_and_their_refusals(app):
     refused(
         app,
         "validation_error",
-        lambda: app.set_employee_targets(
-            HR, eid, period="2026-Q2", items=[{**ITEMS[0], "weight": Decimal("0.4")}, *ITEMS[1:]]
+        lambda: app.handle(
+            HR,
+            SetEmployeeTargets(
+                eid, period="2026-Q2", items=[{**ITEMS[0], "weight": Decimal("0.4")}, *ITEMS[1:]]
+            ),
         ),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.set_employee_targets(HR, eid, period="Q2-2026", items=ITEMS),
+        lambda: app.handle(HR, SetEmployeeTargets(eid, period="Q2-2026", items=ITEMS)),
     )
     refused(
         app,
         "forbidden",
-        lambda: app.set_employee_targets(as_("sam", "sales"), eid, period="2026", items=ITEMS),
+        lambda: app.handle(
+            as_("sam", "sales"), SetEmployeeTargets(eid, period="2026", items=ITEMS)
+        ),
     )
-    app.set_employee_targets(HR, eid, period="2026-Q2", items=ITEMS)
+    app.handle(HR, SetEmployeeTargets(eid, period="2026-Q2", items=ITEMS))
     one = [{"metric": "revenue", "target": Decimal("90000"), "weight": Decimal("1")}]
-    app.set_employee_targets(SALES_MANAGER, eid, period="2026-Q2", items=one)
+    app.handle(SALES_MANAGER, SetEmployeeTargets(eid, period="2026-Q2", items=one))
     assert app.get(eid, Employee).targets_for("2026-Q2") == one
 
     def train(who, **more):
         body = {"course": "CRM", "kind": "skills", "hours": Decimal("3"), "completed_on": TODAY}
-        return app.record_training(who, eid, **{**body, **more})
+        return app.handle(who, RecordTraining(eid, **{**body, **more}))
 
     train(HR)
     train(me(manager, "sales_manager"))
@@ -264,7 +305,7 @@ def test_each_evaluation_source_is_allowed_by_identity_and_refused_otherwise(app
     outsider = hired(app, name="Other Team")
     stranger = as_("stranger", "sales_manager")
     leaver = hired(app, name="Leaver")
-    app.terminate_employee(HR, leaver, reason="left", on=TODAY)
+    app.handle(HR, TerminateEmployee(leaver, reason="left", on=TODAY))
     # Refusals first: each by identity, whatever the role.
     refused(app, "forbidden", lambda: evaluate(app, stranger, eid, aid, "superior", 1, 1, 1))
     refused(
@@ -314,28 +355,28 @@ def test_appraisal_open_and_finalize_refusals(app):
     refused(
         app,
         "validation_error",
-        lambda: app.open_appraisal(HR, eid, cycle="quarterly", period="2026-04"),
+        lambda: app.handle(HR, OpenAppraisal(eid, cycle="quarterly", period="2026-04")),
     )
     refused(
         app,
         "forbidden",
-        lambda: app.open_appraisal(SALES_MANAGER, eid, cycle="annual", period="2026"),
+        lambda: app.handle(SALES_MANAGER, OpenAppraisal(eid, cycle="annual", period="2026")),
     )
     aid = opened(app, eid)
     refused(
         app,
         "invalid_state",
-        lambda: app.open_appraisal(HR, eid, cycle="quarterly", period="2026-Q2"),
+        lambda: app.handle(HR, OpenAppraisal(eid, cycle="quarterly", period="2026-Q2")),
     )
     evaluate(app, me(eid, "sales"), eid, aid, "self", 90, 90, 90)
-    refused(app, "evaluation_incomplete", lambda: app.finalize_appraisal(HR, eid, aid))
-    refused(app, "forbidden", lambda: app.finalize_appraisal(SALES_MANAGER, eid, aid))
-    refused(app, "not_found", lambda: app.finalize_appraisal(HR, eid, uuid4()))
+    refused(app, "evaluation_incomplete", lambda: app.handle(HR, FinalizeAppraisal(eid, aid)))
+    refused(app, "forbidden", lambda: app.handle(SALES_MANAGER, FinalizeAppraisal(eid, aid)))
+    refused(app, "not_found", lambda: app.handle(HR, FinalizeAppraisal(eid, uuid4())))
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 80, 70, 90)
-    outcome = app.finalize_appraisal(HR, eid, aid)
+    outcome = app.handle(HR, FinalizeAppraisal(eid, aid))
     # superior 5/6, self 1/6: 0.6*490/6 + 0.25*440/6 + 0.15*90 = 80.8333 -> 80.83, A
     assert outcome.extra == {"score": "80.83", "rating": "A"}
-    refused(app, "invalid_state", lambda: app.finalize_appraisal(HR, eid, aid))
+    refused(app, "invalid_state", lambda: app.handle(HR, FinalizeAppraisal(eid, aid)))
     refused(
         app,
         "invalid_state",
@@ -350,7 +391,7 @@ def test_all_four_sources_scored_by_hand_and_stored_with_their_inputs(app):
     evaluate(app, me(peer, "sales"), eid, aid, "peer", 60, 80, 70)
     evaluate(app, me(eid, "sales"), eid, aid, "self", 90, 90, 90)
     evaluate(app, as_("sue", "service"), eid, aid, "customer", 70, 60, 80)
-    outcome = app.finalize_appraisal(HR, eid, aid)
+    outcome = app.handle(HR, FinalizeAppraisal(eid, aid))
     # kpi 40+12+9+14 = 75; goals 35+16+9+12 = 72; attitude 45+14+9+16 = 84
     # 0.6*75 + 0.25*72 + 0.15*84 = 75.60 -> B
     assert outcome.extra == {"score": "75.60", "rating": "B"}
@@ -372,14 +413,14 @@ def test_a_missing_peer_and_customer_renormalise_the_weights(app):
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 60, 60, 60)
     evaluate(app, me(eid, "sales"), eid, aid, "self", 90, 90, 90)
     # superior 5/6, self 1/6: every component (300 + 90) / 6 = 65 -> 65.00, C
-    assert app.finalize_appraisal(HR, eid, aid).extra == {"score": "65.00", "rating": "C"}
+    assert app.handle(HR, FinalizeAppraisal(eid, aid)).extra == {"score": "65.00", "rating": "C"}
     applied = app.get(eid, Employee).appraisal(aid)["inputs"]["applied_source_weights"]
     assert set(applied) == {"superior", "self"}
 
 
 def test_targets_make_the_kpi_the_measured_attainment_capped_at_120(app):
     manager, eid, _ = team(app)
-    app.set_employee_targets(SALES_MANAGER, eid, period="2026-Q2", items=ITEMS)
+    app.handle(SALES_MANAGER, SetEmployeeTargets(eid, period="2026-Q2", items=ITEMS))
     aid = opened(app, eid)
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 80, 70, 90)
     evaluate(app, as_("sam", "sales"), eid, aid, "customer", 10, 60, 80)
@@ -397,18 +438,18 @@ def test_targets_make_the_kpi_the_measured_attainment_capped_at_120(app):
     }
     asked = []
 
-    def attainment(employee_id, period):
+    def attainment(employee_id, period, head):
         asked.append((employee_id, period))
         return reading
 
-    app.kpi_attainment = attainment
-    outcome = app.finalize_appraisal(HR, eid, aid)
+    app.ports = Ports(kpi_attainment=attainment)
+    outcome = app.handle(HR, FinalizeAppraisal(eid, aid))
     assert asked == [(str(eid), "2026-Q2")]
     # kpi min(135, 120) = 120; superior 5/7, customer 2/7: goals 470/7, attitude 610/7
     # 0.6*120 + 0.25*470/7 + 0.15*610/7 = 72 + 209/7 = 101.857 -> 101.86, S
     assert outcome.extra == {"score": "101.86", "rating": "S"}
     # The stored event carries the reading: the score replays without the read model.
-    app.kpi_attainment = None
+    app.ports = Ports()
     [event] = [e for e in app.events.get(eid) if isinstance(e, Employee.AppraisalFinalized)]
     stored = event.inputs["kpi_attainment"]
     assert stored["weighted_attainment"] == Decimal("1.35")
@@ -421,27 +462,29 @@ def test_targets_make_the_kpi_the_measured_attainment_capped_at_120(app):
 
 def test_an_attainment_below_the_cap_counts_as_measured(app):
     manager, eid, _ = team(app)
-    app.set_employee_targets(HR, eid, period="2026-05", items=ITEMS)
+    app.handle(HR, SetEmployeeTargets(eid, period="2026-05", items=ITEMS))
     aid = opened(app, eid, "monthly", "2026-05")
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 10, 70, 90)
     evaluate(app, as_("sam", "sales"), eid, aid, "customer", 99, 60, 80)
-    app.kpi_attainment = lambda employee_id, period: {
-        "weighted_attainment": Decimal("0.85"),
-        "metrics": [],
-    }
+    app.ports = Ports(
+        kpi_attainment=lambda employee_id, period, head: {
+            "weighted_attainment": Decimal("0.85"),
+            "metrics": [],
+        }
+    )
     # kpi 85: 0.6*85 + 209/7 = 80.857 -> 80.86, A
-    assert app.finalize_appraisal(HR, eid, aid).extra == {"score": "80.86", "rating": "A"}
+    assert app.handle(HR, FinalizeAppraisal(eid, aid)).extra == {"score": "80.86", "rating": "A"}
 
 
 def test_targets_without_an_attainment_reading_are_refused(app):
     manager, eid, _ = team(app)
-    app.set_employee_targets(HR, eid, period="2026-Q2", items=ITEMS)
+    app.handle(HR, SetEmployeeTargets(eid, period="2026-Q2", items=ITEMS))
     aid = opened(app, eid)
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 80, 70, 90)
     # No source wired, then a source that knows no targets of the employee yet.
-    refused(app, "kpi_attainment_unavailable", lambda: app.finalize_appraisal(HR, eid, aid))
-    app.kpi_attainment = lambda employee_id, period: None
-    refused(app, "kpi_attainment_unavailable", lambda: app.finalize_appraisal(HR, eid, aid))
+    refused(app, "kpi_attainment_unavailable", lambda: app.handle(HR, FinalizeAppraisal(eid, aid)))
+    app.ports = Ports(kpi_attainment=lambda employee_id, period, head: None)
+    refused(app, "kpi_attainment_unavailable", lambda: app.handle(HR, FinalizeAppraisal(eid, aid)))
 
 
 def test_incentives_and_improvement_plans(app):
@@ -450,42 +493,52 @@ def test_incentives_and_improvement_plans(app):
     refused(
         app,
         "improvement_plan_not_allowed",
-        lambda: app.start_improvement_plan(HR, eid, goals="x", due_on=TODAY + timedelta(days=30)),
+        lambda: app.handle(
+            HR, StartImprovementPlan(eid, goals="x", due_on=TODAY + timedelta(days=30))
+        ),
     )
     evaluate(app, me(manager, "sales_manager"), eid, aid, "superior", 50, 50, 50)
-    assert app.finalize_appraisal(HR, eid, aid).extra == {"score": "50.00", "rating": "D"}
+    assert app.handle(HR, FinalizeAppraisal(eid, aid)).extra == {"score": "50.00", "rating": "D"}
     refused(
-        app, "forbidden", lambda: app.award_bonus(SALES_MANAGER, eid, amount="1.00", reason="x")
+        app,
+        "forbidden",
+        lambda: app.handle(SALES_MANAGER, AwardBonus(eid, amount="1.00", reason="x")),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.award_bonus(HR, eid, amount=Decimal("-1.00"), reason="x"),
+        lambda: app.handle(HR, AwardBonus(eid, amount=Decimal("-1.00"), reason="x")),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.award_bonus(HR, eid, amount=Decimal("1.00"), reason="x", appraisal_id=uuid4()),
+        lambda: app.handle(
+            HR, AwardBonus(eid, amount=Decimal("1.00"), reason="x", appraisal_id=uuid4())
+        ),
     )
-    app.award_bonus(HR, eid, amount=Decimal("100.00"), reason="effort", appraisal_id=aid)
-    app.grant_honor(EXEC, eid, title="Team spirit")
-    started = app.start_improvement_plan(
-        EXEC, eid, goals="two deals", due_on=TODAY + timedelta(days=60)
+    app.handle(HR, AwardBonus(eid, amount=Decimal("100.00"), reason="effort", appraisal_id=aid))
+    app.handle(EXEC, GrantHonor(eid, title="Team spirit"))
+    started = app.handle(
+        EXEC, StartImprovementPlan(eid, goals="two deals", due_on=TODAY + timedelta(days=60))
     )
     plan_id = UUID(started.extra["plan_id"])
     refused(
         app,
         "invalid_state",
-        lambda: app.start_improvement_plan(HR, eid, goals="y", due_on=TODAY + timedelta(days=9)),
+        lambda: app.handle(
+            HR, StartImprovementPlan(eid, goals="y", due_on=TODAY + timedelta(days=9))
+        ),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.close_improvement_plan(HR, eid, plan_id, "maybe"),
+        lambda: app.handle(HR, CloseImprovementPlan(eid, plan_id, "maybe")),
     )
-    refused(app, "not_found", lambda: app.close_improvement_plan(HR, eid, uuid4(), "passed"))
-    app.close_improvement_plan(HR, eid, plan_id, "failed")
-    refused(app, "invalid_state", lambda: app.close_improvement_plan(HR, eid, plan_id, "passed"))
+    refused(app, "not_found", lambda: app.handle(HR, CloseImprovementPlan(eid, uuid4(), "passed")))
+    app.handle(HR, CloseImprovementPlan(eid, plan_id, "failed"))
+    refused(
+        app, "invalid_state", lambda: app.handle(HR, CloseImprovementPlan(eid, plan_id, "passed"))
+    )
     employee = app.get(eid, Employee)
     assert employee.improvement_plans[str(plan_id)]["outcome"] == "failed"
     assert employee.bonuses[0]["appraisal_id"] == aid
@@ -498,7 +551,7 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(app):
     refused(
         app,
         "version_conflict",
-        lambda: app.record_interview(stale, eid, kind="interview", result="pass"),
+        lambda: app.handle(stale, RecordInterview(eid, kind="interview", result="pass")),
     )
     fresh = replace(HR, expected_version=1)
-    assert app.record_interview(fresh, eid, kind="interview", result="pass").version == 2
+    assert app.handle(fresh, RecordInterview(eid, kind="interview", result="pass")).version == 2

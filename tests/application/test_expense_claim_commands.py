@@ -11,6 +11,26 @@ from uuid import uuid4
 import pytest
 
 from application.backoffice import Request
+from application.commands.budgets import (
+    ApproveBudget,
+    ApproveOverrun,
+    CloseBudget,
+    DraftBudget,
+    RequestOverrun,
+    SubmitBudget,
+)
+from application.commands.employees import (
+    HireEmployee,
+    RecordInterview,
+    RegisterCandidate,
+    TerminateEmployee,
+)
+from application.commands.expense_claims import (
+    ApproveExpenseClaim,
+    MarkExpenseClaimPaid,
+    RejectExpenseClaim,
+    SubmitExpenseClaim,
+)
 from application.permissions import Caller
 from domain.budget import Budget
 from domain.errors import DomainError
@@ -32,14 +52,17 @@ _years = itertools.count(3001)
 
 def person(app, manager: str | None = None, terminate: bool = False) -> str:
     """An active employee (their id is their token's subject), reporting to a manager."""
-    eid = app.register_candidate(HR, name=unique("Staff"), position="Rep", department="sales").id
-    app.record_interview(HR, eid, kind="interview", result="pass", score=80)
-    app.record_interview(HR, eid, kind="background_check", result="pass")
-    app.hire_employee(
-        HR, eid, hired_on=today(), position="Rep", department="sales", manager_id=manager
+    eid = app.handle(
+        HR, RegisterCandidate(name=unique("Staff"), position="Rep", department="sales")
+    ).id
+    app.handle(HR, RecordInterview(eid, kind="interview", result="pass", score=80))
+    app.handle(HR, RecordInterview(eid, kind="background_check", result="pass"))
+    app.handle(
+        HR,
+        HireEmployee(eid, hired_on=today(), position="Rep", department="sales", manager_id=manager),
     )
     if terminate:
-        app.terminate_employee(HR, eid, reason="left", on=today())
+        app.handle(HR, TerminateEmployee(eid, reason="left", on=today()))
     return str(eid)
 
 
@@ -50,14 +73,15 @@ def team(app) -> tuple[str, str]:
 
 
 def approved_budget(app, sales: str = "30000.00", approve: bool = True):
-    bid = app.draft_budget(
+    bid = app.handle(
         FINANCE,
-        fiscal_year=next(_years),
-        lines=[{"category": "sales", "period": "Q4", "amount": sales}],
+        DraftBudget(
+            fiscal_year=next(_years), lines=[{"category": "sales", "period": "Q4", "amount": sales}]
+        ),
     ).id
     if approve:
-        app.submit_budget(FINANCE, bid)
-        app.approve_budget(EXEC, bid)
+        app.handle(FINANCE, SubmitBudget(bid))
+        app.handle(EXEC, ApproveBudget(bid))
     return bid
 
 
@@ -73,7 +97,7 @@ def claim(app, claimant: str, budget_id, roles=("sales",), **overrides):
         "period": "Q4",
         **overrides,
     }
-    return app.submit_expense_claim(as_(claimant, *roles), **fields)
+    return app.handle(as_(claimant, *roles), SubmitExpenseClaim(**fields))
 
 
 def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
@@ -84,7 +108,7 @@ def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
     assert submitted.position == app.max_position()
     kid = submitted.id
     budget_before = app.get(bid, Budget).version
-    approved = app.approve_expense_claim(as_(boss, "sales_manager"), kid)
+    approved = app.handle(as_(boss, "sales_manager"), ApproveExpenseClaim(kid))
     assert (approved.id, approved.version, approved.position) == (kid, 2, app.max_position())
     budget = app.get(bid, Budget)
     assert budget.version == budget_before + 1
@@ -96,7 +120,7 @@ def test_a_claim_goes_from_submission_to_payment_and_books_its_expense(app):
     # The claim and its booking were one transaction: one position apart at most.
     [approval] = list(app.events.get(kid, gt=1))
     assert approval.occurred_at == booked.occurred_at
-    paid = app.pay_expense_claim(FINANCE, kid, today())
+    paid = app.handle(FINANCE, MarkExpenseClaimPaid(kid, today()))
     assert paid.version == 3
     got = app.get(kid, ExpenseClaim)
     assert (got.status, got.claimant_id, got.decided_by, got.approver_capacity) == (
@@ -117,7 +141,7 @@ def test_finance_approves_claims_of_any_team(app):
     _, ann = team(app)
     bid = approved_budget(app)
     kid = claim(app, ann, bid).id
-    app.approve_expense_claim(as_("fred", "finance"), kid)
+    app.handle(as_("fred", "finance"), ApproveExpenseClaim(kid))
     assert app.get(kid, ExpenseClaim).approver_capacity == "finance"
 
 
@@ -126,7 +150,9 @@ def test_only_an_active_employee_claims_and_only_for_a_budget_that_exists(app):
     refused(app, "forbidden", lambda: claim(app, "not-an-employee", bid))
     gone = person(app, terminate=True)
     refused(app, "forbidden", lambda: claim(app, gone, bid))
-    candidate = str(app.register_candidate(HR, name=unique(), position="x", department="y").id)
+    candidate = str(
+        app.handle(HR, RegisterCandidate(name=unique(), position="x", department="y")).id
+    )
     refused(app, "forbidden", lambda: claim(app, candidate, bid))
     _, ann = team(app)
     error = refused(app, "validation_error", lambda: claim(app, ann, uuid4()))
@@ -156,7 +182,7 @@ def test_a_receipt_is_claimed_once_until_the_claim_holding_it_is_rejected(app):
     # Another claimant's receipt of that number is theirs.
     claim(app, bob, bid, receipt_ref="Taxi 0815")
     before = app.max_position()
-    app.reject_expense_claim(as_(boss, "sales"), first, "no business purpose")
+    app.handle(as_(boss, "sales"), RejectExpenseClaim(first, "no business purpose"))
     receipt = app.repository.get(ClaimReceipt.id_for(ann, "Taxi 0815"))
     assert receipt.claim_id is None
     # The rejection and the release are one transaction.
@@ -165,7 +191,7 @@ def test_a_receipt_is_claimed_once_until_the_claim_holding_it_is_rejected(app):
     assert app.repository.get(ClaimReceipt.id_for(ann, "Taxi 0815")).claim_id == second
     error = refused(app, "duplicate_claim", lambda: claim(app, ann, bid, receipt_ref="taxi 0815"))
     assert error.facts["existing_id"] == str(second)
-    app.approve_expense_claim(as_(boss, "sales"), second)
+    app.handle(as_(boss, "sales"), ApproveExpenseClaim(second))
     refused(app, "duplicate_claim", lambda: claim(app, ann, bid, receipt_ref="taxi 0815"))
 
 
@@ -195,19 +221,21 @@ def test_only_the_manager_or_finance_decides_and_never_the_claimant(app):
     bid = approved_budget(app)
     kid = claim(app, ann, bid).id
     for stranger in (as_(person(app), "sales_manager"), as_("eve", "executive")):
-        refused(app, "forbidden", lambda s=stranger: app.approve_expense_claim(s, kid))
-        refused(app, "forbidden", lambda s=stranger: app.reject_expense_claim(s, kid, "no"))
+        refused(app, "forbidden", lambda s=stranger: app.handle(s, ApproveExpenseClaim(kid)))
+        refused(app, "forbidden", lambda s=stranger: app.handle(s, RejectExpenseClaim(kid, "no")))
     as_claimant = as_(ann, "sales", "finance")
-    refused(app, "segregation_of_duties", lambda: app.approve_expense_claim(as_claimant, kid))
-    refused(app, "segregation_of_duties", lambda: app.reject_expense_claim(as_claimant, kid, "x"))
-    refused(app, "forbidden", lambda: app.approve_expense_claim(as_(boss, "auditor"), kid))
+    refused(app, "segregation_of_duties", lambda: app.handle(as_claimant, ApproveExpenseClaim(kid)))
+    refused(
+        app, "segregation_of_duties", lambda: app.handle(as_claimant, RejectExpenseClaim(kid, "x"))
+    )
+    refused(app, "forbidden", lambda: app.handle(as_(boss, "auditor"), ApproveExpenseClaim(kid)))
     assert app.get(kid, ExpenseClaim).version == 1
     # A manager's claim goes to their own manager (or finance), not to themselves.
     boss_claim = claim(app, boss, bid).id
     refused(
         app,
         "segregation_of_duties",
-        lambda: app.approve_expense_claim(as_(boss, "sales"), boss_claim),
+        lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(boss_claim)),
     )
 
 
@@ -217,7 +245,7 @@ def test_a_claim_beyond_the_lines_room_changes_neither_claim_nor_budget(app):
     kid = claim(app, ann, bid, amount=Decimal("1000.01")).id
     budget_version = app.get(bid, Budget).version
     error = refused(
-        app, "budget_exceeded", lambda: app.approve_expense_claim(as_(boss, "sales"), kid)
+        app, "budget_exceeded", lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(kid))
     )
     assert error.facts["shortfall"] == Decimal("0.01")
     assert app.get(kid, ExpenseClaim).version == 1
@@ -225,16 +253,14 @@ def test_a_claim_beyond_the_lines_room_changes_neither_claim_nor_budget(app):
     assert app.get(bid, Budget).version == budget_version
     assert app.get(bid, Budget).lines["sales|Q4"]["spent"] == Decimal("0.00")
     # The claim stays submitted: once the line has room, it is approved.
-    overrun = app.request_overrun(
+    overrun = app.handle(
         as_(ann, "sales"),
-        bid,
-        category="sales",
-        period="Q4",
-        amount=Decimal("0.01"),
-        justification="a cent short",
+        RequestOverrun(
+            bid, category="sales", period="Q4", amount=Decimal("0.01"), justification="a cent short"
+        ),
     ).extra["overrun_id"]
-    app.approve_overrun(EXEC, bid, overrun)
-    app.approve_expense_claim(FINANCE, kid)
+    app.handle(EXEC, ApproveOverrun(bid, overrun))
+    app.handle(FINANCE, ApproveExpenseClaim(kid))
     assert app.get(bid, Budget).available("sales", "Q4") == Decimal("0.00")
 
 
@@ -246,21 +272,21 @@ def test_above_the_standard_the_approval_needs_an_approved_overrun(app):
     error = refused(
         app,
         "expense_standard_exceeded",
-        lambda: app.approve_expense_claim(as_(boss, "sales"), plain),
+        lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(plain)),
     )
     assert error.facts["standard"] == Decimal("5000.00")
-    overrun = app.request_overrun(
+    overrun = app.handle(
         as_(ann, "sales"),
-        bid,
-        category="sales",
-        period="Q4",
-        amount=Decimal("600"),
-        justification="board dinner",
+        RequestOverrun(
+            bid, category="sales", period="Q4", amount=Decimal("600"), justification="board dinner"
+        ),
     ).extra["overrun_id"]
     cited = claim(app, ann, bid, overrun_id=overrun, **dinner).id
-    refused(app, "validation_error", lambda: app.approve_expense_claim(as_(boss, "sales"), cited))
-    app.approve_overrun(EXEC, bid, overrun)
-    app.approve_expense_claim(as_(boss, "sales"), cited)
+    refused(
+        app, "validation_error", lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(cited))
+    )
+    app.handle(EXEC, ApproveOverrun(bid, overrun))
+    app.handle(as_(boss, "sales"), ApproveExpenseClaim(cited))
     got = app.get(cited, ExpenseClaim)
     assert got.booking["above_standard"] == Decimal("600.00")
     assert app.get(bid, Budget).overruns[overrun]["used"] == Decimal("600.00")
@@ -268,7 +294,7 @@ def test_above_the_standard_the_approval_needs_an_approved_overrun(app):
     refused(
         app,
         "expense_standard_exceeded",
-        lambda: app.approve_expense_claim(as_(boss, "sales"), plain),
+        lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(plain)),
     )
 
 
@@ -276,42 +302,42 @@ def test_a_budget_not_open_for_spending_refuses_the_approval(app):
     boss, ann = team(app)
     draft = approved_budget(app, approve=False)
     kid = claim(app, ann, draft).id
-    refused(app, "invalid_state", lambda: app.approve_expense_claim(as_(boss, "sales"), kid))
+    refused(app, "invalid_state", lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(kid)))
     closed = approved_budget(app)
-    app.close_budget(FINANCE, closed)
+    app.handle(FINANCE, CloseBudget(closed))
     kid = claim(app, ann, closed).id
-    refused(app, "invalid_state", lambda: app.approve_expense_claim(as_(boss, "sales"), kid))
+    refused(app, "invalid_state", lambda: app.handle(as_(boss, "sales"), ApproveExpenseClaim(kid)))
     # A rejection books nothing, so a closed budget does not stop it.
-    app.reject_expense_claim(as_(boss, "sales"), kid, "year closed; claim next year")
+    app.handle(as_(boss, "sales"), RejectExpenseClaim(kid, "year closed; claim next year"))
 
 
 def test_steps_out_of_order_are_invalid_state_and_payment_is_finances(app):
     boss, ann = team(app)
     bid = approved_budget(app)
     kid = claim(app, ann, bid).id
-    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, today()))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, MarkExpenseClaimPaid(kid, today())))
     manager = as_(boss, "sales_manager")
-    refused(app, "forbidden", lambda: app.pay_expense_claim(manager, kid, today()))
-    app.approve_expense_claim(as_(boss, "sales"), kid)
-    refused(app, "invalid_state", lambda: app.approve_expense_claim(FINANCE, kid))
-    refused(app, "invalid_state", lambda: app.reject_expense_claim(FINANCE, kid, "late"))
+    refused(app, "forbidden", lambda: app.handle(manager, MarkExpenseClaimPaid(kid, today())))
+    app.handle(as_(boss, "sales"), ApproveExpenseClaim(kid))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, ApproveExpenseClaim(kid)))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, RejectExpenseClaim(kid, "late")))
     for day in (today() - timedelta(days=1), today() + timedelta(days=1)):
         error = refused(
-            app, "validation_error", lambda d=day: app.pay_expense_claim(FINANCE, kid, d)
+            app, "validation_error", lambda d=day: app.handle(FINANCE, MarkExpenseClaimPaid(kid, d))
         )
         assert error.errors[0]["field"] == "paid_on"
-    app.pay_expense_claim(FINANCE, kid, today())
-    refused(app, "invalid_state", lambda: app.pay_expense_claim(FINANCE, kid, today()))
+    app.handle(FINANCE, MarkExpenseClaimPaid(kid, today()))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, MarkExpenseClaimPaid(kid, today())))
     rejected = claim(app, ann, bid).id
-    app.reject_expense_claim(FINANCE, rejected, "duplicate of a card payment")
+    app.handle(FINANCE, RejectExpenseClaim(rejected, "duplicate of a card payment"))
     for command in (
-        lambda: app.approve_expense_claim(FINANCE, rejected),
-        lambda: app.reject_expense_claim(FINANCE, rejected, "again"),
-        lambda: app.pay_expense_claim(FINANCE, rejected, today()),
+        lambda: app.handle(FINANCE, ApproveExpenseClaim(rejected)),
+        lambda: app.handle(FINANCE, RejectExpenseClaim(rejected, "again")),
+        lambda: app.handle(FINANCE, MarkExpenseClaimPaid(rejected, today())),
     ):
         refused(app, "invalid_state", command)
-    refused(app, "not_found", lambda: app.approve_expense_claim(FINANCE, uuid4()))
-    refused(app, "not_found", lambda: app.pay_expense_claim(FINANCE, bid, today()))
+    refused(app, "not_found", lambda: app.handle(FINANCE, ApproveExpenseClaim(uuid4())))
+    refused(app, "not_found", lambda: app.handle(FINANCE, MarkExpenseClaimPaid(bid, today())))
 
 
 def test_a_decision_logged_late_is_dated_when_it_was_taken(app):
@@ -322,20 +348,20 @@ def test_a_decision_logged_late_is_dated_when_it_was_taken(app):
     refused(
         app,
         "validation_error",
-        lambda: app.approve_expense_claim(
-            as_(boss, "sales"), kid, occurred_at=handed_in - timedelta(hours=1)
+        lambda: app.handle(
+            as_(boss, "sales"), ApproveExpenseClaim(kid, occurred_at=handed_in - timedelta(hours=1))
         ),
     )
     decided = handed_in + timedelta(days=1)
-    app.approve_expense_claim(as_(boss, "sales"), kid, occurred_at=decided)
+    app.handle(as_(boss, "sales"), ApproveExpenseClaim(kid, occurred_at=decided))
     booked = list(app.events.get(bid))[-1]
     assert (booked.occurred_at, app.get(kid, ExpenseClaim).decided_at) == (decided, decided)
     refused(
         app,
         "validation_error",
-        lambda: app.pay_expense_claim(FINANCE, kid, decided.date() - timedelta(days=1)),
+        lambda: app.handle(FINANCE, MarkExpenseClaimPaid(kid, decided.date() - timedelta(days=1))),
     )
-    app.pay_expense_claim(FINANCE, kid, decided.date())
+    app.handle(FINANCE, MarkExpenseClaimPaid(kid, decided.date()))
 
 
 @pytest.mark.parametrize("stale", [True, False])
@@ -345,6 +371,6 @@ def test_a_stale_if_match_is_a_version_conflict(app, stale):
     kid = claim(app, ann, bid).id
     request = Request(Caller(boss, frozenset({"sales"})), expected_version=2 if stale else 1)
     if stale:
-        refused(app, "version_conflict", lambda: app.approve_expense_claim(request, kid))
+        refused(app, "version_conflict", lambda: app.handle(request, ApproveExpenseClaim(kid)))
     else:
-        assert app.approve_expense_claim(request, kid).version == 2
+        assert app.handle(request, ApproveExpenseClaim(kid)).version == 2

@@ -11,6 +11,15 @@ from uuid import uuid4
 import pytest
 
 from application.backoffice import Request
+from application.commands.marketing_plans import (
+    AmendMarketingPlan,
+    ApproveMarketingPlan,
+    DraftMarketingPlan,
+    RecordPlanMeasurement,
+    ReturnMarketingPlan,
+    ReviseMarketingPlan,
+    SubmitMarketingPlan,
+)
 from domain.errors import DomainError
 from domain.marketing_plan import MarketingPlan, MarketingPlanYear
 from tests.conftest import as_, refused
@@ -34,38 +43,44 @@ TARGETS = [
 
 def drafted(app, who=MARKETING, year=None):
     year = year or next(_years)
-    return app.draft_marketing_plan(
-        who, fiscal_year=year, strategies={"channel": "Dealers in the south"}, targets=TARGETS
+    return app.handle(
+        who,
+        DraftMarketingPlan(
+            fiscal_year=year, strategies={"channel": "Dealers in the south"}, targets=TARGETS
+        ),
     ).id
 
 
 def approved(app):
     pid = drafted(app)
-    app.submit_marketing_plan(MARKETING, pid)
-    app.approve_marketing_plan(EXEC, pid)
+    app.handle(MARKETING, SubmitMarketingPlan(pid))
+    app.handle(EXEC, ApproveMarketingPlan(pid))
     return pid
 
 
 def measure(app, pid, who=MARKETING, **fields):
     body = {"metric": "market_share", "period": "Q1", "value": "11.2", "source": "survey"}
-    return app.record_plan_measurement(who, pid, **{**body, **fields})
+    return app.handle(who, RecordPlanMeasurement(pid, **{**body, **fields}))
 
 
 def test_every_plan_command_is_stored_in_order(app):
     year = next(_years)
-    created = app.draft_marketing_plan(
-        MANAGER, fiscal_year=year, strategies={"product": "Bundles"}, targets=TARGETS[:1]
+    created = app.handle(
+        MANAGER,
+        DraftMarketingPlan(
+            fiscal_year=year, strategies={"product": "Bundles"}, targets=TARGETS[:1]
+        ),
     )
     pid = created.id
     assert (created.version, created.created) == (1, True)
     assert app.exists(MarketingPlanYear.id_for(year), MarketingPlanYear)
-    assert app.amend_marketing_plan(MARKETING, pid, targets=TARGETS).version == 2
-    assert app.submit_marketing_plan(MARKETING, pid).version == 3
-    assert app.return_marketing_plan(EXEC, pid, "Q4 share too timid").version == 4
-    app.amend_marketing_plan(MANAGER, pid, strategies={"product": "Bundles", "price": "Hold"})
-    app.submit_marketing_plan(MANAGER, pid)
-    app.approve_marketing_plan(EXEC, pid)
-    app.revise_marketing_plan(MARKETING, pid)
+    assert app.handle(MARKETING, AmendMarketingPlan(pid, targets=TARGETS)).version == 2
+    assert app.handle(MARKETING, SubmitMarketingPlan(pid)).version == 3
+    assert app.handle(EXEC, ReturnMarketingPlan(pid, "Q4 share too timid")).version == 4
+    app.handle(MANAGER, AmendMarketingPlan(pid, strategies={"product": "Bundles", "price": "Hold"}))
+    app.handle(MANAGER, SubmitMarketingPlan(pid))
+    app.handle(EXEC, ApproveMarketingPlan(pid))
+    app.handle(MARKETING, ReviseMarketingPlan(pid))
     when = datetime.now(UTC) - timedelta(days=2)
     outcome = measure(app, pid, occurred_at=when, method="panel")
     assert outcome.version == 9
@@ -123,81 +138,96 @@ def test_malformed_drafts_and_amendments_are_refused(app):
     refused(
         app,
         "validation_error",
-        lambda: app.draft_marketing_plan(
-            MARKETING, fiscal_year=next(_years), strategies={"place": "x"}, targets=[]
+        lambda: app.handle(
+            MARKETING,
+            DraftMarketingPlan(fiscal_year=next(_years), strategies={"place": "x"}, targets=[]),
         ),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.draft_marketing_plan(
+        lambda: app.handle(
             MARKETING,
-            fiscal_year=next(_years),
-            strategies={},
-            targets=[{"period": "Q1", "customer_count": 1}, {"period": "Q1", "customer_count": 2}],
+            DraftMarketingPlan(
+                fiscal_year=next(_years),
+                strategies={},
+                targets=[
+                    {"period": "Q1", "customer_count": 1},
+                    {"period": "Q1", "customer_count": 2},
+                ],
+            ),
         ),
     )
     pid = drafted(app)
-    refused(app, "validation_error", lambda: app.amend_marketing_plan(MARKETING, pid))
+    refused(app, "validation_error", lambda: app.handle(MARKETING, AmendMarketingPlan(pid)))
     refused(
         app,
         "validation_error",
-        lambda: app.amend_marketing_plan(
-            MARKETING, pid, targets=[{"period": "Q2", "market_share": "120"}]
+        lambda: app.handle(
+            MARKETING, AmendMarketingPlan(pid, targets=[{"period": "Q2", "market_share": "120"}])
         ),
     )
-    empty = app.draft_marketing_plan(
-        MARKETING, fiscal_year=next(_years), strategies={}, targets=[]
+    empty = app.handle(
+        MARKETING, DraftMarketingPlan(fiscal_year=next(_years), strategies={}, targets=[])
     ).id
-    refused(app, "validation_error", lambda: app.submit_marketing_plan(MARKETING, empty))
+    refused(app, "validation_error", lambda: app.handle(MARKETING, SubmitMarketingPlan(empty)))
 
 
 def test_commands_the_state_does_not_allow_are_refused(app):
     pid = drafted(app)
-    refused(app, "invalid_state", lambda: app.approve_marketing_plan(EXEC, pid))
-    refused(app, "invalid_state", lambda: app.return_marketing_plan(EXEC, pid, "why"))
-    refused(app, "invalid_state", lambda: app.revise_marketing_plan(MARKETING, pid))
+    refused(app, "invalid_state", lambda: app.handle(EXEC, ApproveMarketingPlan(pid)))
+    refused(app, "invalid_state", lambda: app.handle(EXEC, ReturnMarketingPlan(pid, "why")))
+    refused(app, "invalid_state", lambda: app.handle(MARKETING, ReviseMarketingPlan(pid)))
     refused(app, "invalid_state", lambda: measure(app, pid))
-    app.submit_marketing_plan(MARKETING, pid)
-    refused(app, "invalid_state", lambda: app.submit_marketing_plan(MARKETING, pid))
-    refused(app, "invalid_state", lambda: app.amend_marketing_plan(MARKETING, pid, targets=[]))
-    refused(app, "invalid_state", lambda: app.revise_marketing_plan(MARKETING, pid))
+    app.handle(MARKETING, SubmitMarketingPlan(pid))
+    refused(app, "invalid_state", lambda: app.handle(MARKETING, SubmitMarketingPlan(pid)))
+    refused(
+        app, "invalid_state", lambda: app.handle(MARKETING, AmendMarketingPlan(pid, targets=[]))
+    )
+    refused(app, "invalid_state", lambda: app.handle(MARKETING, ReviseMarketingPlan(pid)))
     refused(app, "invalid_state", lambda: measure(app, pid))
-    app.approve_marketing_plan(EXEC, pid)
-    refused(app, "invalid_state", lambda: app.approve_marketing_plan(EXEC_2, pid))
-    refused(app, "invalid_state", lambda: app.amend_marketing_plan(MARKETING, pid, targets=[]))
+    app.handle(EXEC, ApproveMarketingPlan(pid))
+    refused(app, "invalid_state", lambda: app.handle(EXEC_2, ApproveMarketingPlan(pid)))
+    refused(
+        app, "invalid_state", lambda: app.handle(MARKETING, AmendMarketingPlan(pid, targets=[]))
+    )
 
 
 def test_the_submitter_may_not_approve_or_return_the_revision(app):
     pid = drafted(app)
     # A subject holding both roles submitted it.
     both = as_("boss", "marketing", "executive")
-    app.submit_marketing_plan(both, pid)
-    refusal = refused(app, "segregation_of_duties", lambda: app.approve_marketing_plan(both, pid))
+    app.handle(both, SubmitMarketingPlan(pid))
+    refusal = refused(
+        app, "segregation_of_duties", lambda: app.handle(both, ApproveMarketingPlan(pid))
+    )
     assert refusal.facts["submitted_by"] == "boss"
-    refused(app, "segregation_of_duties", lambda: app.return_marketing_plan(both, pid, "redo it"))
+    refused(
+        app, "segregation_of_duties", lambda: app.handle(both, ReturnMarketingPlan(pid, "redo it"))
+    )
     admin = as_("boss", "admin")
-    refused(app, "segregation_of_duties", lambda: app.approve_marketing_plan(admin, pid))
-    app.approve_marketing_plan(EXEC, pid)
+    refused(app, "segregation_of_duties", lambda: app.handle(admin, ApproveMarketingPlan(pid)))
+    app.handle(EXEC, ApproveMarketingPlan(pid))
     # The next revision's submitter is judged afresh.
-    app.revise_marketing_plan(MARKETING, pid)
-    app.submit_marketing_plan(as_("eve", "marketing"), pid)
-    refused(app, "segregation_of_duties", lambda: app.approve_marketing_plan(EXEC, pid))
-    app.approve_marketing_plan(both, pid)
+    app.handle(MARKETING, ReviseMarketingPlan(pid))
+    app.handle(as_("eve", "marketing"), SubmitMarketingPlan(pid))
+    refused(app, "segregation_of_duties", lambda: app.handle(EXEC, ApproveMarketingPlan(pid)))
+    app.handle(both, ApproveMarketingPlan(pid))
 
 
 def test_the_approved_revision_stays_in_force_and_readable_while_the_next_is_drafted(app):
     pid = approved(app)
     at_first_approval = app.get(pid, MarketingPlan).version
-    app.revise_marketing_plan(MARKETING, pid)
-    app.amend_marketing_plan(
-        MARKETING, pid, targets=[{"period": "Q4", "market_share": Decimal("15")}]
+    app.handle(MARKETING, ReviseMarketingPlan(pid))
+    app.handle(
+        MARKETING,
+        AmendMarketingPlan(pid, targets=[{"period": "Q4", "market_share": Decimal("15")}]),
     )
-    app.submit_marketing_plan(MARKETING, pid)
+    app.handle(MARKETING, SubmitMarketingPlan(pid))
     plan = app.get(pid, MarketingPlan)
     assert (plan.status, plan.revision, plan.approved["revision"]) == ("pending_approval", 2, 1)
     assert plan.approved["targets"][1]["market_share"] == Decimal("13")
-    app.approve_marketing_plan(EXEC_2, pid)
+    app.handle(EXEC_2, ApproveMarketingPlan(pid))
     plan = app.get(pid, MarketingPlan)
     assert plan.approved["revision"] == 2
     assert [(r["revision"], r["approved_by"]) for r in plan.revisions] == [(1, "eve"), (2, "max")]
@@ -218,9 +248,9 @@ TARGETS_STORED = [
 def test_measurements_are_recorded_on_an_approved_plan_and_its_later_revisions(app):
     pid = approved(app)
     measure(app, pid)
-    app.revise_marketing_plan(MARKETING, pid)
+    app.handle(MARKETING, ReviseMarketingPlan(pid))
     measure(app, pid, metric="brand_awareness", period="Q4", value="40")
-    app.submit_marketing_plan(MARKETING, pid)
+    app.handle(MARKETING, SubmitMarketingPlan(pid))
     measure(app, pid, value="11.5")
     plan = app.get(pid, MarketingPlan)
     assert [(m["metric"], m["period"], m["value"]) for m in plan.measurements] == [
@@ -262,20 +292,20 @@ def test_roles_not_allowed_are_refused(app, who, command):
     pid = approved(app) if command == "measure" else drafted(app)
     calls = {
         "draft": lambda: drafted(app, who),
-        "amend": lambda: app.amend_marketing_plan(who, pid, targets=[]),
-        "submit": lambda: app.submit_marketing_plan(who, pid),
-        "approve": lambda: app.approve_marketing_plan(who, pid),
-        "return": lambda: app.return_marketing_plan(who, pid, "no"),
-        "revise": lambda: app.revise_marketing_plan(who, pid),
+        "amend": lambda: app.handle(who, AmendMarketingPlan(pid, targets=[])),
+        "submit": lambda: app.handle(who, SubmitMarketingPlan(pid)),
+        "approve": lambda: app.handle(who, ApproveMarketingPlan(pid)),
+        "return": lambda: app.handle(who, ReturnMarketingPlan(pid, "no")),
+        "revise": lambda: app.handle(who, ReviseMarketingPlan(pid)),
         "measure": lambda: measure(app, pid, who),
     }
     refused(app, "forbidden", calls[command])
 
 
 def test_an_unknown_plan_and_a_stale_version_are_refused(app):
-    refused(app, "not_found", lambda: app.submit_marketing_plan(MARKETING, uuid4()))
+    refused(app, "not_found", lambda: app.handle(MARKETING, SubmitMarketingPlan(uuid4())))
     pid = drafted(app)
     stale = Request(MARKETING.caller, expected_version=2)
-    refused(app, "version_conflict", lambda: app.submit_marketing_plan(stale, pid))
+    refused(app, "version_conflict", lambda: app.handle(stale, SubmitMarketingPlan(pid)))
     current = Request(MARKETING.caller, expected_version=1)
-    assert app.submit_marketing_plan(current, pid).version == 2
+    assert app.handle(current, SubmitMarketingPlan(pid)).version == 2

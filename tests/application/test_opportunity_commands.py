@@ -7,6 +7,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from application.commands.customers import MarkCustomerLost, ReopenCustomer
+from application.commands.opportunities import (
+    AddQuote,
+    AdvanceOpportunity,
+    LoseOpportunity,
+    OpenOpportunity,
+    RecordNegotiation,
+    RegressOpportunity,
+    ReopenOpportunity,
+    WinOpportunity,
+)
+from application.commands.price_lists import CreatePriceList, PublishPriceList, SetListPrice
 from domain.contract import Contract
 from domain.opportunity import Opportunity
 from tests.conftest import as_, refused
@@ -32,7 +44,7 @@ def opened(app, who=SALES, **fields) -> UUID:
         "expected_close_on": TODAY + timedelta(days=45),
         **fields,
     }
-    return app.open_opportunity(who, **body).id
+    return app.handle(who, OpenOpportunity(**body)).id
 
 
 def quoted(app, oid, who=SALES, **fields) -> UUID:
@@ -42,7 +54,7 @@ def quoted(app, oid, who=SALES, **fields) -> UUID:
         "payment_term_days": 45,
         **fields,
     }
-    return UUID(app.add_quote(who, oid, **body).extra["quote_id"])
+    return UUID(app.handle(who, AddQuote(oid, **body)).extra["quote_id"])
 
 
 def sku() -> str:
@@ -52,15 +64,18 @@ def sku() -> str:
 def test_an_opportunity_goes_from_opening_through_every_stage_to_a_won_contract(app):
     cid = customer(app)
     oid = opened(app, customer_id=cid, competitors=["Rival"], source="referral")
-    app.advance_opportunity(SALES, oid, to_stage="needs_analysis", note="call held")
-    app.advance_opportunity(SALES, oid, to_stage="negotiation")
-    app.regress_opportunity(SALES, oid, to_stage="proposal", reason="new decision maker")
-    app.advance_opportunity(SALES, oid, to_stage="negotiation")
+    app.handle(SALES, AdvanceOpportunity(oid, to_stage="needs_analysis", note="call held"))
+    app.handle(SALES, AdvanceOpportunity(oid, to_stage="negotiation"))
+    app.handle(SALES, RegressOpportunity(oid, to_stage="proposal", reason="new decision maker"))
+    app.handle(SALES, AdvanceOpportunity(oid, to_stage="negotiation"))
     qid = quoted(app, oid)
-    app.record_negotiation(SALES, oid, summary="asked for 5%", concessions="free setup")
+    app.handle(SALES, RecordNegotiation(oid, summary="asked for 5%", concessions="free setup"))
     before = app.max_position()
-    outcome = app.win_opportunity(
-        SALES, oid, quote_id=qid, delivery_due_on=TODAY + timedelta(days=60), channel="online"
+    outcome = app.handle(
+        SALES,
+        WinOpportunity(
+            oid, quote_id=qid, delivery_due_on=TODAY + timedelta(days=60), channel="online"
+        ),
     )
     # The opportunity's Won and the contract's Drafted: one save, two events.
     assert app.max_position() == before + 2
@@ -85,9 +100,9 @@ def test_an_opportunity_goes_from_opening_through_every_stage_to_a_won_contract(
 
 def test_a_quote_takes_the_list_price_of_its_day(app):
     listed = sku()
-    lid = app.create_price_list(MANAGER, name="Std", valid_from=TODAY - timedelta(days=10)).id
-    app.set_list_price(MANAGER, lid, sku=listed, unit_price=Decimal("250.00"))
-    app.publish_price_list(FINANCE, lid)
+    lid = app.handle(MANAGER, CreatePriceList(name="Std", valid_from=TODAY - timedelta(days=10))).id
+    app.handle(MANAGER, SetListPrice(lid, sku=listed, unit_price=Decimal("250.00")))
+    app.handle(FINANCE, PublishPriceList(lid))
     oid = opened(app)
     qid = quoted(app, oid, lines=[{"sku": listed, "quantity": 4, "unit_cost": Decimal("100")}])
     quote = app.get(oid, Opportunity).quotes[str(qid)]
@@ -99,13 +114,15 @@ def test_a_quote_takes_the_list_price_of_its_day(app):
     refused(
         app,
         "no_list_price",
-        lambda: app.add_quote(
+        lambda: app.handle(
             SALES,
-            early,
-            lines=[{"sku": listed, "quantity": 1, "unit_cost": Decimal("1")}],
-            valid_until=TODAY,
-            payment_term_days=30,
-            occurred_at=NOW - timedelta(days=12),
+            AddQuote(
+                early,
+                lines=[{"sku": listed, "quantity": 1, "unit_cost": Decimal("1")}],
+                valid_until=TODAY,
+                payment_term_days=30,
+                occurred_at=NOW - timedelta(days=12),
+            ),
         ),
     )
 
@@ -127,20 +144,30 @@ def test_open_refusals(app):
 def test_stage_refusals(app):
     oid = opened(app)
     refused(
-        app, "invalid_state", lambda: app.advance_opportunity(SALES, oid, to_stage="qualification")
+        app,
+        "invalid_state",
+        lambda: app.handle(SALES, AdvanceOpportunity(oid, to_stage="qualification")),
     )
-    refused(app, "validation_error", lambda: app.advance_opportunity(SALES, oid, to_stage="won"))
+    refused(
+        app, "validation_error", lambda: app.handle(SALES, AdvanceOpportunity(oid, to_stage="won"))
+    )
     refused(
         app,
         "invalid_state",
-        lambda: app.regress_opportunity(SALES, oid, to_stage="proposal", reason="x"),
+        lambda: app.handle(SALES, RegressOpportunity(oid, to_stage="proposal", reason="x")),
     )
     refused(
-        app, "forbidden", lambda: app.advance_opportunity(OTHER_SALES, oid, to_stage="proposal")
+        app,
+        "forbidden",
+        lambda: app.handle(OTHER_SALES, AdvanceOpportunity(oid, to_stage="proposal")),
     )
-    refused(app, "not_found", lambda: app.advance_opportunity(SALES, uuid4(), to_stage="proposal"))
-    refused(app, "invalid_state", lambda: app.reopen_opportunity(SALES, oid))
-    app.advance_opportunity(MANAGER, oid, to_stage="proposal")
+    refused(
+        app,
+        "not_found",
+        lambda: app.handle(SALES, AdvanceOpportunity(uuid4(), to_stage="proposal")),
+    )
+    refused(app, "invalid_state", lambda: app.handle(SALES, ReopenOpportunity(oid)))
+    app.handle(MANAGER, AdvanceOpportunity(oid, to_stage="proposal"))
     assert app.get(oid, Opportunity).stage == "proposal"
 
 
@@ -156,23 +183,25 @@ def test_quote_and_negotiation_refusals(app):
         app, "validation_error", lambda: quoted(app, oid, valid_until=TODAY - timedelta(days=1))
     )
     refused(app, "forbidden", lambda: quoted(app, oid, who=OTHER_SALES))
-    refused(app, "validation_error", lambda: app.record_negotiation(SALES, oid, summary=" "))
-    refused(app, "forbidden", lambda: app.record_negotiation(OTHER_SALES, oid, summary="x"))
-    app.lose_opportunity(SALES, oid, reason="timing")
+    refused(app, "validation_error", lambda: app.handle(SALES, RecordNegotiation(oid, summary=" ")))
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, RecordNegotiation(oid, summary="x")))
+    app.handle(SALES, LoseOpportunity(oid, reason="timing"))
     refused(app, "invalid_state", lambda: quoted(app, oid))
-    refused(app, "invalid_state", lambda: app.record_negotiation(SALES, oid, summary="x"))
+    refused(app, "invalid_state", lambda: app.handle(SALES, RecordNegotiation(oid, summary="x")))
 
 
 def test_lose_and_reopen(app):
     oid = opened(app)
-    refused(app, "validation_error", lambda: app.lose_opportunity(SALES, oid, reason="weather"))
-    refused(app, "forbidden", lambda: app.lose_opportunity(OTHER_SALES, oid, reason="price"))
-    app.lose_opportunity(SALES, oid, reason="competitor", competitor="Rival Ltd")
+    refused(
+        app, "validation_error", lambda: app.handle(SALES, LoseOpportunity(oid, reason="weather"))
+    )
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, LoseOpportunity(oid, reason="price")))
+    app.handle(SALES, LoseOpportunity(oid, reason="competitor", competitor="Rival Ltd"))
     opportunity = app.get(oid, Opportunity)
     assert opportunity.loss == {"reason": "competitor", "competitor": "Rival Ltd"}
-    refused(app, "invalid_state", lambda: app.lose_opportunity(SALES, oid, reason="price"))
-    refused(app, "forbidden", lambda: app.reopen_opportunity(OTHER_SALES, oid))
-    app.reopen_opportunity(ADMIN, oid)
+    refused(app, "invalid_state", lambda: app.handle(SALES, LoseOpportunity(oid, reason="price")))
+    refused(app, "forbidden", lambda: app.handle(OTHER_SALES, ReopenOpportunity(oid)))
+    app.handle(ADMIN, ReopenOpportunity(oid))
     assert app.get(oid, Opportunity).stage == "qualification"
 
 
@@ -188,32 +217,32 @@ def test_a_failed_win_leaves_neither_the_opportunity_changed_nor_a_contract(app)
     refused(
         app,
         "quote_expired",
-        lambda: app.win_opportunity(SALES, oid, quote_id=expired, delivery_due_on=due),
+        lambda: app.handle(SALES, WinOpportunity(oid, quote_id=expired, delivery_due_on=due)),
     )
     refused(
         app,
         "validation_error",
-        lambda: app.win_opportunity(SALES, oid, quote_id=uuid4(), delivery_due_on=due),
+        lambda: app.handle(SALES, WinOpportunity(oid, quote_id=uuid4(), delivery_due_on=due)),
     )
     # The contract's draft refuses the channel: the win is refused with it.
     refused(
         app,
         "validation_error",
-        lambda: app.win_opportunity(
-            SALES, oid, quote_id=good, delivery_due_on=due, channel="telepathy"
+        lambda: app.handle(
+            SALES, WinOpportunity(oid, quote_id=good, delivery_due_on=due, channel="telepathy")
         ),
     )
     refused(
         app,
         "forbidden",
-        lambda: app.win_opportunity(OTHER_SALES, oid, quote_id=good, delivery_due_on=due),
+        lambda: app.handle(OTHER_SALES, WinOpportunity(oid, quote_id=good, delivery_due_on=due)),
     )
     # A customer marked lost meanwhile: no contract is drafted for it.
-    app.mark_customer_lost(MANAGER, cid, "closed down")
+    app.handle(MANAGER, MarkCustomerLost(cid, "closed down"))
     refused(
         app,
         "customer_lost",
-        lambda: app.win_opportunity(SALES, oid, quote_id=good, delivery_due_on=due),
+        lambda: app.handle(SALES, WinOpportunity(oid, quote_id=good, delivery_due_on=due)),
     )
     opportunity = app.get(oid, Opportunity)
     assert (opportunity.version, opportunity.status, opportunity.contract_id) == (
@@ -221,15 +250,17 @@ def test_a_failed_win_leaves_neither_the_opportunity_changed_nor_a_contract(app)
         "open",
         None,
     )
-    app.reopen_customer(MANAGER, cid)
+    app.handle(MANAGER, ReopenCustomer(cid))
     contract_id = UUID(
-        app.win_opportunity(MANAGER, oid, quote_id=good, delivery_due_on=due).extra["contract_id"]
+        app.handle(MANAGER, WinOpportunity(oid, quote_id=good, delivery_due_on=due)).extra[
+            "contract_id"
+        ]
     )
     assert app.get(contract_id, Contract).owner_id == "sam"
     refused(
         app,
         "invalid_state",
-        lambda: app.win_opportunity(SALES, oid, quote_id=good, delivery_due_on=due),
+        lambda: app.handle(SALES, WinOpportunity(oid, quote_id=good, delivery_due_on=due)),
     )
 
 
@@ -242,7 +273,7 @@ def test_every_event_carries_actor_and_business_time(app):
     refused(
         app,
         "validation_error",
-        lambda: app.advance_opportunity(
-            SALES, oid, to_stage="proposal", occurred_at=at - timedelta(hours=1)
+        lambda: app.handle(
+            SALES, AdvanceOpportunity(oid, to_stage="proposal", occurred_at=at - timedelta(hours=1))
         ),
     )

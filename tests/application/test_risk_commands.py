@@ -7,6 +7,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.commands.risks import (
+    AddRiskAction,
+    AssessRisk,
+    CloseRisk,
+    CompleteRiskAction,
+    IdentifyRisk,
+    ReopenRisk,
+)
 from application.permissions import ROLES
 from domain.risk import Risk
 from tests.conftest import as_, refused
@@ -24,40 +32,43 @@ def identify(app, who=FINANCE, **fields):
         "description": "Two invoices past 60 days",
         **fields,
     }
-    return app.identify_risk(who, **body).id
+    return app.handle(who, IdentifyRisk(**body)).id
 
 
 def assess(app, rid, likelihood=3, impact=4, who=FINANCE, **fields):
-    return app.assess_risk(
-        who, rid, likelihood=likelihood, impact=impact, rationale="history", **fields
+    return app.handle(
+        who, AssessRisk(rid, likelihood=likelihood, impact=impact, rationale="history", **fields)
     )
 
 
 def add_action(app, rid, who=FINANCE, **fields):
     body = {"description": "ask for a guarantee", "due_on": DUE, **fields}
-    return UUID(app.add_risk_action(who, rid, **body).extra["action_id"])
+    return UUID(app.handle(who, AddRiskAction(rid, **body)).extra["action_id"])
 
 
 def test_every_risk_command_is_stored_in_order(app):
     began = datetime.now(UTC) - timedelta(days=3)
-    created = app.identify_risk(
+    created = app.handle(
         FINANCE,
-        category="credit",
-        title="Distributor slow to pay",
-        description="Two invoices past 60 days",
-        owner_id="emp-fin-1",
-        occurred_at=began,
+        IdentifyRisk(
+            category="credit",
+            title="Distributor slow to pay",
+            description="Two invoices past 60 days",
+            owner_id="emp-fin-1",
+            occurred_at=began,
+        ),
     )
     rid = created.id
     assert created.created and created.version == 1
     steps = [
         lambda: assess(app, rid, 4, 5, occurred_at=began + timedelta(hours=1)),
-        lambda: app.add_risk_action(
-            SERVICE, rid, description="bank guarantee", due_on=DUE, owner_id="emp-fin-2"
+        lambda: app.handle(
+            SERVICE,
+            AddRiskAction(rid, description="bank guarantee", due_on=DUE, owner_id="emp-fin-2"),
         ),
         lambda: assess(app, rid, 2, 3, who=SERVICE),
-        lambda: app.close_risk(FINANCE, rid, "guarantee in place"),
-        lambda: app.reopen_risk(FINANCE, rid, "guarantee expired"),
+        lambda: app.handle(FINANCE, CloseRisk(rid, "guarantee in place")),
+        lambda: app.handle(FINANCE, ReopenRisk(rid, "guarantee expired")),
     ]
     outcomes = []
     for version, step in enumerate(steps, start=2):
@@ -66,7 +77,7 @@ def test_every_risk_command_is_stored_in_order(app):
         assert outcome.position == app.max_position()
         outcomes.append(outcome)
     aid = UUID(outcomes[1].extra["action_id"])
-    done = app.complete_risk_action(FINANCE, rid, aid, outcome="renewed")
+    done = app.handle(FINANCE, CompleteRiskAction(rid, aid, outcome="renewed"))
     assert done.version == 7
     risk = app.get(rid, Risk)
     assert (risk.status, risk.owner_id, risk.identified_at) == ("mitigating", "emp-fin-1", began)
@@ -102,9 +113,9 @@ def test_the_auditor_may_issue_no_risk_command(app):
         lambda: identify(app, who=AUDITOR),
         lambda: assess(app, rid, who=AUDITOR),
         lambda: add_action(app, rid, who=AUDITOR),
-        lambda: app.complete_risk_action(AUDITOR, rid, aid, outcome="x"),
-        lambda: app.close_risk(AUDITOR, rid, "x"),
-        lambda: app.reopen_risk(AUDITOR, rid, "x"),
+        lambda: app.handle(AUDITOR, CompleteRiskAction(rid, aid, outcome="x")),
+        lambda: app.handle(AUDITOR, CloseRisk(rid, "x")),
+        lambda: app.handle(AUDITOR, ReopenRisk(rid, "x")),
     ):
         refused(app, "forbidden", command)
 
@@ -112,8 +123,8 @@ def test_the_auditor_may_issue_no_risk_command(app):
 def test_refusals_write_nothing(app):
     rid = identify(app)
     refused(app, "invalid_state", lambda: add_action(app, rid))
-    refused(app, "invalid_state", lambda: app.close_risk(FINANCE, rid, "x"))
-    refused(app, "invalid_state", lambda: app.reopen_risk(FINANCE, rid, "x"))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, CloseRisk(rid, "x")))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, ReopenRisk(rid, "x")))
     refused(app, "validation_error", lambda: assess(app, rid, 6, 1))
     refused(app, "validation_error", lambda: identify(app, category="weather"))
     refused(
@@ -122,16 +133,20 @@ def test_refusals_write_nothing(app):
         lambda: identify(app, occurred_at=datetime.now(UTC) + timedelta(hours=1)),
     )
     assess(app, rid)
-    refused(app, "invalid_state", lambda: app.close_risk(FINANCE, rid, "not treated"))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, CloseRisk(rid, "not treated")))
     aid = add_action(app, rid)
-    refused(app, "not_found", lambda: app.complete_risk_action(FINANCE, rid, uuid4(), outcome="x"))
-    app.complete_risk_action(FINANCE, rid, aid, outcome="done")
-    refused(app, "invalid_state", lambda: app.complete_risk_action(FINANCE, rid, aid, outcome="x"))
-    app.close_risk(FINANCE, rid, "treated")
+    refused(
+        app, "not_found", lambda: app.handle(FINANCE, CompleteRiskAction(rid, uuid4(), outcome="x"))
+    )
+    app.handle(FINANCE, CompleteRiskAction(rid, aid, outcome="done"))
+    refused(
+        app, "invalid_state", lambda: app.handle(FINANCE, CompleteRiskAction(rid, aid, outcome="x"))
+    )
+    app.handle(FINANCE, CloseRisk(rid, "treated"))
     refused(app, "invalid_state", lambda: assess(app, rid))
-    refused(app, "invalid_state", lambda: app.close_risk(FINANCE, rid, "again"))
+    refused(app, "invalid_state", lambda: app.handle(FINANCE, CloseRisk(rid, "again")))
     refused(app, "not_found", lambda: assess(app, uuid4()))
-    app.reopen_risk(FINANCE, rid, "back")
+    app.handle(FINANCE, ReopenRisk(rid, "back"))
     assert app.get(rid, Risk).status == "assessed"
 
 

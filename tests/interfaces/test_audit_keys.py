@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from application.commands.expense_claims import SubmitExpenseClaim
+from application.commands.marketing_plans import DraftMarketingPlan
 from tests.application.test_expense_claim_commands import approved_budget, team
 from tests.conftest import as_, bearer
 
@@ -18,18 +20,20 @@ def audit(client, **filters) -> list[dict]:
 
 
 def test_plan_years_and_claim_receipts_stay_out_of_the_audit_log(client, app):
-    plan = app.draft_marketing_plan(as_("mia", "marketing"), fiscal_year=2031, targets=[])
+    plan = app.handle(as_("mia", "marketing"), DraftMarketingPlan(fiscal_year=2031, targets=[]))
     _, ann = team(app)
-    claim = app.submit_expense_claim(
+    claim = app.handle(
         as_(ann, "sales"),
-        expense_type="travel",
-        amount=Decimal("80.00"),
-        spent_on=datetime.now(UTC).date() - timedelta(days=1),
-        description="taxi to a client",
-        receipt_ref="T-1",
-        budget_id=approved_budget(app),
-        category="sales",
-        period="Q4",
+        SubmitExpenseClaim(
+            expense_type="travel",
+            amount=Decimal("80.00"),
+            spent_on=datetime.now(UTC).date() - timedelta(days=1),
+            description="taxi to a client",
+            receipt_ref="T-1",
+            budget_id=approved_budget(app),
+            category="sales",
+            period="Q4",
+        ),
     )
     logged = audit(client, wait_for=claim.position)
     types = {item["aggregate_type"] for item in logged}

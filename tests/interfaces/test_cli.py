@@ -15,6 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
+from application.commands.contracts import CancelContract, DraftContract
+from application.commands.customers import QualifyCustomer, RegisterLead
+from application.commands.risks import AssessRisk, IdentifyRisk
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
 from projections.runner import READ_MODELS, close_view, construct_view
@@ -74,23 +77,29 @@ def test_demo_then_rebuild_and_verify_then_a_tampered_row_fails_verify(run, data
 def test_history_prints_an_aggregates_events(run, database):
     app = Backoffice(database.env())
     try:
-        cid = app.register_lead(
-            as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
-        ).id
-        app.qualify_customer(as_("sam", "sales"), cid)
-        kid = app.draft_contract(
+        cid = app.handle(
             as_("sam", "sales"),
-            customer_id=cid,
-            channel="online",
-            lines=[],
-            payment_term_days=30,
-            delivery_due_on=date(2027, 1, 31),
+            RegisterLead(name=unique(), kind="person", source="web", contacts=[]),
         ).id
-        app.cancel_contract(as_("sam", "sales"), kid, "no budget")
-        rid = app.identify_risk(
-            as_("sam", "sales"), category="market", title="Price war", description="rivals cut"
+        app.handle(as_("sam", "sales"), QualifyCustomer(cid))
+        kid = app.handle(
+            as_("sam", "sales"),
+            DraftContract(
+                customer_id=cid,
+                channel="online",
+                lines=[],
+                payment_term_days=30,
+                delivery_due_on=date(2027, 1, 31),
+            ),
         ).id
-        app.assess_risk(as_("sam", "sales"), rid, likelihood=3, impact=4, rationale="two rivals")
+        app.handle(as_("sam", "sales"), CancelContract(kid, "no budget"))
+        rid = app.handle(
+            as_("sam", "sales"),
+            IdentifyRisk(category="market", title="Price war", description="rivals cut"),
+        ).id
+        app.handle(
+            as_("sam", "sales"), AssessRisk(rid, likelihood=3, impact=4, rationale="two rivals")
+        )
     finally:
         app.close()
     result = run("history", "customer", str(cid))
@@ -133,10 +142,11 @@ def test_projection_workers_run_as_their_own_process(database):
     view = construct_view(READ_MODELS["customer_directory"], database.env(), database.dialect)
     worker = start_worker(database)
     try:
-        cid = app.register_lead(
-            as_("sam", "sales"), name=unique(), kind="person", source="web", contacts=[]
+        cid = app.handle(
+            as_("sam", "sales"),
+            RegisterLead(name=unique(), kind="person", source="web", contacts=[]),
         ).id
-        position = app.qualify_customer(as_("sam", "sales"), cid).position
+        position = app.handle(as_("sam", "sales"), QualifyCustomer(cid)).position
         view.wait(app.name, position, timeout=30)
         row = view.search(limit=10)[0]
         assert (row["id"], row["status"]) == (str(cid), "prospect")

@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
+from application.commands.complaints import AssignComplaint, EscalateComplaint, ReceiveComplaint
 from application.permissions import COMMAND_ROLES, ROLES
 from domain.complaint import Complaint
 from domain.employee import Employee
@@ -284,7 +285,9 @@ def test_reopen_after_the_window_answers_422(client, app, position):
     back = datetime.now(UTC) - timedelta(days=30, hours=5)
     kid = receive(client, customer(app), occurred_at=iso(back))
     # Over HTTP an assignment happens when recorded; the application may date it.
-    app.assign_complaint(as_("sue", "service"), UUID(kid), employee(app), back + timedelta(hours=1))
+    app.handle(
+        as_("sue", "service"), AssignComplaint(UUID(kid), employee(app), back + timedelta(hours=1))
+    )
     for command, body in (
         ("respond", {"message": "hi", "occurred_at": iso(back + timedelta(hours=2))}),
         ("resolve", {**RESOLVE, "occurred_at": iso(back + timedelta(hours=3))}),
@@ -347,15 +350,17 @@ def test_reads_of_an_unknown_complaint_answer_404(client):
 def test_mops_history_prints_a_complaints_events(database):
     app = Backoffice(database.env())
     try:
-        kid = app.receive_complaint(
+        kid = app.handle(
             as_("sue", "service"),
-            customer_id=customer(app),
-            channel="visit",
-            category="service",
-            severity="low",
-            description="rude driver",
+            ReceiveComplaint(
+                customer_id=customer(app),
+                channel="visit",
+                category="service",
+                severity="low",
+                description="rude driver",
+            ),
         ).id
-        app.escalate_complaint(as_("sue", "service"), kid, 1, "repeat")
+        app.handle(as_("sue", "service"), EscalateComplaint(kid, 1, "repeat"))
     finally:
         app.close()
     env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
+from application.commands.customers import RegisterLead
+from application.commands.opportunities import LoseOpportunity, OpenOpportunity
 from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
@@ -365,21 +367,25 @@ def test_the_list_filters_and_pages(client):
 def test_history_and_verify_from_the_command_line(database):
     app = Backoffice(database.env())
     try:
-        cid = app.register_lead(
+        cid = app.handle(
             as_("sam", "sales"),
-            name=unique(),
-            kind="company",
-            source="web",
-            contacts=[{"name": "Bob", "phone": None, "email": "bob@x.cn"}],
+            RegisterLead(
+                name=unique(),
+                kind="company",
+                source="web",
+                contacts=[{"name": "Bob", "phone": None, "email": "bob@x.cn"}],
+            ),
         ).id
-        oid = app.open_opportunity(
+        oid = app.handle(
             as_("sam", "sales"),
-            customer_id=cid,
-            title="Cli deal",
-            expected_value=Decimal("100.00"),
-            expected_close_on=TODAY,
+            OpenOpportunity(
+                customer_id=cid,
+                title="Cli deal",
+                expected_value=Decimal("100.00"),
+                expected_close_on=TODAY,
+            ),
         ).id
-        app.lose_opportunity(as_("sam", "sales"), oid, reason="no_decision")
+        app.handle(as_("sam", "sales"), LoseOpportunity(oid, reason="no_decision"))
     finally:
         app.close()
     runner = CliRunner()

@@ -11,6 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
+from application.commands.price_lists import (
+    CreatePriceList,
+    PublishPriceList,
+    RetireListPrice,
+    SetListPrice,
+)
 from application.permissions import COMMAND_ROLES, ROLES
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.cli import cli
@@ -352,11 +358,11 @@ def test_history_and_verify_from_the_command_line(database):
     app = Backoffice(database.env())
     manager = as_("mia", "sales_manager")
     try:
-        lid = app.create_price_list(manager, name="Cli", valid_from=TODAY).id
-        app.set_list_price(manager, lid, sku="CLI-1", unit_price=Decimal("9.50"))
-        app.set_list_price(manager, lid, sku="CLI-2", unit_price=Decimal("3"))
-        app.retire_list_price(manager, lid, "CLI-2")
-        app.publish_price_list(manager, lid)
+        lid = app.handle(manager, CreatePriceList(name="Cli", valid_from=TODAY)).id
+        app.handle(manager, SetListPrice(lid, sku="CLI-1", unit_price=Decimal("9.50")))
+        app.handle(manager, SetListPrice(lid, sku="CLI-2", unit_price=Decimal("3")))
+        app.handle(manager, RetireListPrice(lid, "CLI-2"))
+        app.handle(manager, PublishPriceList(lid))
     finally:
         app.close()
     runner = CliRunner()

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
+from application.commands.customers import AssessCredit, RegisterLead
 from application.permissions import ROLES
 from interfaces.http.app import create_app
 from interfaces.http.reads import encode_cursor
@@ -263,19 +264,21 @@ def test_reports_read_their_writes_and_default_to_the_app_today(http, scenario):
     services = scenario[1]
     app = services.backoffice
     finance = as_("fiona", "finance")
-    customer = app.register_lead(
-        as_("sam", "sales"), name="C5 Co", kind="company", source="web", contacts=[]
+    customer = app.handle(
+        as_("sam", "sales"), RegisterLead(name="C5 Co", kind="company", source="web", contacts=[])
     ).id
-    app.assess_credit(
+    app.handle(
         finance,
-        customer,
-        rating="D",
-        score=10,
-        credit_limit=Decimal("0.00"),
-        max_payment_term_days=0,
-        guarantee_required=True,
-        valid_until=date(2026, 4, 30),
-        basis="new",
+        AssessCredit(
+            customer,
+            rating="D",
+            score=10,
+            credit_limit=Decimal("0.00"),
+            max_payment_term_days=0,
+            guarantee_required=True,
+            valid_until=date(2026, 4, 30),
+            basis="new",
+        ),
     )
     # No as_of: the day of the application's clock (the scenario stands on 2026-04-25).
     body = http.get("/reports/credit", headers=AUDITOR).json()

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from application.commands.complaints import ReceiveComplaint
 from application.permissions import COMMAND_ROLES, ROLES
 from tests.conftest import as_, assert_problem, bearer
 from tests.factories import customer
@@ -328,14 +329,16 @@ def test_the_report_shows_the_register_as_of_a_date(client):
 def test_a_triggered_warning_lists_exactly_the_open_risks_of_its_category(client, app):
     # A critical complaint received 3 days ago and never answered: its 2-hour response
     # deadline passed, so the breach rate of the last 30 days is above 0.1.
-    app.receive_complaint(
+    app.handle(
         as_("sue", "service"),
-        customer_id=customer(app),
-        channel="hotline",
-        category="delivery",
-        severity="critical",
-        description="line down",
-        occurred_at=datetime.now(UTC) - timedelta(days=3),
+        ReceiveComplaint(
+            customer_id=customer(app),
+            channel="hotline",
+            category="delivery",
+            severity="critical",
+            description="line down",
+            occurred_at=datetime.now(UTC) - timedelta(days=3),
+        ),
     )
     still_open = identify(client, category="operational")
     closed, _ = mitigating(client, category="operational")

@@ -12,6 +12,18 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.commands.budgets import (
+    ApproveBudget,
+    ApproveOverrun,
+    CommitBudget,
+    DraftBudget,
+    ReallocateBudget,
+    RecordExpense,
+    RejectOverrun,
+    ReleaseCommitment,
+    RequestOverrun,
+    SubmitBudget,
+)
 from domain.budget import Budget
 from domain.errors import DomainError
 from projections.runner import READ_MODELS, verify
@@ -47,50 +59,57 @@ def run(app, bid, step, state):
     category, period = LINES[which]
     if operation == "commit":
         reference = f"ref-{len(state['refs'])}"
-        app.commit_budget(
-            FINANCE, bid, category=category, period=period, amount=amount, reference=reference
+        app.handle(
+            FINANCE,
+            CommitBudget(bid, category=category, period=period, amount=amount, reference=reference),
         )
         state["refs"].append(reference)
     elif operation == "expense":
         refs = state["refs"]
         overruns = state["overruns"]
-        app.record_expense(
+        app.handle(
             FINANCE,
-            bid,
-            category=category,
-            period=period,
-            # Every tenth expense is large, so that standards and room are tested.
-            amount=amount * (10 if n == 9 else 1),
-            expense_type=TYPES[n % len(TYPES)],
-            description="random",
-            reference=refs[n % len(refs)] if refs and n % 2 else None,
-            overrun_id=overruns[n % len(overruns)] if overruns and n > 6 else None,
-            occurred_at=datetime.now(UTC) - timedelta(days=n),
+            RecordExpense(
+                bid,
+                category=category,
+                period=period,
+                amount=amount * (10 if n == 9 else 1),
+                expense_type=TYPES[n % len(TYPES)],
+                description="random",
+                reference=refs[n % len(refs)] if refs and n % 2 else None,
+                overrun_id=overruns[n % len(overruns)] if overruns and n > 6 else None,
+                occurred_at=datetime.now(UTC) - timedelta(days=n),
+            ),
         )
     elif operation == "release" and state["refs"]:
-        app.release_commitment(FINANCE, bid, state["refs"][n % len(state["refs"])])
+        app.handle(FINANCE, ReleaseCommitment(bid, state["refs"][n % len(state["refs"])]))
     elif operation == "overrun":
-        outcome = app.request_overrun(
-            SALES, bid, category=category, period=period, amount=amount, justification="more"
+        outcome = app.handle(
+            SALES,
+            RequestOverrun(
+                bid, category=category, period=period, amount=amount, justification="more"
+            ),
         )
         state["overruns"].append(outcome.extra["overrun_id"])
     elif operation in ("approve", "reject") and state["overruns"]:
         oid = state["overruns"][n % len(state["overruns"])]
         if operation == "approve":
-            app.approve_overrun(EXEC, bid, oid)
+            app.handle(EXEC, ApproveOverrun(bid, oid))
         else:
-            app.reject_overrun(EXEC, bid, oid, "no")
+            app.handle(EXEC, RejectOverrun(bid, oid, "no"))
     elif operation == "reallocate":
         to_category, to_period = LINES[other]
-        app.reallocate_budget(
+        app.handle(
             EXEC,
-            bid,
-            from_category=category,
-            from_period=period,
-            to_category=to_category,
-            to_period=to_period,
-            amount=amount,
-            reason="shift",
+            ReallocateBudget(
+                bid,
+                from_category=category,
+                from_period=period,
+                to_category=to_category,
+                to_period=to_period,
+                amount=amount,
+                reason="shift",
+            ),
         )
 
 
@@ -138,13 +157,15 @@ def test_available_never_negative_and_execution_equals_the_history(
     services, module_database, steps
 ):
     app, read_side = services.backoffice, services.read_side
-    bid = app.draft_budget(
+    bid = app.handle(
         FINANCE,
-        fiscal_year=next(_years),
-        lines=[{"category": c, "period": p, "amount": "1500.00"} for c, p in LINES],
+        DraftBudget(
+            fiscal_year=next(_years),
+            lines=[{"category": c, "period": p, "amount": "1500.00"} for c, p in LINES],
+        ),
     ).id
-    app.submit_budget(FINANCE, bid)
-    app.approve_budget(EXEC, bid)
+    app.handle(FINANCE, SubmitBudget(bid))
+    app.handle(EXEC, ApproveBudget(bid))
     state = {"refs": [], "overruns": []}
     for step in steps:
         with contextlib.suppress(DomainError):

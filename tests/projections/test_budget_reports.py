@@ -9,6 +9,15 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Tracking
 
+from application.commands.budgets import ApproveBudget, DraftBudget, SubmitBudget
+from application.commands.campaigns import (
+    ApproveCampaign,
+    DraftCampaign,
+    LaunchCampaign,
+    RecordCampaignResult,
+    SubmitCampaign,
+)
+from application.commands.customers import RegisterLead
 from domain.budget import Budget
 from domain.values import Cause
 from projections.budget_execution import BudgetExecutionProjection
@@ -164,51 +173,54 @@ def test_budget_execution_by_hand(hand_view):
 def test_campaign_figures_by_hand(services):
     app, read_side = services.backoffice, services.read_side
     finance, owner = as_("fiona", "finance"), as_("mark", "marketing")
-    bid = app.draft_budget(
+    bid = app.handle(
         finance,
-        fiscal_year=2026,
-        lines=[{"category": "promotion", "period": "Q4", "amount": "20000"}],
+        DraftBudget(
+            fiscal_year=2026, lines=[{"category": "promotion", "period": "Q4", "amount": "20000"}]
+        ),
     ).id
-    app.submit_budget(finance, bid)
-    app.approve_budget(as_("eve", "executive"), bid)
-    cid = app.draft_campaign(
+    app.handle(finance, SubmitBudget(bid))
+    app.handle(as_("eve", "executive"), ApproveBudget(bid))
+    cid = app.handle(
         owner,
-        name="Winter launch",
-        objective="leads",
-        channels=["social", "search"],
-        starts_on=date(2026, 11, 1),
-        ends_on=date(2026, 12, 31),
-        budget_amount=Decimal("8000"),
-        budget_id=bid,
-        budget_period="Q4",
-        targets={"impressions": 100000, "leads": 50, "conversions": 10, "revenue": "60000"},
+        DraftCampaign(
+            name="Winter launch",
+            objective="leads",
+            channels=["social", "search"],
+            starts_on=date(2026, 11, 1),
+            ends_on=date(2026, 12, 31),
+            budget_amount=Decimal("8000"),
+            budget_id=bid,
+            budget_period="Q4",
+            targets={"impressions": 100000, "leads": 50, "conversions": 10, "revenue": "60000"},
+        ),
     ).id
-    app.submit_campaign(owner, cid)
-    app.approve_campaign(as_("eve", "executive"), cid)
-    app.launch_campaign(owner, cid)
+    app.handle(owner, SubmitCampaign(cid))
+    app.handle(as_("eve", "executive"), ApproveCampaign(cid))
+    app.handle(owner, LaunchCampaign(cid))
     for channel, spend, impressions, clicks, leads, conversions, revenue in (
         ("social", "3000", 40000, 1200, 20, 4, "20000"),
         ("search", "2000", 10000, 500, 10, 2, "16000"),
     ):
-        app.record_campaign_result(
+        app.handle(
             owner,
-            cid,
-            channel=channel,
-            spend=Decimal(spend),
-            impressions=impressions,
-            clicks=clicks,
-            leads=leads,
-            conversions=conversions,
-            attributed_revenue=Decimal(revenue),
+            RecordCampaignResult(
+                cid,
+                channel=channel,
+                spend=Decimal(spend),
+                impressions=impressions,
+                clicks=clicks,
+                leads=leads,
+                conversions=conversions,
+                attributed_revenue=Decimal(revenue),
+            ),
         )
     for n in range(2):
-        app.register_lead(
+        app.handle(
             owner,
-            name=f"Visitor {n}",
-            kind="person",
-            source="campaign",
-            campaign_id=cid,
-            contacts=[],
+            RegisterLead(
+                name=f"Visitor {n}", kind="person", source="campaign", campaign_id=cid, contacts=[]
+            ),
         )
     assert read_side.wait("campaigns", app.max_position(), timeout=10)
     view = read_side.view("campaigns")

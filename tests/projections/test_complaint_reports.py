@@ -9,6 +9,13 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Tracking
 
+from application.commands.complaints import (
+    AssignComplaint,
+    CloseComplaint,
+    ReceiveComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
 from domain.complaint import Complaint
 from domain.values import Cause
 from projections.complaints import ComplaintProjection, fold, p90, step_row
@@ -286,35 +293,41 @@ def test_live_report_over_http_and_a_rebuild_equals_the_live_read_model(
     agent = employee(app)
     cid = customer(app)
     # Back-dated 10 days: a critical complaint answered after 3 hours (breach).
-    late = app.receive_complaint(
+    late = app.handle(
         SERVICE,
-        customer_id=cid,
-        channel="online",
-        category="product_quality",
-        severity="critical",
-        description="dead on arrival",
-        occurred_at=now - timedelta(days=10),
+        ReceiveComplaint(
+            customer_id=cid,
+            channel="online",
+            category="product_quality",
+            severity="critical",
+            description="dead on arrival",
+            occurred_at=now - timedelta(days=10),
+        ),
     ).id
-    app.assign_complaint(SERVICE, late, agent, now - timedelta(days=10) + timedelta(hours=1))
-    app.respond_to_complaint(SERVICE, late, "replacing", now - timedelta(days=10, hours=-3))
-    app.resolve_complaint(
+    app.handle(SERVICE, AssignComplaint(late, agent, now - timedelta(days=10) + timedelta(hours=1)))
+    app.handle(SERVICE, RespondToComplaint(late, "replacing", now - timedelta(days=10, hours=-3)))
+    app.handle(
         SERVICE,
-        late,
-        resolution="replaced",
-        root_cause="product",
-        corrective_action="burn-in test",
-        occurred_at=now - timedelta(days=9, hours=12),
+        ResolveComplaint(
+            late,
+            resolution="replaced",
+            root_cause="product",
+            corrective_action="burn-in test",
+            occurred_at=now - timedelta(days=9, hours=12),
+        ),
     )
-    app.close_complaint(SERVICE, late, 5, now - timedelta(days=9))
+    app.handle(SERVICE, CloseComplaint(late, 5, now - timedelta(days=9)))
     # Received 2 days ago, low: nothing due yet.
-    app.receive_complaint(
+    app.handle(
         SERVICE,
-        customer_id=cid,
-        channel="email",
-        category="product_quality",
-        severity="low",
-        description="scratched case",
-        occurred_at=now - timedelta(days=2),
+        ReceiveComplaint(
+            customer_id=cid,
+            channel="email",
+            category="product_quality",
+            severity="low",
+            description="scratched case",
+            occurred_at=now - timedelta(days=2),
+        ),
     )
     as_of = (now - timedelta(days=5)).date().isoformat()
     response = client.get(

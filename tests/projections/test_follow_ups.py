@@ -18,6 +18,14 @@ from uuid import UUID
 
 import pytest
 
+from application.commands.customers import (
+    AssignCustomerOwner,
+    MarkCustomerLost,
+    RecordFollowUp,
+    RegisterLead,
+    ReopenCustomer,
+    UpdateProfile,
+)
 from domain.customer import Customer
 from interfaces.bootstrap import build
 from projections.follow_ups import fold
@@ -43,18 +51,21 @@ def scenario(module_database):
 
     def follow_up(who, customer, day, next_on, hour=9):
         now[0] = max(now[0], at(day, hour))
-        app.record_follow_up(
+        app.handle(
             who,
-            customer,
-            kind="call",
-            notes="talked",
-            occurred_at=at(day, hour),
-            next_follow_up_on=next_on,
+            RecordFollowUp(
+                customer,
+                kind="call",
+                notes="talked",
+                occurred_at=at(day, hour),
+                next_follow_up_on=next_on,
+            ),
         )
 
     ids = {
-        name: app.register_lead(
-            SAM if name != "Dove" else SUE, name=name, kind="company", source="web", contacts=[]
+        name: app.handle(
+            SAM if name != "Dove" else SUE,
+            RegisterLead(name=name, kind="company", source="web", contacts=[]),
         ).id
         for name in ("Acme", "Bolt", "Cogs", "Dove")
     }
@@ -66,8 +77,8 @@ def scenario(module_database):
     follow_up(SUE, ids["Dove"], 6, date(2026, 3, 15))
     now[0] = at(7, 12)
     follow_up(SAM, ids["Bolt"], 2, date(2026, 3, 4))
-    app.assign_customer_owner(MANAGER, ids["Cogs"], "sue")
-    app.update_customer_profile(SUE, ids["Cogs"], name="Able Cogs")
+    app.handle(MANAGER, AssignCustomerOwner(ids["Cogs"], "sue"))
+    app.handle(SUE, UpdateProfile(ids["Cogs"], {"name": "Able Cogs"}))
     follow_up(SAM, ids["Acme"], 8, None)
     services.ids = {k: str(v) for k, v in ids.items()}
     services.on = now
@@ -124,11 +135,11 @@ def test_per_owner(scenario):
 
 def test_a_lost_customer_is_left_out_until_reopened(scenario):
     app = scenario.backoffice
-    app.mark_customer_lost(SUE, UUID(scenario.ids["Dove"]), "went quiet")
+    app.handle(SUE, MarkCustomerLost(UUID(scenario.ids["Dove"]), "went quiet"))
     assert scenario.read_side.wait("follow_ups", app.max_position(), timeout=20)
     assert [name for name, *_ in due(scenario, date(2026, 3, 31))] == ["Cogs", "Bolt"]
     assert row(scenario, "Dove")["status"] == "lost"
-    app.reopen_customer(SUE, UUID(scenario.ids["Dove"]))
+    app.handle(SUE, ReopenCustomer(UUID(scenario.ids["Dove"])))
     assert scenario.read_side.wait("follow_ups", app.max_position(), timeout=20)
     assert due(scenario, date(2026, 3, 31), owner_id="sue")[-1] == ("Dove", "2026-03-15", "sue")
     assert row(scenario, "Dove")["status"] == "lead"

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 from hypothesis import given, settings
 
+from application.commands.budgets import ApproveBudget, DraftBudget, SubmitBudget
 from domain.budget import QUARTERS, Budget
 from domain.campaign import Campaign
 from domain.complaint import Complaint
@@ -531,13 +532,15 @@ def test_budget_utilisation_agrees_with_budget_execution_and_a_rebuild(
 ):
     app, read_side = services.backoffice, services.read_side
     year = next(_years)
-    bid = app.draft_budget(
+    bid = app.handle(
         FINANCE,
-        fiscal_year=year,
-        lines=[{"category": c, "period": p, "amount": "1500.00"} for c, p in LINES],
+        DraftBudget(
+            fiscal_year=year,
+            lines=[{"category": c, "period": p, "amount": "1500.00"} for c, p in LINES],
+        ),
     ).id
-    app.submit_budget(FINANCE, bid)
-    app.approve_budget(EXEC, bid)
+    app.handle(FINANCE, SubmitBudget(bid))
+    app.handle(EXEC, ApproveBudget(bid))
     state = {"refs": [], "overruns": []}
     for step in steps:
         with contextlib.suppress(DomainError):

@@ -14,6 +14,14 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Tracking
 
+from application.commands.customers import ReopenCustomer
+from application.commands.marketing_plans import (
+    ApproveMarketingPlan,
+    DraftMarketingPlan,
+    RecordPlanMeasurement,
+    ReviseMarketingPlan,
+    SubmitMarketingPlan,
+)
 from domain.customer import Customer
 from domain.marketing_plan import MarketingPlan
 from domain.values import Cause
@@ -242,20 +250,25 @@ def test_live_tables_equal_a_rebuild_and_the_report_answers_the_figures(
     services, client, module_database
 ):
     app = services.backoffice
-    plan_id = app.draft_marketing_plan(
+    plan_id = app.handle(
         MARKETING,
-        fiscal_year=1990,
-        strategies={"channel": "Dealers"},
-        targets=[{"period": "Q3", "market_share": Decimal("7.25"), "customer_count": 3}],
+        DraftMarketingPlan(
+            fiscal_year=1990,
+            strategies={"channel": "Dealers"},
+            targets=[{"period": "Q3", "market_share": Decimal("7.25"), "customer_count": 3}],
+        ),
     ).id
-    app.submit_marketing_plan(MARKETING, plan_id)
-    app.approve_marketing_plan(EXEC, plan_id)
-    app.record_plan_measurement(
-        MARKETING, plan_id, metric="market_share", period="Q3", value="6.5", source="panel"
+    app.handle(MARKETING, SubmitMarketingPlan(plan_id))
+    app.handle(EXEC, ApproveMarketingPlan(plan_id))
+    app.handle(
+        MARKETING,
+        RecordPlanMeasurement(
+            plan_id, metric="market_share", period="Q3", value="6.5", source="panel"
+        ),
     )
-    app.revise_marketing_plan(MARKETING, plan_id)
+    app.handle(MARKETING, ReviseMarketingPlan(plan_id))
     lost = customer(app, lost=True)
-    app.reopen_customer(as_("sam", "sales"), lost)
+    app.handle(as_("sam", "sales"), ReopenCustomer(lost))
     contract(app, customer(app))
     response = client.get(
         "/reports/kpis/company", params={"period": "1990-Q3"}, headers=bearer("eve", "executive")

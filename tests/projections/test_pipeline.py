@@ -12,6 +12,11 @@ from eventsourcing.utils import get_topic
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice, Policy
+from application.commands.opportunities import (
+    AdvanceOpportunity,
+    OpenOpportunity,
+    RegressOpportunity,
+)
 from domain.contract import Contract
 from domain.employee import Employee
 from domain.opportunity import Opportunity
@@ -258,17 +263,22 @@ def test_live_report_over_http_equals_a_rebuild(services, client, module_databas
     salesman = as_("pat", "sales")
     now = app.clock()
     cid = customer(app)
-    oid = app.open_opportunity(
+    oid = app.handle(
         salesman,
-        customer_id=cid,
-        title="Trade fair",
-        expected_value=Decimal("4000.00"),
-        expected_close_on=(now + timedelta(days=20)).date(),
-        occurred_at=now - timedelta(days=10),
+        OpenOpportunity(
+            customer_id=cid,
+            title="Trade fair",
+            expected_value=Decimal("4000.00"),
+            expected_close_on=(now + timedelta(days=20)).date(),
+            occurred_at=now - timedelta(days=10),
+        ),
     ).id
-    app.advance_opportunity(salesman, oid, to_stage="proposal", occurred_at=now - timedelta(days=5))
-    app.regress_opportunity(
-        salesman, oid, to_stage="needs_analysis", reason="scope change", occurred_at=now
+    app.handle(
+        salesman, AdvanceOpportunity(oid, to_stage="proposal", occurred_at=now - timedelta(days=5))
+    )
+    app.handle(
+        salesman,
+        RegressOpportunity(oid, to_stage="needs_analysis", reason="scope change", occurred_at=now),
     )
     before = (now - timedelta(days=1)).isoformat()
     response = client.get(

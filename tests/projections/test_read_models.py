@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.persistence import OperationalError, Tracking
 
 from application.backoffice import Backoffice
+from application.commands.customers import QualifyCustomer, RegisterLead
 from domain.customer import Customer
 from domain.values import Cause
 from projections import customer_directory
@@ -96,14 +97,16 @@ def test_an_upgraded_change_event_keeps_the_audit_shape_it_had():
 
 def write_some(app: Backoffice, count: int) -> None:
     for _ in range(count):
-        cid = app.register_lead(
+        cid = app.handle(
             SALES,
-            name=unique(),
-            kind="company",
-            source="web",
-            contacts=[{"name": "x", "phone": str(uuid4().int)[:9], "email": None}],
+            RegisterLead(
+                name=unique(),
+                kind="company",
+                source="web",
+                contacts=[{"name": "x", "phone": str(uuid4().int)[:9], "email": None}],
+            ),
         ).id
-        app.qualify_customer(SALES, cid)
+        app.handle(SALES, QualifyCustomer(cid))
 
 
 def audited_positions(app: Backoffice) -> list[int]:

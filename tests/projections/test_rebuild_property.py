@@ -9,6 +9,21 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.commands.customers import (
+    AssessCredit,
+    AssignCustomerOwner,
+    AwardPoints,
+    EnrollMembership,
+    MarkCustomerLost,
+    PlaceCreditHold,
+    QualifyCustomer,
+    RecordFollowUp,
+    RedeemPoints,
+    RegisterLead,
+    ReleaseCreditHold,
+    ReopenCustomer,
+    UpdateProfile,
+)
 from domain.errors import DomainError
 from projections.runner import READ_MODELS, verify
 from tests.conftest import as_, unique
@@ -16,30 +31,36 @@ from tests.conftest import as_, unique
 ADMIN = as_("ada", "admin")
 
 OPERATIONS = {
-    "qualify": lambda app, cid, n: app.qualify_customer(ADMIN, cid),
-    "lost": lambda app, cid, n: app.mark_customer_lost(ADMIN, cid, f"reason {n}"),
-    "reopen": lambda app, cid, n: app.reopen_customer(ADMIN, cid),
-    "rename": lambda app, cid, n: app.update_customer_profile(
-        ADMIN, cid, name=unique(), region=f"r{n}"
+    "qualify": lambda app, cid, n: app.handle(ADMIN, QualifyCustomer(cid)),
+    "lost": lambda app, cid, n: app.handle(ADMIN, MarkCustomerLost(cid, f"reason {n}")),
+    "reopen": lambda app, cid, n: app.handle(ADMIN, ReopenCustomer(cid)),
+    "rename": lambda app, cid, n: app.handle(
+        ADMIN, UpdateProfile(cid, {"name": unique(), "region": f"r{n}"})
     ),
-    "owner": lambda app, cid, n: app.assign_customer_owner(ADMIN, cid, f"owner-{n % 3}"),
-    "assess": lambda app, cid, n: app.assess_credit(
+    "owner": lambda app, cid, n: app.handle(ADMIN, AssignCustomerOwner(cid, f"owner-{n % 3}")),
+    "assess": lambda app, cid, n: app.handle(
         ADMIN,
-        cid,
-        rating="ABCD"[n % 4],
-        score=n % 101,
-        credit_limit=Decimal(n * 100),
-        max_payment_term_days=30,
-        guarantee_required=False,
-        valid_until=date.today() + timedelta(days=30),
-        basis="property",
+        AssessCredit(
+            cid,
+            rating="ABCD"[n % 4],
+            score=n % 101,
+            credit_limit=Decimal(n * 100),
+            max_payment_term_days=30,
+            guarantee_required=False,
+            valid_until=date.today() + timedelta(days=30),
+            basis="property",
+        ),
     ),
-    "hold": lambda app, cid, n: app.place_credit_hold(ADMIN, cid, "check"),
-    "release": lambda app, cid, n: app.release_credit_hold(ADMIN, cid),
-    "member": lambda app, cid, n: app.enroll_membership(ADMIN, cid, ["silver", "gold"][n % 2]),
-    "award": lambda app, cid, n: app.award_points(ADMIN, cid, n + 1, "buy"),
-    "redeem": lambda app, cid, n: app.redeem_points(ADMIN, cid, n + 1, "gift"),
-    "follow_up": lambda app, cid, n: app.record_follow_up(ADMIN, cid, kind="call", notes=f"n{n}"),
+    "hold": lambda app, cid, n: app.handle(ADMIN, PlaceCreditHold(cid, "check")),
+    "release": lambda app, cid, n: app.handle(ADMIN, ReleaseCreditHold(cid)),
+    "member": lambda app, cid, n: app.handle(
+        ADMIN, EnrollMembership(cid, ["silver", "gold"][n % 2])
+    ),
+    "award": lambda app, cid, n: app.handle(ADMIN, AwardPoints(cid, n + 1, "buy")),
+    "redeem": lambda app, cid, n: app.handle(ADMIN, RedeemPoints(cid, n + 1, "gift")),
+    "follow_up": lambda app, cid, n: app.handle(
+        ADMIN, RecordFollowUp(cid, kind="call", notes=f"n{n}")
+    ),
 }
 
 steps = st.lists(
@@ -54,7 +75,7 @@ steps = st.lists(
 def test_live_read_models_equal_a_rebuild(services, module_database, steps):
     app, read_side = services.backoffice, services.read_side
     customers = [
-        app.register_lead(ADMIN, name=unique(), kind="company", source="web", contacts=[]).id
+        app.handle(ADMIN, RegisterLead(name=unique(), kind="company", source="web", contacts=[])).id
         for _ in range(5)
     ]
     for operation, which, n in steps:

@@ -8,6 +8,14 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Tracking
 
+from application.commands.risks import (
+    AddRiskAction,
+    AssessRisk,
+    CloseRisk,
+    CompleteRiskAction,
+    IdentifyRisk,
+    ReopenRisk,
+)
 from domain.risk import Risk
 from domain.values import Cause
 from projections.risks import RiskRegisterProjection, heat_cells, open_by_category, with_risk_ids
@@ -234,21 +242,23 @@ def test_live_tables_equal_a_rebuild(services, module_database):
     app = services.backoffice
     who = as_("fiona", "finance")
     now = app.clock()
-    rid = app.identify_risk(
+    rid = app.handle(
         who,
-        category="credit",
-        title="Distributor slow to pay",
-        description="two invoices late",
-        occurred_at=now - timedelta(days=5),
+        IdentifyRisk(
+            category="credit",
+            title="Distributor slow to pay",
+            description="two invoices late",
+            occurred_at=now - timedelta(days=5),
+        ),
     ).id
-    app.assess_risk(who, rid, likelihood=4, impact=4, rationale="x", occurred_at=now)
-    aid = app.add_risk_action(
-        who, rid, description="guarantee", due_on=now.date() - timedelta(days=1)
+    app.handle(who, AssessRisk(rid, likelihood=4, impact=4, rationale="x", occurred_at=now))
+    aid = app.handle(
+        who, AddRiskAction(rid, description="guarantee", due_on=now.date() - timedelta(days=1))
     ).extra["action_id"]
-    app.complete_risk_action(who, rid, aid, outcome="signed")
-    app.assess_risk(who, rid, likelihood=1, impact=2, rationale="paid up")
-    app.close_risk(who, rid, "paid")
-    app.reopen_risk(who, rid, "late again")
+    app.handle(who, CompleteRiskAction(rid, aid, outcome="signed"))
+    app.handle(who, AssessRisk(rid, likelihood=1, impact=2, rationale="paid up"))
+    app.handle(who, CloseRisk(rid, "paid"))
+    app.handle(who, ReopenRisk(rid, "late again"))
     assert services.read_side.wait("risks", app.max_position(), timeout=10)
     spec = READ_MODELS["risks"]
     assert verify(app, spec, module_database.env(), module_database.dialect) == []

@@ -10,6 +10,26 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    DraftContract,
+    IssueInvoice,
+    RecordDelivery,
+    RecordPayment,
+    SignContract,
+    SubmitContract,
+    TerminateContract,
+    WriteOff,
+)
+from application.commands.customers import (
+    AssessCredit,
+    PlaceCreditHold,
+    RegisterGuarantee,
+    RegisterLead,
+    ReleaseCreditHold,
+    UpdateProfile,
+)
 from domain.errors import DomainError
 from projections.runner import READ_MODELS, verify
 from tests.conftest import as_, unique
@@ -26,33 +46,37 @@ def days_ago(n: int) -> date:
 
 
 OPERATIONS = {
-    "deliver": lambda app, k, c, n: app.record_delivery(MANAGER, k, {"A": 1 + n % 2}),
-    "deliver_b": lambda app, k, c, n: app.record_delivery(MANAGER, k, {"B": 1}),
-    "invoice": lambda app, k, c, n: app.issue_invoice(
-        FINANCE, k, Decimal(f"{37 + n}.{n:02d}"), days_ago(n % 20)
+    "deliver": lambda app, k, c, n: app.handle(MANAGER, RecordDelivery(k, {"A": 1 + n % 2})),
+    "deliver_b": lambda app, k, c, n: app.handle(MANAGER, RecordDelivery(k, {"B": 1})),
+    "invoice": lambda app, k, c, n: app.handle(
+        FINANCE, IssueInvoice(k, Decimal(f"{37 + n}.{n:02d}"), days_ago(n % 20))
     ),
-    "pay": lambda app, k, c, n: app.record_payment(
-        FINANCE, k, Decimal(f"{11 + n}.0{n % 10}"), days_ago(n % 10), f"ref-{k}-{n}"
+    "pay": lambda app, k, c, n: app.handle(
+        FINANCE, RecordPayment(k, Decimal(f"{11 + n}.0{n % 10}"), days_ago(n % 10), f"ref-{k}-{n}")
     ),
-    "write_off": lambda app, k, c, n: app.write_off(FINANCE, k, Decimal(f"{3 + n}.33"), "bad"),
-    "terminate": lambda app, k, c, n: app.terminate_contract(FINANCE, k, "ended"),
-    "hold": lambda app, k, c, n: app.place_credit_hold(FINANCE, c, "check"),
-    "release": lambda app, k, c, n: app.release_credit_hold(FINANCE, c),
-    "guarantee": lambda app, k, c, n: app.register_guarantee(
-        FINANCE, c, amount=Decimal(100 + n), kind="bank", expires_on=days_ago(-n)
+    "write_off": lambda app, k, c, n: app.handle(
+        FINANCE, WriteOff(k, Decimal(f"{3 + n}.33"), "bad")
     ),
-    "assess": lambda app, k, c, n: app.assess_credit(
+    "terminate": lambda app, k, c, n: app.handle(FINANCE, TerminateContract(k, "ended")),
+    "hold": lambda app, k, c, n: app.handle(FINANCE, PlaceCreditHold(c, "check")),
+    "release": lambda app, k, c, n: app.handle(FINANCE, ReleaseCreditHold(c)),
+    "guarantee": lambda app, k, c, n: app.handle(
+        FINANCE, RegisterGuarantee(c, amount=Decimal(100 + n), kind="bank", expires_on=days_ago(-n))
+    ),
+    "assess": lambda app, k, c, n: app.handle(
         FINANCE,
-        c,
-        rating="ABCD"[n % 4],
-        score=n,
-        credit_limit=Decimal(5000 + n * 100),
-        max_payment_term_days=30,
-        guarantee_required=False,
-        valid_until=days_ago(-30 - n),
-        basis="property",
+        AssessCredit(
+            c,
+            rating="ABCD"[n % 4],
+            score=n,
+            credit_limit=Decimal(5000 + n * 100),
+            max_payment_term_days=30,
+            guarantee_required=False,
+            valid_until=days_ago(-30 - n),
+            basis="property",
+        ),
     ),
-    "rename": lambda app, k, c, n: app.update_customer_profile(ADMIN, c, name=unique()),
+    "rename": lambda app, k, c, n: app.handle(ADMIN, UpdateProfile(c, {"name": unique()})),
 }
 
 steps = st.lists(
@@ -63,23 +87,25 @@ steps = st.lists(
 
 
 def signed_contract(app, customer, n: int):
-    contract = app.draft_contract(
+    contract = app.handle(
         SALES,
-        customer_id=customer,
-        channel=["direct", "online", "agent"][n % 3],
-        lines=[
-            {"sku": "A", "quantity": 3, "unit_price": "70.01", "unit_cost": "20.00"},
-            {"sku": "B", "quantity": 2, "unit_price": "33.33", "unit_cost": "30.00"},
-        ],
-        payment_term_days=[0, 10, 30][n % 3],
-        delivery_due_on=days_ago(-10),
+        DraftContract(
+            customer_id=customer,
+            channel=["direct", "online", "agent"][n % 3],
+            lines=[
+                {"sku": "A", "quantity": 3, "unit_price": "70.01", "unit_cost": "20.00"},
+                {"sku": "B", "quantity": 2, "unit_price": "33.33", "unit_cost": "30.00"},
+            ],
+            payment_term_days=[0, 10, 30][n % 3],
+            delivery_due_on=days_ago(-10),
+        ),
     ).id
     if n == 2:
-        app.amend_contract(SALES, contract, region=None, owner_id="sue")
-    app.submit_contract(MANAGER, contract)
-    app.approve_contract_review(LEGAL, contract, "legal")
-    app.approve_contract_review(FINANCE, contract, "finance")
-    app.sign_contract(MANAGER, contract, days_ago(5 * n))
+        app.handle(SALES, AmendContract(contract, {"region": None, "owner_id": "sue"}))
+    app.handle(MANAGER, SubmitContract(contract))
+    app.handle(LEGAL, ApproveContractReview(contract, "legal"))
+    app.handle(FINANCE, ApproveContractReview(contract, "finance"))
+    app.handle(MANAGER, SignContract(contract, days_ago(5 * n)))
     return contract
 
 
@@ -89,8 +115,9 @@ def test_live_sales_and_credit_equal_a_rebuild(services, module_database, steps)
     app, read_side = services.backoffice, services.read_side
     customers = []
     for _ in range(2):
-        customer = app.register_lead(
-            SALES, name=unique(), kind="company", source="web", region="north", contacts=[]
+        customer = app.handle(
+            SALES,
+            RegisterLead(name=unique(), kind="company", source="web", region="north", contacts=[]),
         ).id
         OPERATIONS["assess"](app, None, customer, 10)
         customers.append(customer)

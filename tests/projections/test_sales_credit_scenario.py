@@ -27,6 +27,25 @@ from decimal import Decimal
 
 import pytest
 
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    CancelContract,
+    DraftContract,
+    IssueInvoice,
+    RecordDelivery,
+    RecordPayment,
+    SignContract,
+    SubmitContract,
+    WriteOff,
+)
+from application.commands.customers import (
+    AssessCredit,
+    PlaceCreditHold,
+    RegisterGuarantee,
+    RegisterLead,
+    ReleaseCreditHold,
+)
 from interfaces.bootstrap import build
 from tests.conftest import as_
 
@@ -54,72 +73,89 @@ def run_scenario(database):
         return date(2026, month, day)
 
     def assess(customer, rating, score, limit, term, valid_until):
-        app.assess_credit(
+        app.handle(
             FINANCE,
-            customer,
-            rating=rating,
-            score=score,
-            credit_limit=Decimal(limit),
-            max_payment_term_days=term,
-            guarantee_required=False,
-            valid_until=valid_until,
-            basis="accounts",
+            AssessCredit(
+                customer,
+                rating=rating,
+                score=score,
+                credit_limit=Decimal(limit),
+                max_payment_term_days=term,
+                guarantee_required=False,
+                valid_until=valid_until,
+                basis="accounts",
+            ),
         )
 
     def signed(owner, customer, lines, term, signed_on, **fields):
-        contract = app.draft_contract(
+        contract = app.handle(
             owner,
-            customer_id=customer,
-            channel=fields.pop("channel", "direct"),
-            lines=lines,
-            payment_term_days=term,
-            delivery_due_on=date(2026, 6, 30),
-            **fields,
+            DraftContract(
+                customer_id=customer,
+                channel=fields.pop("channel", "direct"),
+                lines=lines,
+                payment_term_days=term,
+                delivery_due_on=date(2026, 6, 30),
+                **fields,
+            ),
         ).id
-        app.submit_contract(owner, contract)
-        app.approve_contract_review(LEGAL, contract, "legal")
-        app.approve_contract_review(FINANCE, contract, "finance")
-        app.sign_contract(MANAGER, contract, signed_on)
+        app.handle(owner, SubmitContract(contract))
+        app.handle(LEGAL, ApproveContractReview(contract, "legal"))
+        app.handle(FINANCE, ApproveContractReview(contract, "finance"))
+        app.handle(MANAGER, SignContract(contract, signed_on))
         return contract
 
     ids = {}
     on(1, 5)
     for name, region in (("C1", "north"), ("C2", "south"), ("C3", "west")):
-        ids[name] = app.register_lead(
-            SAM, name=f"{name} Co", kind="company", source="web", region=region, contacts=[]
+        ids[name] = app.handle(
+            SAM,
+            RegisterLead(
+                name=f"{name} Co", kind="company", source="web", region=region, contacts=[]
+            ),
         ).id
     assess(ids["C1"], "A", 85, "10000.00", 30, date(2026, 6, 30))
     assess(ids["C2"], "B", 60, "5000.00", 60, date(2026, 3, 31))
     on(1, 6)
-    app.register_guarantee(
-        FINANCE, ids["C2"], amount=Decimal("1000.00"), kind="bank", expires_on=date(2026, 4, 20)
+    app.handle(
+        FINANCE,
+        RegisterGuarantee(
+            ids["C2"], amount=Decimal("1000.00"), kind="bank", expires_on=date(2026, 4, 20)
+        ),
     )
     day = on(1, 10)
-    k1 = app.draft_contract(
+    k1 = app.handle(
         SAM,
-        customer_id=ids["C1"],
-        channel="direct",
-        lines=[line("A", 10, "100.00", "60.00"), line("B", 3, "180.00", "120.00")],
-        payment_term_days=30,
-        delivery_due_on=date(2026, 6, 30),
+        DraftContract(
+            customer_id=ids["C1"],
+            channel="direct",
+            lines=[line("A", 10, "100.00", "60.00"), line("B", 3, "180.00", "120.00")],
+            payment_term_days=30,
+            delivery_due_on=date(2026, 6, 30),
+        ),
     ).id
-    app.amend_contract(
-        SAM, k1, lines=[line("A", 10, "100.00", "60.00"), line("B", 3, "200.00", "120.00")]
+    app.handle(
+        SAM,
+        AmendContract(
+            k1, {"lines": [line("A", 10, "100.00", "60.00"), line("B", 3, "200.00", "120.00")]}
+        ),
     )
-    app.submit_contract(SAM, k1)
-    app.approve_contract_review(LEGAL, k1, "legal")
-    app.approve_contract_review(FINANCE, k1, "finance")
-    app.sign_contract(MANAGER, k1, day)
+    app.handle(SAM, SubmitContract(k1))
+    app.handle(LEGAL, ApproveContractReview(k1, "legal"))
+    app.handle(FINANCE, ApproveContractReview(k1, "finance"))
+    app.handle(MANAGER, SignContract(k1, day))
     ids["K1"] = k1
-    k4 = app.draft_contract(
+    k4 = app.handle(
         SAM,
-        customer_id=ids["C1"],
-        channel="online",
-        lines=[line("A", 1, "999.00", "1.00")],
-        payment_term_days=30,
-        delivery_due_on=date(2026, 6, 30),
+        DraftContract(
+            customer_id=ids["C1"],
+            channel="online",
+            lines=[line("A", 1, "999.00", "1.00")],
+            payment_term_days=30,
+            delivery_due_on=date(2026, 6, 30),
+        ),
     ).id
-    app.cancel_contract(SAM, k4, "customer changed its mind")
+    app.handle(SAM, CancelContract(k4, "customer changed its mind"))
     day = on(1, 15)
     ids["K2"] = signed(
         SUE,
@@ -130,32 +166,32 @@ def run_scenario(database):
         channel="agent",
         region="east",
     )
-    app.issue_invoice(FINANCE, ids["K2"], Decimal("3000.00"), day)
+    app.handle(FINANCE, IssueInvoice(ids["K2"], Decimal("3000.00"), day))
     day = on(1, 20)
-    app.record_delivery(SAM, k1, {"A": 10, "B": 1})
-    app.issue_invoice(FINANCE, k1, Decimal("800.00"), day)
+    app.handle(SAM, RecordDelivery(k1, {"A": 10, "B": 1}))
+    app.handle(FINANCE, IssueInvoice(k1, Decimal("800.00"), day))
     on(1, 31)
-    app.record_delivery(SUE, ids["K2"], {"C": 2})
+    app.handle(SUE, RecordDelivery(ids["K2"], {"C": 2}))
     on(2, 3)
-    app.record_delivery(SAM, k1, {"B": 2})
+    app.handle(SAM, RecordDelivery(k1, {"B": 2}))
     day = on(2, 5)
-    app.issue_invoice(FINANCE, k1, Decimal("800.00"), day)
+    app.handle(FINANCE, IssueInvoice(k1, Decimal("800.00"), day))
     day = on(2, 14)
     ids["K3"] = signed(SAM, ids["C1"], [line("A", 50, "100.00", "60.00")], 30, day)
     day = on(2, 25)
-    app.record_payment(FINANCE, k1, Decimal("800.00"), day, "p1")
+    app.handle(FINANCE, RecordPayment(k1, Decimal("800.00"), day, "p1"))
     day = on(3, 10)
-    app.record_payment(FINANCE, k1, Decimal("100.01"), day, "p2")
+    app.handle(FINANCE, RecordPayment(k1, Decimal("100.01"), day, "p2"))
     on(3, 18)
-    app.place_credit_hold(FINANCE, ids["C2"], "payment late")
+    app.handle(FINANCE, PlaceCreditHold(ids["C2"], "payment late"))
     on(3, 20)
     assess(ids["C1"], "B", 70, "7000.00", 30, date(2026, 9, 30))
     day = on(4, 5)
-    app.record_payment(FINANCE, ids["K2"], Decimal("1000.00"), day, "p3")
+    app.handle(FINANCE, RecordPayment(ids["K2"], Decimal("1000.00"), day, "p3"))
     on(4, 10)
-    app.write_off(FINANCE, ids["K2"], Decimal("500.00"), "customer in difficulty")
+    app.handle(FINANCE, WriteOff(ids["K2"], Decimal("500.00"), "customer in difficulty"))
     on(4, 12)
-    app.release_credit_hold(FINANCE, ids["C2"])
+    app.handle(FINANCE, ReleaseCreditHold(ids["C2"]))
     on(4, 25)
     assess(ids["C1"], "C", 50, "5000.00", 30, date(2026, 10, 31))
     for name in ("sales", "credit"):

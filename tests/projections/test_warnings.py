@@ -29,6 +29,31 @@ from decimal import Decimal
 
 import pytest
 
+from application.commands.budgets import (
+    ApproveBudget,
+    CommitBudget,
+    DraftBudget,
+    ReallocateBudget,
+    RecordExpense,
+    SubmitBudget,
+)
+from application.commands.complaints import (
+    AssignComplaint,
+    ReceiveComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
+from application.commands.contracts import (
+    ApproveContractReview,
+    DraftContract,
+    IssueInvoice,
+    RecordPayment,
+    SignContract,
+    SubmitContract,
+    WriteOff,
+)
+from application.commands.customers import AssessCredit, RegisterLead
+from application.commands.employees import HireEmployee, RecordInterview, RegisterCandidate
 from interfaces.bootstrap import build
 from projections.runner import READ_MODELS, verify
 from projections.warnings import WARNING_READ_MODELS, early_warnings, year_elapsed
@@ -65,129 +90,143 @@ def run_scenario(database):
         return date(2026, month, day)
 
     def signed(customer, total, term, signed_on):
-        contract = app.draft_contract(
+        contract = app.handle(
             SAM,
-            customer_id=customer,
-            channel="direct",
-            lines=[{"sku": "AD", "quantity": 1, "unit_price": Decimal(total), "unit_cost": 0}],
-            payment_term_days=term,
-            delivery_due_on=date(2026, 12, 31),
+            DraftContract(
+                customer_id=customer,
+                channel="direct",
+                lines=[{"sku": "AD", "quantity": 1, "unit_price": Decimal(total), "unit_cost": 0}],
+                payment_term_days=term,
+                delivery_due_on=date(2026, 12, 31),
+            ),
         ).id
-        app.submit_contract(SAM, contract)
-        app.approve_contract_review(LEGAL, contract, "legal")
-        app.approve_contract_review(FINANCE, contract, "finance")
-        app.sign_contract(MANAGER, contract, signed_on)
+        app.handle(SAM, SubmitContract(contract))
+        app.handle(LEGAL, ApproveContractReview(contract, "legal"))
+        app.handle(FINANCE, ApproveContractReview(contract, "finance"))
+        app.handle(MANAGER, SignContract(contract, signed_on))
         return contract
 
     def complaint(month, day, answered):
         received = datetime(2026, month, day, 10, tzinfo=UTC)
         on(month, day, 11)
-        cid = app.receive_complaint(
+        cid = app.handle(
             SERVICE,
-            customer_id=customers[0],
-            channel="hotline",
-            category="service",
-            severity="high",
-            description="late",
-            occurred_at=received,
+            ReceiveComplaint(
+                customer_id=customers[0],
+                channel="hotline",
+                category="service",
+                severity="high",
+                description="late",
+                occurred_at=received,
+            ),
         ).id
         if answered:
             on(month, day + 1, 12)
-            app.assign_complaint(SERVICE, cid, agent, received.replace(hour=11))
-            app.respond_to_complaint(SERVICE, cid, "on it", received.replace(hour=12))
-            app.resolve_complaint(
+            app.handle(SERVICE, AssignComplaint(cid, agent, received.replace(hour=11)))
+            app.handle(SERVICE, RespondToComplaint(cid, "on it", received.replace(hour=12)))
+            app.handle(
                 SERVICE,
-                cid,
-                resolution="fixed",
-                root_cause="process",
-                corrective_action="checklist",
-                occurred_at=received.replace(day=day + 1),
+                ResolveComplaint(
+                    cid,
+                    resolution="fixed",
+                    root_cause="process",
+                    corrective_action="checklist",
+                    occurred_at=received.replace(day=day + 1),
+                ),
             )
 
     day = on(1, 5)
-    hired = app.register_candidate(HR, name="Agent", position="agent", department="service").id
-    app.record_interview(HR, hired, kind="interview", result="pass")
-    app.record_interview(HR, hired, kind="background_check", result="pass")
-    app.hire_employee(HR, hired, hired_on=day, position="agent", department="service")
+    hired = app.handle(
+        HR, RegisterCandidate(name="Agent", position="agent", department="service")
+    ).id
+    app.handle(HR, RecordInterview(hired, kind="interview", result="pass"))
+    app.handle(HR, RecordInterview(hired, kind="background_check", result="pass"))
+    app.handle(HR, HireEmployee(hired, hired_on=day, position="agent", department="service"))
     agent = str(hired)
     customers = [
-        app.register_lead(SAM, name=f"C{n} Co", kind="company", source="web", contacts=[]).id
+        app.handle(SAM, RegisterLead(name=f"C{n} Co", kind="company", source="web", contacts=[])).id
         for n in (1, 2)
     ]
     for customer in customers:
-        app.assess_credit(
+        app.handle(
             FINANCE,
-            customer,
-            rating="A",
-            score=90,
-            credit_limit=Decimal("100000.00"),
-            max_payment_term_days=60,
-            guarantee_required=False,
-            valid_until=date(2026, 12, 31),
-            basis="accounts",
+            AssessCredit(
+                customer,
+                rating="A",
+                score=90,
+                credit_limit=Decimal("100000.00"),
+                max_payment_term_days=60,
+                guarantee_required=False,
+                valid_until=date(2026, 12, 31),
+                basis="accounts",
+            ),
         )
-    budget = app.draft_budget(
+    budget = app.handle(
         FINANCE,
-        fiscal_year=2026,
-        lines=[
-            {"category": "promotion", "period": "Q1", "amount": "10000.00"},
-            {"category": "sales", "period": "Q1", "amount": "5000.00"},
-            {"category": "sales", "period": "Q2", "amount": "1000.00"},
-        ],
-        targets=[{"period": q, "revenue": "36500.00"} for q in ("Q1", "Q2", "Q3", "Q4")],
+        DraftBudget(
+            fiscal_year=2026,
+            lines=[
+                {"category": "promotion", "period": "Q1", "amount": "10000.00"},
+                {"category": "sales", "period": "Q1", "amount": "5000.00"},
+                {"category": "sales", "period": "Q2", "amount": "1000.00"},
+            ],
+            targets=[{"period": q, "revenue": "36500.00"} for q in ("Q1", "Q2", "Q3", "Q4")],
+        ),
     ).id
-    app.submit_budget(FINANCE, budget)
+    app.handle(FINANCE, SubmitBudget(budget))
     on(1, 8)
-    app.approve_budget(EXEC, budget)
+    app.handle(EXEC, ApproveBudget(budget))
     day = on(1, 10)
     k1 = signed(customers[0], "20000.00", 30, day)
-    app.issue_invoice(FINANCE, k1, Decimal("10000.00"), day)
+    app.handle(FINANCE, IssueInvoice(k1, Decimal("10000.00"), day))
     on(2, 10)
-    app.record_expense(
+    app.handle(
         FINANCE,
-        budget,
-        category="sales",
-        period="Q1",
-        amount=Decimal("4500.00"),
-        expense_type="advertising",
-        description="flyers",
+        RecordExpense(
+            budget,
+            category="sales",
+            period="Q1",
+            amount=Decimal("4500.00"),
+            expense_type="advertising",
+            description="flyers",
+        ),
     )
     complaint(2, 15, answered=False)
     day = on(2, 20)
-    app.record_payment(FINANCE, k1, Decimal("5000.00"), day, "p1")
+    app.handle(FINANCE, RecordPayment(k1, Decimal("5000.00"), day, "p1"))
     complaint(3, 10, answered=True)
     on(3, 15)
-    app.commit_budget(
+    app.handle(
         FINANCE,
-        budget,
-        category="promotion",
-        period="Q1",
-        amount=Decimal("9500.00"),
-        reference="fair",
+        CommitBudget(
+            budget, category="promotion", period="Q1", amount=Decimal("9500.00"), reference="fair"
+        ),
     )
     day = on(3, 20)
-    app.issue_invoice(FINANCE, k1, Decimal("10000.00"), day)
+    app.handle(FINANCE, IssueInvoice(k1, Decimal("10000.00"), day))
     complaint(3, 20, answered=True)
     on(4, 5)
-    app.reallocate_budget(
+    app.handle(
         EXEC,
-        budget,
-        from_category="sales",
-        from_period="Q2",
-        to_category="promotion",
-        to_period="Q1",
-        amount=Decimal("1000.00"),
-        reason="the fair",
+        ReallocateBudget(
+            budget,
+            from_category="sales",
+            from_period="Q2",
+            to_category="promotion",
+            to_period="Q1",
+            amount=Decimal("1000.00"),
+            reason="the fair",
+        ),
     )
     day = on(4, 10)
-    app.record_payment(FINANCE, k1, Decimal("5000.00"), day, "p2")
+    app.handle(FINANCE, RecordPayment(k1, Decimal("5000.00"), day, "p2"))
     day = on(4, 15)
     k2 = signed(customers[1], "30000.00", 60, day)
-    app.issue_invoice(FINANCE, k2, Decimal("30000.00"), day)
+    app.handle(FINANCE, IssueInvoice(k2, Decimal("30000.00"), day))
     complaint(4, 20, answered=False)
     complaint(4, 22, answered=True)
     on(4, 25)
-    app.write_off(FINANCE, k1, Decimal("5000.00"), "settled for less")
+    app.handle(FINANCE, WriteOff(k1, Decimal("5000.00"), "settled for less"))
     on(4, 30)
     for name in WARNING_READ_MODELS:
         assert services.read_side.wait(name, app.max_position(), timeout=20)

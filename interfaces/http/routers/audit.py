@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
@@ -17,7 +18,6 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

@@ -8,13 +8,34 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from application.commands.budgets import (
+    AmendBudget,
+    ApproveBudget,
+    ApproveOverrun,
+    BudgetChanges,
+    CloseBudget,
+    CommitBudget,
+    DraftBudget,
+    ReallocateBudget,
+    RecordExpense,
+    RejectBudget,
+    RejectOverrun,
+    ReleaseCommitment,
+    RequestOverrun,
+    SubmitBudget,
+)
 from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer, fiscal_year_filter
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from interfaces.http.json import iso_utc, plain
+from interfaces.http.reads import (
+    aggregate_answer,
+    directory_answer,
+    fiscal_year_filter,
+    history_answer,
+)
 from interfaces.http.schemas import budgets as bodies
 from interfaces.http.schemas.common import Empty
-from projections.events import iso_utc, plain
 
 router = APIRouter(prefix="/budgets", tags=["budgets"])
 
@@ -72,101 +93,151 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    Budget,
-    "budget.draft",
-    bodies.DraftBudget,
-    lambda app, cmd, body: app.draft_budget(
-        cmd,
-        fiscal_year=body.fiscal_year,
-        name=body.name,
-        lines=[line.model_dump() for line in body.lines],
-        targets=[t.model_dump() for t in body.targets or ()],
-    ),
-)
-
-
-def _amend(app: Any, command: Any, budget_id: UUID, body: bodies.AmendBudget) -> Any:
-    changes: dict[str, Any] = {}
+def _budget_changes(body: bodies.AmendBudget) -> BudgetChanges:
+    """The fields the body gives (null leaves a field as it is)."""
+    changes = BudgetChanges()
     if body.name is not None:
         changes["name"] = body.name
     if body.lines is not None:
         changes["lines"] = [line.model_dump() for line in body.lines]
     if body.targets is not None:
-        changes["targets"] = [t.model_dump() for t in body.targets]
-    return app.amend_budget(command, budget_id, **changes)
+        changes["targets"] = [target.model_dump() for target in body.targets]
+    return changes
 
 
-for path, permission, model, call, answer_with in (
-    ("/{id}/amend", "budget.amend", bodies.AmendBudget, _amend, None),
-    ("/{id}/submit", "budget.submit", Empty, lambda a, c, i, b: a.submit_budget(c, i), None),
-    ("/{id}/approve", "budget.approve", Empty, lambda a, c, i, b: a.approve_budget(c, i), None),
-    (
-        "/{id}/reject",
-        "budget.reject",
-        bodies.Reasons,
-        lambda a, c, i, b: a.reject_budget(c, i, b.reasons),
-        None,
-    ),
-    (
-        "/{id}/commitments",
-        "budget.commit",
-        bodies.Commit,
-        lambda a, c, i, b: a.commit_budget(c, i, **b.model_dump()),
-        None,
-    ),
-    (
-        "/{id}/expenses",
-        "budget.expense",
-        bodies.RecordExpense,
-        lambda a, c, i, b: a.record_expense(c, i, **b.model_dump()),
-        None,
-    ),
-    (
-        "/{id}/overruns",
-        "budget.overrun_request",
-        bodies.RequestOverrun,
-        lambda a, c, i, b: a.request_overrun(c, i, **b.model_dump()),
-        "overrun_id",
-    ),
-    (
-        "/{id}/reallocations",
-        "budget.reallocate",
-        bodies.Reallocate,
-        lambda a, c, i, b: a.reallocate_budget(c, i, **b.model_dump()),
-        None,
-    ),
-    ("/{id}/close", "budget.close", Empty, lambda a, c, i, b: a.close_budget(c, i), None),
-):
-    command_route(router, Budget, path, permission, model, call, answer_with=answer_with)
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftBudget))
+async def draft_budget(call: CommandDep) -> JSONResponse:
+    """Draft the budget of a fiscal year (finance, executive); a second one is refused."""
+    body = await call.read(DraftBudget, bodies.DraftBudget)
+    command = DraftBudget(
+        fiscal_year=body.fiscal_year,
+        lines=[line.model_dump() for line in body.lines],
+        name=body.name,
+        targets=[target.model_dump() for target in body.targets or ()],
+    )
+    return await call.answer(command)
 
 
-for path, permission, model, call, sub in (
-    (
-        "/{id}/commitments/{sub}/release",
-        "budget.release_commitment",
-        Empty,
-        lambda app, cmd, bid, reference, body: app.release_commitment(cmd, bid, reference),
-        str,
-    ),
-    (
-        "/{id}/overruns/{sub}/approve",
-        "budget.overrun_approve",
-        Empty,
-        lambda app, cmd, bid, oid, body: app.approve_overrun(cmd, bid, oid),
-        UUID,
-    ),
-    (
-        "/{id}/overruns/{sub}/reject",
-        "budget.overrun_reject",
-        bodies.Reasons,
-        lambda app, cmd, bid, oid, body: app.reject_overrun(cmd, bid, oid, body.reasons),
-        UUID,
-    ),
-):
-    overruns = (lambda b: b.overruns) if "/overruns/" in path else None
-    command_route(router, Budget, path, permission, model, call, sub=sub, sub_in=overruns)
+@router.post("/{budget_id}/amend", openapi_extra=body_schema(bodies.AmendBudget))
+async def amend_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Revise a draft: name, lines or targets, each replaced whole (finance, executive)."""
+    body = await call.read(AmendBudget, bodies.AmendBudget, Target(Budget, budget_id))
+    return await call.answer(AmendBudget(budget_id, _budget_changes(body)))
+
+
+@router.post("/{budget_id}/submit", openapi_extra=body_schema(Empty))
+async def submit_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Put the draft before an executive (finance, executive)."""
+    await call.read(SubmitBudget, Empty, Target(Budget, budget_id))
+    return await call.answer(SubmitBudget(budget_id))
+
+
+@router.post("/{budget_id}/approve", openapi_extra=body_schema(Empty))
+async def approve_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Approve the budget (an executive other than the submitter)."""
+    await call.read(ApproveBudget, Empty, Target(Budget, budget_id))
+    return await call.answer(ApproveBudget(budget_id))
+
+
+@router.post("/{budget_id}/reject", openapi_extra=body_schema(bodies.Reasons))
+async def reject_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Send the budget back to draft, with reasons (an executive other than the submitter)."""
+    body = await call.read(RejectBudget, bodies.Reasons, Target(Budget, budget_id))
+    return await call.answer(RejectBudget(budget_id, body.reasons))
+
+
+@router.post("/{budget_id}/commitments", openapi_extra=body_schema(bodies.Commit))
+async def commit_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reserve money of a line for a purpose named by its reference (finance)."""
+    body = await call.read(CommitBudget, bodies.Commit, Target(Budget, budget_id))
+    command = CommitBudget(
+        budget_id,
+        category=body.category,
+        period=body.period,
+        amount=body.amount,
+        reference=body.reference,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{budget_id}/commitments/{reference}/release", openapi_extra=body_schema(Empty))
+async def release_commitment(budget_id: UUID, reference: str, call: CommandDep) -> JSONResponse:
+    """Give back what is still open of a commitment (finance)."""
+    await call.read(ReleaseCommitment, Empty, Target(Budget, budget_id))
+    return await call.answer(ReleaseCommitment(budget_id, reference))
+
+
+@router.post("/{budget_id}/expenses", openapi_extra=body_schema(bodies.RecordExpense))
+async def record_expense(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Book an expense on a line, under the expense standards (finance)."""
+    body = await call.read(RecordExpense, bodies.RecordExpense, Target(Budget, budget_id))
+    command = RecordExpense(
+        budget_id,
+        category=body.category,
+        period=body.period,
+        amount=body.amount,
+        expense_type=body.expense_type,
+        description=body.description,
+        reference=body.reference,
+        overrun_id=body.overrun_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post(
+    "/{budget_id}/overruns", status_code=201, openapi_extra=body_schema(bodies.RequestOverrun)
+)
+async def request_overrun(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Ask for money beyond a line's budget; answers the overrun's id (any role that spends)."""
+    body = await call.read(RequestOverrun, bodies.RequestOverrun, Target(Budget, budget_id))
+    command = RequestOverrun(
+        budget_id,
+        category=body.category,
+        period=body.period,
+        amount=body.amount,
+        justification=body.justification,
+    )
+    return await call.answer(command, created_id="overrun_id")
+
+
+@router.post("/{budget_id}/overruns/{overrun_id}/approve", openapi_extra=body_schema(Empty))
+async def approve_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) -> JSONResponse:
+    """Grant an overrun (an executive other than the requester)."""
+    target = Target(Budget, budget_id, "overruns", overrun_id)
+    await call.read(ApproveOverrun, Empty, target)
+    return await call.answer(ApproveOverrun(budget_id, overrun_id))
+
+
+@router.post("/{budget_id}/overruns/{overrun_id}/reject", openapi_extra=body_schema(bodies.Reasons))
+async def reject_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) -> JSONResponse:
+    """Refuse an overrun, with reasons (an executive other than the requester)."""
+    target = Target(Budget, budget_id, "overruns", overrun_id)
+    body = await call.read(RejectOverrun, bodies.Reasons, target)
+    return await call.answer(RejectOverrun(budget_id, overrun_id, body.reasons))
+
+
+@router.post("/{budget_id}/reallocations", openapi_extra=body_schema(bodies.Reallocate))
+async def reallocate_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Move available money from one line to another (executive)."""
+    body = await call.read(ReallocateBudget, bodies.Reallocate, Target(Budget, budget_id))
+    command = ReallocateBudget(
+        budget_id,
+        from_category=body.from_category,
+        from_period=body.from_period,
+        to_category=body.to_category,
+        to_period=body.to_period,
+        amount=body.amount,
+        reason=body.reason,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{budget_id}/close", openapi_extra=body_schema(Empty))
+async def close_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
+    """Close the year's budget (finance)."""
+    await call.read(CloseBudget, Empty, Target(Budget, budget_id))
+    return await call.answer(CloseBudget(budget_id))
 
 
 @router.get("")
@@ -192,4 +263,26 @@ def list_budgets(
     )
 
 
-aggregate_reads(router, Budget, represent)
+@router.get("/{budget_id}")
+def get_budget(
+    budget_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A budget now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Budget, budget_id, version, as_of, represent)
+
+
+@router.get("/{budget_id}/history")
+def budget_history(
+    budget_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a budget, oldest first, with actor and both times."""
+    return history_answer(services, Budget, budget_id, limit, cursor, wait_for)

@@ -9,17 +9,28 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from domain.campaign import Campaign
-from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import (
-    directory_answer,
+from application.commands.campaigns import (
+    AmendCampaign,
+    ApproveCampaign,
+    CampaignChanges,
+    CancelCampaign,
+    CompleteCampaign,
+    DraftCampaign,
+    EvaluateCampaign,
+    LaunchCampaign,
+    RecordCampaignResult,
+    RejectCampaign,
+    SubmitCampaign,
 )
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from domain.campaign import Campaign
+from interfaces.http.commands import CommandDep, Target, body_schema
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc, plain
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import budgets as budget_bodies
 from interfaces.http.schemas import campaigns as bodies
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
-from projections.events import iso_utc, plain
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -79,59 +90,133 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fields(body: Any) -> dict[str, Any]:
-    fields = body.model_dump(exclude_unset=True, exclude={"targets"})
+def _targets(targets: bodies.CampaignTargets | None) -> dict[str, Any] | None:
+    """The targets the body sets, or None when it names none."""
+    return targets.model_dump(exclude_none=True) if targets is not None else None
+
+
+def _campaign_changes(body: bodies.AmendCampaign) -> CampaignChanges:
+    """The fields the body names, in the body's order with the targets last.
+
+    The order is kept: the `Amended` event lists the changed fields in it.
+    """
+    named = body.model_fields_set
+    changes = CampaignChanges()
+    if "name" in named:
+        changes["name"] = body.name
+    if "objective" in named:
+        changes["objective"] = body.objective
+    if "channels" in named:
+        changes["channels"] = body.channels
+    if "starts_on" in named:
+        changes["starts_on"] = body.starts_on
+    if "ends_on" in named:
+        changes["ends_on"] = body.ends_on
+    if "budget_amount" in named:
+        changes["budget_amount"] = body.budget_amount
+    if "budget_id" in named:
+        changes["budget_id"] = body.budget_id
+    if "budget_period" in named:
+        changes["budget_period"] = body.budget_period
+    if "owner_id" in named:
+        changes["owner_id"] = body.owner_id
     if body.targets is not None:
-        fields["targets"] = body.targets.model_dump(exclude_none=True)
-    return fields
+        changes["targets"] = _targets(body.targets)
+    return changes
 
 
-create_route(
-    router,
-    Campaign,
-    "campaign.draft",
-    bodies.DraftCampaign,
-    lambda app, cmd, body: app.draft_campaign(cmd, **_fields(body)),
-)
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftCampaign))
+async def draft_campaign(call: CommandDep) -> JSONResponse:
+    """Draft a campaign on a budget's promotion line (marketing, sales_manager)."""
+    body = await call.read(DraftCampaign, bodies.DraftCampaign)
+    command = DraftCampaign(
+        name=body.name,
+        objective=body.objective,
+        channels=body.channels,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        budget_amount=body.budget_amount,
+        budget_id=body.budget_id,
+        budget_period=body.budget_period,
+        targets=_targets(body.targets),
+        owner_id=body.owner_id,
+    )
+    return await call.answer(command)
 
 
-for path, permission, model, call in (
-    (
-        "/{id}/amend",
-        "campaign.amend",
-        bodies.AmendCampaign,
-        lambda a, c, i, b: a.amend_campaign(c, i, **_fields(b)),
-    ),
-    ("/{id}/submit", "campaign.submit", Empty, lambda a, c, i, b: a.submit_campaign(c, i)),
-    ("/{id}/approve", "campaign.approve", Empty, lambda a, c, i, b: a.approve_campaign(c, i)),
-    (
-        "/{id}/reject",
-        "campaign.reject",
-        budget_bodies.Reasons,
-        lambda a, c, i, b: a.reject_campaign(c, i, b.reasons),
-    ),
-    ("/{id}/launch", "campaign.launch", Empty, lambda a, c, i, b: a.launch_campaign(c, i)),
-    (
-        "/{id}/results",
-        "campaign.result",
-        bodies.RecordResult,
-        lambda a, c, i, b: a.record_campaign_result(c, i, **b.model_dump()),
-    ),
-    ("/{id}/complete", "campaign.complete", Empty, lambda a, c, i, b: a.complete_campaign(c, i)),
-    (
-        "/{id}/evaluate",
-        "campaign.evaluate",
-        bodies.Evaluate,
-        lambda a, c, i, b: a.evaluate_campaign(c, i, b.summary, b.rating),
-    ),
-    (
-        "/{id}/cancel",
-        "campaign.cancel",
-        Reason,
-        lambda a, c, i, b: a.cancel_campaign(c, i, b.reason),
-    ),
-):
-    command_route(router, Campaign, path, permission, model, call)
+@router.post("/{campaign_id}/amend", openapi_extra=body_schema(bodies.AmendCampaign))
+async def amend_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Change fields of a draft (the owner in marketing, or a sales_manager)."""
+    body = await call.read(AmendCampaign, bodies.AmendCampaign, Target(Campaign, campaign_id))
+    return await call.answer(AmendCampaign(campaign_id, _campaign_changes(body)))
+
+
+@router.post("/{campaign_id}/submit", openapi_extra=body_schema(Empty))
+async def submit_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Put the draft up for approval (the owner in marketing, or a sales_manager)."""
+    await call.read(SubmitCampaign, Empty, Target(Campaign, campaign_id))
+    return await call.answer(SubmitCampaign(campaign_id))
+
+
+@router.post("/{campaign_id}/approve", openapi_extra=body_schema(Empty))
+async def approve_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Approve and commit the budget amount (executive, sales_manager; not the owner)."""
+    await call.read(ApproveCampaign, Empty, Target(Campaign, campaign_id))
+    return await call.answer(ApproveCampaign(campaign_id))
+
+
+@router.post("/{campaign_id}/reject", openapi_extra=body_schema(budget_bodies.Reasons))
+async def reject_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Send the campaign back to draft, with reasons (executive, sales_manager; not the owner)."""
+    body = await call.read(RejectCampaign, budget_bodies.Reasons, Target(Campaign, campaign_id))
+    return await call.answer(RejectCampaign(campaign_id, body.reasons))
+
+
+@router.post("/{campaign_id}/launch", openapi_extra=body_schema(Empty))
+async def launch_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Start running the approved campaign (the owner in marketing, or a sales_manager)."""
+    await call.read(LaunchCampaign, Empty, Target(Campaign, campaign_id))
+    return await call.answer(LaunchCampaign(campaign_id))
+
+
+@router.post("/{campaign_id}/results", openapi_extra=body_schema(bodies.RecordResult))
+async def record_campaign_result(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a channel's results; the spend is booked on the budget (marketing, sales_manager)."""
+    body = await call.read(RecordCampaignResult, bodies.RecordResult, Target(Campaign, campaign_id))
+    command = RecordCampaignResult(
+        campaign_id,
+        channel=body.channel,
+        spend=body.spend,
+        impressions=body.impressions,
+        clicks=body.clicks,
+        leads=body.leads,
+        conversions=body.conversions,
+        attributed_revenue=body.attributed_revenue,
+        feedback=body.feedback,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{campaign_id}/complete", openapi_extra=body_schema(Empty))
+async def complete_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """End the running campaign, releasing the rest of its commitment (marketing, sales_manager)."""
+    await call.read(CompleteCampaign, Empty, Target(Campaign, campaign_id))
+    return await call.answer(CompleteCampaign(campaign_id))
+
+
+@router.post("/{campaign_id}/evaluate", openapi_extra=body_schema(bodies.Evaluate))
+async def evaluate_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Judge the completed campaign with a summary and a rating (marketing, sales_manager)."""
+    body = await call.read(EvaluateCampaign, bodies.Evaluate, Target(Campaign, campaign_id))
+    return await call.answer(EvaluateCampaign(campaign_id, body.summary, body.rating))
+
+
+@router.post("/{campaign_id}/cancel", openapi_extra=body_schema(Reason))
+async def cancel_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
+    """Call the campaign off, releasing the rest of its commitment (marketing, sales_manager)."""
+    body = await call.read(CancelCampaign, Reason, Target(Campaign, campaign_id))
+    return await call.answer(CancelCampaign(campaign_id, body.reason))
 
 
 @router.get("")
@@ -163,4 +248,26 @@ def list_campaigns(
     )
 
 
-aggregate_reads(router, Campaign, represent)
+@router.get("/{campaign_id}")
+def get_campaign(
+    campaign_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A campaign now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Campaign, campaign_id, version, as_of, represent)
+
+
+@router.get("/{campaign_id}/history")
+def campaign_history(
+    campaign_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a campaign, oldest first, with actor and both times."""
+    return history_answer(services, Campaign, campaign_id, limit, cursor, wait_for)

@@ -8,6 +8,7 @@ version asked (`?version=`), or now.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,12 +16,22 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from application.commands.complaints import (
+    AssignComplaint,
+    CloseComplaint,
+    EscalateComplaint,
+    ReceiveComplaint,
+    RecordComplaintProgress,
+    ReopenComplaint,
+    ResolveComplaint,
+    RespondToComplaint,
+)
 from domain.complaint import Complaint
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc
 from interfaces.http.reads import directory_answer, history_answer, moment
-from interfaces.http.routes import command_route, create_route
 from interfaces.http.schemas import complaints as bodies
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -29,7 +40,7 @@ def _at(value: datetime | None) -> str | None:
     return None if value is None else iso_utc(value)
 
 
-def _dated(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _dated(items: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
     return [{k: _at(v) if isinstance(v, datetime) else v for k, v in i.items()} for i in items]
 
 
@@ -91,61 +102,82 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    Complaint,
-    "complaint.receive",
-    bodies.ReceiveComplaint,
-    lambda app, cmd, body: app.receive_complaint(cmd, **body.model_dump()),
-)
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.ReceiveComplaint))
+async def receive_complaint(call: CommandDep) -> JSONResponse:
+    """Receive a customer's complaint; its SLA deadlines are stamped (service, sales_manager)."""
+    body = await call.read(ReceiveComplaint, bodies.ReceiveComplaint)
+    command = ReceiveComplaint(
+        customer_id=body.customer_id,
+        channel=body.channel,
+        category=body.category,
+        severity=body.severity,
+        description=body.description,
+        contract_id=body.contract_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
 
-for path, permission, model, call in (
-    (
-        "/{id}/assign",
-        "complaint.assign",
-        bodies.Assign,
-        lambda a, c, i, b: a.assign_complaint(c, i, b.assignee_id, b.occurred_at),
-    ),
-    (
-        "/{id}/respond",
-        "complaint.respond",
-        bodies.Respond,
-        lambda a, c, i, b: a.respond_to_complaint(c, i, b.message, b.occurred_at),
-    ),
-    (
-        "/{id}/progress",
-        "complaint.progress",
-        bodies.Progress,
-        lambda a, c, i, b: a.record_complaint_progress(
-            c, i, b.note, b.customer_informed, b.occurred_at
-        ),
-    ),
-    (
-        "/{id}/escalate",
-        "complaint.escalate",
-        bodies.Escalate,
-        lambda a, c, i, b: a.escalate_complaint(c, i, b.level, b.reason, b.occurred_at),
-    ),
-    (
-        "/{id}/resolve",
-        "complaint.resolve",
-        bodies.Resolve,
-        lambda a, c, i, b: a.resolve_complaint(c, i, **b.model_dump()),
-    ),
-    (
-        "/{id}/close",
-        "complaint.close",
-        bodies.Close,
-        lambda a, c, i, b: a.close_complaint(c, i, b.satisfaction, b.occurred_at),
-    ),
-    (
-        "/{id}/reopen",
-        "complaint.reopen",
-        bodies.Reopen,
-        lambda a, c, i, b: a.reopen_complaint(c, i, b.reason, b.occurred_at),
-    ),
-):
-    command_route(router, Complaint, path, permission, model, call)
+
+@router.post("/{complaint_id}/assign", openapi_extra=body_schema(bodies.Assign))
+async def assign(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Hand the received complaint to an active employee (service, sales_manager)."""
+    body = await call.read(AssignComplaint, bodies.Assign, Target(Complaint, complaint_id))
+    return await call.answer(AssignComplaint(complaint_id, body.assignee_id, body.occurred_at))
+
+
+@router.post("/{complaint_id}/respond", openapi_extra=body_schema(bodies.Respond))
+async def respond(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Give the customer the first answer (service, sales_manager)."""
+    body = await call.read(RespondToComplaint, bodies.Respond, Target(Complaint, complaint_id))
+    return await call.answer(RespondToComplaint(complaint_id, body.message, body.occurred_at))
+
+
+@router.post("/{complaint_id}/progress", openapi_extra=body_schema(bodies.Progress))
+async def record_progress(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Note progress, and whether the customer was told (service, sales_manager)."""
+    body = await call.read(
+        RecordComplaintProgress, bodies.Progress, Target(Complaint, complaint_id)
+    )
+    command = RecordComplaintProgress(
+        complaint_id, body.note, body.customer_informed, body.occurred_at
+    )
+    return await call.answer(command)
+
+
+@router.post("/{complaint_id}/escalate", openapi_extra=body_schema(bodies.Escalate))
+async def escalate(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Raise the open complaint to a higher escalation level (service, sales_manager)."""
+    body = await call.read(EscalateComplaint, bodies.Escalate, Target(Complaint, complaint_id))
+    command = EscalateComplaint(complaint_id, body.level, body.reason, body.occurred_at)
+    return await call.answer(command)
+
+
+@router.post("/{complaint_id}/resolve", openapi_extra=body_schema(bodies.Resolve))
+async def resolve(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Resolve with a root cause and a corrective action (service, sales_manager)."""
+    body = await call.read(ResolveComplaint, bodies.Resolve, Target(Complaint, complaint_id))
+    command = ResolveComplaint(
+        complaint_id,
+        resolution=body.resolution,
+        root_cause=body.root_cause,
+        corrective_action=body.corrective_action,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{complaint_id}/close", openapi_extra=body_schema(bodies.Close))
+async def close(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Close the resolved complaint, with satisfaction 1-5 if given (service, sales_manager)."""
+    body = await call.read(CloseComplaint, bodies.Close, Target(Complaint, complaint_id))
+    return await call.answer(CloseComplaint(complaint_id, body.satisfaction, body.occurred_at))
+
+
+@router.post("/{complaint_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+async def reopen(complaint_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reopen within 30 days of the resolution (service, sales_manager)."""
+    body = await call.read(ReopenComplaint, bodies.Reopen, Target(Complaint, complaint_id))
+    return await call.answer(ReopenComplaint(complaint_id, body.reason, body.occurred_at))
 
 
 @router.get("")
@@ -179,9 +211,9 @@ def list_complaints(
     )
 
 
-@router.get("/{id}", name="complaint.get")
+@router.get("/{complaint_id}")
 def get_complaint(
-    id: UUID,
+    complaint_id: UUID,
     caller: CurrentCaller,
     services: ServicesDep,
     version: int | None = None,
@@ -189,7 +221,7 @@ def get_complaint(
 ) -> JSONResponse:
     """A complaint now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
     at = moment(as_of, "as_of")
-    complaint = services.backoffice.get(id, Complaint, version=version, as_of=at)
+    complaint = services.backoffice.get(complaint_id, Complaint, version=version, as_of=at)
     if at is not None:
         judged_at = at
     elif version is not None:
@@ -199,9 +231,9 @@ def get_complaint(
     return JSONResponse(represent(complaint, judged_at), headers={"ETag": f'"{complaint.version}"'})
 
 
-@router.get("/{id}/history", name="complaint.history")
+@router.get("/{complaint_id}/history")
 def complaint_history(
-    id: UUID,
+    complaint_id: UUID,
     caller: CurrentCaller,
     services: ServicesDep,
     limit: int | None = None,
@@ -209,4 +241,4 @@ def complaint_history(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every event of a complaint, oldest first, with actor and both times."""
-    return history_answer(services, Complaint, id, limit, cursor, wait_for)
+    return history_answer(services, Complaint, complaint_id, limit, cursor, wait_for)

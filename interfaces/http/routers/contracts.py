@@ -8,23 +8,36 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from domain.contract import Contract, line_cost, line_total
-from domain.errors import NotFound
-from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import (
-    directory_answer,
-    moment,
+from application.commands.contracts import (
+    AmendContract,
+    ApproveContractReview,
+    CancelContract,
+    ContractChanges,
+    DraftContract,
+    IssueInvoice,
+    RecordDelivery,
+    RecordPayment,
+    RejectContractReview,
+    SendReminder,
+    SignContract,
+    SubmitContract,
+    TerminateContract,
+    WriteOff,
 )
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from domain.contract import Contract, Invoice, line_cost, line_total
+from domain.errors import NotFound
+from interfaces.http.commands import CommandDep, Target, body_schema
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc, plain
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
-from projections.events import iso_utc, plain
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
 
 
-def _invoice(invoice: dict[str, Any]) -> dict[str, Any]:
+def _invoice(invoice: Invoice) -> dict[str, Any]:
     return {
         "id": str(invoice["id"]),
         "amount": str(invoice["amount"]),
@@ -108,117 +121,141 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    Contract,
-    "contract.draft",
-    bodies.DraftContract,
-    lambda app, cmd, body: app.draft_contract(
-        cmd,
-        **body.model_dump(exclude={"lines"}),
-        lines=[line.model_dump() for line in body.lines],
-    ),
+def _lines(lines: list[bodies.LineBody]) -> list[dict[str, Any]]:
+    return [line.model_dump() for line in lines]
+
+
+def _contract_changes(body: bodies.AmendContract) -> ContractChanges:
+    """The fields the body names, a null among them included (the contract refuses it)."""
+    named = body.model_fields_set
+    changes = ContractChanges()
+    if "owner_id" in named:
+        changes["owner_id"] = body.owner_id
+    if "channel" in named:
+        changes["channel"] = body.channel
+    if "region" in named:
+        changes["region"] = body.region
+    if "lines" in named:
+        changes["lines"] = None if body.lines is None else _lines(body.lines)
+    if "payment_term_days" in named:
+        changes["payment_term_days"] = body.payment_term_days
+    if "delivery_due_on" in named:
+        changes["delivery_due_on"] = body.delivery_due_on
+    if "penalty_rate" in named:
+        changes["penalty_rate"] = body.penalty_rate
+    if "notes" in named:
+        changes["notes"] = body.notes
+    return changes
+
+
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftContract))
+async def draft_contract(call: CommandDep) -> JSONResponse:
+    """Draft a contract for a customer; the region defaults to its own (sales, sales_manager)."""
+    body = await call.read(DraftContract, bodies.DraftContract)
+    command = DraftContract(
+        customer_id=body.customer_id,
+        channel=body.channel,
+        lines=_lines(body.lines),
+        payment_term_days=body.payment_term_days,
+        delivery_due_on=body.delivery_due_on,
+        region=body.region,
+        owner_id=body.owner_id,
+        penalty_rate=body.penalty_rate,
+        notes=body.notes,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{contract_id}/amend", openapi_extra=body_schema(bodies.AmendContract))
+async def amend_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Change a draft: any field but the customer (its owner in sales, or a sales_manager)."""
+    body = await call.read(AmendContract, bodies.AmendContract, Target(Contract, contract_id))
+    return await call.answer(AmendContract(contract_id, _contract_changes(body)))
+
+
+@router.post("/{contract_id}/submit", openapi_extra=body_schema(Empty))
+async def submit_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Send a draft to review, its discounts checked (its owner in sales, or a sales_manager)."""
+    await call.read(SubmitContract, Empty, Target(Contract, contract_id))
+    return await call.answer(SubmitContract(contract_id))
+
+
+@router.post("/{contract_id}/reviews/approve", openapi_extra=body_schema(bodies.ApproveReview))
+async def approve_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Approve for a department (legal, finance, sales_manager for pricing, executive)."""
+    body = await call.read(
+        ApproveContractReview, bodies.ApproveReview, Target(Contract, contract_id)
+    )
+    command = ApproveContractReview(contract_id, body.department, body.comments)
+    return await call.answer(command)
+
+
+@router.post("/{contract_id}/reviews/reject", openapi_extra=body_schema(bodies.RejectReview))
+async def reject_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reject for a department, back to draft (legal, finance, sales_manager, executive)."""
+    body = await call.read(RejectContractReview, bodies.RejectReview, Target(Contract, contract_id))
+    command = RejectContractReview(contract_id, body.department, body.reasons)
+    return await call.answer(command)
+
+
+@router.post("/{contract_id}/sign", openapi_extra=body_schema(bodies.Sign))
+async def sign_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Sign an approved contract if the customer's credit allows it (sales_manager)."""
+    body = await call.read(SignContract, bodies.Sign, Target(Contract, contract_id))
+    return await call.answer(SignContract(contract_id, body.signed_on))
+
+
+@router.post("/{contract_id}/deliveries", openapi_extra=body_schema(bodies.RecordDelivery))
+async def record_delivery(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Deliver quantities per sku, never more than ordered (its owner in sales)."""
+    body = await call.read(RecordDelivery, bodies.RecordDelivery, Target(Contract, contract_id))
+    return await call.answer(RecordDelivery(contract_id, body.lines, body.occurred_at))
+
+
+@router.post(
+    "/{contract_id}/invoices", status_code=201, openapi_extra=body_schema(bodies.IssueInvoice)
 )
+async def issue_invoice(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Invoice part of the total; answers the invoice's id (finance)."""
+    body = await call.read(IssueInvoice, bodies.IssueInvoice, Target(Contract, contract_id))
+    command = IssueInvoice(contract_id, body.amount, body.issued_on)
+    return await call.answer(command, created_id="invoice_id")
 
 
-def _amend(app: Any, command: Any, contract_id: UUID, body: bodies.AmendContract) -> Any:
-    changes = body.model_dump(exclude_unset=True, exclude={"lines"})
-    if body.lines is not None:
-        changes["lines"] = [line.model_dump() for line in body.lines]
-    elif "lines" in body.model_fields_set:
-        changes["lines"] = None
-    return app.amend_contract(command, contract_id, **changes)
+@router.post("/{contract_id}/payments", openapi_extra=body_schema(bodies.RecordPayment))
+async def record_payment(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record money received; it settles the oldest open invoice first (finance)."""
+    body = await call.read(RecordPayment, bodies.RecordPayment, Target(Contract, contract_id))
+    command = RecordPayment(contract_id, body.amount, body.received_on, body.reference)
+    return await call.answer(command)
 
 
-for path, permission, model, call, answer_with in (
-    ("/{id}/amend", "contract.amend", bodies.AmendContract, _amend, None),
-    (
-        "/{id}/submit",
-        "contract.submit",
-        Empty,
-        lambda app, cmd, cid, body: app.submit_contract(cmd, cid),
-        None,
-    ),
-    (
-        "/{id}/reviews/approve",
-        "contract.review_approve",
-        bodies.ApproveReview,
-        lambda app, cmd, cid, body: app.approve_contract_review(
-            cmd, cid, body.department, body.comments
-        ),
-        None,
-    ),
-    (
-        "/{id}/reviews/reject",
-        "contract.review_reject",
-        bodies.RejectReview,
-        lambda app, cmd, cid, body: app.reject_contract_review(
-            cmd, cid, body.department, body.reasons
-        ),
-        None,
-    ),
-    (
-        "/{id}/sign",
-        "contract.sign",
-        bodies.Sign,
-        lambda app, cmd, cid, body: app.sign_contract(cmd, cid, body.signed_on),
-        None,
-    ),
-    (
-        "/{id}/deliveries",
-        "contract.delivery",
-        bodies.RecordDelivery,
-        lambda app, cmd, cid, body: app.record_delivery(cmd, cid, body.lines, body.occurred_at),
-        None,
-    ),
-    (
-        "/{id}/invoices",
-        "contract.invoice",
-        bodies.IssueInvoice,
-        lambda app, cmd, cid, body: app.issue_invoice(cmd, cid, body.amount, body.issued_on),
-        "invoice_id",
-    ),
-    (
-        "/{id}/payments",
-        "contract.payment",
-        bodies.RecordPayment,
-        lambda app, cmd, cid, body: app.record_payment(
-            cmd, cid, body.amount, body.received_on, body.reference
-        ),
-        None,
-    ),
-    (
-        "/{id}/reminders",
-        "contract.reminder",
-        bodies.SendReminder,
-        lambda app, cmd, cid, body: app.send_reminder(
-            cmd, cid, body.level, body.note, body.occurred_at
-        ),
-        None,
-    ),
-    (
-        "/{id}/write-offs",
-        "contract.write_off",
-        bodies.WriteOff,
-        lambda app, cmd, cid, body: app.write_off(cmd, cid, body.amount, body.reason),
-        None,
-    ),
-    (
-        "/{id}/cancel",
-        "contract.cancel",
-        Reason,
-        lambda app, cmd, cid, body: app.cancel_contract(cmd, cid, body.reason),
-        None,
-    ),
-    (
-        "/{id}/terminate",
-        "contract.terminate",
-        Reason,
-        lambda app, cmd, cid, body: app.terminate_contract(cmd, cid, body.reason),
-        None,
-    ),
-):
-    command_route(router, Contract, path, permission, model, call, answer_with=answer_with)
+@router.post("/{contract_id}/reminders", openapi_extra=body_schema(bodies.SendReminder))
+async def send_reminder(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Remind the customer of overdue invoices (finance, sales)."""
+    body = await call.read(SendReminder, bodies.SendReminder, Target(Contract, contract_id))
+    return await call.answer(SendReminder(contract_id, body.level, body.note, body.occurred_at))
+
+
+@router.post("/{contract_id}/write-offs", openapi_extra=body_schema(bodies.WriteOff))
+async def write_off(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Write off bad debt; above the write-off limit only an executive may (finance)."""
+    body = await call.read(WriteOff, bodies.WriteOff, Target(Contract, contract_id))
+    return await call.answer(WriteOff(contract_id, body.amount, body.reason))
+
+
+@router.post("/{contract_id}/cancel", openapi_extra=body_schema(Reason))
+async def cancel_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Abandon a contract before it is signed (its owner in sales, or a sales_manager)."""
+    body = await call.read(CancelContract, Reason, Target(Contract, contract_id))
+    return await call.answer(CancelContract(contract_id, body.reason))
+
+
+@router.post("/{contract_id}/terminate", openapi_extra=body_schema(Reason))
+async def terminate_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """End an active contract early; what is owed stays owed (finance, sales_manager)."""
+    body = await call.read(TerminateContract, Reason, Target(Contract, contract_id))
+    return await call.answer(TerminateContract(contract_id, body.reason))
 
 
 @router.get("")
@@ -268,4 +305,26 @@ def get_invoice(
     return JSONResponse(_invoice(invoice))
 
 
-aggregate_reads(router, Contract, represent)
+@router.get("/{contract_id}")
+def get_contract(
+    contract_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A contract now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Contract, contract_id, version, as_of, represent)
+
+
+@router.get("/{contract_id}/history")
+def contract_history(
+    contract_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a contract, oldest first, with actor and both times."""
+    return history_answer(services, Contract, contract_id, limit, cursor, wait_for)

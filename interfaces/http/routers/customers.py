@@ -9,16 +9,33 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from domain.customer import Customer
-from domain.errors import NotFound
-from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import (
-    directory_answer,
+from application.commands.customers import (
+    AssessCredit,
+    AssignCustomerOwner,
+    AwardPoints,
+    EnrollMembership,
+    MarkCustomerLost,
+    PlaceCreditHold,
+    ProfileChanges,
+    QualifyCustomer,
+    RecordFollowUp,
+    RecordSatisfaction,
+    RedeemPoints,
+    RegisterGuarantee,
+    RegisterLead,
+    ReleaseCreditHold,
+    ReleaseGuarantee,
+    ReopenCustomer,
+    UpdateProfile,
 )
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from domain.customer import Contact, Customer
+from domain.errors import NotFound
+from interfaces.http.commands import CommandDep, Target, body_schema
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc, plain
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import customers as bodies
-from interfaces.http.schemas.common import Command, Empty
-from projections.events import iso_utc, plain
+from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -85,144 +102,179 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _command(
-    path: str,
-    permission: str,
-    model: type[Command],
-    call: Any,
-    *,
-    answer_with: str | None = None,
-) -> None:
-    """Register a route running one customer command on the customer in the path."""
-    command_route(
-        router,
-        Customer,
-        path.replace("{customer_id}", "{id}"),
-        permission,
-        model,
-        call,
-        answer_with=answer_with,
+def _contacts(contacts: list[bodies.ContactBody]) -> list[Contact]:
+    return [contact.model_dump() for contact in contacts]
+
+
+def _profile_changes(body: bodies.UpdateProfile) -> ProfileChanges:
+    """The fields the body names (a null contacts list names none)."""
+    named = body.model_fields_set
+    changes = ProfileChanges()
+    if "name" in named:
+        changes["name"] = body.name
+    if "industry" in named:
+        changes["industry"] = body.industry
+    if "region" in named:
+        changes["region"] = body.region
+    if "tags" in named:
+        changes["tags"] = body.tags
+    if body.contacts is not None:
+        changes["contacts"] = _contacts(body.contacts)
+    return changes
+
+
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.RegisterLead))
+async def register_lead(call: CommandDep) -> JSONResponse:
+    """Register a lead (sales, sales_manager, marketing); a duplicate identity is refused."""
+    body = await call.read(RegisterLead, bodies.RegisterLead)
+    command = RegisterLead(
+        name=body.name,
+        kind=body.kind,
+        source=body.source,
+        contacts=_contacts(body.contacts),
+        industry=body.industry,
+        region=body.region,
+        campaign_id=body.campaign_id,
+        owner_id=body.owner_id,
+        tags=body.tags or (),
     )
+    return await call.answer(command)
 
 
-create_route(
-    router,
-    Customer,
-    "customer.register",
-    bodies.RegisterLead,
-    lambda app, cmd, body: app.register_lead(
-        cmd,
-        **body.model_dump(exclude={"contacts"}),
-        contacts=[c.model_dump() for c in body.contacts],
-    ),
-)
+@router.post("/{customer_id}/profile", openapi_extra=body_schema(bodies.UpdateProfile))
+async def update_profile(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Change name, industry, region, contacts or tags (sales, sales_manager, marketing)."""
+    body = await call.read(UpdateProfile, bodies.UpdateProfile, Target(Customer, customer_id))
+    return await call.answer(UpdateProfile(customer_id, _profile_changes(body)))
 
 
-_command(
-    "/{customer_id}/profile",
-    "customer.profile",
-    bodies.UpdateProfile,
-    lambda app, cmd, cid, body: app.update_customer_profile(
-        cmd,
-        cid,
-        **body.model_dump(exclude_unset=True, exclude={"contacts"}),
-        **(
-            {"contacts": [c.model_dump() for c in body.contacts]}
-            if body.contacts is not None
-            else {}
-        ),
-    ),
-)
-_command(
-    "/{customer_id}/owner",
-    "customer.owner",
-    bodies.AssignOwner,
-    lambda app, cmd, cid, body: app.assign_customer_owner(cmd, cid, body.owner_id),
-)
-_command(
-    "/{customer_id}/qualify",
-    "customer.qualify",
-    Empty,
-    lambda app, cmd, cid, body: app.qualify_customer(cmd, cid),
-)
-_command(
-    "/{customer_id}/lost",
-    "customer.lost",
-    bodies.Reason,
-    lambda app, cmd, cid, body: app.mark_customer_lost(cmd, cid, body.reason),
-)
-_command(
-    "/{customer_id}/reopen",
-    "customer.reopen",
-    Empty,
-    lambda app, cmd, cid, body: app.reopen_customer(cmd, cid),
-)
-_command(
-    "/{customer_id}/follow-ups",
-    "customer.follow_up",
-    bodies.RecordFollowUp,
-    lambda app, cmd, cid, body: app.record_follow_up(cmd, cid, **body.model_dump()),
-)
-_command(
-    "/{customer_id}/credit-assessments",
-    "customer.credit_assessment",
-    bodies.AssessCredit,
-    lambda app, cmd, cid, body: app.assess_credit(cmd, cid, **body.model_dump()),
-)
-_command(
-    "/{customer_id}/credit-hold",
-    "customer.credit_hold",
-    bodies.Reason,
-    lambda app, cmd, cid, body: app.place_credit_hold(cmd, cid, body.reason),
-)
-_command(
-    "/{customer_id}/credit-hold/release",
-    "customer.credit_hold_release",
-    Empty,
-    lambda app, cmd, cid, body: app.release_credit_hold(cmd, cid),
-)
-_command(
+@router.post("/{customer_id}/owner", openapi_extra=body_schema(bodies.AssignOwner))
+async def assign_owner(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Hand the customer to another employee (sales_manager)."""
+    body = await call.read(AssignCustomerOwner, bodies.AssignOwner, Target(Customer, customer_id))
+    return await call.answer(AssignCustomerOwner(customer_id, body.owner_id))
+
+
+@router.post("/{customer_id}/qualify", openapi_extra=body_schema(Empty))
+async def qualify(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """A lead becomes a prospect (sales, sales_manager)."""
+    await call.read(QualifyCustomer, Empty, Target(Customer, customer_id))
+    return await call.answer(QualifyCustomer(customer_id))
+
+
+@router.post("/{customer_id}/lost", openapi_extra=body_schema(bodies.Reason))
+async def mark_lost(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Give up on a lead or prospect, with the reason (sales, sales_manager)."""
+    body = await call.read(MarkCustomerLost, bodies.Reason, Target(Customer, customer_id))
+    return await call.answer(MarkCustomerLost(customer_id, body.reason))
+
+
+@router.post("/{customer_id}/reopen", openapi_extra=body_schema(Empty))
+async def reopen(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Bring a lost customer back as a lead (sales, sales_manager)."""
+    await call.read(ReopenCustomer, Empty, Target(Customer, customer_id))
+    return await call.answer(ReopenCustomer(customer_id))
+
+
+@router.post("/{customer_id}/follow-ups", openapi_extra=body_schema(bodies.RecordFollowUp))
+async def record_follow_up(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Log a call, visit, email or meeting and the next follow-up date (sales, service)."""
+    body = await call.read(RecordFollowUp, bodies.RecordFollowUp, Target(Customer, customer_id))
+    command = RecordFollowUp(
+        customer_id,
+        kind=body.kind,
+        notes=body.notes,
+        occurred_at=body.occurred_at,
+        next_follow_up_on=body.next_follow_up_on,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{customer_id}/credit-assessments", openapi_extra=body_schema(bodies.AssessCredit))
+async def assess_credit(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Replace the credit assessment; history keeps every earlier one (finance)."""
+    body = await call.read(AssessCredit, bodies.AssessCredit, Target(Customer, customer_id))
+    command = AssessCredit(
+        customer_id,
+        rating=body.rating,
+        score=body.score,
+        credit_limit=body.credit_limit,
+        max_payment_term_days=body.max_payment_term_days,
+        guarantee_required=body.guarantee_required,
+        valid_until=body.valid_until,
+        basis=body.basis,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{customer_id}/credit-hold", openapi_extra=body_schema(bodies.Reason))
+async def place_credit_hold(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Stop new credit for the customer (finance)."""
+    body = await call.read(PlaceCreditHold, bodies.Reason, Target(Customer, customer_id))
+    return await call.answer(PlaceCreditHold(customer_id, body.reason))
+
+
+@router.post("/{customer_id}/credit-hold/release", openapi_extra=body_schema(Empty))
+async def release_credit_hold(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Lift the credit hold (finance)."""
+    await call.read(ReleaseCreditHold, Empty, Target(Customer, customer_id))
+    return await call.answer(ReleaseCreditHold(customer_id))
+
+
+@router.post(
     "/{customer_id}/guarantees",
-    "customer.guarantee",
-    bodies.RegisterGuarantee,
-    lambda app, cmd, cid, body: app.register_guarantee(cmd, cid, **body.model_dump()),
-    answer_with="guarantee_id",
+    status_code=201,
+    openapi_extra=body_schema(bodies.RegisterGuarantee),
 )
-_command(
-    "/{customer_id}/membership",
-    "customer.membership",
-    bodies.EnrollMembership,
-    lambda app, cmd, cid, body: app.enroll_membership(cmd, cid, body.tier),
-)
-_command(
-    "/{customer_id}/points/award",
-    "customer.points_award",
-    bodies.AwardPoints,
-    lambda app, cmd, cid, body: app.award_points(cmd, cid, body.points, body.reason),
-)
-_command(
-    "/{customer_id}/points/redeem",
-    "customer.points_redeem",
-    bodies.RedeemPoints,
-    lambda app, cmd, cid, body: app.redeem_points(cmd, cid, body.points, body.reward),
-)
-_command(
-    "/{customer_id}/satisfaction",
-    "customer.satisfaction",
-    bodies.RecordSatisfaction,
-    lambda app, cmd, cid, body: app.record_satisfaction(cmd, cid, body.score, body.source),
-)
+async def register_guarantee(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a guarantee that extends the credit limit; answers the guarantee's id (finance)."""
+    body = await call.read(
+        RegisterGuarantee, bodies.RegisterGuarantee, Target(Customer, customer_id)
+    )
+    command = RegisterGuarantee(
+        customer_id, amount=body.amount, kind=body.kind, expires_on=body.expires_on
+    )
+    return await call.answer(command, created_id="guarantee_id")
 
 
-command_route(
-    router,
-    Customer,
-    "/{id}/guarantees/{sub}/release",
-    "customer.guarantee_release",
-    Empty,
-    lambda app, cmd, cid, gid, body: app.release_guarantee(cmd, cid, gid),
-    sub=UUID,
-)
+@router.post("/{customer_id}/guarantees/{guarantee_id}/release", openapi_extra=body_schema(Empty))
+async def release_guarantee(
+    customer_id: UUID, guarantee_id: UUID, call: CommandDep
+) -> JSONResponse:
+    """Give a guarantee back; it no longer counts towards the limit (finance)."""
+    target = Target(Customer, customer_id, "guarantees", guarantee_id)
+    await call.read(ReleaseGuarantee, Empty, target)
+    return await call.answer(ReleaseGuarantee(customer_id, guarantee_id))
+
+
+@router.post("/{customer_id}/membership", openapi_extra=body_schema(bodies.EnrollMembership))
+async def enroll_membership(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Enrol the customer as a member, or move it to another tier (service, sales)."""
+    body = await call.read(EnrollMembership, bodies.EnrollMembership, Target(Customer, customer_id))
+    return await call.answer(EnrollMembership(customer_id, body.tier))
+
+
+@router.post("/{customer_id}/points/award", openapi_extra=body_schema(bodies.AwardPoints))
+async def award_points(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Credit loyalty points to a member (service, sales)."""
+    body = await call.read(AwardPoints, bodies.AwardPoints, Target(Customer, customer_id))
+    return await call.answer(AwardPoints(customer_id, body.points, body.reason))
+
+
+@router.post("/{customer_id}/points/redeem", openapi_extra=body_schema(bodies.RedeemPoints))
+async def redeem_points(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Exchange points for a reward; never more than the balance (service, sales)."""
+    body = await call.read(RedeemPoints, bodies.RedeemPoints, Target(Customer, customer_id))
+    return await call.answer(RedeemPoints(customer_id, body.points, body.reward))
+
+
+@router.post("/{customer_id}/satisfaction", openapi_extra=body_schema(bodies.RecordSatisfaction))
+async def record_satisfaction(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a satisfaction score from 1 to 5 (service)."""
+    body = await call.read(
+        RecordSatisfaction, bodies.RecordSatisfaction, Target(Customer, customer_id)
+    )
+    return await call.answer(RecordSatisfaction(customer_id, body.score, body.source))
 
 
 @router.get("")
@@ -270,4 +322,26 @@ def get_guarantee(
     return JSONResponse(plain(guarantee))
 
 
-aggregate_reads(router, Customer, represent)
+@router.get("/{customer_id}")
+def get_customer(
+    customer_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A customer now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Customer, customer_id, version, as_of, represent)
+
+
+@router.get("/{customer_id}/history")
+def customer_history(
+    customer_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a customer, oldest first, with actor and both times."""
+    return history_answer(services, Customer, customer_id, limit, cursor, wait_for)

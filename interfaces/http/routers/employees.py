@@ -16,16 +16,35 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from application.commands.employees import (
+    AwardBonus,
+    CloseImprovementPlan,
+    FinalizeAppraisal,
+    GrantHonor,
+    HireEmployee,
+    OpenAppraisal,
+    PromoteEmployee,
+    RecordInterview,
+    RecordTraining,
+    RegisterCandidate,
+    RejectCandidate,
+    SetEmployeeTargets,
+    StartImprovementPlan,
+    SubmitEvaluation,
+    TerminateEmployee,
+    TransferEmployee,
+)
 from application.permissions import Caller
 from domain.employee import Employee
+from domain.employee import Target as KpiTarget
 from domain.errors import Forbidden
 from interfaces.bootstrap import Services
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer, history_answer, moment
-from interfaces.http.routes import command_route, create_route
+from interfaces.http.json import iso_utc, plain
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import employees as bodies
 from interfaces.http.schemas.common import Empty
-from projections.events import iso_utc, plain
 
 router = APIRouter(prefix="/employees", tags=["employees"])
 
@@ -94,140 +113,185 @@ def _readable(services: Services, caller: Caller, employee_id: UUID) -> Employee
     return employee
 
 
-create_route(
-    router,
-    Employee,
-    "employee.register_candidate",
-    bodies.RegisterCandidate,
-    lambda app, cmd, body: app.register_candidate(cmd, **body.model_dump()),
-)
-
-
-def _dump(body: Any) -> dict[str, Any]:
-    return body.model_dump()
-
-
-for path, permission, model, call, answer_with in (
-    (
-        "/{id}/interviews",
-        "employee.interview",
-        bodies.RecordInterview,
-        lambda a, c, i, b: a.record_interview(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/hire",
-        "employee.hire",
-        bodies.Hire,
-        lambda a, c, i, b: a.hire_employee(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/reject",
-        "employee.reject_candidate",
-        bodies.RejectCandidate,
-        lambda a, c, i, b: a.reject_candidate(c, i, b.reason),
-        None,
-    ),
-    (
-        "/{id}/transfer",
-        "employee.transfer",
-        bodies.Transfer,
-        lambda a, c, i, b: a.transfer_employee(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/promote",
-        "employee.promote",
-        bodies.Promote,
-        lambda a, c, i, b: a.promote_employee(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/terminate",
-        "employee.terminate",
-        bodies.Terminate,
-        lambda a, c, i, b: a.terminate_employee(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/targets",
-        "employee.targets",
-        bodies.SetTargets,
-        lambda a, c, i, b: a.set_employee_targets(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/trainings",
-        "employee.training",
-        bodies.RecordTraining,
-        lambda a, c, i, b: a.record_training(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/appraisals",
-        "employee.appraisal_open",
-        bodies.OpenAppraisal,
-        lambda a, c, i, b: a.open_appraisal(c, i, **_dump(b)),
-        "appraisal_id",
-    ),
-    (
-        "/{id}/bonuses",
-        "employee.bonus",
-        bodies.AwardBonus,
-        lambda a, c, i, b: a.award_bonus(c, i, **_dump(b)),
-        None,
-    ),
-    (
-        "/{id}/honors",
-        "employee.honor",
-        bodies.GrantHonor,
-        lambda a, c, i, b: a.grant_honor(c, i, b.title),
-        None,
-    ),
-    (
-        "/{id}/improvement-plans",
-        "employee.improvement_plan",
-        bodies.StartImprovementPlan,
-        lambda a, c, i, b: a.start_improvement_plan(c, i, **_dump(b)),
-        "plan_id",
-    ),
-):
-    command_route(router, Employee, path, permission, model, call, answer_with=answer_with)
-
-
-for path, permission, model, call in (
-    (
-        "/{id}/appraisals/{sub}/evaluations",
-        "employee.evaluation",
-        bodies.SubmitEvaluation,
-        lambda app, cmd, eid, aid, body: app.submit_evaluation(cmd, eid, aid, **_dump(body)),
-    ),
-    (
-        "/{id}/appraisals/{sub}/finalize",
-        "employee.appraisal_finalize",
-        Empty,
-        lambda app, cmd, eid, aid, body: app.finalize_appraisal(cmd, eid, aid),
-    ),
-    (
-        "/{id}/improvement-plans/{sub}/close",
-        "employee.improvement_plan_close",
-        bodies.CloseImprovementPlan,
-        lambda app, cmd, eid, pid, body: app.close_improvement_plan(cmd, eid, pid, body.outcome),
-    ),
-):
-    command_route(
-        router,
-        Employee,
-        path,
-        permission,
-        model,
-        call,
-        sub=UUID,
-        sub_in=(
-            (lambda e: e.appraisals) if "/appraisals/" in path else (lambda e: e.improvement_plans)
-        ),
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.RegisterCandidate))
+async def register_candidate(call: CommandDep) -> JSONResponse:
+    """Register a candidate (hr); the id is the person's employee id for good."""
+    body = await call.read(RegisterCandidate, bodies.RegisterCandidate)
+    command = RegisterCandidate(
+        name=body.name, position=body.position, department=body.department, source=body.source
     )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/interviews", openapi_extra=body_schema(bodies.RecordInterview))
+async def record_interview(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a screening, interview, written test or background check of a candidate (hr)."""
+    body = await call.read(RecordInterview, bodies.RecordInterview, Target(Employee, employee_id))
+    command = RecordInterview(
+        employee_id,
+        kind=body.kind,
+        result=body.result,
+        score=body.score,
+        notes=body.notes,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/hire", openapi_extra=body_schema(bodies.Hire))
+async def hire(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Hire a candidate who passed an interview and a background check (hr)."""
+    body = await call.read(HireEmployee, bodies.Hire, Target(Employee, employee_id))
+    command = HireEmployee(
+        employee_id,
+        hired_on=body.hired_on,
+        position=body.position,
+        department=body.department,
+        manager_id=body.manager_id,
+        grade=body.grade,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/reject", openapi_extra=body_schema(bodies.RejectCandidate))
+async def reject_candidate(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Turn a candidate down, with the reason (hr)."""
+    body = await call.read(RejectCandidate, bodies.RejectCandidate, Target(Employee, employee_id))
+    return await call.answer(RejectCandidate(employee_id, body.reason))
+
+
+@router.post("/{employee_id}/transfer", openapi_extra=body_schema(bodies.Transfer))
+async def transfer(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Move an employee to a department, with a new position or manager if named (hr)."""
+    body = await call.read(TransferEmployee, bodies.Transfer, Target(Employee, employee_id))
+    command = TransferEmployee(
+        employee_id, department=body.department, position=body.position, manager_id=body.manager_id
+    )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/promote", openapi_extra=body_schema(bodies.Promote))
+async def promote(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Give an employee a new position, and a new grade if named (hr)."""
+    body = await call.read(PromoteEmployee, bodies.Promote, Target(Employee, employee_id))
+    return await call.answer(PromoteEmployee(employee_id, position=body.position, grade=body.grade))
+
+
+@router.post("/{employee_id}/terminate", openapi_extra=body_schema(bodies.Terminate))
+async def terminate(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """End an employment on a day, with the reason (hr)."""
+    body = await call.read(TerminateEmployee, bodies.Terminate, Target(Employee, employee_id))
+    return await call.answer(TerminateEmployee(employee_id, reason=body.reason, on=body.on))
+
+
+@router.post("/{employee_id}/targets", openapi_extra=body_schema(bodies.SetTargets))
+async def set_targets(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Set the KPI targets of a period, replacing earlier ones for it (sales_manager, hr)."""
+    body = await call.read(SetEmployeeTargets, bodies.SetTargets, Target(Employee, employee_id))
+    items = [KpiTarget(metric=i.metric, target=i.target, weight=i.weight) for i in body.items]
+    return await call.answer(SetEmployeeTargets(employee_id, period=body.period, items=items))
+
+
+@router.post("/{employee_id}/trainings", openapi_extra=body_schema(bodies.RecordTraining))
+async def record_training(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a completed training (hr, or the employee's manager in any working role)."""
+    body = await call.read(RecordTraining, bodies.RecordTraining, Target(Employee, employee_id))
+    command = RecordTraining(
+        employee_id,
+        course=body.course,
+        kind=body.kind,
+        hours=body.hours,
+        completed_on=body.completed_on,
+        score=body.score,
+        feedback=body.feedback,
+    )
+    return await call.answer(command)
+
+
+@router.post(
+    "/{employee_id}/appraisals", status_code=201, openapi_extra=body_schema(bodies.OpenAppraisal)
+)
+async def open_appraisal(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Open the appraisal of a cycle and period; answers the appraisal's id (hr)."""
+    body = await call.read(OpenAppraisal, bodies.OpenAppraisal, Target(Employee, employee_id))
+    command = OpenAppraisal(employee_id, cycle=body.cycle, period=body.period)
+    return await call.answer(command, created_id="appraisal_id")
+
+
+@router.post(
+    "/{employee_id}/appraisals/{appraisal_id}/evaluations",
+    openapi_extra=body_schema(bodies.SubmitEvaluation),
+)
+async def submit_evaluation(
+    employee_id: UUID, appraisal_id: UUID, call: CommandDep
+) -> JSONResponse:
+    """Evaluate as superior, peer, self or customer; any working role, checked by identity."""
+    target = Target(Employee, employee_id, "appraisals", appraisal_id)
+    body = await call.read(SubmitEvaluation, bodies.SubmitEvaluation, target)
+    command = SubmitEvaluation(
+        employee_id,
+        appraisal_id,
+        source=body.source,
+        kpi_score=body.kpi_score,
+        goals_score=body.goals_score,
+        attitude_score=body.attitude_score,
+        comments=body.comments,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/appraisals/{appraisal_id}/finalize", openapi_extra=body_schema(Empty))
+async def finalize_appraisal(
+    employee_id: UUID, appraisal_id: UUID, call: CommandDep
+) -> JSONResponse:
+    """Score and rate an appraisal; answers its score and rating (hr)."""
+    target = Target(Employee, employee_id, "appraisals", appraisal_id)
+    await call.read(FinalizeAppraisal, Empty, target)
+    return await call.answer(FinalizeAppraisal(employee_id, appraisal_id))
+
+
+@router.post("/{employee_id}/bonuses", openapi_extra=body_schema(bodies.AwardBonus))
+async def award_bonus(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Award a bonus, citing the finalised appraisal it rewards if any (hr, executive)."""
+    body = await call.read(AwardBonus, bodies.AwardBonus, Target(Employee, employee_id))
+    command = AwardBonus(
+        employee_id, amount=body.amount, reason=body.reason, appraisal_id=body.appraisal_id
+    )
+    return await call.answer(command)
+
+
+@router.post("/{employee_id}/honors", openapi_extra=body_schema(bodies.GrantHonor))
+async def grant_honor(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Grant an honour title (hr, executive)."""
+    body = await call.read(GrantHonor, bodies.GrantHonor, Target(Employee, employee_id))
+    return await call.answer(GrantHonor(employee_id, body.title))
+
+
+@router.post(
+    "/{employee_id}/improvement-plans",
+    status_code=201,
+    openapi_extra=body_schema(bodies.StartImprovementPlan),
+)
+async def start_improvement_plan(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Start an improvement plan after a rating of C or D; answers its id (hr, executive)."""
+    body = await call.read(
+        StartImprovementPlan, bodies.StartImprovementPlan, Target(Employee, employee_id)
+    )
+    command = StartImprovementPlan(employee_id, goals=body.goals, due_on=body.due_on)
+    return await call.answer(command, created_id="plan_id")
+
+
+@router.post(
+    "/{employee_id}/improvement-plans/{plan_id}/close",
+    openapi_extra=body_schema(bodies.CloseImprovementPlan),
+)
+async def close_improvement_plan(
+    employee_id: UUID, plan_id: UUID, call: CommandDep
+) -> JSONResponse:
+    """Close an improvement plan as passed or failed (hr, executive)."""
+    target = Target(Employee, employee_id, "improvement_plans", plan_id)
+    body = await call.read(CloseImprovementPlan, bodies.CloseImprovementPlan, target)
+    return await call.answer(CloseImprovementPlan(employee_id, plan_id, body.outcome))
 
 
 @router.get("")
@@ -261,23 +325,22 @@ def list_employees(
     )
 
 
-@router.get("/{id}", name="employee.get")
+@router.get("/{employee_id}")
 def get_employee(
-    id: UUID,
+    employee_id: UUID,
     caller: CurrentCaller,
     services: ServicesDep,
     version: int | None = None,
     as_of: str | None = None,
 ) -> JSONResponse:
     """An employee now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
-    _readable(services, caller, id)
-    employee = services.backoffice.get(id, Employee, version=version, as_of=moment(as_of, "as_of"))
-    return JSONResponse(represent(employee), headers={"ETag": f'"{employee.version}"'})
+    _readable(services, caller, employee_id)
+    return aggregate_answer(services, Employee, employee_id, version, as_of, represent)
 
 
-@router.get("/{id}/history", name="employee.history")
+@router.get("/{employee_id}/history")
 def employee_history(
-    id: UUID,
+    employee_id: UUID,
     caller: CurrentCaller,
     services: ServicesDep,
     limit: int | None = None,
@@ -285,5 +348,5 @@ def employee_history(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every event of an employee, oldest first, with actor and both times (people data)."""
-    _readable(services, caller, id)
-    return history_answer(services, Employee, id, limit, cursor, wait_for)
+    _readable(services, caller, employee_id)
+    return history_answer(services, Employee, employee_id, limit, cursor, wait_for)

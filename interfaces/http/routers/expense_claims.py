@@ -14,12 +14,18 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from application.commands.expense_claims import (
+    ApproveExpenseClaim,
+    MarkExpenseClaimPaid,
+    RejectExpenseClaim,
+    SubmitExpenseClaim,
+)
 from domain.expense_claim import ExpenseClaim
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from interfaces.http.json import iso_utc
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import expense_claims as bodies
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/expense-claims", tags=["expense claims"])
 
@@ -83,35 +89,44 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    ExpenseClaim,
-    "expense_claim.submit",
-    bodies.SubmitClaim,
-    lambda app, cmd, body: app.submit_expense_claim(cmd, **body.model_dump()),
-)
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.SubmitClaim))
+async def submit_expense_claim(call: CommandDep) -> JSONResponse:
+    """Claim money the caller spent on a budget line (any active employee, for themselves)."""
+    body = await call.read(SubmitExpenseClaim, bodies.SubmitClaim)
+    command = SubmitExpenseClaim(
+        expense_type=body.expense_type,
+        amount=body.amount,
+        spent_on=body.spent_on,
+        description=body.description,
+        receipt_ref=body.receipt_ref,
+        budget_id=body.budget_id,
+        category=body.category,
+        period=body.period,
+        overrun_id=body.overrun_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
 
-for path, permission, model, call in (
-    (
-        "/{id}/approve",
-        "expense_claim.approve",
-        bodies.Approve,
-        lambda a, c, i, b: a.approve_expense_claim(c, i, b.occurred_at),
-    ),
-    (
-        "/{id}/reject",
-        "expense_claim.reject",
-        bodies.Reject,
-        lambda a, c, i, b: a.reject_expense_claim(c, i, b.reasons, b.occurred_at),
-    ),
-    (
-        "/{id}/pay",
-        "expense_claim.pay",
-        bodies.Pay,
-        lambda a, c, i, b: a.pay_expense_claim(c, i, b.paid_on),
-    ),
-):
-    command_route(router, ExpenseClaim, path, permission, model, call)
+
+@router.post("/{claim_id}/approve", openapi_extra=body_schema(bodies.Approve))
+async def approve_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
+    """Approve and book the expense on the budget (the claimant's manager, or finance)."""
+    body = await call.read(ApproveExpenseClaim, bodies.Approve, Target(ExpenseClaim, claim_id))
+    return await call.answer(ApproveExpenseClaim(claim_id, body.occurred_at))
+
+
+@router.post("/{claim_id}/reject", openapi_extra=body_schema(bodies.Reject))
+async def reject_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reject the claim for good, with reasons (the claimant's manager, or finance)."""
+    body = await call.read(RejectExpenseClaim, bodies.Reject, Target(ExpenseClaim, claim_id))
+    return await call.answer(RejectExpenseClaim(claim_id, body.reasons, body.occurred_at))
+
+
+@router.post("/{claim_id}/pay", openapi_extra=body_schema(bodies.Pay))
+async def pay_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record the approved claim paid out on a day (finance)."""
+    body = await call.read(MarkExpenseClaimPaid, bodies.Pay, Target(ExpenseClaim, claim_id))
+    return await call.answer(MarkExpenseClaimPaid(claim_id, body.paid_on))
 
 
 @router.get("")
@@ -145,4 +160,26 @@ def list_expense_claims(
     )
 
 
-aggregate_reads(router, ExpenseClaim, represent)
+@router.get("/{claim_id}")
+def get_expense_claim(
+    claim_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A claim now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, ExpenseClaim, claim_id, version, as_of, represent)
+
+
+@router.get("/{claim_id}/history")
+def expense_claim_history(
+    claim_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a claim, oldest first, with actor and both times."""
+    return history_answer(services, ExpenseClaim, claim_id, limit, cursor, wait_for)

@@ -11,21 +11,36 @@ approved revision stays readable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from application.commands.marketing_plans import (
+    AmendMarketingPlan,
+    ApproveMarketingPlan,
+    DraftMarketingPlan,
+    RecordPlanMeasurement,
+    ReturnMarketingPlan,
+    ReviseMarketingPlan,
+    SubmitMarketingPlan,
+)
 from domain.marketing_plan import STRATEGY_KINDS, TARGET_FIGURES, MarketingPlan
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer, fiscal_year_filter
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from interfaces.http.json import iso_utc, number
+from interfaces.http.reads import (
+    aggregate_answer,
+    directory_answer,
+    fiscal_year_filter,
+    history_answer,
+)
 from interfaces.http.schemas import marketing_plans as bodies
 from interfaces.http.schemas.common import Empty
-from projections.events import iso_utc
-from projections.kpis import number
 
 router = APIRouter(prefix="/marketing-plans", tags=["marketing plans"])
 
@@ -42,7 +57,7 @@ def _strategies(strategies: dict[str, str]) -> dict[str, str | None]:
     return {kind: strategies.get(kind) for kind in STRATEGY_KINDS}
 
 
-def _targets(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _targets(targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"period": t["period"], **{name: _figure(t.get(name)) for name in TARGET_FIGURES}}
         for t in targets
@@ -125,64 +140,82 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plan_fields(body: bodies.DraftPlan | bodies.AmendPlan) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if body.strategies is not None:
-        fields["strategies"] = body.strategies.model_dump()
-    if body.targets is not None:
-        fields["targets"] = [t.model_dump() for t in body.targets]
-    return fields
+def _strategies_given(strategies: bodies.Strategies | None) -> dict[str, Any] | None:
+    return None if strategies is None else strategies.model_dump()
 
 
-create_route(
-    router,
-    MarketingPlan,
-    "marketing_plan.draft",
-    bodies.DraftPlan,
-    lambda app, cmd, body: app.draft_marketing_plan(
-        cmd, fiscal_year=body.fiscal_year, **_plan_fields(body)
-    ),
-)
+def _targets_given(targets: list[bodies.PlanTarget] | None) -> list[dict[str, Any]] | None:
+    return None if targets is None else [target.model_dump() for target in targets]
 
-for path, permission, model, call in (
-    (
-        "/{id}/amend",
-        "marketing_plan.amend",
-        bodies.AmendPlan,
-        lambda a, c, i, b: a.amend_marketing_plan(c, i, **_plan_fields(b)),
-    ),
-    (
-        "/{id}/submit",
-        "marketing_plan.submit",
-        Empty,
-        lambda a, c, i, b: a.submit_marketing_plan(c, i),
-    ),
-    (
-        "/{id}/approve",
-        "marketing_plan.approve",
-        Empty,
-        lambda a, c, i, b: a.approve_marketing_plan(c, i),
-    ),
-    (
-        "/{id}/return",
-        "marketing_plan.return",
-        bodies.Return,
-        lambda a, c, i, b: a.return_marketing_plan(c, i, b.comments),
-    ),
-    (
-        "/{id}/revise",
-        "marketing_plan.revise",
-        Empty,
-        lambda a, c, i, b: a.revise_marketing_plan(c, i),
-    ),
-    (
-        "/{id}/measurements",
-        "marketing_plan.measurement",
-        bodies.Measurement,
-        lambda a, c, i, b: a.record_plan_measurement(c, i, **b.model_dump()),
-    ),
-):
-    command_route(router, MarketingPlan, path, permission, model, call)
+
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftPlan))
+async def draft_marketing_plan(call: CommandDep) -> JSONResponse:
+    """Draft the plan of a fiscal year (marketing, sales_manager); one plan a year."""
+    body = await call.read(DraftMarketingPlan, bodies.DraftPlan)
+    command = DraftMarketingPlan(
+        fiscal_year=body.fiscal_year,
+        strategies=_strategies_given(body.strategies),
+        targets=_targets_given(body.targets),
+    )
+    return await call.answer(command)
+
+
+@router.post("/{plan_id}/amend", openapi_extra=body_schema(bodies.AmendPlan))
+async def amend_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Replace the strategies or targets of a draft (marketing, sales_manager)."""
+    body = await call.read(AmendMarketingPlan, bodies.AmendPlan, Target(MarketingPlan, plan_id))
+    command = AmendMarketingPlan(
+        plan_id,
+        strategies=_strategies_given(body.strategies),
+        targets=_targets_given(body.targets),
+    )
+    return await call.answer(command)
+
+
+@router.post("/{plan_id}/submit", openapi_extra=body_schema(Empty))
+async def submit_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Put the draft revision before an executive (marketing, sales_manager)."""
+    await call.read(SubmitMarketingPlan, Empty, Target(MarketingPlan, plan_id))
+    return await call.answer(SubmitMarketingPlan(plan_id))
+
+
+@router.post("/{plan_id}/approve", openapi_extra=body_schema(Empty))
+async def approve_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Put the revision in force (an executive other than the submitter)."""
+    await call.read(ApproveMarketingPlan, Empty, Target(MarketingPlan, plan_id))
+    return await call.answer(ApproveMarketingPlan(plan_id))
+
+
+@router.post("/{plan_id}/return", openapi_extra=body_schema(bodies.Return))
+async def return_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Send the revision back to draft with comments (an executive other than the submitter)."""
+    body = await call.read(ReturnMarketingPlan, bodies.Return, Target(MarketingPlan, plan_id))
+    return await call.answer(ReturnMarketingPlan(plan_id, body.comments))
+
+
+@router.post("/{plan_id}/revise", openapi_extra=body_schema(Empty))
+async def revise_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Start a new revision of the approved plan (marketing, sales_manager)."""
+    await call.read(ReviseMarketingPlan, Empty, Target(MarketingPlan, plan_id))
+    return await call.answer(ReviseMarketingPlan(plan_id))
+
+
+@router.post("/{plan_id}/measurements", openapi_extra=body_schema(bodies.Measurement))
+async def record_plan_measurement(plan_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record a measured market share or brand awareness of a quarter (marketing)."""
+    body = await call.read(
+        RecordPlanMeasurement, bodies.Measurement, Target(MarketingPlan, plan_id)
+    )
+    command = RecordPlanMeasurement(
+        plan_id,
+        metric=body.metric,
+        period=body.period,
+        value=body.value,
+        source=body.source,
+        method=body.method,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
 
 
 @router.get("")
@@ -208,4 +241,26 @@ def list_marketing_plans(
     )
 
 
-aggregate_reads(router, MarketingPlan, represent)
+@router.get("/{plan_id}")
+def get_marketing_plan(
+    plan_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A plan now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, MarketingPlan, plan_id, version, as_of, represent)
+
+
+@router.get("/{plan_id}/history")
+def marketing_plan_history(
+    plan_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a plan, oldest first, with actor and both times."""
+    return history_answer(services, MarketingPlan, plan_id, limit, cursor, wait_for)

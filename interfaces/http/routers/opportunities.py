@@ -9,17 +9,27 @@ probability, value and weighted value); `GET /opportunities` the rows of the
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from domain.opportunity import Opportunity
+from application.commands.opportunities import (
+    AddQuote,
+    AdvanceOpportunity,
+    LoseOpportunity,
+    OpenOpportunity,
+    RecordNegotiation,
+    RegressOpportunity,
+    ReopenOpportunity,
+    WinOpportunity,
+)
+from domain.opportunity import Opportunity, Quote
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from interfaces.http.json import iso_utc, money_text
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import opportunities as bodies
-from projections.events import iso_utc
-from projections.pipeline import money_text
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
 
@@ -28,7 +38,7 @@ def _money(amount: Any) -> str | None:
     return None if amount is None else str(amount)
 
 
-def _quote(quote: dict[str, Any]) -> dict[str, Any]:
+def _quote(quote: Quote) -> dict[str, Any]:
     return {
         "id": str(quote["id"]),
         "quoted_on": quote["quoted_on"].isoformat(),
@@ -116,70 +126,111 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    Opportunity,
-    "opportunity.open",
-    bodies.OpenOpportunity,
-    lambda a, c, b: a.open_opportunity(c, **b.model_dump()),
+def _lines(lines: list[bodies.QuoteLine]) -> list[dict[str, Any]]:
+    return [line.model_dump() for line in lines]
+
+
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.OpenOpportunity))
+async def open_opportunity(call: CommandDep) -> JSONResponse:
+    """Open an opportunity for a customer that is not lost (sales for themselves, sales_manager)."""
+    body = await call.read(OpenOpportunity, bodies.OpenOpportunity)
+    command = OpenOpportunity(
+        customer_id=body.customer_id,
+        title=body.title,
+        expected_value=body.expected_value,
+        expected_close_on=body.expected_close_on,
+        source=body.source,
+        competitors=body.competitors,
+        owner_id=body.owner_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{opportunity_id}/advance", openapi_extra=body_schema(bodies.Advance))
+async def advance(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Move forward one or more stages (its owner in sales, or a sales_manager)."""
+    body = await call.read(AdvanceOpportunity, bodies.Advance, Target(Opportunity, opportunity_id))
+    command = AdvanceOpportunity(
+        opportunity_id, to_stage=body.to_stage, note=body.note, occurred_at=body.occurred_at
+    )
+    return await call.answer(command)
+
+
+@router.post("/{opportunity_id}/regress", openapi_extra=body_schema(bodies.Regress))
+async def regress(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Move back to an earlier stage, with the reason (its owner in sales, or a sales_manager)."""
+    body = await call.read(RegressOpportunity, bodies.Regress, Target(Opportunity, opportunity_id))
+    command = RegressOpportunity(
+        opportunity_id,
+        to_stage=body.to_stage,
+        reason=body.reason,
+        note=body.note,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post(
+    "/{opportunity_id}/quotes", status_code=201, openapi_extra=body_schema(bodies.AddQuote)
 )
-command_route(
-    router,
-    Opportunity,
-    "/{id}/advance",
-    "opportunity.advance",
-    bodies.Advance,
-    lambda a, c, i, b: a.advance_opportunity(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/regress",
-    "opportunity.regress",
-    bodies.Regress,
-    lambda a, c, i, b: a.regress_opportunity(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/quotes",
-    "opportunity.quote",
-    bodies.AddQuote,
-    lambda a, c, i, b: a.add_quote(c, i, **b.model_dump()),
-    answer_with="quote_id",
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/negotiations",
-    "opportunity.negotiation",
-    bodies.RecordNegotiation,
-    lambda a, c, i, b: a.record_negotiation(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/win",
-    "opportunity.win",
-    bodies.Win,
-    lambda a, c, i, b: a.win_opportunity(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/lose",
-    "opportunity.lose",
-    bodies.Lose,
-    lambda a, c, i, b: a.lose_opportunity(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    Opportunity,
-    "/{id}/reopen",
-    "opportunity.reopen",
-    bodies.Reopen,
-    lambda a, c, i, b: a.reopen_opportunity(c, i, **b.model_dump()),
-)
+async def add_quote(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Add a quote; unpriced lines take the list price (its owner in sales, or a sales_manager)."""
+    body = await call.read(AddQuote, bodies.AddQuote, Target(Opportunity, opportunity_id))
+    command = AddQuote(
+        opportunity_id,
+        lines=_lines(body.lines),
+        valid_until=body.valid_until,
+        payment_term_days=body.payment_term_days,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command, created_id="quote_id")
+
+
+@router.post("/{opportunity_id}/negotiations", openapi_extra=body_schema(bodies.RecordNegotiation))
+async def record_negotiation(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Log a negotiation round and its concessions (its owner in sales, or a sales_manager)."""
+    body = await call.read(
+        RecordNegotiation, bodies.RecordNegotiation, Target(Opportunity, opportunity_id)
+    )
+    command = RecordNegotiation(
+        opportunity_id,
+        summary=body.summary,
+        concessions=body.concessions,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{opportunity_id}/win", openapi_extra=body_schema(bodies.Win))
+async def win(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Win with a valid quote, drafting its contract (its owner in sales, or a sales_manager)."""
+    body = await call.read(WinOpportunity, bodies.Win, Target(Opportunity, opportunity_id))
+    command = WinOpportunity(
+        opportunity_id,
+        quote_id=body.quote_id,
+        delivery_due_on=body.delivery_due_on,
+        channel=body.channel,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{opportunity_id}/lose", openapi_extra=body_schema(bodies.Lose))
+async def lose(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Close as lost, with the reason and competitor (its owner in sales, or a sales_manager)."""
+    body = await call.read(LoseOpportunity, bodies.Lose, Target(Opportunity, opportunity_id))
+    command = LoseOpportunity(
+        opportunity_id, reason=body.reason, competitor=body.competitor, occurred_at=body.occurred_at
+    )
+    return await call.answer(command)
+
+
+@router.post("/{opportunity_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+async def reopen(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
+    """Bring a lost opportunity back to qualification (its owner in sales, or a sales_manager)."""
+    body = await call.read(ReopenOpportunity, bodies.Reopen, Target(Opportunity, opportunity_id))
+    return await call.answer(ReopenOpportunity(opportunity_id, occurred_at=body.occurred_at))
 
 
 @router.get("")
@@ -211,4 +262,26 @@ def list_opportunities(
     )
 
 
-aggregate_reads(router, Opportunity, represent)
+@router.get("/{opportunity_id}")
+def get_opportunity(
+    opportunity_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """An opportunity now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Opportunity, opportunity_id, version, as_of, represent)
+
+
+@router.get("/{opportunity_id}/history")
+def opportunity_history(
+    opportunity_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of an opportunity, oldest first, with actor and both times."""
+    return history_answer(services, Opportunity, opportunity_id, limit, cursor, wait_for)

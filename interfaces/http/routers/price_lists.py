@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from application.commands.price_lists import (
+    CreatePriceList,
+    PublishPriceList,
+    RetireListPrice,
+    SetListPrice,
+)
 from domain.price_list import PriceList
-from interfaces.http.commands import execute
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer
-from interfaces.http.routes import aggregate_reads, body_schema, command_route
+from interfaces.http.json import iso_utc
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import price_lists as bodies
 from interfaces.http.schemas.common import Empty
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/price-lists", tags=["price lists"])
 
@@ -64,61 +70,42 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def create_price_list(
-    http: Request, caller: CurrentCaller, services: ServicesDep
-) -> JSONResponse:
-    """PriceList command price_list.create (admin, finance, sales_manager); 201."""
-    backoffice = services.backoffice
-    currency = services.settings.currency
-    return await execute(
-        http,
-        caller,
-        services,
-        permission="price_list.create",
-        model=bodies.CreatePriceList,
-        call=lambda command, body: backoffice.create_price_list(
-            command, **body.model_dump(), currency=currency
-        ),
-        location=lambda o: f"{router.prefix}/{o.id}",
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.CreatePriceList))
+async def create_price_list(call: CommandDep) -> JSONResponse:
+    """Create a draft price list in the deployment's currency (sales_manager, finance)."""
+    body = await call.read(CreatePriceList, bodies.CreatePriceList)
+    command = CreatePriceList(
+        name=body.name,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+        currency=call.services.settings.currency,
     )
+    return await call.answer(command)
 
 
-# Created by hand rather than with `create_route`: the list takes the deployment's
-# currency from the settings.
-router.add_api_route(
-    "",
-    create_price_list,
-    methods=["POST"],
-    name="price_list.create",
-    status_code=201,
-    openapi_extra=body_schema(bodies.CreatePriceList),
-)
+@router.post("/{price_list_id}/prices", openapi_extra=body_schema(bodies.SetPrice))
+async def set_price(price_list_id: UUID, call: CommandDep) -> JSONResponse:
+    """Price a sku on the list; on a published list at once (sales_manager, finance)."""
+    body = await call.read(SetListPrice, bodies.SetPrice, Target(PriceList, price_list_id))
+    command = SetListPrice(
+        price_list_id, sku=body.sku, unit_price=body.unit_price, floor_price=body.floor_price
+    )
+    return await call.answer(command)
 
-command_route(
-    router,
-    PriceList,
-    "/{id}/prices",
-    "price_list.set_price",
-    bodies.SetPrice,
-    lambda a, c, i, b: a.set_list_price(c, i, **b.model_dump()),
-)
-command_route(
-    router,
-    PriceList,
-    "/{id}/prices/{sub}/retire",
-    "price_list.retire_price",
-    Empty,
-    lambda a, c, i, sku, b: a.retire_list_price(c, i, sku),
-    sub=str,
-)
-command_route(
-    router,
-    PriceList,
-    "/{id}/publish",
-    "price_list.publish",
-    Empty,
-    lambda a, c, i, b: a.publish_price_list(c, i),
-)
+
+@router.post("/{price_list_id}/prices/{sku}/retire", openapi_extra=body_schema(Empty))
+async def retire_price(price_list_id: UUID, sku: str, call: CommandDep) -> JSONResponse:
+    """Stop pricing a sku on the list (sales_manager, finance)."""
+    # The target names no sku: the list refuses an unknown one itself (404, after If-Match).
+    await call.read(RetireListPrice, Empty, Target(PriceList, price_list_id))
+    return await call.answer(RetireListPrice(price_list_id, sku))
+
+
+@router.post("/{price_list_id}/publish", openapi_extra=body_schema(Empty))
+async def publish(price_list_id: UUID, call: CommandDep) -> JSONResponse:
+    """Put the list in force unless another list prices a sku then (sales_manager, finance)."""
+    await call.read(PublishPriceList, Empty, Target(PriceList, price_list_id))
+    return await call.answer(PublishPriceList(price_list_id))
 
 
 @router.get("")
@@ -149,4 +136,26 @@ def list_price_lists(
     )
 
 
-aggregate_reads(router, PriceList, represent)
+@router.get("/{price_list_id}")
+def get_price_list(
+    price_list_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A price list now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, PriceList, price_list_id, version, as_of, represent)
+
+
+@router.get("/{price_list_id}/history")
+def price_list_history(
+    price_list_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a price list, oldest first, with actor and both times."""
+    return history_answer(services, PriceList, price_list_id, limit, cursor, wait_for)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc
 from interfaces.http.reads import (
     caught_up,
     day_range,
@@ -26,7 +27,6 @@ from interfaces.http.reads import (
     page_offset,
     read_answer,
 )
-from projections.events import iso_utc
 from projections.pipeline import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])

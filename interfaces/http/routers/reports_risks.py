@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc
 from interfaces.http.reads import EARLIEST_REPORT_DAY, caught_up, moment, read_answer
-from projections.events import iso_utc
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from domain.complaint import Complaint
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.json import iso_utc
 from interfaces.http.reads import (
     caught_up,
     group_keys,
@@ -28,7 +29,6 @@ from interfaces.http.reads import (
     read_answer,
 )
 from projections.complaints import GROUP_KEYS
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

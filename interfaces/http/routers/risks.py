@@ -7,6 +7,7 @@ have. `GET /risks` filters by `status`, `category`, `owner_id` and current `leve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,12 +15,20 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from application.commands.risks import (
+    AddRiskAction,
+    AssessRisk,
+    CloseRisk,
+    CompleteRiskAction,
+    IdentifyRisk,
+    ReopenRisk,
+)
 from domain.risk import Risk
+from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.reads import directory_answer
-from interfaces.http.routes import aggregate_reads, command_route, create_route
+from interfaces.http.json import iso_utc
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import risks as bodies
-from projections.events import iso_utc
 
 router = APIRouter(prefix="/risks", tags=["risks"])
 
@@ -30,7 +39,7 @@ def _at(value: datetime | None) -> str | None:
 
 def represent(risk: Risk) -> dict[str, Any]:
     """A risk as `GET /risks/{id}` answers it: its current level and every assessment."""
-    current = risk.current_assessment or {}
+    current: Mapping[str, Any] = risk.current_assessment or {}
     return {
         "id": str(risk.id),
         "version": risk.version,
@@ -93,56 +102,73 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-create_route(
-    router,
-    Risk,
-    "risk.identify",
-    bodies.IdentifyRisk,
-    lambda app, cmd, body: app.identify_risk(cmd, **body.model_dump()),
-)
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.IdentifyRisk))
+async def identify_risk(call: CommandDep) -> JSONResponse:
+    """Enter a risk in the register (any role but the auditor)."""
+    body = await call.read(IdentifyRisk, bodies.IdentifyRisk)
+    command = IdentifyRisk(
+        category=body.category,
+        title=body.title,
+        description=body.description,
+        owner_id=body.owner_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
 
-for path, permission, model, call, answer_with in (
-    (
-        "/{id}/assess",
-        "risk.assess",
-        bodies.Assess,
-        lambda a, c, i, b: a.assess_risk(c, i, **b.model_dump()),
-        None,
-    ),
-    (
-        "/{id}/actions",
-        "risk.add_action",
-        bodies.AddAction,
-        lambda a, c, i, b: a.add_risk_action(c, i, **b.model_dump()),
-        "action_id",
-    ),
-    (
-        "/{id}/close",
-        "risk.close",
-        bodies.Close,
-        lambda a, c, i, b: a.close_risk(c, i, b.reason, b.occurred_at),
-        None,
-    ),
-    (
-        "/{id}/reopen",
-        "risk.reopen",
-        bodies.Reopen,
-        lambda a, c, i, b: a.reopen_risk(c, i, b.reason, b.occurred_at),
-        None,
-    ),
-):
-    command_route(router, Risk, path, permission, model, call, answer_with=answer_with)
 
-command_route(
-    router,
-    Risk,
-    "/{id}/actions/{sub}/complete",
-    "risk.complete_action",
-    bodies.CompleteAction,
-    lambda a, c, i, aid, b: a.complete_risk_action(c, i, aid, **b.model_dump()),
-    sub=UUID,
-    sub_in=lambda risk: risk.actions,
+@router.post("/{risk_id}/assess", openapi_extra=body_schema(bodies.Assess))
+async def assess(risk_id: UUID, call: CommandDep) -> JSONResponse:
+    """Assess or reassess the risk's likelihood and impact (any role but the auditor)."""
+    body = await call.read(AssessRisk, bodies.Assess, Target(Risk, risk_id))
+    command = AssessRisk(
+        risk_id,
+        likelihood=body.likelihood,
+        impact=body.impact,
+        rationale=body.rationale,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command)
+
+
+@router.post("/{risk_id}/actions", status_code=201, openapi_extra=body_schema(bodies.AddAction))
+async def add_action(risk_id: UUID, call: CommandDep) -> JSONResponse:
+    """Plan an action on the risk; answers the action's id (any role but the auditor)."""
+    body = await call.read(AddRiskAction, bodies.AddAction, Target(Risk, risk_id))
+    command = AddRiskAction(
+        risk_id,
+        description=body.description,
+        due_on=body.due_on,
+        owner_id=body.owner_id,
+        occurred_at=body.occurred_at,
+    )
+    return await call.answer(command, created_id="action_id")
+
+
+@router.post(
+    "/{risk_id}/actions/{action_id}/complete", openapi_extra=body_schema(bodies.CompleteAction)
 )
+async def complete_action(risk_id: UUID, action_id: UUID, call: CommandDep) -> JSONResponse:
+    """Record an action as done, with its outcome (any role but the auditor)."""
+    target = Target(Risk, risk_id, "actions", action_id)
+    body = await call.read(CompleteRiskAction, bodies.CompleteAction, target)
+    command = CompleteRiskAction(
+        risk_id, action_id, outcome=body.outcome, occurred_at=body.occurred_at
+    )
+    return await call.answer(command)
+
+
+@router.post("/{risk_id}/close", openapi_extra=body_schema(bodies.Close))
+async def close(risk_id: UUID, call: CommandDep) -> JSONResponse:
+    """Close the risk being mitigated, saying why (any role but the auditor)."""
+    body = await call.read(CloseRisk, bodies.Close, Target(Risk, risk_id))
+    return await call.answer(CloseRisk(risk_id, body.reason, body.occurred_at))
+
+
+@router.post("/{risk_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+async def reopen(risk_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reopen a closed risk, saying why (any role but the auditor)."""
+    body = await call.read(ReopenRisk, bodies.Reopen, Target(Risk, risk_id))
+    return await call.answer(ReopenRisk(risk_id, body.reason, body.occurred_at))
 
 
 @router.get("")
@@ -172,4 +198,26 @@ def list_risks(
     )
 
 
-aggregate_reads(router, Risk, represent)
+@router.get("/{risk_id}")
+def get_risk(
+    risk_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSONResponse:
+    """A risk now, at a version (`?version=`), or as recorded at a time (`?as_of=`)."""
+    return aggregate_answer(services, Risk, risk_id, version, as_of, represent)
+
+
+@router.get("/{risk_id}/history")
+def risk_history(
+    risk_id: UUID,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Every event of a risk, oldest first, with actor and both times."""
+    return history_answer(services, Risk, risk_id, limit, cursor, wait_for)

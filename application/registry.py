@@ -1,0 +1,33 @@
+"""Which handler decides which command: every context's `HANDLERS`, joined."""
+
+from __future__ import annotations
+
+from application.commands import Command
+from application.handlers import (
+    Handler,
+    budgets,
+    campaigns,
+    complaints,
+    contracts,
+    customers,
+    employees,
+    expense_claims,
+    marketing_plans,
+    opportunities,
+    price_lists,
+    risks,
+)
+
+HANDLERS: dict[type[Command], Handler] = {
+    **customers.HANDLERS,
+    **contracts.HANDLERS,
+    **budgets.HANDLERS,
+    **campaigns.HANDLERS,
+    **complaints.HANDLERS,
+    **employees.HANDLERS,
+    **opportunities.HANDLERS,
+    **price_lists.HANDLERS,
+    **marketing_plans.HANDLERS,
+    **risks.HANDLERS,
+    **expense_claims.HANDLERS,
+}
