@@ -12,26 +12,39 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from copy import deepcopy
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    ProcessingEvent,
     Repository,
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    RecordConflictError,
+    Recording,
+    Transcoding,
+)
 from eventsourcing.utils import strtobool
 
 from application.commands import Command
 from application.context import A, Context, not_found
+from application.group_commit import BatchRecorder, GroupCommit
 from application.idempotency import IdempotencyRecord
 from application.messages import Decision, Outcome, Request
 from application.policy import Policy
 from application.ports import Ports
 from application.registry import HANDLERS
+from application.streams import checked_projection
 from domain.budget import Budget
 from domain.customer import Customer
 from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
@@ -57,27 +70,175 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class CopySafeRepository(Repository[UUID]):
-    """The library's repository, with loads of one cached aggregate taking turns.
+# Types of the values an aggregate's state holds that are never changed in place: a
+# copy of the state shares them. (`copy.deepcopy` copies UUIDs and datetimes through
+# their pickle protocol, which made it most of the cost of a load.)
+_UNCHANGING = frozenset(
+    {str, int, float, bool, bytes, type(None), Decimal, UUID, datetime, date, dt_time, timedelta}
+)
 
-    In eventsourcing 9.5.6 `Repository.get` fast-forwards a cached aggregate in place
-    under a lock, but deep-copies it for the caller after releasing that lock. A thread
-    copying while another fast-forwards the same object can fail with "dictionary
-    changed size during iteration". Loads through the cache here hold a lock (one of a
-    fixed set, chosen by the id) across both steps; historical loads need none.
+
+def copied_state(value: Any, memo: dict[int, Any]) -> Any:
+    """A copy of one value of an aggregate's state, sharing what is never changed in place.
+
+    Dicts, lists and sets are copied (a value shared by two of them stays shared, as
+    `memo` makes `deepcopy` keep it); anything else of unknown type is deep-copied, so a
+    type that is never changed in place says so with `__deepcopy__` (the budget's
+    `Entries`).
+    """
+    kind = type(value)
+    if kind in _UNCHANGING or isinstance(value, Enum):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if kind is dict:
+        copied: Any = {}
+        memo[id(value)] = copied
+        for key, item in value.items():
+            copied[key] = copied_state(item, memo)
+    elif kind is list:
+        copied = []
+        memo[id(value)] = copied
+        copied.extend(copied_state(item, memo) for item in value)
+    elif kind is tuple:
+        copied = tuple(copied_state(item, memo) for item in value)
+    elif kind is set:
+        copied = set(value)  # members are hashable, so never changed in place
+    else:
+        return deepcopy(value, memo)
+    return copied
+
+
+def copy_state(aggregate: Any) -> None:
+    """Replace each value of the aggregate's state by its copy (see `copied_state`)."""
+    state = vars(aggregate)
+    memo: dict[int, Any] = {}
+    for name, value in state.items():
+        if type(value) not in _UNCHANGING:  # most are: skip the call
+            state[name] = copied_state(value, memo)
+
+
+class _CopyBeforeChange:
+    """A lent aggregate's `trigger_event`: its state is copied before the first change.
+
+    It sits in the lent aggregate's `__dict__`, where Python looks before the class, and
+    takes itself out once it has copied. All of them compare equal, so two aggregates
+    lent in the same state do too.
     """
 
-    STRIPES = 64
+    __slots__ = ("lent",)
+
+    def __init__(self, lent: Aggregate) -> None:
+        self.lent = lent
+
+    def __call__(self, event_class: type[Any], **kwargs: Any) -> None:
+        lent = self.lent
+        detach(lent)
+        lent.trigger_event(event_class, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _CopyBeforeChange)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "<copy before change>"
+
+
+def lend(published: Aggregate) -> Aggregate:
+    """A new aggregate object sharing a cached aggregate's state until it is first changed.
+
+    Its `__dict__` holds the hook, so it is not for `Snapshot.take`: the back office takes
+    snapshots of historical loads (`version=`), which reconstruct and are never lent.
+    """
+    lent = object.__new__(type(published))
+    state = vars(lent)
+    state.update(vars(published))
+    state["_pending_events"] = []
+    state["trigger_event"] = _CopyBeforeChange(lent)
+    return lent
+
+
+def detach(aggregate: Aggregate) -> Aggregate:
+    """The aggregate, given a state of its own if it was lent one (see `lend`)."""
+    if vars(aggregate).pop("trigger_event", None) is not None:
+        copy_state(aggregate)
+    return aggregate
+
+
+def copied(aggregate: Aggregate) -> Aggregate:
+    """A new aggregate object with a copy of the aggregate's state (see `copied_state`)."""
+    copy = object.__new__(type(aggregate))
+    vars(copy).update(vars(aggregate))
+    copy_state(copy)
+    return copy
+
+
+class CopyOnWriteRepository(Repository[UUID]):
+    """The library's repository, whose cached aggregates are never changed: copy-on-write.
+
+    In eventsourcing 9.5.6 `Repository.get` fast-forwards a cached aggregate in place, under
+    a lock, and deep-copies it for every caller (a command may change what it loads). Here
+    a cached aggregate is published once and never changed after: a load that finds newer
+    events in the store applies them to a copy and publishes that; a caller is lent a new
+    object sharing the published state (`lend`), which copies it only before its first
+    change. So a load copies nothing, no lock is held while reading the store, and a
+    refused command leaves the cache as it was. A saved decision is published as it
+    stands (`publish`): the next load finds nothing newer to apply. Historical loads
+    (`version=`) reconstruct, as the library does.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
+        self._publishing = threading.Lock()
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        # A gap in a stream is CorruptStream.
+        projector = kwargs.setdefault("projector_func", checked_projection)
         if self.cache is None or version is not None:
             return super().get(aggregate_id, version=version, **kwargs)
-        with self._stripes[hash(aggregate_id) % self.STRIPES]:
-            return super().get(aggregate_id, **kwargs)
+        current = self._current(aggregate_id, projector)
+        if not (self.deepcopy_from_cache and kwargs.get("deepcopy_from_cache", True)):
+            return current  # the caller will not change it
+        return lend(current)
+
+    def _current(self, aggregate_id: UUID, projector: Any) -> Aggregate:
+        """The aggregate as stored now, published in the cache."""
+        assert self.cache is not None
+        try:
+            cached: Any = self.cache.get(aggregate_id)
+        except KeyError:
+            aggregate: Aggregate = self._reconstruct_aggregate(aggregate_id, None, projector)
+            self.publish(aggregate)
+            return aggregate
+        if not self.fastforward:
+            return cached
+        newer = list(self.event_store.get(originator_id=aggregate_id, gt=cached.version))
+        if not newer:
+            return cached
+        advanced = projector(copied(cached), newer)
+        if advanced is None:
+            raise AggregateNotFoundError(aggregate_id)
+        self.publish(advanced)
+        return advanced
+
+    def publish(self, aggregate: Aggregate, *, if_cached: bool = False) -> None:
+        """Cache an aggregate as stored, unless a newer state is cached; never change it after.
+
+        With `if_cached`, only in place of an older state: the back office publishes what
+        a command saved, and a new aggregate waits for its first load.
+        """
+        if self.cache is None or "trigger_event" in vars(aggregate):
+            return  # no cache, or lent and never changed
+        with self._publishing:
+            try:
+                cached: Any = self.cache.get(aggregate.id)
+            except KeyError:
+                if if_cached:
+                    return
+                cached = None
+            if cached is None or cached.version < aggregate.version:
+                self.cache.put(aggregate.id, aggregate)
 
 
 _TURNS_GUARD = threading.Lock()
@@ -108,13 +269,16 @@ def utc_now() -> datetime:
 
 
 class Backoffice(Application[UUID]):
-    """Every command of mops: permission, decide, save; one transaction per command."""
+    """Every command of mops: permission, decide, save; a command's events in one transaction."""
 
     name = "Backoffice"
     snapshotting_intervals = {Customer: 50, Budget: 100}
     # A cached aggregate is fast-forwarded from the store on every load (one read
     # instead of a snapshot read plus an events read), so it is never stale.
     env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+    # "y": the commands of this process arriving together commit in one transaction
+    # (`application.group_commit`), when the recorder can (`BatchRecorder`).
+    GROUP_COMMIT = "GROUP_COMMIT"
 
     def __init__(
         self,
@@ -128,11 +292,16 @@ class Backoffice(Application[UUID]):
         self.policy = policy or Policy()
         self.clock = clock
         self.ports = ports or Ports()
+        self.group_commit: GroupCommit | None = None
+        if strtobool(self.env.get(self.GROUP_COMMIT, "y")) and isinstance(
+            self.recorder, BatchRecorder
+        ):
+            self.group_commit = GroupCommit(self.recorder)
 
     def construct_repository(self) -> Repository[UUID]:
-        """The library's repository as `Application.construct_repository` makes it, copy-safe."""
+        """The library's repository as the library makes it, but copy-on-write."""
         cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return CopySafeRepository(
+        return CopyOnWriteRepository(
             event_store=self.events,
             snapshot_store=self.snapshots,
             cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
@@ -146,6 +315,30 @@ class Backoffice(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The library's `_record`, through the group commit when there is one."""
+        if self.group_commit is None or processing_event.tracking is not None:
+            return super()._record(processing_event)
+        events = processing_event.events
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        positions = self.group_commit.insert(stored) if stored else []
+        if self.repository.cache and not self.repository.fastforward:  # as the library does
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return [
+            Recording(
+                event,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=position,
+                ),
+            )
+            for event, s, position in zip(events, stored, positions, strict=True)
+        ]
 
     # Commands.
 
@@ -200,6 +393,9 @@ class Backoffice(Application[UUID]):
                     "the aggregate was changed by another command; read it again"
                 ) from None
             return None
+        if isinstance(self.repository, CopyOnWriteRepository):
+            for aggregate in pending:
+                self.repository.publish(aggregate, if_cached=True)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(outcome.id, outcome.version, position, outcome.created, outcome.extra)
 
@@ -224,7 +420,7 @@ class Backoffice(Application[UUID]):
     def exists(self, aggregate_id: UUID, kind: type[Aggregate]) -> bool:
         """True when an aggregate of that kind exists."""
         try:
-            return isinstance(self.repository.get(aggregate_id), kind)
+            return isinstance(self.repository.get(aggregate_id, deepcopy_from_cache=False), kind)
         except AggregateNotFoundError:
             return False
 
@@ -244,7 +440,9 @@ class Backoffice(Application[UUID]):
         if version is not None and version < 1:
             raise NotFound(f"{kind.__name__.lower()} {aggregate_id} has no version {version}")
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            # The caller's own copy: a query may change what it is given (a command
+            # changes what it loads only through events, which copy the state first).
+            aggregate: Aggregate = detach(self.repository.get(aggregate_id, version=version))
         except AggregateNotFoundError:
             raise not_found(kind, aggregate_id) from None
         if not isinstance(aggregate, kind) or (

@@ -12,8 +12,7 @@ from eventsourcing.application import Application
 from application.backoffice import Backoffice, Policy, utc_now
 from application.ports import KpiAttainment, Ports
 from interfaces.settings import Settings
-from projections.runner import READ_MODELS, ReadSide
-from projections.runner import catch_up as _catch_up
+from projections.runner import ReadSide, create_tables
 
 # Only for `serve --dev`, tests and a developer's `mops token`: never a deployment's.
 DEV_JWT_SECRET = "mops-dev-secret-not-for-production"
@@ -58,13 +57,13 @@ def kpi_attainment_source(
     (waiting up to `timeout`; None when it could not catch up, so finalising is refused
     rather than scored on stale figures). With `catch_up_from`, for a process running
     no projections (the demo), it folds the events of that application's log the view
-    lacks into the view itself instead.
+    lacks into the view itself instead, unless another process runs the read side: then
+    it waits for that one, as a server does.
     """
 
     def attainment(employee_id: str, period: str, head: int) -> Mapping[str, Any] | None:
-        if catch_up_from is not None:
-            _catch_up(catch_up_from, READ_MODELS["kpis"], read_side.view("kpis"))
-        elif not read_side.wait("kpis", head, timeout):
+        folded_here = catch_up_from is not None and read_side.catch_up_here("kpis", catch_up_from)
+        if not folded_here and not read_side.wait("kpis", head, timeout):
             return None
         return read_side.view("kpis").attainment(employee_id, period)
 
@@ -87,9 +86,22 @@ def build(
     if run_projections is None:
         run_projections = settings.projections == "inprocess"
     # The port reads the read side, which follows the log: its tables must exist first.
-    Backoffice(env).close()  # creates the event tables if this is a new database
+    # Several processes may start at once (`serve --workers`): they create tables one
+    # at a time, and the back office below creates none.
+    create_tables(Backoffice, env, settings.dialect, read_models=False)
     read_side = ReadSide(Backoffice, env, settings.dialect, run=run_projections)
-    kpi_attainment = kpi_attainment_source(read_side, timeout=settings.read_wait_seconds)
-    ports = Ports(kpi_attainment=kpi_attainment)
-    backoffice = Backoffice(env, policy=policy, clock=clock, ports=ports)
+    try:
+        kpi_attainment = kpi_attainment_source(read_side, timeout=settings.read_wait_seconds)
+        ports = Ports(kpi_attainment=kpi_attainment)
+        backoffice = Backoffice(
+            {**env, "CREATE_TABLE": "n"}, policy=policy, clock=clock, ports=ports
+        )
+    except BaseException:
+        read_side.close()
+        raise
     return Services(settings, backoffice, read_side, secret)
+
+
+def create_database_tables(settings: Settings) -> None:
+    """Create every table of the database (events, read models) unless made already."""
+    create_tables(Backoffice, settings.persistence_env(), settings.dialect)

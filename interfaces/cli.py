@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from datetime import timedelta
@@ -28,17 +29,18 @@ from domain.marketing_plan import MarketingPlan
 from domain.opportunity import Opportunity
 from domain.price_list import PriceList
 from domain.risk import Risk
-from interfaces.auth import mint
-from interfaces.bootstrap import DEV_JWT_SECRET
+from interfaces.auth import mint, secret_problem, token_problem
+from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
 from interfaces.settings import Settings
 from projections.events import event_data, event_names, iso_utc
+from projections.leadership import lease_for
+from projections.rebuild import rebuild_all, verify_all
 from projections.runner import (
     READ_MODELS,
     ReadSide,
     close_view,
     construct_view,
-    rebuild,
-    verify,
+    create_tables,
 )
 
 cli = typer.Typer(help="mops: the event-sourced back office.", no_args_is_help=True)
@@ -62,11 +64,18 @@ AGGREGATES = {
 }
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 @cli.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     dev: Annotated[bool, typer.Option(help="allow a built-in JWT secret")] = False,
+    dev_allow_postgres: Annotated[
+        bool, typer.Option(help="let --dev run against a PostgreSQL database")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
     """Serve the HTTP API (projections in-process unless MOPS_PROJECTIONS=external)."""
     import uvicorn
@@ -74,19 +83,58 @@ def serve(
     from interfaces.http.app import create_app
 
     settings = Settings()
+    refusal = _serve_refusal(settings, dev=dev, dev_allow_postgres=dev_allow_postgres)
+    if refusal is not None:
+        errors.print(f"[red]mops serve: {refusal}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     if dev and not settings.jwt_secret:
         errors.print(
             "[yellow]--dev: signing tokens with the built-in development secret; "
             "mint one with `mops token --sub alice --role admin`[/]"
         )
-    uvicorn.run(create_app(settings, dev=dev), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, dev=dev), host=host, port=port, log_level="info")
+        return
+    # The tables are made once, here, before any worker starts; each worker then runs
+    # for the read side, which one of them at a time runs (projections/leadership.py).
+    create_database_tables(settings)
+    if dev and not settings.jwt_secret:
+        # Every worker must sign and check tokens with the same secret.
+        os.environ["MOPS_JWT_SECRET"] = DEV_JWT_SECRET
+    uvicorn.run(
+        # Each worker builds the API from the environment it inherits.
+        "interfaces.http.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        # A worker answers the supervisor's pings only once its imports are done: on a
+        # loaded host that took more than uvicorn's 5 s, and it killed workers in turn.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
+
+
+def _serve_refusal(settings: Settings, *, dev: bool, dev_allow_postgres: bool) -> str | None:
+    """Why `serve` will not start with these settings (one line), or None when it will."""
+    if dev:
+        if settings.dialect == "postgres" and not dev_allow_postgres:
+            return (
+                "--dev signs tokens with a published secret; it refuses a PostgreSQL "
+                "MOPS_DATABASE_URL unless --dev-allow-postgres is given"
+            )
+        return None
+    return secret_problem(settings.jwt_secret)
 
 
 @cli.command()
 def token(
     sub: Annotated[str, typer.Option(help="the subject (an employee id)")],
     role: Annotated[list[str], typer.Option(help="a role; repeat for several")],
-    ttl: Annotated[int, typer.Option(help="lifetime in minutes")] = 12 * 60,
+    ttl: Annotated[
+        int | None,
+        typer.Option(help="lifetime in minutes, above 0 [default and most: MOPS_TOKEN_MAX_TTL]"),
+    ] = None,
 ) -> None:
     """Print a signed JWT for the configured secret."""
     settings = Settings()
@@ -94,10 +142,15 @@ def token(
     if not secret:
         errors.print("[yellow]MOPS_JWT_SECRET is not set: signing with the development secret[/]")
         secret = DEV_JWT_SECRET
+    most = timedelta(minutes=settings.token_max_ttl)
+    lifetime = most if ttl is None else timedelta(minutes=ttl)
     try:
-        print(mint(secret, sub, role, timedelta(minutes=ttl)))
+        problem = token_problem(sub, lifetime, most)
+        if problem is not None:
+            raise ValueError(problem)
+        print(mint(secret, sub, role, lifetime))
     except ValueError as error:
-        errors.print(f"[red]{error}[/]")
+        errors.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -184,10 +237,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @projections_cli.command("run")
 def projections_run() -> None:
-    """Run the projection workers in this process until interrupted."""
+    """Run the projection workers in this process until interrupted.
+
+    A candidate for the read side: when another process runs it, this one waits and
+    takes over when that one stops or dies.
+    """
     settings = Settings()
     env = settings.persistence_env()
-    Backoffice(env).close()  # creates the event tables if this is a new database
+    create_tables(Backoffice, env, settings.dialect, read_models=False)
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager stops workers with TERM
     read_side = None
     stop_signals = {signal.SIGINT, signal.SIGTERM}
@@ -199,7 +256,11 @@ def projections_run() -> None:
             read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
-        console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
+        if read_side.leading:
+            console.print(f"running {', '.join(read_side.runners)}; Ctrl-C stops")
+        else:
+            holder = read_side.leadership.holder() if read_side.leadership else None
+            console.print(f"standing by: {holder} runs the read side; Ctrl-C stops")
         read_side.run_forever()
     except KeyboardInterrupt:
         pass
@@ -209,18 +270,32 @@ def projections_run() -> None:
 
 
 @projections_cli.command("rebuild")
-def projections_rebuild(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
+def projections_rebuild(
+    names: Annotated[list[str] | None, typer.Argument()] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="processes to share the read models out among")
+    ] = 1,
+) -> None:
     """Drop read models and replay the event log into them (stop the workers first)."""
     settings = Settings()
     env = settings.persistence_env()
     app = Backoffice(env)
     try:
-        for name in _names(names):
-            with ReplayProgress(name, app.max_position()) as progress:
-                position = rebuild(app, READ_MODELS[name], env, settings.dialect, progress)
-            console.print(f"{name}: replayed to position {position}: {progress.summary()}")
+        chosen = _names(names)
+        specs = [READ_MODELS[name] for name in chosen]
+        # One pass over the log feeds them all: each event is read and decoded once.
+        with ReplayProgress(f"rebuild {_listed(chosen)}", app.max_position()) as progress:
+            position = rebuild_all(app, specs, env, settings.dialect, progress, jobs=jobs)
+        for name in chosen:
+            console.print(f"{name}: replayed to position {position}")
+        passes = "one pass" if jobs == 1 else f"{min(jobs, len(chosen))} processes"
+        console.print(f"{len(chosen)} read models, {passes} over the log: {progress.summary()}")
     finally:
         app.close()
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{len(names)} read models"
 
 
 def _live_position(spec: Any, env: dict[str, str], dialect: str, app_name: str) -> int:
@@ -232,6 +307,44 @@ def _live_position(spec: Any, env: dict[str, str], dialect: str, app_name: str) 
         close_view(view)
 
 
+# How long verify lets a running read side catch up with the log before calling it stuck.
+VERIFY_CATCH_UP_SECONDS = 5.0
+
+
+def _read_side_holder(env: dict[str, str], dialect: str) -> str | None:
+    """The process running the read side of this database, if one does."""
+    lease = lease_for(env, dialect)
+    try:
+        return lease.holder()
+    finally:
+        lease.close()
+
+
+def _caught_up(spec: Any, env: dict[str, str], dialect: str, app_name: str, head: int) -> int:
+    """A live read model's position once it reached `head`, or after the grace given."""
+    deadline = time.monotonic() + VERIFY_CATCH_UP_SECONDS
+    live = _live_position(spec, env, dialect, app_name)
+    while live < head and time.monotonic() < deadline:
+        time.sleep(0.2)
+        live = _live_position(spec, env, dialect, app_name)
+    return live
+
+
+def _behind_while_run(name: str, live: int, head: int, holder: str | None) -> bool:
+    """Say how far a read model is behind the log; True when it is failed or stuck: a
+    process runs the read side, yet the read model did not reach the head in the grace."""
+    if live >= head:
+        return False
+    if holder is None:
+        console.print(f"  [yellow]{name}: {head - live} events behind the log[/]")
+        return False
+    console.print(
+        f"[red]{name}: {head - live} events behind the log though {holder} runs the read "
+        f"side: failed or stuck (GET /projections says why)[/]"
+    )
+    return True
+
+
 @projections_cli.command("verify")
 def projections_verify(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     """Rebuild read models into scratch tables and diff them with the live ones."""
@@ -240,9 +353,14 @@ def projections_verify(names: Annotated[list[str] | None, typer.Argument()] = No
     app = Backoffice(env)
     failed = False
     try:
-        for name in _names(names):
-            with ReplayProgress(f"verify {name}", app.max_position()) as progress:
-                differences = verify(app, READ_MODELS[name], env, settings.dialect, progress)
+        chosen = _names(names)
+        specs = [READ_MODELS[name] for name in chosen]
+        holder = _read_side_holder(env, settings.dialect)
+        head = app.max_position()
+        with ReplayProgress(f"verify {_listed(chosen)}", app.max_position()) as progress:
+            found = verify_all(app, specs, env, settings.dialect, progress)
+        for name in chosen:
+            differences = found[name]
             if differences:
                 failed = True
                 console.print(f"[red]{name}: {len(differences)} rows differ[/]")
@@ -251,13 +369,18 @@ def projections_verify(names: Annotated[list[str] | None, typer.Argument()] = No
                         f"  {d.table} {d.key}:\n    live    {d.live}\n    rebuilt {d.rebuilt}"
                     )
             else:
-                live = _live_position(READ_MODELS[name], env, settings.dialect, app.name)
-                head = app.max_position()
-                behind = f", [yellow]{head - live} events behind the log[/]" if live < head else ""
+                spec, dialect = READ_MODELS[name], settings.dialect
+                live = (
+                    _caught_up(spec, env, dialect, app.name, head)
+                    if holder is not None
+                    else _live_position(spec, env, dialect, app.name)
+                )
                 console.print(
                     f"[green]{name}: live tables equal a rebuild from the events "
-                    f"up to position {live}[/]{behind}"
+                    f"up to position {live}[/]"
                 )
+                failed = _behind_while_run(name, live, head, holder) or failed
+        console.print(f"{len(chosen)} read models, one pass over the log: {progress.summary()}")
     finally:
         app.close()
     if failed:

@@ -9,11 +9,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from projections.subscriptions import (
-    ReadyPostgresApplicationRecorder,
-    SubscribableSQLiteApplicationRecorder,
+from projections.grouped import (
+    GroupCommitPostgresApplicationRecorder,
+    GroupCommitSQLiteApplicationRecorder,
+)
+from projections.postgres import (
+    LIBPQ_OPTIONS,
+    MultiHostPostgresFactory,
+    hosts_and_ports,
+    libpq_options,
 )
 from projections.warnings import DEFAULT_THRESHOLDS
+
+# Options of MOPS_DATABASE_URL's query that are mops's own, not libpq's.
+MOPS_URL_OPTIONS = ("pool_size", "max_overflow", "schema")
 
 
 def _topic(cls: type) -> str:
@@ -27,10 +36,17 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./mops.db"
     jwt_secret: str | None = None
+    # The longest a token may live, in minutes (API.md): longer ones are refused.
+    token_max_ttl: int = Field(default=720, ge=1)
     currency: str = "CNY"
     projections: Literal["inprocess", "external"] = "inprocess"
     backdating_days: int = Field(default=31, ge=0)
+    # Capped at 5 s a request, whatever is set here (interfaces/http/reads.py).
     read_wait_seconds: float = Field(default=5.0, ge=0)
+    # `/ready` answers 503 when a read model is more events than this behind the log.
+    ready_max_lag: int = Field(default=1000, ge=0)
+    # The commands of a process arriving together commit in one transaction (issue 16).
+    group_commit: bool = True
     write_off_limit: Decimal = Field(default=Decimal("50000.00"), ge=0)
     # JSON in the environment: MOPS_EXPENSE_STANDARDS='{"travel": "20000"}'.
     expense_standards: dict[str, Decimal] = Field(
@@ -106,20 +122,31 @@ class Settings(BaseSettings):
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
-                "APPLICATION_RECORDER_TOPIC": _topic(SubscribableSQLiteApplicationRecorder),
+                "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitSQLiteApplicationRecorder),
+                "GROUP_COMMIT": "y" if self.group_commit else "n",
             }
         query = parse_qs(url.query)
+        # Several hosts (a failover cluster) are tried in turn; the query's other
+        # options are libpq's own, e.g. target_session_attrs=read-write.
+        hosts, ports = hosts_and_ports(url.netloc)
+        # Also how long a request waits for a free pooled connection (the library's pool
+        # timeout): with the pool failing fast after it (projections/postgres.py), a
+        # request answers 503 within API.md's 5 s when the database is away or busy.
+        connect_timeout = "2"
+        options = {k: v[-1] for k, v in query.items() if k not in MOPS_URL_OPTIONS}
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": _topic(MultiHostPostgresFactory),
             "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_HOST": hosts,
+            "POSTGRES_PORT": ports,
+            LIBPQ_OPTIONS: libpq_options(options, connect_timeout),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["16"])[0],
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "APPLICATION_RECORDER_TOPIC": _topic(ReadyPostgresApplicationRecorder),
+            "POSTGRES_CONNECT_TIMEOUT": connect_timeout,
+            "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitPostgresApplicationRecorder),
+            "GROUP_COMMIT": "y" if self.group_commit else "n",
             # Never POSTGRES_ENABLE_DB_FUNCTIONS: it lets a tailing reader skip
             # events committed by concurrent writers.
         }

@@ -469,6 +469,8 @@ class BudgetExecutionProjection(Projection[BudgetExecution]):
     """Folds Budget events into the directory, the plan and the ledger; tracks every event."""
 
     name = "budget_execution"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Budget.Event,)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, Budget.Event):

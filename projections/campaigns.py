@@ -277,6 +277,8 @@ class CampaignProjection(RowPerAggregateProjection[CampaignReport]):
     """Folds Campaign events into their rows, and campaign-sourced leads; tracks every event."""
 
     name = "campaigns"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Campaign.Event, Customer.Registered)
     events = Campaign.Event
     creation = Campaign.Drafted
     fold = staticmethod(fold)

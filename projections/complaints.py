@@ -536,6 +536,8 @@ class ComplaintProjection(Projection[ComplaintReport]):
     """Folds Complaint events into their rows and dated steps; tracks every event."""
 
     name = "complaints"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Complaint.Event,)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, Complaint.Event):

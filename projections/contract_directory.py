@@ -147,6 +147,8 @@ class ContractDirectoryProjection(RowPerAggregateProjection[ContractDirectory]):
     """Folds Contract events into the directory; tracks every other event too."""
 
     name = "contract_directory"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Contract.Event,)
     events = Contract.Event
     creation = Contract.Drafted
     fold = staticmethod(fold)

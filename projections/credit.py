@@ -595,6 +595,8 @@ class CreditProjection(Projection[CreditReport]):
     """Folds Customer credit events and Contract money events; tracks every other event."""
 
     name = "credit"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Customer.Event, Contract.Event)
 
     def __init__(self, view: CreditReport) -> None:
         super().__init__(view)

@@ -168,6 +168,8 @@ class CustomerDirectoryProjection(RowPerAggregateProjection[CustomerDirectory]):
     """Folds Customer events into the directory; tracks every other event too."""
 
     name = "customer_directory"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Customer.Event,)
     events = Customer.Event
     creation = Customer.Registered
     fold = staticmethod(fold)

@@ -152,6 +152,8 @@ class EmployeeDirectoryProjection(RowPerAggregateProjection[EmployeeDirectory]):
     """Folds Employee events into the directory; tracks every other event too."""
 
     name = "employee_directory"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Employee.Event,)
     events = Employee.Event
     creation = Employee.CandidateRegistered
     fold = staticmethod(fold)

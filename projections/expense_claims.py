@@ -156,6 +156,8 @@ class ExpenseClaimProjection(RowPerAggregateProjection[ExpenseClaimDirectory]):
     """Folds ExpenseClaim events into the directory; tracks every other event too."""
 
     name = "expense_claims"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (ExpenseClaim.Event,)
     events = ExpenseClaim.Event
     creation = ExpenseClaim.Submitted
     fold = staticmethod(fold)

@@ -138,6 +138,8 @@ class FollowUpProjection(RowPerAggregateProjection[FollowUps]):
     """Folds Customer events into the follow-up rows; tracks every other event too."""
 
     name = "follow_ups"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Customer.Event,)
     events = Customer.Event
     creation = Customer.Registered
     fold = staticmethod(fold)

@@ -101,7 +101,7 @@ from domain.marketing_plan import PERCENT_FIGURES, MarketingPlan, targets_for
 from projections.budget_execution import ledger_rows
 from projections.events import iso_utc, plain
 from projections.money import CENT, RATIO, cents, day_text, money_text, number, ratio
-from projections.rows import inserts, update, upsert
+from projections.rows import RecentRows, inserts, update, upsert
 from projections.store import ReadModel, Statement
 
 Row = dict[str, Any]
@@ -671,13 +671,46 @@ class KpiProjection(Projection[KpiReport]):
     """Folds the events of every KPI into dated facts; tracks every other event too."""
 
     name = "kpis"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (
+        Contract.Event,
+        Customer.Event,
+        Budget.Event,
+        Campaign.ResultRecorded,
+        Complaint.Event,
+        Employee.Event,
+        MarketingPlan.Event,
+    )
+
+    def __init__(self, view: KpiReport) -> None:
+        super().__init__(view)
+        # The owners (and signing days) facts are booked to, as this fold wrote them: a
+        # money event or a conversion then needs no read, which inside a batch would
+        # send the batch's writes and wait for the database (projections/rebuild.py).
+        self._contracts = RecentRows()
+        self._customers = RecentRows()
+        self._written: list[tuple[RecentRows, str, Row]] = []
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self._written.clear()
         statements = self._statements(domain_event, tracking.notification_id)
         if statements:
             self.view.write(statements, tracking)
         else:
             self.view.insert_tracking(tracking)
+        # Kept only once written: a write that fails leaves the memory as the tables are.
+        for rows, key, row in self._written:
+            rows.remember(key, row)
+
+    def _contract_row(self, contract_id: str) -> Row | None:
+        return self._contracts.get(
+            contract_id, lambda key: self.view.one("kpi_contracts", "contract_id", key)
+        )
+
+    def _customer_row(self, customer_id: str) -> Row | None:
+        return self._customers.get(
+            customer_id, lambda key: self.view.one("kpi_customers", "customer_id", key)
+        )
 
     def _statements(self, event: Any, position: int) -> list[Statement]:
         match event:
@@ -760,12 +793,17 @@ class KpiProjection(Projection[KpiReport]):
         match event:
             case Contract.Drafted():
                 values = [contract_id, event.owner_id, None]
+                self._written.append(
+                    (self._contracts, contract_id, dict(zip(CONTRACTS, values, strict=True)))
+                )
                 return [(upsert(contracts, CONTRACTS, "contract_id"), values)]
             case Contract.Amended() if "owner_id" in event.changes:
                 owner = {"owner_id": event.changes["owner_id"]}
+                if (row := self._contract_row(contract_id)) is not None:
+                    self._written.append((self._contracts, contract_id, {**row, **owner}))
                 return [update(contracts, "contract_id", contract_id, owner)]
             case Contract.Signed() | Contract.InvoiceIssued() | Contract.PaymentRecorded():
-                contract = self.view.one("kpi_contracts", "contract_id", contract_id)
+                contract = self._contract_row(contract_id)
                 if contract is not None:
                     return self._contract_money(event, position, contract["owner_id"])
         return []
@@ -795,6 +833,8 @@ class KpiProjection(Projection[KpiReport]):
     def _signed(self, event: Contract.Signed, position: int, owner_id: str) -> list[Statement]:
         view, contract_id = self.view, str(event.originator_id)
         signed_on = event.signed_on.isoformat()
+        if (row := self._contract_row(contract_id)) is not None:
+            self._written.append((self._contracts, contract_id, {**row, "signed_on": signed_on}))
         signed = _fact(
             position,
             0,
@@ -824,9 +864,14 @@ class KpiProjection(Projection[KpiReport]):
         match event:
             case Customer.Registered():
                 values = [customer_id, event.owner_id]
+                self._written.append(
+                    (self._customers, customer_id, dict(zip(CUSTOMERS, values, strict=True)))
+                )
                 return [(upsert(customers, CUSTOMERS, "customer_id"), values)]
             case Customer.OwnerAssigned():
                 owner = {"owner_id": event.owner_id}
+                if (row := self._customer_row(customer_id)) is not None:
+                    self._written.append((self._customers, customer_id, {**row, **owner}))
                 return [update(customers, "customer_id", customer_id, owner)]
             case Customer.SatisfactionRecorded():
                 score = event.score
@@ -842,8 +887,8 @@ class KpiProjection(Projection[KpiReport]):
     def _conversion(self, event: Customer.Converted, position: int) -> Row:
         """A conversion, dated by its contract's signing and booked to the customer's owner."""
         customer_id, contract_id = str(event.originator_id), str(event.contract_id)
-        customer = self.view.one("kpi_customers", "customer_id", customer_id)
-        contract = self.view.one("kpi_contracts", "contract_id", contract_id)
+        customer = self._customer_row(customer_id)
+        contract = self._contract_row(contract_id)
         signed_on = None if contract is None else contract["signed_on"]
         return _fact(
             position,

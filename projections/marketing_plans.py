@@ -126,6 +126,8 @@ class MarketingPlanProjection(RowPerAggregateProjection[MarketingPlanDirectory])
     """Folds MarketingPlan events into the directory; tracks every other event too."""
 
     name = "marketing_plans"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (MarketingPlan.Event,)
     events = MarketingPlan.Event
     creation = MarketingPlan.Drafted
     fold = staticmethod(fold)

@@ -555,6 +555,8 @@ class PipelineProjection(Projection[PipelineReport]):
     """Folds Opportunity events into the pipeline; tracks every other event too."""
 
     name = "pipeline"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Opportunity.Event,)
 
     def __init__(self, view: PipelineReport) -> None:
         super().__init__(view)

@@ -172,6 +172,8 @@ class PriceListProjection(Projection[PriceListDirectory]):
     """Folds PriceList events into the directory; tracks every other event too."""
 
     name = "price_lists"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (PriceList.Event,)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         match domain_event:

@@ -376,6 +376,8 @@ class RiskRegisterProjection(Projection[RiskRegister]):
     """Folds Risk events into the register; tracks every other event too."""
 
     name = "risks"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Risk.Event,)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if not isinstance(domain_event, Risk.Event):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, cast
 
 from eventsourcing.application import Application
@@ -31,15 +29,22 @@ from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryP
 from projections.expense_claims import ExpenseClaimDirectory, ExpenseClaimProjection
 from projections.follow_ups import FollowUpProjection, FollowUps
 from projections.kpis import KpiProjection, KpiReport
+from projections.leadership import Leadership, lease_for, table_creation_lock
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
+from projections.rebuild import PAGE_SIZE as PAGE_SIZE
+from projections.rebuild import Difference as Difference
+from projections.rebuild import catch_up
+from projections.rebuild import fresh_view as fresh_view
+from projections.rebuild import rebuild as rebuild
+from projections.rebuild import replay as replay
+from projections.rebuild import verify as verify
 from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
-from projections.store import ReadModel, dialects
+from projections.store import ReadModel, dialects, read_tracking_news
 from projections.subscriptions import ReadyCount
 
-PAGE_SIZE = 500
 SUPERVISE_SECONDS = 0.5
 # The most events a live runner folds in one transaction (on SQLite the transaction
 # holds the write lock, which commands wait for).
@@ -95,16 +100,6 @@ def close_view(view: Any) -> None:
     view.factory.close()
 
 
-@dataclass
-class Difference:
-    """A row that differs between the live tables and a rebuild from the events."""
-
-    table: str
-    key: Any
-    live: dict[str, Any] | None
-    rebuilt: dict[str, Any] | None
-
-
 @dataclass(eq=False)
 class Lane:
     """One read model fed by the shared subscription: its view, its fold, its position."""
@@ -114,6 +109,7 @@ class Lane:
     projection: Projection[Any]
     position: int
     error: BaseException | None = None
+    failed_at: int | None = None
     removed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -131,14 +127,19 @@ class Lane:
                 return
             except Exception:
                 pass
-            # The batch rolled back: fold its events one by one, to stop at the failing one.
+            # The batch rolled back: fold its events one by one, to stop at the failing one,
+            # with a fold whose caches of recent rows hold nothing of the rolled-back batch.
+            self.projection = self.spec.projection(view=self.view)
             for domain_event, tracking in todo:
                 try:
                     with self.view.batch():
                         self.projection.process_event(domain_event, tracking)
                 except Exception as error:
+                    self.projection = self.spec.projection(view=self.view)
                     self.error = error
-                    logger.error("projection %s failed: %r", self.spec.name, error)
+                    self.failed_at = tracking.notification_id
+                    # The supervisor logs it, once for as long as it fails the same way.
+                    logger.debug("projection %s failed: %r", self.spec.name, error)
                     return
                 self.position = tracking.notification_id
 
@@ -238,7 +239,13 @@ class SharedSubscription:
 
 
 class ReadSide:
-    """The read models of one deployment: views to query, and their folds when running."""
+    """The read models of one deployment: views to query, and their folds where they run.
+
+    Every process has the views. With `run` it is also a candidate for running the
+    folds of its database's read side, which one process at a time does (leadership.py):
+    the folds start here when it takes the lease and stop when it loses it. A read model
+    stopped by hand (`stop`) stays stopped until `start`.
+    """
 
     def __init__(
         self,
@@ -252,34 +259,33 @@ class ReadSide:
         self.application_class = application_class
         self.env = env
         self.dialect = dialect
+        self.candidate = run
         self.specs = [READ_MODELS[name] for name in (names or list(READ_MODELS))]
         self.views: dict[str, Any] = {}
-        self.restarts: dict[str, list[str]] = {}
+        self.restarts: dict[str, int] = {}
+        self.last_errors: dict[str, str] = {}
+        # The last failure of each fold, (position of the event, error), kept across its
+        # restarts: a fold failing on an event fails again on it, every restart.
+        self.failures: dict[str, tuple[int | None, str]] = {}
         self.app_name = application_class.name
         self._closing = threading.Event()
         self._lock = threading.RLock()
         self._supervisor: threading.Thread | None = None
         self._shared: SharedSubscription | None = None
+        self._stopped: set[str] = set()
+        self._factories: list[InfrastructureFactory[Any]] = []
+        self._by_tracking_table: dict[str, Any] = {}
+        self.leadership: Leadership | None = None
         try:
-            if run:
-                self._shared = SharedSubscription(
-                    application_class,
-                    {
-                        **env,
-                        # The reader only reads: the event tables are created once by
-                        # whoever writes (instances creating them at once race on
-                        # PostgreSQL), while each view creates its own tables.
-                        f"{self.app_name.upper()}_CREATE_TABLE": "n",
-                        # One connection reads the log for every read model; PostgreSQL
-                        # pools grow past this on demand, up to the overflow.
-                        "POSTGRES_POOL_SIZE": "1",
-                    },
-                )
-            for spec in self.specs:
-                if run:
-                    self.start(spec.name)
-                else:
-                    self.views[spec.name] = construct_view(spec, env, dialect)
+            self._construct_views()
+            self.leadership = Leadership(
+                lease_for(env, dialect),
+                candidate=run,
+                elected=self._elected,
+                deposed=self._deposed,
+                heard=self._heard,
+            )
+            self.leadership.start()
         except BaseException:
             # A subscription started so far has a thread that would keep the process alive.
             self.close()
@@ -290,47 +296,136 @@ class ReadSide:
             )
             self._supervisor.start()
 
+    def _construct_views(self) -> None:
+        """Open every view, creating its tables if missing (one process at a time)."""
+        with table_creation_lock(self.env, self.dialect):
+            if self.dialect == "postgres":
+                # One pool for every view: a pool per view held a dozen and more idle
+                # PostgreSQL connections per process.
+                factory = InfrastructureFactory.construct(Environment("read_models", self.env))
+                self._factories.append(factory)
+                for spec in self.specs:
+                    view_class = spec.view_class(self.dialect)
+                    self.views[spec.name] = factory.tracking_recorder(view_class)
+            else:
+                for spec in self.specs:
+                    view = construct_view(spec, self.env, self.dialect)
+                    self._factories.append(view.factory)
+                    self.views[spec.name] = view
+        self._by_tracking_table = {v.tracking_table_name: v for v in self.views.values()}
+
     @property
     def runners(self) -> dict[str, Lane]:
         """The read models folding in this process, by name."""
-        return dict(self._shared.lanes) if self._shared is not None else {}
+        shared = self._shared
+        return dict(shared.lanes) if shared is not None else {}
+
+    @property
+    def leading(self) -> bool:
+        """True while this process runs the read side of its database."""
+        return self.leadership is not None and self.leadership.leading
+
+    def _elected(self) -> bool:
+        """This process took the lease: fold every read model not stopped by hand.
+
+        Declines (False) when the read side is closing.
+        """
+        with self._lock:
+            if self._closing.is_set():
+                return False
+            self._shared = SharedSubscription(
+                self.application_class,
+                {
+                    **self.env,
+                    # The reader only reads: the event tables were made by whoever wrote.
+                    f"{self.app_name.upper()}_CREATE_TABLE": "n",
+                    # One connection reads the log for every read model; PostgreSQL
+                    # pools grow past this on demand, up to the overflow.
+                    "POSTGRES_POOL_SIZE": "1",
+                },
+            )
+            try:
+                for spec in self.specs:
+                    if spec.name not in self._stopped:
+                        self._add_lane(spec.name)
+            except BaseException:
+                self._deposed()
+                raise
+            return True
+
+    def _deposed(self) -> None:
+        """The lease is lost or given up: stop every fold of this process."""
+        with self._lock:
+            shared, self._shared = self._shared, None
+        if shared is not None:
+            for name in list(shared.lanes):
+                shared.remove(name)
+            shared.close()
+
+    def _heard(self, payload: str) -> None:
+        """Another process committed a position: wake the queries waiting for it here."""
+        news = read_tracking_news(payload)
+        if news is not None and (view := self._by_tracking_table.get(news[0])) is not None:
+            view.heard_tracked(news[1])
+
+    def _add_lane(self, name: str) -> None:
+        assert self._shared is not None
+        spec = READ_MODELS[name]
+        view = self.views[name]
+        position = view.max_tracking_id(self.app_name) or 0
+        self._shared.add(Lane(spec, view, spec.projection(view=view), position))
 
     def start(self, name: str) -> None:
         """Start (or restart) the fold of one read model; it resumes from its position."""
-        assert self._shared is not None, "this read side does not run projections"
-        spec = READ_MODELS[name]
-        view = construct_view(spec, {**self.env, "POSTGRES_POOL_SIZE": "1"}, self.dialect)
-        lane = Lane(
-            spec, view, spec.projection(view=view), view.max_tracking_id(self.app_name) or 0
-        )
+        assert self.candidate, "this read side does not run projections"
         with self._lock:
-            self.views[name] = view
-        self._shared.add(lane)
+            self._stopped.discard(name)
+            if self._shared is not None and name not in self._shared.lanes:
+                self._add_lane(name)
 
     def stop(self, name: str) -> BaseException | None:
         """Stop the fold of one read model, as a crash or a deploy would; answer its error."""
-        assert self._shared is not None, "this read side does not run projections"
-        lane = self._shared.remove(name)
-        close_view(lane.view)
-        return lane.error
+        assert self.candidate, "this read side does not run projections"
+        with self._lock:
+            self._stopped.add(name)
+            if self._shared is None or name not in self._shared.lanes:
+                return None
+            return self._shared.remove(name).error
 
     def _supervise(self) -> None:
         """Restart a fold that failed (a lost connection, a bad deploy of a fold)."""
-        assert self._shared is not None
         while not self._closing.wait(SUPERVISE_SECONDS):
             for name, lane in self.runners.items():
                 if self._closing.is_set() or lane.error is None:
                     continue
                 with self._lock:
-                    if self._closing.is_set() or self._shared.lanes.get(name) is not lane:
+                    shared = self._shared
+                    if self._closing.is_set() or shared is None:
                         continue
-                    self.restarts.setdefault(name, []).append(repr(lane.error))
-                    logger.error("projection %s failed (%r); restarting it", name, lane.error)
+                    if shared.lanes.get(name) is not lane:
+                        continue
+                    self._note_failure(name, lane)
                     try:
                         self._restart(lane)
                     except Exception:
                         # The failed lane stays in place: the next round tries again.
                         logger.exception("projection %s could not restart; will retry", name)
+
+    def _note_failure(self, name: str, lane: Lane) -> None:
+        """Count a restart; log a failure once, not at every restart that meets it again."""
+        failure = (lane.failed_at, repr(lane.error))
+        self.restarts[name] = self.restarts.get(name, 0) + 1
+        self.last_errors[name] = failure[1]
+        if self.failures.get(name) != failure:
+            self.failures[name] = failure
+            where = "" if lane.failed_at is None else f" at position {lane.failed_at}"
+            logger.error(
+                "projection %s failed%s: %s; restarting it every %s s until it folds",
+                name,
+                where,
+                failure[1],
+                SUPERVISE_SECONDS,
+            )
 
     def _restart(self, lane: Lane) -> None:
         """Fold again from the view's own position, into the same view.
@@ -345,12 +440,16 @@ class ReadSide:
         self._shared.add(Lane(lane.spec, lane.view, lane.spec.projection(view=lane.view), position))
 
     def view(self, name: str) -> Any:
-        """The view to query; `stop` and `start` replace it, so ask again for each query."""
+        """The view to query."""
         with self._lock:
             return self.views[name]
 
     def wait(self, name: str, position: int, timeout: float) -> bool:
-        """Block until the read model has folded the log up to `position`; False on timeout."""
+        """Block until the read model has folded the log up to `position`; False on timeout.
+
+        Whichever process folds it: this one wakes at once, or when the folding process
+        announces its commit (PostgreSQL), or at its next look (SQLite).
+        """
         deadline = time.monotonic() + timeout
         while True:
             view = self.view(name)
@@ -361,33 +460,51 @@ class ReadSide:
             except (PersistenceError, ConnectionPoolClosedError):
                 if view is self.view(name):
                     raise
-                continue  # the view was replaced by a restart while we waited on it
+                continue  # the view was replaced while we waited on it
             return True
 
+    def catch_up_here(self, name: str, app: Application[Any]) -> bool:
+        """Fold into a read model what the log holds beyond it, unless a process runs the
+        read side (then it does); for a process that runs no folds, the demo."""
+        assert self.leadership is not None
+        with self.leadership.held_briefly() as held:
+            if held:
+                catch_up(app, READ_MODELS[name], self.view(name))
+        return held
+
     def status(self, max_position: int) -> list[dict[str, Any]]:
-        """Each read model's position, lag behind the log and state."""
-        items = []
+        """Each read model's position, lag behind the log, state, and who folds it.
+
+        A fold that failed on an event stays "failed", naming the event's position and the
+        error, until it folds past that event, though its restarts come and go between.
+        """
+        holder = self.leadership.holder() if self.leadership is not None else None
+        leading = self.leading
         lanes = self.runners
+        items = []
         for spec in self.specs:
             position = self.view(spec.name).max_tracking_id(self.app_name) or 0
             lane = lanes.get(spec.name)
-            if self._supervisor is None:
-                state = "external"
-            elif lane is None:
-                state = "restarting"
-            elif lane.error is not None:
-                state = f"failed: {lane.error!r}"
+            last_error = self.last_errors.get(spec.name)
+            failed_at, failure = self.failures.get(spec.name, (None, None))
+            if lane is not None and lane.error is not None:
+                state, last_error, failed_at = "failed", repr(lane.error), lane.failed_at
+            elif lane is not None and failed_at is not None and position < failed_at:
+                state, last_error = "failed", failure
+            elif lane is not None or (holder is not None and not leading):
+                state, failed_at = "running", None  # here, or in the process that holds it
             else:
-                state = "running"
-            restarts = self.restarts.get(spec.name, [])
+                state, failed_at = "stopped", None
             items.append(
                 {
                     "name": spec.name,
                     "position": position,
                     "lag": max(max_position - position, 0),
                     "state": state,
-                    "restarts": len(restarts),
-                    "last_error": restarts[-1] if restarts else None,
+                    "restarts": self.restarts.get(spec.name, 0),
+                    "last_error": last_error,
+                    "failed_at_position": failed_at,
+                    "holder": None if state == "stopped" else holder,
                 }
             )
         return items
@@ -400,118 +517,26 @@ class ReadSide:
         self._closing.set()
         if self._supervisor is not None:
             self._supervisor.join()
-        if self._shared is not None:
-            for name in list(self._shared.lanes):
-                self.stop(name)  # closes the lane's view
-            self._shared.close()
+        if self.leadership is not None:
+            self.leadership.close()  # stops the folds, then gives the lease up
         else:
-            for view in self.views.values():
-                close_view(view)
+            self._deposed()
+        for factory in self._factories:
+            factory.close()
+        self._factories.clear()
         self.views.clear()
 
 
-def replay(
-    app: Application[Any],
-    view: Any,
-    projection_class: type[Projection[Any]],
+def create_tables(
+    application_class: type[Application[Any]],
+    env: dict[str, str],
+    dialect: str,
     *,
-    after: int = 0,
-    upto: int | None = None,
-    progress: Callable[[int], None] = lambda n: None,
-) -> int:
-    """Fold the log from `after` to `upto` into a view, a page per transaction."""
-    projection = projection_class(view=view)
-    position = after
-    while upto is None or position < upto:
-        notifications = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, stop=upto, inclusive_of_start=False
-        )
-        if not notifications:
-            break
-        with view.batch():
-            for notification in notifications:
-                projection.process_event(
-                    app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
-                )
-        position = notifications[-1].id
-        progress(len(notifications))
-    return position
-
-
-def catch_up(app: Application[Any], spec: ReadModelSpec, view: Any) -> int:
-    """Fold into a live view what the log holds beyond its position (no runner folding it).
-
-    For a process that writes and reads one read model without projection runners, the
-    demo; answers the view's position afterwards.
-    """
-    after = view.max_tracking_id(app.name) or 0
-    return replay(app, view, spec.projection, after=after)
-
-
-def fresh_view(spec: ReadModelSpec, env: dict[str, str], dialect: str, prefix: str = "") -> Any:
-    """A view with empty tables: dropped, then created anew."""
-    view = construct_view(spec, env, dialect, prefix)
-    view.drop()
-    close_view(view)
-    return construct_view(spec, env, dialect, prefix)
-
-
-def rebuild(
-    app: Application[Any],
-    spec: ReadModelSpec,
-    env: dict[str, str],
-    dialect: str,
-    progress: Callable[[int], None] = lambda n: None,
-) -> int:
-    """Drop a read model and replay the whole log into it; answers the events replayed."""
-    view = fresh_view(spec, env, dialect)
-    try:
-        return replay(app, view, spec.projection, progress=progress)
-    finally:
-        close_view(view)
-
-
-def _normalised(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows]
-
-
-def verify(
-    app: Application[Any],
-    spec: ReadModelSpec,
-    env: dict[str, str],
-    dialect: str,
-    progress: Callable[[int], None] = lambda n: None,
-) -> list[Difference]:
-    """Rebuild a read model into scratch tables and diff them against the live ones."""
-    live = construct_view(spec, env, dialect)
-    scratch = fresh_view(spec, env, dialect, prefix="verify_")
-    try:
-        scratch_position = 0
-        for _ in range(20):
-            live_position = live.max_tracking_id(app.name) or 0
-            scratch_position = replay(
-                app,
-                scratch,
-                spec.projection,
-                after=scratch_position,
-                upto=live_position,
-                progress=progress,
-            )
-            live_tables = {t: _normalised(live.rows(t)) for t in spec.read_model.table_names}
-            if (live.max_tracking_id(app.name) or 0) == live_position:
-                break
-        rebuilt_tables = {t: _normalised(scratch.rows(t)) for t in spec.read_model.table_names}
-        differences = []
-        for table, live_rows in live_tables.items():
-            keyed_live = {next(iter(r.values())): r for r in live_rows}
-            keyed_rebuilt = {next(iter(r.values())): r for r in rebuilt_tables[table]}
-            for key in sorted(keyed_live.keys() | keyed_rebuilt.keys(), key=str):
-                if keyed_live.get(key) != keyed_rebuilt.get(key):
-                    differences.append(
-                        Difference(table, key, keyed_live.get(key), keyed_rebuilt.get(key))
-                    )
-        return differences
-    finally:
-        scratch.drop()
-        close_view(scratch)
-        close_view(live)
+    read_models: bool = True,
+) -> None:
+    """Create the event store's tables, and the read models', one process at a time."""
+    with table_creation_lock(env, dialect):
+        application_class(env).close()
+        if read_models:
+            for spec in READ_MODELS.values():
+                close_view(construct_view(spec, env, dialect))

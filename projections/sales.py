@@ -329,6 +329,8 @@ class SalesProjection(Projection[SalesReport]):
     """Folds Contract events into sales facts; tracks every other event too."""
 
     name = "sales"
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events = (Contract.Event,)
 
     def __init__(self, view: SalesReport) -> None:
         super().__init__(view)

@@ -7,8 +7,9 @@ tracking recorder of the library for each database.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from time import monotonic
@@ -19,7 +20,16 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
 from psycopg.sql import SQL, Composed
 
+from projections.leadership import tracking_channel
+
 Statement = tuple[str, Sequence[Any]]
+# A statement and the parameters of each of its runs in a row.
+Run = tuple[str, list[Sequence[Any]]]
+Finish = Callable[[Any], None]
+
+# A run of at least this many rows of one plain INSERT is loaded with COPY on PostgreSQL.
+COPY_ROWS = 20
+PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)")
 
 
 class NamedSQLiteTrackingRecorder(SQLiteTrackingRecorder):
@@ -81,6 +91,8 @@ class ReadModel(TrackingRecorder):
     prefix: ClassVar[str] = ""
     table_names: ClassVar[tuple[str, ...]] = ()
     schema: ClassVar[tuple[str, ...]] = ()
+    # The longest pause between two looks at the tracking table while waiting.
+    poll_seconds: ClassVar[float] = 0.05
 
     def _init_read_model(self) -> None:
         self._local = threading.local()
@@ -120,6 +132,8 @@ class ReadModel(TrackingRecorder):
     def _cursor(self, *, commit: bool) -> Iterator[Any]:
         batch = getattr(self._local, "batch", None)
         if batch is not None:
+            # A read inside a batch sees the batch's earlier writes.
+            self._flush(batch)
             yield batch
         else:
             with self._transaction(commit=commit) as cursor:
@@ -133,17 +147,17 @@ class ReadModel(TrackingRecorder):
 
     def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         """Apply the statements and record the tracking position, all in one transaction."""
-        batch = getattr(self._local, "batch", None)
-        with self._cursor(commit=True) as cursor:
+        if getattr(self._local, "batch", None) is not None:
+            # Held until the batch reads or commits, then sent together (`_flush`); only
+            # the batch's last position needs recording, when the batch commits.
+            self._local.pending.extend(statements)
+            self._local.batch_tracking = tracking
+            return
+        with self._transaction(commit=True) as cursor:
             for statement, params in statements:
                 cursor.execute(self._sql(statement), list(params))
-            if batch is None:
-                self._insert_tracking(cursor, tracking)
-            else:
-                # Only the batch's last position needs recording, when the batch commits.
-                self._local.batch_tracking = tracking
-        if batch is None:
-            self._tracked_up_to(tracking)
+            self._insert_tracking(cursor, tracking)
+        self._tracked_up_to(tracking)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -152,20 +166,55 @@ class ReadModel(TrackingRecorder):
         with self._transaction(commit=True) as cursor:
             self._local.batch = cursor
             self._local.batch_tracking = None
+            self._local.pending = []
             try:
                 yield
                 tracking = self._local.batch_tracking
-                if tracking is not None:
-                    self._insert_tracking(cursor, tracking)
+                self._flush(cursor, finish=lambda cursor: self._finish_batch(cursor, tracking))
             finally:
                 self._local.batch = None
+                self._local.pending = []
         if tracking is not None:
             self._tracked_up_to(tracking)
+
+    def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
+        """The last statements of a batch, after its writes: its tracking position."""
+        if tracking is not None:
+            self._insert_tracking(cursor, tracking)
+
+    def _flush(self, cursor: Any, finish: Finish | None = None) -> None:
+        """Send the batch's pending writes, in order, each run of one statement at once.
+
+        Rebuilds spent most of their time waiting on one round trip per statement
+        (issue 16); a run of the same statement (a page of audit rows, of directory
+        upserts) now goes as one `executemany`. `finish` runs after the writes (with
+        them, where a dialect sends statements together).
+        """
+        pending, self._local.pending = self._local.pending, []
+        if pending or finish is not None:
+            self._execute_runs(cursor, list(runs(pending)), finish)
+
+    def _execute_runs(self, cursor: Any, grouped: list[Run], finish: Finish | None) -> None:
+        for statement, rows in grouped:
+            if len(rows) == 1:
+                cursor.execute(self._sql(statement), list(rows[0]))
+            else:
+                cursor.executemany(self._sql(statement), [list(row) for row in rows])
+        if finish is not None:
+            finish(cursor)
 
     def _tracked_up_to(self, tracking: Tracking) -> None:
         with self._tracked:
             self._last_tracked[tracking.application_name] = tracking.notification_id
             self._tracked.notify_all()
+
+    def heard_tracked(self, tracking: Tracking) -> None:
+        """Take note of a position another process committed, and wake who waits for it."""
+        with self._tracked:
+            known = self._last_tracked.get(tracking.application_name, 0)
+            if tracking.notification_id > known:
+                self._last_tracked[tracking.application_name] = tracking.notification_id
+                self._tracked.notify_all()
 
     def insert_tracking(self, tracking: Tracking) -> None:
         """Record a position with no rows to change (an event this view does not fold)."""
@@ -187,8 +236,9 @@ class ReadModel(TrackingRecorder):
     ) -> None:
         """Block until the view has folded the given position.
 
-        Wakes at once when this process folds it; otherwise polls the tracking table
-        from 2 ms, since another process may be the one folding.
+        Wakes at once when this process folds it, or (PostgreSQL) when the process that
+        folds it announces the commit; otherwise polls the tracking table from 2 ms up to
+        `poll_seconds`, since another process may be the one folding.
         """
         deadline = monotonic() + timeout
         interval = 0.002
@@ -204,7 +254,7 @@ class ReadModel(TrackingRecorder):
                 if self._last_tracked.get(application_name, 0) >= (notification_id or 0):
                     return
                 self._tracked.wait(min(interval, remaining))
-            interval = min(interval * 2, 0.05)
+            interval = min(interval * 2, self.poll_seconds)
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         """Every row of one of this view's tables, in key order."""
@@ -225,6 +275,10 @@ class ReadModel(TrackingRecorder):
 
 class SQLiteReadModel(ReadModel, NamedSQLiteTrackingRecorder):
     """A read model on SQLite, in the same database file as the events."""
+
+    # No commit is announced across processes on SQLite: a waiting query polls, and a
+    # look at a local file is cheap.
+    poll_seconds: ClassVar[float] = 0.01
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -268,6 +322,54 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=commit) as cursor:
             yield cursor
 
+    def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
+        # A batch's commit need not wait for the disk: its rows commit with their
+        # tracking position, so a batch lost to a crash is folded again (as SQLite's
+        # `synchronous=NORMAL` above). On a cursor of its own: see `_pipeline`.
+        with cursor.connection.cursor() as setting:
+            setting.execute("SET LOCAL synchronous_commit TO OFF")
+        super()._finish_batch(cursor, tracking)
+
+    def _execute_runs(self, cursor: Any, grouped: list[Run], finish: Finish | None) -> None:
+        """Send the runs in as few round trips as can be: pipelined, long inserts copied.
+
+        A long run of one plain INSERT (a page of audit rows) goes as a COPY, which
+        PostgreSQL loads at about twice the rate of the same INSERTs; everything between
+        two COPYs goes as one pipeline, one round trip however many statements: the
+        last one with the batch's tracking position, whose RETURNING ends it.
+        """
+        pipelined: list[Run] = []
+        for statement, rows in grouped:
+            copy = copy_statement(statement) if len(rows) >= COPY_ROWS else None
+            if copy is None:
+                pipelined.append((statement, rows))
+                continue
+            self._pipeline(cursor, pipelined, None)
+            pipelined = []
+            with cursor.copy(self._copy_sql(copy)) as loading:
+                for row in rows:
+                    loading.write_row(row)
+        self._pipeline(cursor, pipelined, finish)
+
+    def _pipeline(self, cursor: Any, grouped: list[Run], finish: Finish | None) -> None:
+        if not grouped and finish is None:
+            return
+        connection = cursor.connection
+        with connection.pipeline():
+            if grouped:
+                # On a cursor of their own: in pipeline mode psycopg 3.3 may hand the
+                # result of a statement nobody fetched (a long `executemany`) to a later
+                # statement of the same cursor; the tracking insert's RETURNING then read
+                # "INSERT 0 1" and failed. The batch's cursor runs only what it fetches.
+                with connection.cursor() as writer:
+                    ReadModel._execute_runs(self, writer, grouped, None)
+            if finish is not None:
+                finish(cursor)
+
+    def _copy_sql(self, copy: tuple[str, str]) -> str:
+        table, columns = copy
+        return f"COPY {table} ({columns}) FROM STDIN"
+
     def _qualifier(self) -> str:
         return f'"{self.datastore.schema}".'
 
@@ -276,6 +378,30 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _tracking_table(self) -> str:
         return f'{self._qualifier()}"{self.tracking_table_name}"'
+
+    def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        super()._insert_tracking(cursor, tracking)
+        # Delivered on commit, to every process LISTENing (leadership.Leadership): a
+        # query waiting for this position in another process wakes at once.
+        cursor.execute(
+            "SELECT pg_notify(%s, %s)",
+            (tracking_channel(self.datastore.schema), tracking_news(self, tracking)),
+            prepare=True,
+        )
+
+
+def tracking_news(view: TrackingRecorder, tracking: Tracking) -> str:
+    """The announcement of a view's tracking commit: its tracking table and position."""
+    table = getattr(view, "tracking_table_name", "")
+    return f"{table}\t{tracking.application_name}\t{tracking.notification_id}"
+
+
+def read_tracking_news(payload: str) -> tuple[str, Tracking] | None:
+    """The tracking table and position an announcement names; None if it is not one."""
+    parts = payload.split("\t")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[0], Tracking(parts[1], int(parts[2]))
 
 
 @cache
@@ -294,3 +420,23 @@ def dialects(read_model: type[ReadModel], prefix: str = "") -> dict[str, type[Re
             {"prefix": prefix},
         ),
     }
+
+
+def runs(statements: Sequence[Statement]) -> Iterator[Run]:
+    """The statements in order, each run of the same SQL as one (SQL, its parameters)."""
+    current: str | None = None
+    rows: list[Sequence[Any]] = []
+    for statement, params in statements:
+        if statement != current:
+            if current is not None:
+                yield current, rows
+            current, rows = statement, []
+        rows.append(params)
+    if current is not None:
+        yield current, rows
+
+
+def copy_statement(statement: str) -> tuple[str, str] | None:
+    """(table, columns) of a plain INSERT of one row, which a COPY may do; else None."""
+    match = PLAIN_INSERT.fullmatch(statement)
+    return (match.group(1), match.group(2)) if match else None

@@ -25,7 +25,10 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-POLL_INTERVAL_SECONDS = 0.2
+# How often a subscription looks for what another process wrote (on SQLite nothing
+# else tells it): the read side runs in one process of many, and a query answered by
+# another waits for it (read-your-writes across processes within tens of ms).
+POLL_INTERVAL_SECONDS = 0.02
 
 _listeners: dict[str, weakref.WeakSet[threading.Event]] = {}
 # Reentrant: an allocation made while holding it may run the garbage collector, whose

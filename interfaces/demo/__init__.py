@@ -36,10 +36,11 @@ def write_demo(
     env = settings.persistence_env()
     # The demo writes without projection runners: the appraisals read the KPI read model
     # after folding into it what the log holds, read through a back office of its own
-    # (the one writing is built with the port), as a runner would have.
+    # (the one writing is built with the port), as a runner would have; or, when a
+    # server runs the read side, after that one folded it (waiting up to a minute).
     log = Backoffice(env)
     kpis = ReadSide(Backoffice, env, settings.dialect, run=False, names=["kpis"])
-    kpi_attainment = kpi_attainment_source(kpis, timeout=0, catch_up_from=log)
+    kpi_attainment = kpi_attainment_source(kpis, timeout=60, catch_up_from=log)
     app = Backoffice(env, policy=policy, ports=Ports(kpi_attainment=kpi_attainment))
     company = DemoCompany(
         app, random.Random(seed), now, reach, console, planned_customers=customers

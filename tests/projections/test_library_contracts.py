@@ -1,7 +1,9 @@
 """Our recorders pass the eventsourcing library's own contract tests.
 
-The SQLite application recorder adds subscriptions; every read model is a tracking
-recorder with a tracking table of its own, on SQLite and on PostgreSQL.
+The SQLite application recorder adds subscriptions; the group-commit recorders
+(`projections/grouped.py`) commit many commands at once, in one round trip on PostgreSQL;
+every read model is a tracking recorder with a tracking table of its own, on SQLite and
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from eventsourcing.tests.persistence import (
     TrackingRecorderTestCase,
 )
 
+from projections.grouped import (
+    GroupCommitPostgresApplicationRecorder,
+    GroupCommitSQLiteApplicationRecorder,
+)
 from projections.runner import READ_MODELS
 from projections.subscriptions import (
     ReadyPostgresApplicationRecorder,
@@ -84,6 +90,26 @@ class TestSubscribableSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderT
 class TestReadyPostgresApplicationRecorder(PostgresSchema, ApplicationRecorderTestCase):
     def create_recorder(self) -> ReadyPostgresApplicationRecorder:
         recorder = ReadyPostgresApplicationRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+    def test_insert_subscribe(self) -> None:
+        self.optional_test_insert_subscribe()
+
+
+class TestGroupCommitSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderTestCase):
+    def create_recorder(self) -> GroupCommitSQLiteApplicationRecorder:
+        recorder = GroupCommitSQLiteApplicationRecorder(self.datastore)
+        recorder.create_table()
+        return recorder
+
+    def test_insert_subscribe(self) -> None:
+        self.optional_test_insert_subscribe()
+
+
+class TestGroupCommitPostgresApplicationRecorder(PostgresSchema, ApplicationRecorderTestCase):
+    def create_recorder(self) -> GroupCommitPostgresApplicationRecorder:
+        recorder = GroupCommitPostgresApplicationRecorder(self.datastore)
         recorder.create_table()
         return recorder
 

@@ -1,23 +1,88 @@
-"""`/health` and `/projections`."""
+"""`/health`, `/ready` and `/projections`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import contextlib
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.errors import DATABASE_ERRORS, database_problem, problem
+from interfaces.http.openapi import LIST, OPEN, problem_response
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health")
-def health(services: ServicesDep) -> JSONResponse:
-    """Liveness, and the newest position of the event log (no token needed)."""
-    return JSONResponse({"status": "ok", "position": services.backoffice.max_position()})
+def _not_ready_response() -> dict[str, Any]:
+    """`/ready`'s 503: the database's codes, or `not_ready` when a read model is not."""
+    response = problem_response(503)
+    schema = response["content"]["application/problem+json"]["schema"]
+    code = schema["properties"]["code"]
+    schema["properties"]["code"] = {**code, "enum": [*code["enum"], "not_ready"]}
+    response["description"] = (
+        "not ready: the database cannot be reached, or a read model failed or lags more "
+        "than `MOPS_READY_MAX_LAG` events (`Retry-After`)"
+    )
+    return response
 
 
-@router.get("/projections")
+READY: dict[int | str, dict[str, Any]] = {**OPEN, 503: _not_ready_response()}
+
+
+# How long `/health` looks for the log's head before answering without it.
+HEALTH_POSITION_SECONDS = 1.0
+
+
+@router.get("/health", responses=OPEN)
+async def health(services: ServicesDep) -> JSONResponse:
+    """Liveness, and the newest position of the event log (no token needed).
+
+    The process lives while the database is away: then the answer is 200 all the same,
+    at once, its position null (`/ready` is the one that says 503).
+    """
+    position = None
+    with anyio.move_on_after(HEALTH_POSITION_SECONDS):
+        with contextlib.suppress(*DATABASE_ERRORS):
+            position = await anyio.to_thread.run_sync(
+                services.backoffice.max_position, abandon_on_cancel=True
+            )
+    return JSONResponse({"status": "ok", "position": position})
+
+
+@router.get("/ready", responses=READY)
+def ready(request: Request, services: ServicesDep) -> JSONResponse:
+    """Readiness: the database answers and every read model folds, within the lag allowed."""
+    try:
+        head = services.backoffice.max_position()
+        items = services.read_side.status(head)
+    except DATABASE_ERRORS as error:
+        return database_problem(request, error)
+    max_lag = services.settings.ready_max_lag
+    failed = [item["name"] for item in items if item["state"] == "failed"]
+    lagging = [item["name"] for item in items if item["lag"] > max_lag]
+    if not failed and not lagging:
+        return JSONResponse({"status": "ready", "position": head})
+    reasons = [f"{name} failed" for name in failed]
+    reasons += [f"{name} lags more than {max_lag} events" for name in lagging]
+    response = problem(
+        503,
+        "not_ready",
+        "Not ready",
+        "; ".join(reasons),
+        failed=failed,
+        lagging=lagging,
+        position=head,
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+@router.get("/projections", responses=LIST)
 def projections(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
-    """Each read model's position, its lag behind the log, and its state."""
+    """Each read model's position, lag behind the log, state, and the process folding it."""
     items = services.read_side.status(services.backoffice.max_position())
     return JSONResponse({"items": items, "next_cursor": None})
