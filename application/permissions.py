@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import Forbidden
+from domain.values import same_subject
 
 ROLES = frozenset(
     {
@@ -28,6 +29,18 @@ SPENDING_ROLES = frozenset(
 
 # Every role that does the company's work: all but the read-only auditor.
 WORKING_ROLES = ROLES - {"auditor"}
+
+# Capacities beyond the commands a role may issue, which handlers hand to the aggregates.
+# Act on what another employee owns (a contract, a campaign).
+MANAGING_ROLES = frozenset({"sales_manager", "admin"})
+# Write off more than the write-off limit.
+EXECUTIVE_ROLES = frozenset({"executive", "admin"})
+# Act for HR on any employee's record.
+HR_ROLES = frozenset({"hr", "admin"})
+# Speak for the customer side in an employee's evaluation.
+CUSTOMER_SIDE_ROLES = frozenset({"sales", "service", "admin"})
+# Decide on any expense claim, besides the claimant's manager.
+FINANCE_ROLES = frozenset({"finance", "admin"})
 
 COMMAND_ROLES: dict[str, frozenset[str]] = {
     "customer.register": frozenset({"sales", "sales_manager", "marketing"}),
@@ -183,9 +196,25 @@ class Caller:
             allowed = ", ".join(sorted(COMMAND_ROLES[command] | {"admin"}))
             raise Forbidden(f"'{command}' needs one of the roles: {allowed}")
 
+    def holds(self, capacity: frozenset[str]) -> bool:
+        """True when one of the caller's roles gives a capacity (`MANAGING_ROLES`, ...)."""
+        return bool(self.roles & capacity)
+
+    def is_subject(self, subject: str | None) -> bool:
+        """True when a subject (an employee, owner or manager id) names the caller.
+
+        Subjects compare trimmed and casefolded wherever identity matters (API.md), so a
+        token for "ADM-X" is the same person as one for "adm-x".
+        """
+        return same_subject(self.actor, subject)
+
     def may_read_people_data(self, employee_id: str, manager_id: str | None) -> bool:
         """True for people-data readers, the employee themself and their manager."""
-        return bool(self.roles & PEOPLE_READERS) or self.actor in (employee_id, manager_id)
+        return (
+            bool(self.roles & PEOPLE_READERS)
+            or self.is_subject(employee_id)
+            or self.is_subject(manager_id)
+        )
 
     def may_read_audit(self) -> bool:
         """True for the roles that may read the global event log."""

@@ -41,6 +41,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.values import (
+    MAX_COUNT,
     BudgetCategory,
     BudgetStatus,
     Cause,
@@ -49,6 +50,7 @@ from domain.values import (
     Quarter,
     money,
     required_text,
+    same_subject,
 )
 
 ZERO = Decimal("0.00")
@@ -198,10 +200,12 @@ def plan_lines(lines: Iterable[Mapping[str, Any]]) -> list[PlannedLine]:
 def _target_count(
     target: Mapping[str, Any], field: Literal["units", "new_customers"], prefix: str
 ) -> tuple[Any, FieldError | None]:
-    """A count target as given, and the error when it is not a count >= 0."""
+    """A count target as given, and the error when it is not a count from 0 to MAX_COUNT."""
     value = target.get(field)
-    if value is not None and (not isinstance(value, int) or value < 0):
-        return value, FieldError(f"{prefix}.{field}", "must be a count >= 0")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT
+    ):
+        return value, FieldError(f"{prefix}.{field}", f"must be a count from 0 to {MAX_COUNT}")
     return value, None
 
 
@@ -561,7 +565,7 @@ class Budget(MopsAggregate):
         self._record(self.Submitted, cause)
 
     def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if cause.actor == self.submitted_by:
+        if same_subject(cause.actor, self.submitted_by):
             raise SegregationOfDuties(
                 f"whoever submitted the budget may not {what} it", submitted_by=self.submitted_by
             )
@@ -769,7 +773,7 @@ class Budget(MopsAggregate):
         self._require_approved(command)
         if overrun["status"] != OverrunStatus.PENDING:
             raise InvalidState(command, overrun["status"], f"the overrun is {overrun['status']}")
-        if cause.actor == overrun["requested_by"]:
+        if same_subject(cause.actor, overrun["requested_by"]):
             raise SegregationOfDuties(
                 "whoever requested an overrun may not decide on it",
                 requested_by=overrun["requested_by"],

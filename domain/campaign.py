@@ -28,7 +28,17 @@ from uuid import UUID
 from domain.base import MopsAggregate
 from domain.budget import ZERO, Budget, choice, positive
 from domain.errors import FieldError, Forbidden, InvalidState, SegregationOfDuties, ValidationFailed
-from domain.values import CampaignChannel, CampaignStatus, Cause, Quarter, money, required_text
+from domain.values import (
+    MAX_COUNT,
+    CampaignChannel,
+    CampaignStatus,
+    Cause,
+    Quarter,
+    count,
+    money,
+    required_text,
+    same_subject,
+)
 
 CATEGORY = "promotion"
 SPEND_EXPENSE_TYPE = "advertising"
@@ -75,8 +85,10 @@ def _targets(targets: Mapping[str, Any] | None) -> CampaignTargets:
             continue
         count_target = _COUNT_TARGET_NAMED.get(key)
         if count_target is not None:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                errors.append(FieldError(f"targets.{key}", "must be a count >= 0"))
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+                errors.append(
+                    FieldError(f"targets.{key}", f"must be a count from 0 to {MAX_COUNT}")
+                )
             cleaned[count_target] = value
         elif key == "revenue":
             amount = money(value, "targets.revenue")
@@ -91,11 +103,7 @@ def _targets(targets: Mapping[str, Any] | None) -> CampaignTargets:
 
 
 def _count(value: int | None, field: str) -> int:
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValidationFailed.of(field, "must be a count >= 0")
-    return value
+    return 0 if value is None else count(value, field)
 
 
 def _spend_and_revenue(
@@ -339,7 +347,7 @@ class Campaign(MopsAggregate):
         budget_period = choice(Quarter, budget_period, "budget_period")
         cleaned_targets = _targets(targets)
         _dates(starts_on, ends_on)
-        if owner != cause.actor and not may_act_for_others:
+        if not same_subject(owner, cause.actor) and not may_act_for_others:
             raise Forbidden("only a sales_manager may draft a campaign for another owner")
         return cls._start(
             cls.Drafted,
@@ -358,7 +366,7 @@ class Campaign(MopsAggregate):
         )
 
     def _act_as_owner(self, cause: Cause, may_act_for_others: bool, what: str) -> None:
-        if cause.actor != self.owner_id and not may_act_for_others:
+        if not same_subject(cause.actor, self.owner_id) and not may_act_for_others:
             raise Forbidden(
                 f"only the campaign's owner or a sales_manager may {what} it",
                 owner_id=self.owner_id,
@@ -394,7 +402,8 @@ class Campaign(MopsAggregate):
         if self.status != CampaignStatus.DRAFT:
             raise InvalidState("amend", self.status)
         self._act_as_owner(cause, may_act_for_others, "amend")
-        if cleaned.get("owner_id", self.owner_id) != self.owner_id and not may_act_for_others:
+        moved = not same_subject(cleaned.get("owner_id", self.owner_id), self.owner_id)
+        if moved and not may_act_for_others:
             raise Forbidden("only a sales_manager may hand a campaign to another owner")
         self._record(self.Amended, cause, changed=list(cleaned), **cleaned)
 
@@ -406,7 +415,7 @@ class Campaign(MopsAggregate):
         self._record(self.Submitted, cause)
 
     def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if cause.actor in (self.owner_id, self.submitted_by):
+        if same_subject(cause.actor, self.owner_id) or same_subject(cause.actor, self.submitted_by):
             raise SegregationOfDuties(
                 f"the campaign's owner or submitter may not {what} it",
                 owner_id=self.owner_id,

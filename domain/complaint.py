@@ -40,7 +40,7 @@ from uuid import UUID
 from domain.base import MopsAggregate
 from domain.budget import choice
 from domain.errors import InvalidState, ReopenWindowClosed, ValidationFailed
-from domain.values import Cause, required_text
+from domain.values import Cause, count, required_text
 
 REOPEN_WINDOW = timedelta(days=30)
 HOUR = Decimal(3600)
@@ -403,8 +403,7 @@ class Complaint(MopsAggregate):
     ) -> None:
         """Raise the open complaint to a higher escalation level; its state stays."""
         reason = required_text(reason, "reason", 5000)
-        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
-            raise ValidationFailed.of("level", "must be a whole number of at least 1")
+        level = count(level, "level", least=1)
         at = cause.occurred(occurred_at)
         if not self.is_open:
             raise InvalidState("escalate", self.status)

@@ -44,9 +44,13 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.price_list import ListPrice, discount_of, percent, rounded_ratio
-from domain.values import Cause, money, required_text
+from domain.values import MAX_MONEY, Cause, money, required_text, same_subject
 
 ZERO = Decimal("0.00")
+# The most of one sku a line orders (a contract's, or a quote's).
+MAX_QUANTITY = 1_000_000_000
+# A daily penalty rate to six places (0.0005 is 0.05 % a day); more would only be noise.
+PENALTY_RATE_PLACES = Decimal("0.000001")
 
 
 class Line(TypedDict):
@@ -167,8 +171,12 @@ def _lines(lines: Iterable[Mapping[str, Any]]) -> list[Line]:
         elif sku in seen:
             errors.append(FieldError(f"lines.{index}.sku", "appears on another line"))
         seen.add(sku)
-        if quantity <= 0:
-            errors.append(FieldError(f"lines.{index}.quantity", "must be a whole number above 0"))
+        if not 0 < quantity <= MAX_QUANTITY:
+            errors.append(
+                FieldError(
+                    f"lines.{index}.quantity", f"must be a whole number, 1 to {MAX_QUANTITY}"
+                )
+            )
         try:
             unit_price = money(line.get("unit_price"), f"lines.{index}.unit_price")
             unit_cost = money(line.get("unit_cost"), f"lines.{index}.unit_cost")
@@ -188,9 +196,20 @@ def _lines(lines: Iterable[Mapping[str, Any]]) -> list[Line]:
                 "unit_cost": unit_cost,
             }
         )
+    errors.extend(_sum_errors(cleaned) if not errors else [])
     if errors:
         raise ValidationFailed(errors)
     return cleaned
+
+
+def _sum_errors(lines: list[Line]) -> list[FieldError]:
+    """The lines' price and cost each summed within MAX_MONEY, the most a read model holds."""
+    errors = []
+    for what, of_line in (("sell for", line_total), ("cost", line_cost)):
+        summed = sum((of_line(line) for line in lines), ZERO)
+        if summed > MAX_MONEY:
+            errors.append(FieldError("lines", f"the lines {what} {summed}, above {MAX_MONEY}"))
+    return errors
 
 
 def _payment_term(days: int) -> int:
@@ -203,6 +222,8 @@ def _penalty_rate(rate: Decimal | None) -> Decimal:
     rate = Decimal("0") if rate is None else Decimal(rate)
     if not rate.is_finite() or not 0 <= rate <= 1:
         raise ValidationFailed.of("penalty_rate", "must be a fraction between 0 and 1")
+    if rate != rate.quantize(PENALTY_RATE_PLACES):
+        raise ValidationFailed.of("penalty_rate", "has at most six decimal places")
     return rate
 
 
@@ -557,7 +578,7 @@ class Contract(MopsAggregate):
         )
 
     def _require_owner_or_manager(self, cause: Cause, manager: bool, command: str) -> None:
-        if not manager and cause.actor != self.owner_id:
+        if not manager and not same_subject(cause.actor, self.owner_id):
             raise Forbidden(f"only the contract's owner or a sales manager may {command} it")
 
     def amend(self, cause: Cause, *, manager: bool, **changes: Any) -> None:
@@ -716,9 +737,9 @@ class Contract(MopsAggregate):
                 self.status,
                 f"the {department} review was already {self.reviews[department]}",
             )
-        if cause.actor == self.owner_id:
+        if same_subject(cause.actor, self.owner_id):
             raise SegregationOfDuties("the contract's owner may not review it")
-        if cause.actor == self.submitted_by:
+        if same_subject(cause.actor, self.submitted_by):
             raise SegregationOfDuties("whoever submitted the contract may not review it")
 
     def approve_review(

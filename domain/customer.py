@@ -27,6 +27,8 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.values import (
+    MAX_COUNT,
+    MAX_TERM_DAYS,
     Cause,
     CreditRating,
     CustomerKind,
@@ -34,6 +36,7 @@ from domain.values import (
     FollowUpKind,
     GuaranteeKind,
     SourceChannel,
+    count,
     money,
     normalise_name,
     phone_digits,
@@ -510,6 +513,10 @@ class Customer(MopsAggregate):
             errors.append(FieldError("credit_limit", "may not be negative"))
         if max_payment_term_days < 0:
             errors.append(FieldError("max_payment_term_days", "may not be negative"))
+        elif max_payment_term_days > MAX_TERM_DAYS:
+            errors.append(
+                FieldError("max_payment_term_days", f"may not exceed {MAX_TERM_DAYS} days")
+            )
         if valid_until < cause.now.date():
             errors.append(FieldError("valid_until", "an assessment must be valid today"))
         if errors:
@@ -649,18 +656,21 @@ class Customer(MopsAggregate):
         self._record(self.MembershipEnrolled, cause, tier=tier)
 
     def award_points(self, cause: Cause, points: int, reason: str) -> None:
-        """Credit loyalty points to a member."""
-        if points <= 0:
-            raise ValidationFailed.of("points", "must be greater than zero")
+        """Credit loyalty points to a member; the balance stays a 32-bit count."""
+        points = count(points, "points", least=1)
         reason = required_text(reason, "reason")
         if self.tier is None:
             raise InvalidState("points/award", "not_member", "the customer is not a member")
+        if points > MAX_COUNT - self.points:
+            raise ValidationFailed.of(
+                "points",
+                f"would bring the balance of {self.points} above {MAX_COUNT}, the most it holds",
+            )
         self._record(self.PointsAwarded, cause, points=points, reason=reason)
 
     def redeem_points(self, cause: Cause, points: int, reward: str) -> None:
         """Exchange points for a reward (積分兌換); points never go negative."""
-        if points <= 0:
-            raise ValidationFailed.of("points", "must be greater than zero")
+        points = count(points, "points", least=1)
         reward = required_text(reward, "reward")
         if self.tier is None:
             raise InvalidState("points/redeem", "not_member", "the customer is not a member")

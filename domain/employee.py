@@ -62,7 +62,7 @@ from domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from domain.values import Cause, required_text
+from domain.values import MAX_MONEY, Cause, required_text, same_subject
 
 
 class KpiAttainmentUnavailable(BusinessRuleBroken):
@@ -138,6 +138,8 @@ SCORE_FIELD: dict[Component, Literal["kpi_score", "goals_score", "attitude_score
 KPI_CAP = Decimal("120")
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
+# A KPI weight is a share of the whole kept to four places, as ratios are.
+WEIGHT_PLACES = Decimal("0.0001")
 RATINGS = ((Decimal("90"), "S"), (Decimal("80"), "A"), (Decimal("70"), "B"), (Decimal("60"), "C"))
 PLAN_RATINGS = frozenset({"C", "D"})
 
@@ -327,8 +329,14 @@ def target_items(items: Iterable[Mapping[str, Any]]) -> list[Target]:
             continue
         if target <= 0:
             errors.append(FieldError(f"items.{index}.target", "must be greater than zero"))
+        elif target > MAX_MONEY or target != target.quantize(CENT):
+            errors.append(
+                FieldError(f"items.{index}.target", f"must be at most {MAX_MONEY}, 2 decimals")
+            )
         if not 0 < weight <= 1:
             errors.append(FieldError(f"items.{index}.weight", "must be above 0 and at most 1"))
+        elif weight != weight.quantize(WEIGHT_PLACES):
+            errors.append(FieldError(f"items.{index}.weight", "has at most four decimal places"))
         if metric in seen:
             errors.append(FieldError(f"items.{index}.metric", f"{metric} is targeted twice"))
         seen.add(metric)
@@ -788,7 +796,7 @@ class Employee(MopsAggregate):
         manager_id = (manager_id or "").strip() or None
         grade = (grade or "").strip() or None
         hired_on = cause.business_date(hired_on, "hired_on")
-        if manager_id == str(self.id):
+        if same_subject(manager_id, str(self.id)):
             raise ValidationFailed.of("manager_id", "an employee is not their own manager")
         self._require("hire", EmployeeStatus.CANDIDATE)
         missing = self.missing_for_hire()
@@ -883,7 +891,7 @@ class Employee(MopsAggregate):
         feedback = (feedback or "").strip() or None
         completed_on = cause.business_date(completed_on, "completed_on")
         self._require("trainings", EmployeeStatus.ACTIVE)
-        if not as_hr and cause.actor != self.manager_id:
+        if not as_hr and not same_subject(cause.actor, self.manager_id):
             raise Forbidden(
                 "a training is recorded by hr or by the employee's manager",
                 manager_id=self.manager_id,
@@ -930,11 +938,11 @@ class Employee(MopsAggregate):
         """Whether an evaluator may speak as a source: decided by identity, not role."""
         me = str(self.id)
         if source == Source.SELF:
-            return evaluator == me
-        if evaluator == me:
+            return same_subject(evaluator, me)
+        if same_subject(evaluator, me):
             return False
         if source == Source.SUPERIOR:
-            return as_hr or evaluator == self.manager_id
+            return as_hr or same_subject(evaluator, self.manager_id)
         if source == Source.PEER:
             return active_peer
         return customer_side
@@ -964,7 +972,7 @@ class Employee(MopsAggregate):
             source, cause.actor, as_hr=as_hr, customer_side=customer_side, active_peer=active_peer
         ):
             raise Forbidden(f"{cause.actor} may not evaluate this employee as {source}")
-        if any(e["evaluator"] == cause.actor for e in appraisal["evaluations"]):
+        if any(same_subject(e["evaluator"], cause.actor) for e in appraisal["evaluations"]):
             raise DuplicateEvaluation(
                 f"{cause.actor} has evaluated this appraisal already", evaluator=cause.actor
             )

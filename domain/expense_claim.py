@@ -65,6 +65,8 @@ from domain.values import (
     Quarter,
     normalise_name,
     required_text,
+    same_subject,
+    subject_key,
 )
 
 
@@ -245,11 +247,11 @@ class ExpenseClaim(MopsAggregate):
         """The capacity the caller decides in; the claimant and strangers may not decide."""
         if self.status != ClaimStatus.SUBMITTED:
             raise InvalidState(command, self.status)
-        if cause.actor == self.claimant_id:
+        if same_subject(cause.actor, self.claimant_id):
             raise SegregationOfDuties(
                 f"the claimant may not {command} their own claim", claimant_id=self.claimant_id
             )
-        if manager_id is not None and cause.actor == manager_id:
+        if same_subject(cause.actor, manager_id):
             return ApproverCapacity.MANAGER.value
         if as_finance:
             return ApproverCapacity.FINANCE.value
@@ -343,7 +345,7 @@ RECEIPT_NAMESPACE = uuid5(NAMESPACE_URL, "mops:expense-claim-receipt")
 
 def receipt_key(claimant_id: str, receipt_ref: str) -> str:
     """A claimant's receipt as duplicate detection compares it."""
-    return f"{claimant_id}|{normalise_name(receipt_ref)}"
+    return f"{subject_key(claimant_id)}|{normalise_name(receipt_ref)}"
 
 
 class ClaimReceipt(MopsAggregate):

@@ -54,7 +54,7 @@ from domain.errors import (
     SegregationOfDuties,
     ValidationFailed,
 )
-from domain.values import Cause, Quarter, required_text
+from domain.values import MAX_COUNT, Cause, Quarter, required_text, same_subject
 
 STRATEGY_KINDS = ("product", "price", "channel", "promotion")
 PERCENT_FIGURES = ("market_share", "brand_awareness")
@@ -198,6 +198,8 @@ def plan_targets(targets: Iterable[Mapping[str, Any]] | None) -> list[Target]:
             errors.append(FieldError(f"{where}.customer_count", "must be a whole number"))
         elif count is not None and count < 0:
             errors.append(FieldError(f"{where}.customer_count", "may not be negative"))
+        elif count is not None and count > MAX_COUNT:
+            errors.append(FieldError(f"{where}.customer_count", f"may not exceed {MAX_COUNT}"))
         if all(target.get(name) is None for name in TARGET_FIGURES):
             errors.append(FieldError(where, "sets no figure"))
         if period is None:
@@ -461,7 +463,7 @@ class MarketingPlan(MopsAggregate):
         self._record(self.Submitted, cause, revision=self.revision)
 
     def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if cause.actor == self.submitted_by:
+        if same_subject(cause.actor, self.submitted_by):
             raise SegregationOfDuties(
                 f"whoever submitted the plan may not {what} it", submitted_by=self.submitted_by
             )

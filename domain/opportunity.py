@@ -54,7 +54,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.price_list import ListPrice
-from domain.values import Cause, money, required_text
+from domain.values import Cause, money, required_text, same_subject
 
 ZERO = Decimal("0.00")
 
@@ -409,7 +409,7 @@ class Opportunity(MopsAggregate):
         if expected_value <= 0:
             raise ValidationFailed.of("expected_value", "must be greater than zero")
         occurred = cause.occurred(occurred_at)
-        if owner != cause.actor and not manager:
+        if not same_subject(owner, cause.actor) and not manager:
             raise Forbidden("only a sales_manager may open an opportunity for another owner")
         if customer_status == "lost":
             raise CustomerLost("the customer is marked lost; reopen it first")
@@ -443,7 +443,7 @@ class Opportunity(MopsAggregate):
             raise InvalidState(command, self.stage)
 
     def _require_owner(self, cause: Cause, manager: bool, what: str) -> None:
-        if not manager and cause.actor != self.owner_id:
+        if not manager and not same_subject(cause.actor, self.owner_id):
             raise Forbidden(
                 f"only the opportunity's owner or a sales_manager may {what} it",
                 owner_id=self.owner_id,

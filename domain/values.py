@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from domain.errors import ValidationFailed
 
 CENT = Decimal("0.01")
 # Larger than any amount this company books, small enough to keep every sum exact.
 MAX_MONEY = Decimal("999999999999999.99")
+# Counts, levels and points are 32-bit signed integers wherever a read model keeps them
+# (INTEGER columns, which PostgreSQL refuses to overflow: a larger value stored in an
+# event would stop the read model folding it, for good).
+MAX_COUNT = 2**31 - 1
+# The longest payment term a contract, a quote or a credit assessment names: ten years.
+MAX_TERM_DAYS = 3650
 
 
 def money(value: Decimal | int | str | None, field: str = "amount") -> Decimal:
@@ -31,6 +38,13 @@ def money(value: Decimal | int | str | None, field: str = "amount") -> Decimal:
     if quantized != amount:
         raise ValidationFailed.of(field, "money has at most two decimal places")
     return quantized
+
+
+def count(value: Any, field: str, *, least: int = 0, most: int = MAX_COUNT) -> int:
+    """A whole number from `least` to `most` (at most MAX_COUNT); a bool is not one."""
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise ValidationFailed.of(field, f"must be a whole number from {least} to {most}")
+    return value
 
 
 class CustomerKind(StrEnum):
@@ -126,6 +140,16 @@ _SPACES = re.compile(r"\s+")
 def normalise_name(name: str) -> str:
     """A name as duplicate detection compares it: trimmed, inner spaces collapsed, casefolded."""
     return _SPACES.sub(" ", name.strip()).casefold()
+
+
+def subject_key(subject: str) -> str:
+    """A subject (a token's `sub`, an owner or manager id) as identity compares it."""
+    return subject.strip().casefold()
+
+
+def same_subject(one: str | None, other: str | None) -> bool:
+    """Whether two subjects name the same person: trimmed and casefolded, None is nobody."""
+    return one is not None and other is not None and subject_key(one) == subject_key(other)
 
 
 def phone_digits(phone: str) -> str:

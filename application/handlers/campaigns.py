@@ -23,17 +23,15 @@ from application.commands.campaigns import (
 from application.context import Context
 from application.handlers import Handlers
 from application.messages import Decision
+from application.permissions import MANAGING_ROLES
 from domain.budget import Budget
 from domain.campaign import Campaign
 from domain.errors import ValidationFailed
 
-# Roles that may act on a campaign someone else owns.
-ACTING_FOR_OWNERS = frozenset({"sales_manager", "admin"})
-
 
 def acting_for_owners(ctx: Context) -> bool:
     """True when the caller may act on a campaign someone else owns."""
-    return bool(ctx.caller.roles & ACTING_FOR_OWNERS)
+    return ctx.caller.holds(MANAGING_ROLES)
 
 
 def _require_budget(ctx: Context, budget_id: UUID) -> None:

@@ -26,19 +26,15 @@ from application.handlers import Handlers
 from application.handlers.customers import customer_named
 from application.handlers.price_lists import list_prices
 from application.messages import Decision
+from application.permissions import EXECUTIVE_ROLES, MANAGING_ROLES
 from domain.contract import Contract
 from domain.customer import Customer
 from domain.price_list import discount_limit_of
 
-# Roles that may act on a contract they do not own (amend, submit, deliver, cancel).
-MANAGING_ROLES = frozenset({"sales_manager", "admin"})
-# Roles that may write off more than the write-off limit.
-EXECUTIVE_ROLES = frozenset({"executive", "admin"})
-
 
 def is_manager(ctx: Context) -> bool:
     """True when the caller may act on contracts it does not own."""
-    return bool(ctx.caller.roles & MANAGING_ROLES)
+    return ctx.caller.holds(MANAGING_ROLES)
 
 
 def draft_contract(cmd: DraftContract, ctx: Context) -> Decision:
@@ -167,7 +163,7 @@ def write_off(cmd: WriteOff, ctx: Context) -> Decision:
         amount=cmd.amount,
         reason=cmd.reason,
         limit=ctx.policy.write_off_limit,
-        executive=bool(ctx.caller.roles & EXECUTIVE_ROLES),
+        executive=ctx.caller.holds(EXECUTIVE_ROLES),
     )
     return Decision(contract)
 

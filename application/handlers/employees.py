@@ -36,11 +36,9 @@ from application.commands.employees import (
 from application.context import Context
 from application.handlers import Handlers
 from application.messages import Decision
+from application.permissions import CUSTOMER_SIDE_ROLES, HR_ROLES
 from domain.employee import Employee, EmployeeStatus
 from domain.errors import ValidationFailed
-
-HR_ROLES = frozenset({"hr", "admin"})
-CUSTOMER_SIDE_ROLES = frozenset({"sales", "service", "admin"})
 
 
 def employee_uuid(value: str | None) -> UUID | None:
@@ -69,7 +67,7 @@ def named_active_employee(ctx: Context, employee_id: str | None, field: str) -> 
 
 
 def _as_hr(ctx: Context) -> bool:
-    return bool(ctx.caller.roles & HR_ROLES)
+    return ctx.caller.holds(HR_ROLES)
 
 
 def _manager_of_body(ctx: Context, manager_id: str | None) -> None:
@@ -202,7 +200,7 @@ def submit_evaluation(cmd: SubmitEvaluation, ctx: Context) -> Decision:
         attitude_score=cmd.attitude_score,
         comments=cmd.comments,
         as_hr=_as_hr(ctx),
-        customer_side=bool(ctx.caller.roles & CUSTOMER_SIDE_ROLES),
+        customer_side=ctx.caller.holds(CUSTOMER_SIDE_ROLES),
         active_peer=peer,
     )
     return Decision(employee)

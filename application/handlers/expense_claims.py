@@ -25,13 +25,11 @@ from application.context import Context
 from application.handlers import Handlers
 from application.handlers.employees import active_employee, employee_uuid
 from application.messages import Decision
+from application.permissions import FINANCE_ROLES
 from domain.budget import Budget
 from domain.employee import Employee
 from domain.errors import Forbidden, ValidationFailed
 from domain.expense_claim import ClaimReceipt, ExpenseClaim
-
-# Roles that decide on any claim, besides the claimant's manager.
-DECIDING_ROLES = frozenset({"finance", "admin"})
 
 
 def claimant_manager(ctx: Context, claim: ExpenseClaim) -> str | None:
@@ -43,7 +41,7 @@ def claimant_manager(ctx: Context, claim: ExpenseClaim) -> str | None:
 
 def as_finance(ctx: Context) -> bool:
     """True when the caller decides on any claim (finance or admin)."""
-    return bool(ctx.caller.roles & DECIDING_ROLES)
+    return ctx.caller.holds(FINANCE_ROLES)
 
 
 def submit_expense_claim(cmd: SubmitExpenseClaim, ctx: Context) -> Decision:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
+from interfaces.http.reads import storable_parameters
 from interfaces.http.routers import (
     audit,
     budgets,
@@ -57,6 +58,7 @@ def create_app(
         version="0.1.0",
         summary="Event-sourced back office of a marketing company",
         lifespan=lifespan,
+        dependencies=[Depends(storable_parameters)],
     )
     errors.install(app)
     app.include_router(system.router)

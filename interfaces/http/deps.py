@@ -6,6 +6,7 @@ its thread pool, a hop per dependency per request.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,7 +25,11 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def current_caller(request: Request, services: ServicesDep) -> Caller:
-    caller = caller_from(request.headers.get("authorization"), services.jwt_secret)
+    caller = caller_from(
+        request.headers.get("authorization"),
+        services.jwt_secret,
+        max_ttl=timedelta(minutes=services.settings.token_max_ttl),
+    )
     if not caller.roles:
         raise Forbidden("the token names no role of mops")
     return caller

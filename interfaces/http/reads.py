@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import typing
 from collections.abc import Callable, Collection
-from datetime import UTC, date, datetime, time
-from typing import Any, overload
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
+from typing import Any, Literal, overload
 from uuid import UUID
 
+import anyio.to_thread
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import ConnectionPoolClosedError, PersistenceError
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import DomainError, NotFound, ValidationFailed
+from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
 
 MAX_LIMIT = 1000
@@ -134,14 +142,131 @@ def moment(value: str | None, field: str, *, start_of_day: bool = False) -> date
         raise ValidationFailed.of(field, "must be a date YYYY-MM-DD or an ISO 8601 time") from None
 
 
+# The longest one request waits for read models, whatever MOPS_READ_WAIT_SECONDS says
+# (API.md): a flood of waiting requests must not hold the server's worker threads.
+MAX_READ_WAIT_SECONDS = 5.0
+
+
+@dataclass
+class RequestWaits:
+    """The read-your-writes waits of one request: the route, and when its waits give up."""
+
+    route: str
+    deadline: float | None = None
+
+
+# Set for each request by `storable_parameters`, which runs first for every route.
+_request_waits: ContextVar[RequestWaits | None] = ContextVar("mops_request_waits", default=None)
+# The read models each route's queries have waited for: a request of the route waits for
+# them (asynchronously) before its query runs in a worker thread.
+_READ_MODELS_BY_ROUTE: dict[str, set[str]] = {}
+
+
 def caught_up(services: Services, read_model: str, wait_for: int | None) -> bool:
-    """Wait until a read model reflects `wait_for`, by default every write made so far."""
-    position = wait_for if wait_for is not None else services.backoffice.max_position()
+    """Wait until a read model reflects `wait_for`, by default every write made so far.
+
+    A position beyond the log head is refused (422): no write will ever make a read model
+    reach it sooner than another write does, and waiting for it only held a thread. All the
+    waits of one request share one deadline of at most `MAX_READ_WAIT_SECONDS`; a request
+    whose waits ran before its query (`wait_without_a_thread`) mostly finds it met.
+    """
+    head = services.backoffice.max_position()
+    if wait_for is not None and wait_for > head:
+        raise ValidationFailed.of("wait_for", f"lies beyond the head of the log ({head})")
+    position = wait_for if wait_for is not None else head
     if position <= 0:
         return True
-    return services.read_side.wait(
-        read_model, position, timeout=services.settings.read_wait_seconds
-    )
+    now = monotonic()
+    deadline = now + _wait_seconds(services)
+    waits = _request_waits.get()
+    if waits is not None:  # in a request: its first wait sets the deadline of them all
+        _READ_MODELS_BY_ROUTE.setdefault(waits.route, set()).add(read_model)
+        if waits.deadline is None:
+            waits.deadline = deadline
+        deadline = waits.deadline
+    return services.read_side.wait(read_model, position, timeout=max(deadline - now, 0.0))
+
+
+def _wait_seconds(services: Services) -> float:
+    return min(services.settings.read_wait_seconds, MAX_READ_WAIT_SECONDS)
+
+
+async def wait_without_a_thread(request: Request, waits: RequestWaits) -> None:
+    """Wait, on the event loop, for the read models the request's route queries.
+
+    A sleeping worker thread per waiting request starved the server: 45 of them delayed a
+    command by 23 s. Here a wait holds no thread but for a brief look at the tracking
+    table now and then; the route's own `caught_up` then finds its read model there. Only
+    for a caller with a valid token, and a `wait_for` the route would accept.
+    """
+    names = _READ_MODELS_BY_ROUTE.get(waits.route)
+    services: Services | None = getattr(request.app.state, "services", None)
+    if not names or services is None or not _signed_in(request, services):
+        return
+    wait_for = _whole_number(request.query_params.get("wait_for"))
+    if wait_for is False:
+        return
+    try:
+        head = await anyio.to_thread.run_sync(services.backoffice.max_position)
+        if wait_for is not None and wait_for > head:
+            return  # the route refuses it
+        position = wait_for if wait_for is not None else head
+        waits.deadline = monotonic() + _wait_seconds(services)
+        for name in sorted(names):
+            if position <= 0 or not await _folded(services, name, position, waits.deadline):
+                return
+    except (PersistenceError, ConnectionPoolClosedError, KeyError):
+        return  # the route meets the error (the database's, a view not here) itself
+
+
+# How often a waiting request looks at the tracking table itself: a fold in this process,
+# or one another process announces (PostgreSQL), is seen at once without it; on SQLite a
+# fold by another process is seen this much later at worst.
+_TABLE_LOOK_SECONDS = 0.1
+
+
+async def _folded(services: Services, name: str, position: int, deadline: float) -> bool:
+    """Whether a read model folded `position` before the deadline, looked at as the
+    blocking wait does (`ReadModel.wait`): what this process heard, then the table."""
+    view = services.read_side.view(name)
+    app_name = services.read_side.app_name
+    interval = 0.002
+    next_look = 0.0
+    while True:
+        if view._last_tracked.get(app_name, 0) >= position:
+            return True
+        now = monotonic()
+        if now >= next_look:
+            if await anyio.to_thread.run_sync(view.has_tracking_id, app_name, position):
+                return True
+            next_look = now + _TABLE_LOOK_SECONDS
+        remaining = deadline - monotonic()
+        if remaining <= 0:
+            return False
+        await anyio.sleep(min(interval, remaining))
+        interval = min(interval * 2, view.poll_seconds)
+
+
+def _signed_in(request: Request, services: Services) -> bool:
+    try:
+        caller = caller_from(
+            request.headers.get("authorization"),
+            services.jwt_secret,
+            max_ttl=timedelta(minutes=services.settings.token_max_ttl),
+        )
+    except DomainError:
+        return False
+    return bool(caller.roles)
+
+
+def _whole_number(text: str | None) -> int | Literal[False] | None:
+    """A query's whole number, None when absent, False when it is not one."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return False
 
 
 def read_answer(content: Any, fresh: bool) -> JSONResponse:
@@ -167,6 +292,70 @@ def history_answer(
         limit=size + 1, after_position=decode_cursor(cursor), aggregate_id=str(aggregate_id)
     )
     return read_answer(page(rows, size, "position"), fresh)
+
+
+def unstorable(text: str) -> bool:
+    """Whether a text holds what no text column stores: a NUL, or a lone surrogate (not UTF-8)."""
+    if text.isascii():
+        return "\x00" in text
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+async def storable_parameters(request: Request) -> None:
+    """Refuse a query or path parameter that no column could store or compare with (422).
+
+    PostgreSQL refuses a NUL in a text parameter, and the query failed with a 500 (the
+    audit filters did); no stored value holds one, so no filter can need one. A whole
+    number beyond 64 bits (`after_position`, `version`) overflowed SQLite the same way.
+    A FastAPI dependency of the whole app: every parameter of every route, before the
+    route runs; so it also holds the request's read-your-writes waits, which it makes
+    once the parameters pass (`wait_without_a_thread`).
+    """
+    route = request.scope.get("route")
+    # Keyed by method and path: a command shares its path with a query (POST and GET
+    # /customers) and must never wait for the query's read model.
+    waits = RequestWaits(f"{request.method} {getattr(route, 'path', request.url.path)}")
+    _request_waits.set(waits)
+    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        if unstorable(name):
+            raise ValidationFailed.of("query", "a parameter name holds a NUL or invalid text")
+        if isinstance(value, str) and unstorable(value):
+            raise ValidationFailed.of(name, "must not contain a NUL character or invalid text")
+    if not request.query_params:
+        await wait_without_a_thread(request, waits)
+        return
+    for name in _whole_number_parameters(request.scope.get("route")):
+        for value in request.query_params.getlist(name):
+            if _beyond_64_bits(value):
+                raise ValidationFailed.of(name, f"must be a whole number of at most {MAX_CURSOR}")
+    await wait_without_a_thread(request, waits)
+
+
+def _whole_number_parameters(route: Any) -> frozenset[str]:
+    """The query parameters a route (and its dependencies) declare as whole numbers.
+
+    Read from the route's FastAPI dependant on each request: a walk of a few objects.
+    """
+    names: set[str] = set()
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        pending.extend(dependant.dependencies)
+        for field in dependant.query_params:
+            annotation = field.field_info.annotation
+            if annotation is int or int in typing.get_args(annotation):
+                names.add(field.alias)
+    return frozenset(names)
+
+
+def _beyond_64_bits(value: str) -> bool:
+    try:
+        number = int(value)
+    except ValueError:
+        return False  # not a number at all: FastAPI's own validation answers it
+    return not -MAX_CURSOR - 1 <= number <= MAX_CURSOR
 
 
 def refuse_nul(**filters: Any) -> None:

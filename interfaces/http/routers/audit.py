@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
@@ -22,7 +23,7 @@ from interfaces.http.reads import (
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("/events")
+@router.get("/events", responses=LIST)
 def audit_events(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -28,6 +28,7 @@ from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import (
     aggregate_answer,
     directory_answer,
@@ -105,7 +106,7 @@ def _budget_changes(body: bodies.AmendBudget) -> BudgetChanges:
     return changes
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftBudget))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftBudget), responses=CREATE)
 async def draft_budget(call: CommandDep) -> JSONResponse:
     """Draft the budget of a fiscal year (finance, executive); a second one is refused."""
     body = await call.read(DraftBudget, bodies.DraftBudget)
@@ -118,35 +119,37 @@ async def draft_budget(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{budget_id}/amend", openapi_extra=body_schema(bodies.AmendBudget))
+@router.post("/{budget_id}/amend", openapi_extra=body_schema(bodies.AmendBudget), responses=COMMAND)
 async def amend_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Revise a draft: name, lines or targets, each replaced whole (finance, executive)."""
     body = await call.read(AmendBudget, bodies.AmendBudget, Target(Budget, budget_id))
     return await call.answer(AmendBudget(budget_id, _budget_changes(body)))
 
 
-@router.post("/{budget_id}/submit", openapi_extra=body_schema(Empty))
+@router.post("/{budget_id}/submit", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def submit_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Put the draft before an executive (finance, executive)."""
     await call.read(SubmitBudget, Empty, Target(Budget, budget_id))
     return await call.answer(SubmitBudget(budget_id))
 
 
-@router.post("/{budget_id}/approve", openapi_extra=body_schema(Empty))
+@router.post("/{budget_id}/approve", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def approve_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Approve the budget (an executive other than the submitter)."""
     await call.read(ApproveBudget, Empty, Target(Budget, budget_id))
     return await call.answer(ApproveBudget(budget_id))
 
 
-@router.post("/{budget_id}/reject", openapi_extra=body_schema(bodies.Reasons))
+@router.post("/{budget_id}/reject", openapi_extra=body_schema(bodies.Reasons), responses=COMMAND)
 async def reject_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Send the budget back to draft, with reasons (an executive other than the submitter)."""
     body = await call.read(RejectBudget, bodies.Reasons, Target(Budget, budget_id))
     return await call.answer(RejectBudget(budget_id, body.reasons))
 
 
-@router.post("/{budget_id}/commitments", openapi_extra=body_schema(bodies.Commit))
+@router.post(
+    "/{budget_id}/commitments", openapi_extra=body_schema(bodies.Commit), responses=COMMAND
+)
 async def commit_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Reserve money of a line for a purpose named by its reference (finance)."""
     body = await call.read(CommitBudget, bodies.Commit, Target(Budget, budget_id))
@@ -160,14 +163,20 @@ async def commit_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{budget_id}/commitments/{reference}/release", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{budget_id}/commitments/{reference}/release",
+    openapi_extra=body_schema(Empty),
+    responses=COMMAND,
+)
 async def release_commitment(budget_id: UUID, reference: str, call: CommandDep) -> JSONResponse:
     """Give back what is still open of a commitment (finance)."""
     await call.read(ReleaseCommitment, Empty, Target(Budget, budget_id))
     return await call.answer(ReleaseCommitment(budget_id, reference))
 
 
-@router.post("/{budget_id}/expenses", openapi_extra=body_schema(bodies.RecordExpense))
+@router.post(
+    "/{budget_id}/expenses", openapi_extra=body_schema(bodies.RecordExpense), responses=COMMAND
+)
 async def record_expense(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Book an expense on a line, under the expense standards (finance)."""
     body = await call.read(RecordExpense, bodies.RecordExpense, Target(Budget, budget_id))
@@ -186,7 +195,10 @@ async def record_expense(budget_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{budget_id}/overruns", status_code=201, openapi_extra=body_schema(bodies.RequestOverrun)
+    "/{budget_id}/overruns",
+    status_code=201,
+    openapi_extra=body_schema(bodies.RequestOverrun),
+    responses=CREATE,
 )
 async def request_overrun(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Ask for money beyond a line's budget; answers the overrun's id (any role that spends)."""
@@ -201,7 +213,11 @@ async def request_overrun(budget_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command, created_id="overrun_id")
 
 
-@router.post("/{budget_id}/overruns/{overrun_id}/approve", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{budget_id}/overruns/{overrun_id}/approve",
+    openapi_extra=body_schema(Empty),
+    responses=COMMAND,
+)
 async def approve_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) -> JSONResponse:
     """Grant an overrun (an executive other than the requester)."""
     target = Target(Budget, budget_id, "overruns", overrun_id)
@@ -209,7 +225,11 @@ async def approve_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) -
     return await call.answer(ApproveOverrun(budget_id, overrun_id))
 
 
-@router.post("/{budget_id}/overruns/{overrun_id}/reject", openapi_extra=body_schema(bodies.Reasons))
+@router.post(
+    "/{budget_id}/overruns/{overrun_id}/reject",
+    openapi_extra=body_schema(bodies.Reasons),
+    responses=COMMAND,
+)
 async def reject_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) -> JSONResponse:
     """Refuse an overrun, with reasons (an executive other than the requester)."""
     target = Target(Budget, budget_id, "overruns", overrun_id)
@@ -217,7 +237,9 @@ async def reject_overrun(budget_id: UUID, overrun_id: UUID, call: CommandDep) ->
     return await call.answer(RejectOverrun(budget_id, overrun_id, body.reasons))
 
 
-@router.post("/{budget_id}/reallocations", openapi_extra=body_schema(bodies.Reallocate))
+@router.post(
+    "/{budget_id}/reallocations", openapi_extra=body_schema(bodies.Reallocate), responses=COMMAND
+)
 async def reallocate_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Move available money from one line to another (executive)."""
     body = await call.read(ReallocateBudget, bodies.Reallocate, Target(Budget, budget_id))
@@ -233,14 +255,14 @@ async def reallocate_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{budget_id}/close", openapi_extra=body_schema(Empty))
+@router.post("/{budget_id}/close", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def close_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     """Close the year's budget (finance)."""
     await call.read(CloseBudget, Empty, Target(Budget, budget_id))
     return await call.answer(CloseBudget(budget_id))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_budgets(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -263,7 +285,7 @@ def list_budgets(
     )
 
 
-@router.get("/{budget_id}")
+@router.get("/{budget_id}", responses=READ)
 def get_budget(
     budget_id: UUID,
     caller: CurrentCaller,
@@ -275,7 +297,7 @@ def get_budget(
     return aggregate_answer(services, Budget, budget_id, version, as_of, represent)
 
 
-@router.get("/{budget_id}/history")
+@router.get("/{budget_id}/history", responses=READ)
 def budget_history(
     budget_id: UUID,
     caller: CurrentCaller,

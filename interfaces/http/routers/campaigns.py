@@ -26,6 +26,7 @@ from domain.campaign import Campaign
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import budgets as budget_bodies
 from interfaces.http.schemas import campaigns as bodies
@@ -125,7 +126,7 @@ def _campaign_changes(body: bodies.AmendCampaign) -> CampaignChanges:
     return changes
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftCampaign))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftCampaign), responses=CREATE)
 async def draft_campaign(call: CommandDep) -> JSONResponse:
     """Draft a campaign on a budget's promotion line (marketing, sales_manager)."""
     body = await call.read(DraftCampaign, bodies.DraftCampaign)
@@ -144,42 +145,48 @@ async def draft_campaign(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{campaign_id}/amend", openapi_extra=body_schema(bodies.AmendCampaign))
+@router.post(
+    "/{campaign_id}/amend", openapi_extra=body_schema(bodies.AmendCampaign), responses=COMMAND
+)
 async def amend_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Change fields of a draft (the owner in marketing, or a sales_manager)."""
     body = await call.read(AmendCampaign, bodies.AmendCampaign, Target(Campaign, campaign_id))
     return await call.answer(AmendCampaign(campaign_id, _campaign_changes(body)))
 
 
-@router.post("/{campaign_id}/submit", openapi_extra=body_schema(Empty))
+@router.post("/{campaign_id}/submit", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def submit_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Put the draft up for approval (the owner in marketing, or a sales_manager)."""
     await call.read(SubmitCampaign, Empty, Target(Campaign, campaign_id))
     return await call.answer(SubmitCampaign(campaign_id))
 
 
-@router.post("/{campaign_id}/approve", openapi_extra=body_schema(Empty))
+@router.post("/{campaign_id}/approve", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def approve_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Approve and commit the budget amount (executive, sales_manager; not the owner)."""
     await call.read(ApproveCampaign, Empty, Target(Campaign, campaign_id))
     return await call.answer(ApproveCampaign(campaign_id))
 
 
-@router.post("/{campaign_id}/reject", openapi_extra=body_schema(budget_bodies.Reasons))
+@router.post(
+    "/{campaign_id}/reject", openapi_extra=body_schema(budget_bodies.Reasons), responses=COMMAND
+)
 async def reject_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Send the campaign back to draft, with reasons (executive, sales_manager; not the owner)."""
     body = await call.read(RejectCampaign, budget_bodies.Reasons, Target(Campaign, campaign_id))
     return await call.answer(RejectCampaign(campaign_id, body.reasons))
 
 
-@router.post("/{campaign_id}/launch", openapi_extra=body_schema(Empty))
+@router.post("/{campaign_id}/launch", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def launch_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Start running the approved campaign (the owner in marketing, or a sales_manager)."""
     await call.read(LaunchCampaign, Empty, Target(Campaign, campaign_id))
     return await call.answer(LaunchCampaign(campaign_id))
 
 
-@router.post("/{campaign_id}/results", openapi_extra=body_schema(bodies.RecordResult))
+@router.post(
+    "/{campaign_id}/results", openapi_extra=body_schema(bodies.RecordResult), responses=COMMAND
+)
 async def record_campaign_result(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a channel's results; the spend is booked on the budget (marketing, sales_manager)."""
     body = await call.read(RecordCampaignResult, bodies.RecordResult, Target(Campaign, campaign_id))
@@ -198,28 +205,30 @@ async def record_campaign_result(campaign_id: UUID, call: CommandDep) -> JSONRes
     return await call.answer(command)
 
 
-@router.post("/{campaign_id}/complete", openapi_extra=body_schema(Empty))
+@router.post("/{campaign_id}/complete", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def complete_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """End the running campaign, releasing the rest of its commitment (marketing, sales_manager)."""
     await call.read(CompleteCampaign, Empty, Target(Campaign, campaign_id))
     return await call.answer(CompleteCampaign(campaign_id))
 
 
-@router.post("/{campaign_id}/evaluate", openapi_extra=body_schema(bodies.Evaluate))
+@router.post(
+    "/{campaign_id}/evaluate", openapi_extra=body_schema(bodies.Evaluate), responses=COMMAND
+)
 async def evaluate_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Judge the completed campaign with a summary and a rating (marketing, sales_manager)."""
     body = await call.read(EvaluateCampaign, bodies.Evaluate, Target(Campaign, campaign_id))
     return await call.answer(EvaluateCampaign(campaign_id, body.summary, body.rating))
 
 
-@router.post("/{campaign_id}/cancel", openapi_extra=body_schema(Reason))
+@router.post("/{campaign_id}/cancel", openapi_extra=body_schema(Reason), responses=COMMAND)
 async def cancel_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     """Call the campaign off, releasing the rest of its commitment (marketing, sales_manager)."""
     body = await call.read(CancelCampaign, Reason, Target(Campaign, campaign_id))
     return await call.answer(CancelCampaign(campaign_id, body.reason))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_campaigns(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -248,7 +257,7 @@ def list_campaigns(
     )
 
 
-@router.get("/{campaign_id}")
+@router.get("/{campaign_id}", responses=READ)
 def get_campaign(
     campaign_id: UUID,
     caller: CurrentCaller,
@@ -260,7 +269,7 @@ def get_campaign(
     return aggregate_answer(services, Campaign, campaign_id, version, as_of, represent)
 
 
-@router.get("/{campaign_id}/history")
+@router.get("/{campaign_id}/history", responses=READ)
 def campaign_history(
     campaign_id: UUID,
     caller: CurrentCaller,

@@ -30,6 +30,7 @@ from domain.complaint import Complaint
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import directory_answer, history_answer, moment
 from interfaces.http.schemas import complaints as bodies
 
@@ -102,7 +103,9 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.ReceiveComplaint))
+@router.post(
+    "", status_code=201, openapi_extra=body_schema(bodies.ReceiveComplaint), responses=CREATE
+)
 async def receive_complaint(call: CommandDep) -> JSONResponse:
     """Receive a customer's complaint; its SLA deadlines are stamped (service, sales_manager)."""
     body = await call.read(ReceiveComplaint, bodies.ReceiveComplaint)
@@ -118,21 +121,25 @@ async def receive_complaint(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{complaint_id}/assign", openapi_extra=body_schema(bodies.Assign))
+@router.post("/{complaint_id}/assign", openapi_extra=body_schema(bodies.Assign), responses=COMMAND)
 async def assign(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Hand the received complaint to an active employee (service, sales_manager)."""
     body = await call.read(AssignComplaint, bodies.Assign, Target(Complaint, complaint_id))
     return await call.answer(AssignComplaint(complaint_id, body.assignee_id, body.occurred_at))
 
 
-@router.post("/{complaint_id}/respond", openapi_extra=body_schema(bodies.Respond))
+@router.post(
+    "/{complaint_id}/respond", openapi_extra=body_schema(bodies.Respond), responses=COMMAND
+)
 async def respond(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Give the customer the first answer (service, sales_manager)."""
     body = await call.read(RespondToComplaint, bodies.Respond, Target(Complaint, complaint_id))
     return await call.answer(RespondToComplaint(complaint_id, body.message, body.occurred_at))
 
 
-@router.post("/{complaint_id}/progress", openapi_extra=body_schema(bodies.Progress))
+@router.post(
+    "/{complaint_id}/progress", openapi_extra=body_schema(bodies.Progress), responses=COMMAND
+)
 async def record_progress(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Note progress, and whether the customer was told (service, sales_manager)."""
     body = await call.read(
@@ -144,7 +151,9 @@ async def record_progress(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{complaint_id}/escalate", openapi_extra=body_schema(bodies.Escalate))
+@router.post(
+    "/{complaint_id}/escalate", openapi_extra=body_schema(bodies.Escalate), responses=COMMAND
+)
 async def escalate(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Raise the open complaint to a higher escalation level (service, sales_manager)."""
     body = await call.read(EscalateComplaint, bodies.Escalate, Target(Complaint, complaint_id))
@@ -152,7 +161,9 @@ async def escalate(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{complaint_id}/resolve", openapi_extra=body_schema(bodies.Resolve))
+@router.post(
+    "/{complaint_id}/resolve", openapi_extra=body_schema(bodies.Resolve), responses=COMMAND
+)
 async def resolve(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Resolve with a root cause and a corrective action (service, sales_manager)."""
     body = await call.read(ResolveComplaint, bodies.Resolve, Target(Complaint, complaint_id))
@@ -166,21 +177,21 @@ async def resolve(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{complaint_id}/close", openapi_extra=body_schema(bodies.Close))
+@router.post("/{complaint_id}/close", openapi_extra=body_schema(bodies.Close), responses=COMMAND)
 async def close(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Close the resolved complaint, with satisfaction 1-5 if given (service, sales_manager)."""
     body = await call.read(CloseComplaint, bodies.Close, Target(Complaint, complaint_id))
     return await call.answer(CloseComplaint(complaint_id, body.satisfaction, body.occurred_at))
 
 
-@router.post("/{complaint_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+@router.post("/{complaint_id}/reopen", openapi_extra=body_schema(bodies.Reopen), responses=COMMAND)
 async def reopen(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     """Reopen within 30 days of the resolution (service, sales_manager)."""
     body = await call.read(ReopenComplaint, bodies.Reopen, Target(Complaint, complaint_id))
     return await call.answer(ReopenComplaint(complaint_id, body.reason, body.occurred_at))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_complaints(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -211,7 +222,7 @@ def list_complaints(
     )
 
 
-@router.get("/{complaint_id}")
+@router.get("/{complaint_id}", responses=READ)
 def get_complaint(
     complaint_id: UUID,
     caller: CurrentCaller,
@@ -231,7 +242,7 @@ def get_complaint(
     return JSONResponse(represent(complaint, judged_at), headers={"ETag": f'"{complaint.version}"'})
 
 
-@router.get("/{complaint_id}/history")
+@router.get("/{complaint_id}/history", responses=READ)
 def complaint_history(
     complaint_id: UUID,
     caller: CurrentCaller,

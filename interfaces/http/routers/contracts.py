@@ -29,6 +29,7 @@ from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.common import Empty
@@ -148,7 +149,7 @@ def _contract_changes(body: bodies.AmendContract) -> ContractChanges:
     return changes
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftContract))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftContract), responses=CREATE)
 async def draft_contract(call: CommandDep) -> JSONResponse:
     """Draft a contract for a customer; the region defaults to its own (sales, sales_manager)."""
     body = await call.read(DraftContract, bodies.DraftContract)
@@ -166,21 +167,27 @@ async def draft_contract(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{contract_id}/amend", openapi_extra=body_schema(bodies.AmendContract))
+@router.post(
+    "/{contract_id}/amend", openapi_extra=body_schema(bodies.AmendContract), responses=COMMAND
+)
 async def amend_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Change a draft: any field but the customer (its owner in sales, or a sales_manager)."""
     body = await call.read(AmendContract, bodies.AmendContract, Target(Contract, contract_id))
     return await call.answer(AmendContract(contract_id, _contract_changes(body)))
 
 
-@router.post("/{contract_id}/submit", openapi_extra=body_schema(Empty))
+@router.post("/{contract_id}/submit", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def submit_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Send a draft to review, its discounts checked (its owner in sales, or a sales_manager)."""
     await call.read(SubmitContract, Empty, Target(Contract, contract_id))
     return await call.answer(SubmitContract(contract_id))
 
 
-@router.post("/{contract_id}/reviews/approve", openapi_extra=body_schema(bodies.ApproveReview))
+@router.post(
+    "/{contract_id}/reviews/approve",
+    openapi_extra=body_schema(bodies.ApproveReview),
+    responses=COMMAND,
+)
 async def approve_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Approve for a department (legal, finance, sales_manager for pricing, executive)."""
     body = await call.read(
@@ -190,7 +197,11 @@ async def approve_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{contract_id}/reviews/reject", openapi_extra=body_schema(bodies.RejectReview))
+@router.post(
+    "/{contract_id}/reviews/reject",
+    openapi_extra=body_schema(bodies.RejectReview),
+    responses=COMMAND,
+)
 async def reject_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Reject for a department, back to draft (legal, finance, sales_manager, executive)."""
     body = await call.read(RejectContractReview, bodies.RejectReview, Target(Contract, contract_id))
@@ -198,14 +209,16 @@ async def reject_review(contract_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{contract_id}/sign", openapi_extra=body_schema(bodies.Sign))
+@router.post("/{contract_id}/sign", openapi_extra=body_schema(bodies.Sign), responses=COMMAND)
 async def sign_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Sign an approved contract if the customer's credit allows it (sales_manager)."""
     body = await call.read(SignContract, bodies.Sign, Target(Contract, contract_id))
     return await call.answer(SignContract(contract_id, body.signed_on))
 
 
-@router.post("/{contract_id}/deliveries", openapi_extra=body_schema(bodies.RecordDelivery))
+@router.post(
+    "/{contract_id}/deliveries", openapi_extra=body_schema(bodies.RecordDelivery), responses=COMMAND
+)
 async def record_delivery(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Deliver quantities per sku, never more than ordered (its owner in sales)."""
     body = await call.read(RecordDelivery, bodies.RecordDelivery, Target(Contract, contract_id))
@@ -213,7 +226,10 @@ async def record_delivery(contract_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{contract_id}/invoices", status_code=201, openapi_extra=body_schema(bodies.IssueInvoice)
+    "/{contract_id}/invoices",
+    status_code=201,
+    openapi_extra=body_schema(bodies.IssueInvoice),
+    responses=CREATE,
 )
 async def issue_invoice(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Invoice part of the total; answers the invoice's id (finance)."""
@@ -222,7 +238,9 @@ async def issue_invoice(contract_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command, created_id="invoice_id")
 
 
-@router.post("/{contract_id}/payments", openapi_extra=body_schema(bodies.RecordPayment))
+@router.post(
+    "/{contract_id}/payments", openapi_extra=body_schema(bodies.RecordPayment), responses=COMMAND
+)
 async def record_payment(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Record money received; it settles the oldest open invoice first (finance)."""
     body = await call.read(RecordPayment, bodies.RecordPayment, Target(Contract, contract_id))
@@ -230,35 +248,39 @@ async def record_payment(contract_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{contract_id}/reminders", openapi_extra=body_schema(bodies.SendReminder))
+@router.post(
+    "/{contract_id}/reminders", openapi_extra=body_schema(bodies.SendReminder), responses=COMMAND
+)
 async def send_reminder(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Remind the customer of overdue invoices (finance, sales)."""
     body = await call.read(SendReminder, bodies.SendReminder, Target(Contract, contract_id))
     return await call.answer(SendReminder(contract_id, body.level, body.note, body.occurred_at))
 
 
-@router.post("/{contract_id}/write-offs", openapi_extra=body_schema(bodies.WriteOff))
+@router.post(
+    "/{contract_id}/write-offs", openapi_extra=body_schema(bodies.WriteOff), responses=COMMAND
+)
 async def write_off(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Write off bad debt; above the write-off limit only an executive may (finance)."""
     body = await call.read(WriteOff, bodies.WriteOff, Target(Contract, contract_id))
     return await call.answer(WriteOff(contract_id, body.amount, body.reason))
 
 
-@router.post("/{contract_id}/cancel", openapi_extra=body_schema(Reason))
+@router.post("/{contract_id}/cancel", openapi_extra=body_schema(Reason), responses=COMMAND)
 async def cancel_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Abandon a contract before it is signed (its owner in sales, or a sales_manager)."""
     body = await call.read(CancelContract, Reason, Target(Contract, contract_id))
     return await call.answer(CancelContract(contract_id, body.reason))
 
 
-@router.post("/{contract_id}/terminate", openapi_extra=body_schema(Reason))
+@router.post("/{contract_id}/terminate", openapi_extra=body_schema(Reason), responses=COMMAND)
 async def terminate_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """End an active contract early; what is owed stays owed (finance, sales_manager)."""
     body = await call.read(TerminateContract, Reason, Target(Contract, contract_id))
     return await call.answer(TerminateContract(contract_id, body.reason))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_contracts(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -293,7 +315,7 @@ def list_contracts(
     )
 
 
-@router.get("/{contract_id}/invoices/{invoice_id}")
+@router.get("/{contract_id}/invoices/{invoice_id}", responses=READ)
 def get_invoice(
     contract_id: UUID, invoice_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> JSONResponse:
@@ -305,7 +327,7 @@ def get_invoice(
     return JSONResponse(_invoice(invoice))
 
 
-@router.get("/{contract_id}")
+@router.get("/{contract_id}", responses=READ)
 def get_contract(
     contract_id: UUID,
     caller: CurrentCaller,
@@ -317,7 +339,7 @@ def get_contract(
     return aggregate_answer(services, Contract, contract_id, version, as_of, represent)
 
 
-@router.get("/{contract_id}/history")
+@router.get("/{contract_id}/history", responses=READ)
 def contract_history(
     contract_id: UUID,
     caller: CurrentCaller,

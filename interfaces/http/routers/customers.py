@@ -33,6 +33,7 @@ from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.common import Empty
@@ -123,7 +124,7 @@ def _profile_changes(body: bodies.UpdateProfile) -> ProfileChanges:
     return changes
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.RegisterLead))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.RegisterLead), responses=CREATE)
 async def register_lead(call: CommandDep) -> JSONResponse:
     """Register a lead (sales, sales_manager, marketing); a duplicate identity is refused."""
     body = await call.read(RegisterLead, bodies.RegisterLead)
@@ -141,42 +142,48 @@ async def register_lead(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{customer_id}/profile", openapi_extra=body_schema(bodies.UpdateProfile))
+@router.post(
+    "/{customer_id}/profile", openapi_extra=body_schema(bodies.UpdateProfile), responses=COMMAND
+)
 async def update_profile(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Change name, industry, region, contacts or tags (sales, sales_manager, marketing)."""
     body = await call.read(UpdateProfile, bodies.UpdateProfile, Target(Customer, customer_id))
     return await call.answer(UpdateProfile(customer_id, _profile_changes(body)))
 
 
-@router.post("/{customer_id}/owner", openapi_extra=body_schema(bodies.AssignOwner))
+@router.post(
+    "/{customer_id}/owner", openapi_extra=body_schema(bodies.AssignOwner), responses=COMMAND
+)
 async def assign_owner(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Hand the customer to another employee (sales_manager)."""
     body = await call.read(AssignCustomerOwner, bodies.AssignOwner, Target(Customer, customer_id))
     return await call.answer(AssignCustomerOwner(customer_id, body.owner_id))
 
 
-@router.post("/{customer_id}/qualify", openapi_extra=body_schema(Empty))
+@router.post("/{customer_id}/qualify", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def qualify(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """A lead becomes a prospect (sales, sales_manager)."""
     await call.read(QualifyCustomer, Empty, Target(Customer, customer_id))
     return await call.answer(QualifyCustomer(customer_id))
 
 
-@router.post("/{customer_id}/lost", openapi_extra=body_schema(bodies.Reason))
+@router.post("/{customer_id}/lost", openapi_extra=body_schema(bodies.Reason), responses=COMMAND)
 async def mark_lost(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Give up on a lead or prospect, with the reason (sales, sales_manager)."""
     body = await call.read(MarkCustomerLost, bodies.Reason, Target(Customer, customer_id))
     return await call.answer(MarkCustomerLost(customer_id, body.reason))
 
 
-@router.post("/{customer_id}/reopen", openapi_extra=body_schema(Empty))
+@router.post("/{customer_id}/reopen", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def reopen(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Bring a lost customer back as a lead (sales, sales_manager)."""
     await call.read(ReopenCustomer, Empty, Target(Customer, customer_id))
     return await call.answer(ReopenCustomer(customer_id))
 
 
-@router.post("/{customer_id}/follow-ups", openapi_extra=body_schema(bodies.RecordFollowUp))
+@router.post(
+    "/{customer_id}/follow-ups", openapi_extra=body_schema(bodies.RecordFollowUp), responses=COMMAND
+)
 async def record_follow_up(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Log a call, visit, email or meeting and the next follow-up date (sales, service)."""
     body = await call.read(RecordFollowUp, bodies.RecordFollowUp, Target(Customer, customer_id))
@@ -190,7 +197,11 @@ async def record_follow_up(customer_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{customer_id}/credit-assessments", openapi_extra=body_schema(bodies.AssessCredit))
+@router.post(
+    "/{customer_id}/credit-assessments",
+    openapi_extra=body_schema(bodies.AssessCredit),
+    responses=COMMAND,
+)
 async def assess_credit(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Replace the credit assessment; history keeps every earlier one (finance)."""
     body = await call.read(AssessCredit, bodies.AssessCredit, Target(Customer, customer_id))
@@ -207,14 +218,18 @@ async def assess_credit(customer_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{customer_id}/credit-hold", openapi_extra=body_schema(bodies.Reason))
+@router.post(
+    "/{customer_id}/credit-hold", openapi_extra=body_schema(bodies.Reason), responses=COMMAND
+)
 async def place_credit_hold(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Stop new credit for the customer (finance)."""
     body = await call.read(PlaceCreditHold, bodies.Reason, Target(Customer, customer_id))
     return await call.answer(PlaceCreditHold(customer_id, body.reason))
 
 
-@router.post("/{customer_id}/credit-hold/release", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{customer_id}/credit-hold/release", openapi_extra=body_schema(Empty), responses=COMMAND
+)
 async def release_credit_hold(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Lift the credit hold (finance)."""
     await call.read(ReleaseCreditHold, Empty, Target(Customer, customer_id))
@@ -225,6 +240,7 @@ async def release_credit_hold(customer_id: UUID, call: CommandDep) -> JSONRespon
     "/{customer_id}/guarantees",
     status_code=201,
     openapi_extra=body_schema(bodies.RegisterGuarantee),
+    responses=CREATE,
 )
 async def register_guarantee(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a guarantee that extends the credit limit; answers the guarantee's id (finance)."""
@@ -237,7 +253,11 @@ async def register_guarantee(customer_id: UUID, call: CommandDep) -> JSONRespons
     return await call.answer(command, created_id="guarantee_id")
 
 
-@router.post("/{customer_id}/guarantees/{guarantee_id}/release", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{customer_id}/guarantees/{guarantee_id}/release",
+    openapi_extra=body_schema(Empty),
+    responses=COMMAND,
+)
 async def release_guarantee(
     customer_id: UUID, guarantee_id: UUID, call: CommandDep
 ) -> JSONResponse:
@@ -247,28 +267,42 @@ async def release_guarantee(
     return await call.answer(ReleaseGuarantee(customer_id, guarantee_id))
 
 
-@router.post("/{customer_id}/membership", openapi_extra=body_schema(bodies.EnrollMembership))
+@router.post(
+    "/{customer_id}/membership",
+    openapi_extra=body_schema(bodies.EnrollMembership),
+    responses=COMMAND,
+)
 async def enroll_membership(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Enrol the customer as a member, or move it to another tier (service, sales)."""
     body = await call.read(EnrollMembership, bodies.EnrollMembership, Target(Customer, customer_id))
     return await call.answer(EnrollMembership(customer_id, body.tier))
 
 
-@router.post("/{customer_id}/points/award", openapi_extra=body_schema(bodies.AwardPoints))
+@router.post(
+    "/{customer_id}/points/award", openapi_extra=body_schema(bodies.AwardPoints), responses=COMMAND
+)
 async def award_points(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Credit loyalty points to a member (service, sales)."""
     body = await call.read(AwardPoints, bodies.AwardPoints, Target(Customer, customer_id))
     return await call.answer(AwardPoints(customer_id, body.points, body.reason))
 
 
-@router.post("/{customer_id}/points/redeem", openapi_extra=body_schema(bodies.RedeemPoints))
+@router.post(
+    "/{customer_id}/points/redeem",
+    openapi_extra=body_schema(bodies.RedeemPoints),
+    responses=COMMAND,
+)
 async def redeem_points(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Exchange points for a reward; never more than the balance (service, sales)."""
     body = await call.read(RedeemPoints, bodies.RedeemPoints, Target(Customer, customer_id))
     return await call.answer(RedeemPoints(customer_id, body.points, body.reward))
 
 
-@router.post("/{customer_id}/satisfaction", openapi_extra=body_schema(bodies.RecordSatisfaction))
+@router.post(
+    "/{customer_id}/satisfaction",
+    openapi_extra=body_schema(bodies.RecordSatisfaction),
+    responses=COMMAND,
+)
 async def record_satisfaction(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a satisfaction score from 1 to 5 (service)."""
     body = await call.read(
@@ -277,7 +311,7 @@ async def record_satisfaction(customer_id: UUID, call: CommandDep) -> JSONRespon
     return await call.answer(RecordSatisfaction(customer_id, body.score, body.source))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_customers(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -310,7 +344,7 @@ def list_customers(
     )
 
 
-@router.get("/{customer_id}/guarantees/{guarantee_id}")
+@router.get("/{customer_id}/guarantees/{guarantee_id}", responses=READ)
 def get_guarantee(
     customer_id: UUID, guarantee_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> JSONResponse:
@@ -322,7 +356,7 @@ def get_guarantee(
     return JSONResponse(plain(guarantee))
 
 
-@router.get("/{customer_id}")
+@router.get("/{customer_id}", responses=READ)
 def get_customer(
     customer_id: UUID,
     caller: CurrentCaller,
@@ -334,7 +368,7 @@ def get_customer(
     return aggregate_answer(services, Customer, customer_id, version, as_of, represent)
 
 
-@router.get("/{customer_id}/history")
+@router.get("/{customer_id}/history", responses=READ)
 def customer_history(
     customer_id: UUID,
     caller: CurrentCaller,

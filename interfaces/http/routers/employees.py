@@ -42,6 +42,7 @@ from interfaces.bootstrap import Services
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import employees as bodies
 from interfaces.http.schemas.common import Empty
@@ -113,7 +114,9 @@ def _readable(services: Services, caller: Caller, employee_id: UUID) -> Employee
     return employee
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.RegisterCandidate))
+@router.post(
+    "", status_code=201, openapi_extra=body_schema(bodies.RegisterCandidate), responses=CREATE
+)
 async def register_candidate(call: CommandDep) -> JSONResponse:
     """Register a candidate (hr); the id is the person's employee id for good."""
     body = await call.read(RegisterCandidate, bodies.RegisterCandidate)
@@ -123,7 +126,11 @@ async def register_candidate(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/interviews", openapi_extra=body_schema(bodies.RecordInterview))
+@router.post(
+    "/{employee_id}/interviews",
+    openapi_extra=body_schema(bodies.RecordInterview),
+    responses=COMMAND,
+)
 async def record_interview(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a screening, interview, written test or background check of a candidate (hr)."""
     body = await call.read(RecordInterview, bodies.RecordInterview, Target(Employee, employee_id))
@@ -138,7 +145,7 @@ async def record_interview(employee_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/hire", openapi_extra=body_schema(bodies.Hire))
+@router.post("/{employee_id}/hire", openapi_extra=body_schema(bodies.Hire), responses=COMMAND)
 async def hire(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Hire a candidate who passed an interview and a background check (hr)."""
     body = await call.read(HireEmployee, bodies.Hire, Target(Employee, employee_id))
@@ -153,14 +160,18 @@ async def hire(employee_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/reject", openapi_extra=body_schema(bodies.RejectCandidate))
+@router.post(
+    "/{employee_id}/reject", openapi_extra=body_schema(bodies.RejectCandidate), responses=COMMAND
+)
 async def reject_candidate(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Turn a candidate down, with the reason (hr)."""
     body = await call.read(RejectCandidate, bodies.RejectCandidate, Target(Employee, employee_id))
     return await call.answer(RejectCandidate(employee_id, body.reason))
 
 
-@router.post("/{employee_id}/transfer", openapi_extra=body_schema(bodies.Transfer))
+@router.post(
+    "/{employee_id}/transfer", openapi_extra=body_schema(bodies.Transfer), responses=COMMAND
+)
 async def transfer(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Move an employee to a department, with a new position or manager if named (hr)."""
     body = await call.read(TransferEmployee, bodies.Transfer, Target(Employee, employee_id))
@@ -170,21 +181,25 @@ async def transfer(employee_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/promote", openapi_extra=body_schema(bodies.Promote))
+@router.post("/{employee_id}/promote", openapi_extra=body_schema(bodies.Promote), responses=COMMAND)
 async def promote(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Give an employee a new position, and a new grade if named (hr)."""
     body = await call.read(PromoteEmployee, bodies.Promote, Target(Employee, employee_id))
     return await call.answer(PromoteEmployee(employee_id, position=body.position, grade=body.grade))
 
 
-@router.post("/{employee_id}/terminate", openapi_extra=body_schema(bodies.Terminate))
+@router.post(
+    "/{employee_id}/terminate", openapi_extra=body_schema(bodies.Terminate), responses=COMMAND
+)
 async def terminate(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """End an employment on a day, with the reason (hr)."""
     body = await call.read(TerminateEmployee, bodies.Terminate, Target(Employee, employee_id))
     return await call.answer(TerminateEmployee(employee_id, reason=body.reason, on=body.on))
 
 
-@router.post("/{employee_id}/targets", openapi_extra=body_schema(bodies.SetTargets))
+@router.post(
+    "/{employee_id}/targets", openapi_extra=body_schema(bodies.SetTargets), responses=COMMAND
+)
 async def set_targets(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Set the KPI targets of a period, replacing earlier ones for it (sales_manager, hr)."""
     body = await call.read(SetEmployeeTargets, bodies.SetTargets, Target(Employee, employee_id))
@@ -192,7 +207,9 @@ async def set_targets(employee_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(SetEmployeeTargets(employee_id, period=body.period, items=items))
 
 
-@router.post("/{employee_id}/trainings", openapi_extra=body_schema(bodies.RecordTraining))
+@router.post(
+    "/{employee_id}/trainings", openapi_extra=body_schema(bodies.RecordTraining), responses=COMMAND
+)
 async def record_training(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a completed training (hr, or the employee's manager in any working role)."""
     body = await call.read(RecordTraining, bodies.RecordTraining, Target(Employee, employee_id))
@@ -209,7 +226,10 @@ async def record_training(employee_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{employee_id}/appraisals", status_code=201, openapi_extra=body_schema(bodies.OpenAppraisal)
+    "/{employee_id}/appraisals",
+    status_code=201,
+    openapi_extra=body_schema(bodies.OpenAppraisal),
+    responses=CREATE,
 )
 async def open_appraisal(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Open the appraisal of a cycle and period; answers the appraisal's id (hr)."""
@@ -221,6 +241,7 @@ async def open_appraisal(employee_id: UUID, call: CommandDep) -> JSONResponse:
 @router.post(
     "/{employee_id}/appraisals/{appraisal_id}/evaluations",
     openapi_extra=body_schema(bodies.SubmitEvaluation),
+    responses=COMMAND,
 )
 async def submit_evaluation(
     employee_id: UUID, appraisal_id: UUID, call: CommandDep
@@ -240,7 +261,11 @@ async def submit_evaluation(
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/appraisals/{appraisal_id}/finalize", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{employee_id}/appraisals/{appraisal_id}/finalize",
+    openapi_extra=body_schema(Empty),
+    responses=COMMAND,
+)
 async def finalize_appraisal(
     employee_id: UUID, appraisal_id: UUID, call: CommandDep
 ) -> JSONResponse:
@@ -250,7 +275,9 @@ async def finalize_appraisal(
     return await call.answer(FinalizeAppraisal(employee_id, appraisal_id))
 
 
-@router.post("/{employee_id}/bonuses", openapi_extra=body_schema(bodies.AwardBonus))
+@router.post(
+    "/{employee_id}/bonuses", openapi_extra=body_schema(bodies.AwardBonus), responses=COMMAND
+)
 async def award_bonus(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Award a bonus, citing the finalised appraisal it rewards if any (hr, executive)."""
     body = await call.read(AwardBonus, bodies.AwardBonus, Target(Employee, employee_id))
@@ -260,7 +287,9 @@ async def award_bonus(employee_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{employee_id}/honors", openapi_extra=body_schema(bodies.GrantHonor))
+@router.post(
+    "/{employee_id}/honors", openapi_extra=body_schema(bodies.GrantHonor), responses=COMMAND
+)
 async def grant_honor(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Grant an honour title (hr, executive)."""
     body = await call.read(GrantHonor, bodies.GrantHonor, Target(Employee, employee_id))
@@ -271,6 +300,7 @@ async def grant_honor(employee_id: UUID, call: CommandDep) -> JSONResponse:
     "/{employee_id}/improvement-plans",
     status_code=201,
     openapi_extra=body_schema(bodies.StartImprovementPlan),
+    responses=CREATE,
 )
 async def start_improvement_plan(employee_id: UUID, call: CommandDep) -> JSONResponse:
     """Start an improvement plan after a rating of C or D; answers its id (hr, executive)."""
@@ -284,6 +314,7 @@ async def start_improvement_plan(employee_id: UUID, call: CommandDep) -> JSONRes
 @router.post(
     "/{employee_id}/improvement-plans/{plan_id}/close",
     openapi_extra=body_schema(bodies.CloseImprovementPlan),
+    responses=COMMAND,
 )
 async def close_improvement_plan(
     employee_id: UUID, plan_id: UUID, call: CommandDep
@@ -294,7 +325,7 @@ async def close_improvement_plan(
     return await call.answer(CloseImprovementPlan(employee_id, plan_id, body.outcome))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_employees(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -325,7 +356,7 @@ def list_employees(
     )
 
 
-@router.get("/{employee_id}")
+@router.get("/{employee_id}", responses=READ)
 def get_employee(
     employee_id: UUID,
     caller: CurrentCaller,
@@ -338,7 +369,7 @@ def get_employee(
     return aggregate_answer(services, Employee, employee_id, version, as_of, represent)
 
 
-@router.get("/{employee_id}/history")
+@router.get("/{employee_id}/history", responses=READ)
 def employee_history(
     employee_id: UUID,
     caller: CurrentCaller,

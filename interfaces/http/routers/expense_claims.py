@@ -24,6 +24,7 @@ from domain.expense_claim import ExpenseClaim
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import expense_claims as bodies
 
@@ -89,7 +90,7 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.SubmitClaim))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.SubmitClaim), responses=CREATE)
 async def submit_expense_claim(call: CommandDep) -> JSONResponse:
     """Claim money the caller spent on a budget line (any active employee, for themselves)."""
     body = await call.read(SubmitExpenseClaim, bodies.SubmitClaim)
@@ -108,28 +109,28 @@ async def submit_expense_claim(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{claim_id}/approve", openapi_extra=body_schema(bodies.Approve))
+@router.post("/{claim_id}/approve", openapi_extra=body_schema(bodies.Approve), responses=COMMAND)
 async def approve_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
     """Approve and book the expense on the budget (the claimant's manager, or finance)."""
     body = await call.read(ApproveExpenseClaim, bodies.Approve, Target(ExpenseClaim, claim_id))
     return await call.answer(ApproveExpenseClaim(claim_id, body.occurred_at))
 
 
-@router.post("/{claim_id}/reject", openapi_extra=body_schema(bodies.Reject))
+@router.post("/{claim_id}/reject", openapi_extra=body_schema(bodies.Reject), responses=COMMAND)
 async def reject_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
     """Reject the claim for good, with reasons (the claimant's manager, or finance)."""
     body = await call.read(RejectExpenseClaim, bodies.Reject, Target(ExpenseClaim, claim_id))
     return await call.answer(RejectExpenseClaim(claim_id, body.reasons, body.occurred_at))
 
 
-@router.post("/{claim_id}/pay", openapi_extra=body_schema(bodies.Pay))
+@router.post("/{claim_id}/pay", openapi_extra=body_schema(bodies.Pay), responses=COMMAND)
 async def pay_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
     """Record the approved claim paid out on a day (finance)."""
     body = await call.read(MarkExpenseClaimPaid, bodies.Pay, Target(ExpenseClaim, claim_id))
     return await call.answer(MarkExpenseClaimPaid(claim_id, body.paid_on))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_expense_claims(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -160,7 +161,7 @@ def list_expense_claims(
     )
 
 
-@router.get("/{claim_id}")
+@router.get("/{claim_id}", responses=READ)
 def get_expense_claim(
     claim_id: UUID,
     caller: CurrentCaller,
@@ -172,7 +173,7 @@ def get_expense_claim(
     return aggregate_answer(services, ExpenseClaim, claim_id, version, as_of, represent)
 
 
-@router.get("/{claim_id}/history")
+@router.get("/{claim_id}/history", responses=READ)
 def expense_claim_history(
     claim_id: UUID,
     caller: CurrentCaller,

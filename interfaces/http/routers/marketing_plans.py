@@ -33,6 +33,7 @@ from domain.marketing_plan import STRATEGY_KINDS, TARGET_FIGURES, MarketingPlan
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, number
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import (
     aggregate_answer,
     directory_answer,
@@ -148,7 +149,7 @@ def _targets_given(targets: list[bodies.PlanTarget] | None) -> list[dict[str, An
     return None if targets is None else [target.model_dump() for target in targets]
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftPlan))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.DraftPlan), responses=CREATE)
 async def draft_marketing_plan(call: CommandDep) -> JSONResponse:
     """Draft the plan of a fiscal year (marketing, sales_manager); one plan a year."""
     body = await call.read(DraftMarketingPlan, bodies.DraftPlan)
@@ -160,7 +161,7 @@ async def draft_marketing_plan(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{plan_id}/amend", openapi_extra=body_schema(bodies.AmendPlan))
+@router.post("/{plan_id}/amend", openapi_extra=body_schema(bodies.AmendPlan), responses=COMMAND)
 async def amend_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Replace the strategies or targets of a draft (marketing, sales_manager)."""
     body = await call.read(AmendMarketingPlan, bodies.AmendPlan, Target(MarketingPlan, plan_id))
@@ -172,35 +173,37 @@ async def amend_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{plan_id}/submit", openapi_extra=body_schema(Empty))
+@router.post("/{plan_id}/submit", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def submit_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Put the draft revision before an executive (marketing, sales_manager)."""
     await call.read(SubmitMarketingPlan, Empty, Target(MarketingPlan, plan_id))
     return await call.answer(SubmitMarketingPlan(plan_id))
 
 
-@router.post("/{plan_id}/approve", openapi_extra=body_schema(Empty))
+@router.post("/{plan_id}/approve", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def approve_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Put the revision in force (an executive other than the submitter)."""
     await call.read(ApproveMarketingPlan, Empty, Target(MarketingPlan, plan_id))
     return await call.answer(ApproveMarketingPlan(plan_id))
 
 
-@router.post("/{plan_id}/return", openapi_extra=body_schema(bodies.Return))
+@router.post("/{plan_id}/return", openapi_extra=body_schema(bodies.Return), responses=COMMAND)
 async def return_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Send the revision back to draft with comments (an executive other than the submitter)."""
     body = await call.read(ReturnMarketingPlan, bodies.Return, Target(MarketingPlan, plan_id))
     return await call.answer(ReturnMarketingPlan(plan_id, body.comments))
 
 
-@router.post("/{plan_id}/revise", openapi_extra=body_schema(Empty))
+@router.post("/{plan_id}/revise", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def revise_marketing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Start a new revision of the approved plan (marketing, sales_manager)."""
     await call.read(ReviseMarketingPlan, Empty, Target(MarketingPlan, plan_id))
     return await call.answer(ReviseMarketingPlan(plan_id))
 
 
-@router.post("/{plan_id}/measurements", openapi_extra=body_schema(bodies.Measurement))
+@router.post(
+    "/{plan_id}/measurements", openapi_extra=body_schema(bodies.Measurement), responses=COMMAND
+)
 async def record_plan_measurement(plan_id: UUID, call: CommandDep) -> JSONResponse:
     """Record a measured market share or brand awareness of a quarter (marketing)."""
     body = await call.read(
@@ -218,7 +221,7 @@ async def record_plan_measurement(plan_id: UUID, call: CommandDep) -> JSONRespon
     return await call.answer(command)
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_marketing_plans(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -241,7 +244,7 @@ def list_marketing_plans(
     )
 
 
-@router.get("/{plan_id}")
+@router.get("/{plan_id}", responses=READ)
 def get_marketing_plan(
     plan_id: UUID,
     caller: CurrentCaller,
@@ -253,7 +256,7 @@ def get_marketing_plan(
     return aggregate_answer(services, MarketingPlan, plan_id, version, as_of, represent)
 
 
-@router.get("/{plan_id}/history")
+@router.get("/{plan_id}/history", responses=READ)
 def marketing_plan_history(
     plan_id: UUID,
     caller: CurrentCaller,

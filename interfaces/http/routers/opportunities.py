@@ -28,6 +28,7 @@ from domain.opportunity import Opportunity, Quote
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, money_text
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import opportunities as bodies
 
@@ -130,7 +131,9 @@ def _lines(lines: list[bodies.QuoteLine]) -> list[dict[str, Any]]:
     return [line.model_dump() for line in lines]
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.OpenOpportunity))
+@router.post(
+    "", status_code=201, openapi_extra=body_schema(bodies.OpenOpportunity), responses=CREATE
+)
 async def open_opportunity(call: CommandDep) -> JSONResponse:
     """Open an opportunity for a customer that is not lost (sales for themselves, sales_manager)."""
     body = await call.read(OpenOpportunity, bodies.OpenOpportunity)
@@ -147,7 +150,9 @@ async def open_opportunity(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/advance", openapi_extra=body_schema(bodies.Advance))
+@router.post(
+    "/{opportunity_id}/advance", openapi_extra=body_schema(bodies.Advance), responses=COMMAND
+)
 async def advance(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Move forward one or more stages (its owner in sales, or a sales_manager)."""
     body = await call.read(AdvanceOpportunity, bodies.Advance, Target(Opportunity, opportunity_id))
@@ -157,7 +162,9 @@ async def advance(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/regress", openapi_extra=body_schema(bodies.Regress))
+@router.post(
+    "/{opportunity_id}/regress", openapi_extra=body_schema(bodies.Regress), responses=COMMAND
+)
 async def regress(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Move back to an earlier stage, with the reason (its owner in sales, or a sales_manager)."""
     body = await call.read(RegressOpportunity, bodies.Regress, Target(Opportunity, opportunity_id))
@@ -172,7 +179,10 @@ async def regress(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{opportunity_id}/quotes", status_code=201, openapi_extra=body_schema(bodies.AddQuote)
+    "/{opportunity_id}/quotes",
+    status_code=201,
+    openapi_extra=body_schema(bodies.AddQuote),
+    responses=CREATE,
 )
 async def add_quote(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Add a quote; unpriced lines take the list price (its owner in sales, or a sales_manager)."""
@@ -187,7 +197,11 @@ async def add_quote(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command, created_id="quote_id")
 
 
-@router.post("/{opportunity_id}/negotiations", openapi_extra=body_schema(bodies.RecordNegotiation))
+@router.post(
+    "/{opportunity_id}/negotiations",
+    openapi_extra=body_schema(bodies.RecordNegotiation),
+    responses=COMMAND,
+)
 async def record_negotiation(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Log a negotiation round and its concessions (its owner in sales, or a sales_manager)."""
     body = await call.read(
@@ -202,7 +216,7 @@ async def record_negotiation(opportunity_id: UUID, call: CommandDep) -> JSONResp
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/win", openapi_extra=body_schema(bodies.Win))
+@router.post("/{opportunity_id}/win", openapi_extra=body_schema(bodies.Win), responses=COMMAND)
 async def win(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Win with a valid quote, drafting its contract (its owner in sales, or a sales_manager)."""
     body = await call.read(WinOpportunity, bodies.Win, Target(Opportunity, opportunity_id))
@@ -216,7 +230,7 @@ async def win(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/lose", openapi_extra=body_schema(bodies.Lose))
+@router.post("/{opportunity_id}/lose", openapi_extra=body_schema(bodies.Lose), responses=COMMAND)
 async def lose(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Close as lost, with the reason and competitor (its owner in sales, or a sales_manager)."""
     body = await call.read(LoseOpportunity, bodies.Lose, Target(Opportunity, opportunity_id))
@@ -226,14 +240,16 @@ async def lose(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+@router.post(
+    "/{opportunity_id}/reopen", openapi_extra=body_schema(bodies.Reopen), responses=COMMAND
+)
 async def reopen(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Bring a lost opportunity back to qualification (its owner in sales, or a sales_manager)."""
     body = await call.read(ReopenOpportunity, bodies.Reopen, Target(Opportunity, opportunity_id))
     return await call.answer(ReopenOpportunity(opportunity_id, occurred_at=body.occurred_at))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_opportunities(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -262,7 +278,7 @@ def list_opportunities(
     )
 
 
-@router.get("/{opportunity_id}")
+@router.get("/{opportunity_id}", responses=READ)
 def get_opportunity(
     opportunity_id: UUID,
     caller: CurrentCaller,
@@ -274,7 +290,7 @@ def get_opportunity(
     return aggregate_answer(services, Opportunity, opportunity_id, version, as_of, represent)
 
 
-@router.get("/{opportunity_id}/history")
+@router.get("/{opportunity_id}/history", responses=READ)
 def opportunity_history(
     opportunity_id: UUID,
     caller: CurrentCaller,

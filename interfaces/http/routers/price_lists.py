@@ -19,6 +19,7 @@ from domain.price_list import PriceList
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import price_lists as bodies
 from interfaces.http.schemas.common import Empty
@@ -70,7 +71,9 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.CreatePriceList))
+@router.post(
+    "", status_code=201, openapi_extra=body_schema(bodies.CreatePriceList), responses=CREATE
+)
 async def create_price_list(call: CommandDep) -> JSONResponse:
     """Create a draft price list in the deployment's currency (sales_manager, finance)."""
     body = await call.read(CreatePriceList, bodies.CreatePriceList)
@@ -83,7 +86,9 @@ async def create_price_list(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{price_list_id}/prices", openapi_extra=body_schema(bodies.SetPrice))
+@router.post(
+    "/{price_list_id}/prices", openapi_extra=body_schema(bodies.SetPrice), responses=COMMAND
+)
 async def set_price(price_list_id: UUID, call: CommandDep) -> JSONResponse:
     """Price a sku on the list; on a published list at once (sales_manager, finance)."""
     body = await call.read(SetListPrice, bodies.SetPrice, Target(PriceList, price_list_id))
@@ -93,7 +98,9 @@ async def set_price(price_list_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{price_list_id}/prices/{sku}/retire", openapi_extra=body_schema(Empty))
+@router.post(
+    "/{price_list_id}/prices/{sku}/retire", openapi_extra=body_schema(Empty), responses=COMMAND
+)
 async def retire_price(price_list_id: UUID, sku: str, call: CommandDep) -> JSONResponse:
     """Stop pricing a sku on the list (sales_manager, finance)."""
     # The target names no sku: the list refuses an unknown one itself (404, after If-Match).
@@ -101,14 +108,14 @@ async def retire_price(price_list_id: UUID, sku: str, call: CommandDep) -> JSONR
     return await call.answer(RetireListPrice(price_list_id, sku))
 
 
-@router.post("/{price_list_id}/publish", openapi_extra=body_schema(Empty))
+@router.post("/{price_list_id}/publish", openapi_extra=body_schema(Empty), responses=COMMAND)
 async def publish(price_list_id: UUID, call: CommandDep) -> JSONResponse:
     """Put the list in force unless another list prices a sku then (sales_manager, finance)."""
     await call.read(PublishPriceList, Empty, Target(PriceList, price_list_id))
     return await call.answer(PublishPriceList(price_list_id))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_price_lists(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -136,7 +143,7 @@ def list_price_lists(
     )
 
 
-@router.get("/{price_list_id}")
+@router.get("/{price_list_id}", responses=READ)
 def get_price_list(
     price_list_id: UUID,
     caller: CurrentCaller,
@@ -148,7 +155,7 @@ def get_price_list(
     return aggregate_answer(services, PriceList, price_list_id, version, as_of, represent)
 
 
-@router.get("/{price_list_id}/history")
+@router.get("/{price_list_id}/history", responses=READ)
 def price_list_history(
     price_list_id: UUID,
     caller: CurrentCaller,

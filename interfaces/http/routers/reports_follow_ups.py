@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
     caught_up,
     encode_cursor,
@@ -26,7 +27,7 @@ from interfaces.http.reads import (
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/follow-ups")
+@router.get("/follow-ups", responses=LIST)
 def follow_ups_report(
     caller: CurrentCaller,
     services: ServicesDep,

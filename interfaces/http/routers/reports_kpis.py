@@ -21,13 +21,14 @@ from fastapi.responses import JSONResponse
 from domain.employee import Employee
 from domain.errors import Forbidden, NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.openapi import LIST, READ
 from interfaces.http.reads import caught_up, moment, read_answer
 from projections.kpis import period_days
 
 router = APIRouter(prefix="/reports/kpis", tags=["reports"])
 
 
-@router.get("/company")
+@router.get("/company", responses=LIST)
 def company_kpis(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -44,7 +45,7 @@ def company_kpis(
     return read_answer(content, fresh)
 
 
-@router.get("/employees/{employee_id}")
+@router.get("/employees/{employee_id}", responses=READ)
 def employee_kpis(
     employee_id: UUID,
     caller: CurrentCaller,

@@ -11,13 +11,14 @@ from fastapi.responses import JSONResponse
 from domain.budget import Budget
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.openapi import LIST, READ
 from interfaces.http.reads import caught_up, decode_cursor, moment, page, page_limit, read_answer
 from projections.campaigns import report_item
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/budgets/{budget_id}")
+@router.get("/budgets/{budget_id}", responses=READ)
 def budget_report(
     budget_id: UUID,
     caller: CurrentCaller,
@@ -39,7 +40,7 @@ def budget_report(
     return read_answer(content, fresh)
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", responses=LIST)
 def campaigns_report(
     caller: CurrentCaller,
     services: ServicesDep,

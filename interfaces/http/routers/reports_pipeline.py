@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
     caught_up,
     day_range,
@@ -32,7 +33,7 @@ from projections.pipeline import GROUP_KEYS
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/pipeline")
+@router.get("/pipeline", responses=LIST)
 def pipeline_report(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import LIST
 from interfaces.http.reads import EARLIEST_REPORT_DAY, caught_up, moment, read_answer
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
@@ -27,7 +28,7 @@ from projections.warnings import WARNING_READ_MODELS, early_warnings
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/risks")
+@router.get("/risks", responses=LIST)
 def risk_report(
     caller: CurrentCaller,
     services: ServicesDep,

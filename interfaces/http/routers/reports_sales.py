@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
     EARLIEST_REPORT_DAY,
     caught_up,
@@ -56,7 +57,7 @@ def _as_of(services: Any, value: str | None) -> tuple[date, str]:
     return day, value
 
 
-@router.get("/sales")
+@router.get("/sales", responses=LIST)
 def sales_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -83,7 +84,7 @@ def sales_report(
     )
 
 
-@router.get("/credit")
+@router.get("/credit", responses=LIST)
 def credit_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -110,7 +111,7 @@ def credit_report(
     )
 
 
-@router.get("/credit/alerts")
+@router.get("/credit/alerts", responses=LIST)
 def credit_alerts(
     caller: CurrentCaller,
     services: ServicesDep,

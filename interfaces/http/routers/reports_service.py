@@ -19,6 +19,7 @@ from domain.complaint import Complaint
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import LIST, READ
 from interfaces.http.reads import (
     caught_up,
     group_keys,
@@ -33,7 +34,7 @@ from projections.complaints import GROUP_KEYS
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/complaints")
+@router.get("/complaints", responses=LIST)
 def complaints_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -54,7 +55,7 @@ def complaints_report(
     return read_answer({"as_of": echo, **offset_page(rows, offset, size)}, fresh)
 
 
-@router.get("/complaints/{complaint_id}")
+@router.get("/complaints/{complaint_id}", responses=READ)
 def complaint_timings(
     complaint_id: UUID,
     caller: CurrentCaller,

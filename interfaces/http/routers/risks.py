@@ -27,6 +27,7 @@ from domain.risk import Risk
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
+from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import risks as bodies
 
@@ -102,7 +103,7 @@ def directory_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, openapi_extra=body_schema(bodies.IdentifyRisk))
+@router.post("", status_code=201, openapi_extra=body_schema(bodies.IdentifyRisk), responses=CREATE)
 async def identify_risk(call: CommandDep) -> JSONResponse:
     """Enter a risk in the register (any role but the auditor)."""
     body = await call.read(IdentifyRisk, bodies.IdentifyRisk)
@@ -116,7 +117,7 @@ async def identify_risk(call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{risk_id}/assess", openapi_extra=body_schema(bodies.Assess))
+@router.post("/{risk_id}/assess", openapi_extra=body_schema(bodies.Assess), responses=COMMAND)
 async def assess(risk_id: UUID, call: CommandDep) -> JSONResponse:
     """Assess or reassess the risk's likelihood and impact (any role but the auditor)."""
     body = await call.read(AssessRisk, bodies.Assess, Target(Risk, risk_id))
@@ -130,7 +131,12 @@ async def assess(risk_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(command)
 
 
-@router.post("/{risk_id}/actions", status_code=201, openapi_extra=body_schema(bodies.AddAction))
+@router.post(
+    "/{risk_id}/actions",
+    status_code=201,
+    openapi_extra=body_schema(bodies.AddAction),
+    responses=CREATE,
+)
 async def add_action(risk_id: UUID, call: CommandDep) -> JSONResponse:
     """Plan an action on the risk; answers the action's id (any role but the auditor)."""
     body = await call.read(AddRiskAction, bodies.AddAction, Target(Risk, risk_id))
@@ -145,7 +151,9 @@ async def add_action(risk_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{risk_id}/actions/{action_id}/complete", openapi_extra=body_schema(bodies.CompleteAction)
+    "/{risk_id}/actions/{action_id}/complete",
+    openapi_extra=body_schema(bodies.CompleteAction),
+    responses=COMMAND,
 )
 async def complete_action(risk_id: UUID, action_id: UUID, call: CommandDep) -> JSONResponse:
     """Record an action as done, with its outcome (any role but the auditor)."""
@@ -157,21 +165,21 @@ async def complete_action(risk_id: UUID, action_id: UUID, call: CommandDep) -> J
     return await call.answer(command)
 
 
-@router.post("/{risk_id}/close", openapi_extra=body_schema(bodies.Close))
+@router.post("/{risk_id}/close", openapi_extra=body_schema(bodies.Close), responses=COMMAND)
 async def close(risk_id: UUID, call: CommandDep) -> JSONResponse:
     """Close the risk being mitigated, saying why (any role but the auditor)."""
     body = await call.read(CloseRisk, bodies.Close, Target(Risk, risk_id))
     return await call.answer(CloseRisk(risk_id, body.reason, body.occurred_at))
 
 
-@router.post("/{risk_id}/reopen", openapi_extra=body_schema(bodies.Reopen))
+@router.post("/{risk_id}/reopen", openapi_extra=body_schema(bodies.Reopen), responses=COMMAND)
 async def reopen(risk_id: UUID, call: CommandDep) -> JSONResponse:
     """Reopen a closed risk, saying why (any role but the auditor)."""
     body = await call.read(ReopenRisk, bodies.Reopen, Target(Risk, risk_id))
     return await call.answer(ReopenRisk(risk_id, body.reason, body.occurred_at))
 
 
-@router.get("")
+@router.get("", responses=LIST)
 def list_risks(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -198,7 +206,7 @@ def list_risks(
     )
 
 
-@router.get("/{risk_id}")
+@router.get("/{risk_id}", responses=READ)
 def get_risk(
     risk_id: UUID,
     caller: CurrentCaller,
@@ -210,7 +218,7 @@ def get_risk(
     return aggregate_answer(services, Risk, risk_id, version, as_of, represent)
 
 
-@router.get("/{risk_id}/history")
+@router.get("/{risk_id}/history", responses=READ)
 def risk_history(
     risk_id: UUID,
     caller: CurrentCaller,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
-from interfaces.http.schemas.common import Command, Money, ShortText, Text
+from interfaces.http.schemas.common import Command, Count, Money, ShortText, Text
 
 Category = Literal["sales", "promotion", "customer_service", "personnel"]
 Period = Literal["Q1", "Q2", "Q3", "Q4"]
@@ -25,8 +25,8 @@ class BudgetLine(Command):
 class SalesTarget(Command):
     period: Period
     revenue: Money | None = Field(default=None, ge=0)
-    units: StrictInt | None = Field(default=None, ge=0)
-    new_customers: StrictInt | None = Field(default=None, ge=0)
+    units: Count | None = None
+    new_customers: Count | None = None
 
 
 class DraftBudget(Command):

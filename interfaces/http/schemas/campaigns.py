@@ -6,10 +6,10 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import AwareDatetime, Field
 
 from interfaces.http.schemas.budgets import Period
-from interfaces.http.schemas.common import Command, Money, Score1to5, ShortText, Text
+from interfaces.http.schemas.common import Command, Count, Money, Score1to5, ShortText, Text
 
 Channel = Literal[
     "social",
@@ -21,13 +21,12 @@ Channel = Literal[
     "exhibition",
     "promotion",
 ]
-Count = StrictInt
 
 
 class CampaignTargets(Command):
-    impressions: Count | None = Field(default=None, ge=0)
-    leads: Count | None = Field(default=None, ge=0)
-    conversions: Count | None = Field(default=None, ge=0)
+    impressions: Count | None = None
+    leads: Count | None = None
+    conversions: Count | None = None
     revenue: Money | None = Field(default=None, ge=0)
 
 
@@ -60,10 +59,10 @@ class AmendCampaign(Command):
 class RecordResult(Command):
     channel: Channel
     spend: Money = Field(ge=0)
-    impressions: Count | None = Field(default=None, ge=0)
-    clicks: Count | None = Field(default=None, ge=0)
-    leads: Count | None = Field(default=None, ge=0)
-    conversions: Count | None = Field(default=None, ge=0)
+    impressions: Count | None = None
+    clicks: Count | None = None
+    leads: Count | None = None
+    conversions: Count | None = None
     attributed_revenue: Money | None = Field(default=None, ge=0)
     feedback: Text | None = None
     occurred_at: AwareDatetime | None = None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import CENT, MAX_MONEY
+from domain.values import CENT, MAX_COUNT, MAX_MONEY
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -36,3 +36,7 @@ class Empty(Command):
 
 
 Score1to5 = Annotated[int, Field(ge=1, le=5, strict=True)]
+# A count of things, from none to the most an INTEGER column of a read model holds.
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
+# A count of at least one: points awarded or redeemed, an escalation level.
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT, strict=True)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt
+from pydantic import AwareDatetime, StrictBool
 
-from interfaces.http.schemas.common import Command, Score1to5, ShortText, Text
+from interfaces.http.schemas.common import Command, PositiveCount, Score1to5, ShortText, Text
 
 Channel = Literal["hotline", "online", "email", "visit", "other"]
 Category = Literal["product_quality", "delivery", "service", "billing", "other"]
@@ -44,7 +44,7 @@ class Progress(Command):
 
 
 class Escalate(Command):
-    level: StrictInt = Field(ge=1)
+    level: PositiveCount
     reason: Text
     occurred_at: AwareDatetime | None = None
 

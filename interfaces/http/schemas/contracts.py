@@ -9,18 +9,22 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
+from domain.contract import MAX_QUANTITY
+from domain.values import MAX_TERM_DAYS
 from interfaces.http.schemas.common import Command, Money, ShortText, Text
 
 Channel = Literal["direct", "distributor", "online", "agent"]
 Department = Literal["legal", "finance", "pricing", "executive"]
-PaymentTerm = Annotated[int, Field(ge=0, le=3650, strict=True)]
-PenaltyRate = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
+PaymentTerm = Annotated[int, Field(ge=0, le=MAX_TERM_DAYS, strict=True)]
+# A daily rate, a fraction to six places (0.0005 is 0.05 % a day).
+PenaltyRate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=6, allow_inf_nan=False)]
+Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True)]
 
 
 class LineBody(Command):
     sku: ShortText
     description: str | None = Field(default=None, max_length=1000)
-    quantity: StrictInt = Field(gt=0, le=1_000_000_000)
+    quantity: Quantity
     unit_price: Money = Field(ge=0)
     unit_cost: Money = Field(ge=0)
 
@@ -63,9 +67,7 @@ class Sign(Command):
 
 
 class RecordDelivery(Command):
-    lines: dict[ShortText, Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]] = Field(
-        min_length=1, max_length=500
-    )
+    lines: dict[ShortText, Quantity] = Field(min_length=1, max_length=500)
     occurred_at: AwareDatetime | None = None
 
 

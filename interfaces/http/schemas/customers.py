@@ -8,7 +8,15 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt
 
-from interfaces.http.schemas.common import Command, Money, Score1to5, ShortText, Text
+from domain.values import MAX_TERM_DAYS
+from interfaces.http.schemas.common import (
+    Command,
+    Money,
+    PositiveCount,
+    Score1to5,
+    ShortText,
+    Text,
+)
 
 
 class ContactBody(Command):
@@ -58,7 +66,7 @@ class AssessCredit(Command):
     rating: Literal["A", "B", "C", "D"]
     score: StrictInt = Field(ge=0, le=100)
     credit_limit: Money = Field(ge=0)
-    max_payment_term_days: StrictInt = Field(ge=0, le=3650)
+    max_payment_term_days: StrictInt = Field(ge=0, le=MAX_TERM_DAYS)
     guarantee_required: StrictBool
     valid_until: date
     basis: Text
@@ -75,12 +83,12 @@ class EnrollMembership(Command):
 
 
 class AwardPoints(Command):
-    points: StrictInt = Field(gt=0)
+    points: PositiveCount
     reason: Text
 
 
 class RedeemPoints(Command):
-    points: StrictInt = Field(gt=0)
+    points: PositiveCount
     reward: Text
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
+from domain.values import MAX_MONEY
 from interfaces.http.schemas.common import Command, Money, ShortText, Text
 
 Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
@@ -69,8 +70,9 @@ class TargetItem(Command):
         "complaints_resolved",
         "training_hours",
     ]
-    target: Decimal = Field(gt=0)
-    weight: Decimal = Field(gt=0, le=1)
+    # Money (revenue, collections), a count or hours: two places cover each of them.
+    target: Decimal = Field(gt=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)
+    weight: Decimal = Field(gt=0, le=1, decimal_places=4, allow_inf_nan=False)
 
 
 class SetTargets(Command):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, StrictInt
 
-from interfaces.http.schemas.common import Command, ShortText, Text
+from interfaces.http.schemas.common import Command, Count, ShortText, Text
 
 Period = Literal["Q1", "Q2", "Q3", "Q4"]
 Metric = Literal["market_share", "brand_awareness"]
@@ -36,7 +36,7 @@ class PlanTarget(Command):
     period: Period
     market_share: Percent | None = None
     brand_awareness: Percent | None = None
-    customer_count: StrictInt | None = Field(default=None, ge=0)
+    customer_count: Count | None = None
 
 
 class DraftPlan(Command):

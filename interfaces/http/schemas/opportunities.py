@@ -8,17 +8,17 @@ the contract a win drafts).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt
+from pydantic import AwareDatetime, Field
 
 from interfaces.http.schemas.common import Command, Money, ShortText, Text
+from interfaces.http.schemas.contracts import PaymentTerm, Quantity
 
 Stage = Literal["qualification", "needs_analysis", "proposal", "negotiation"]
 LossReason = Literal["price", "product", "timing", "competitor", "no_decision", "other"]
 Channel = Literal["direct", "distributor", "online", "agent"]
-PaymentTerm = Annotated[int, Field(ge=0, le=3650, strict=True)]
 
 
 class OpenOpportunity(Command):
@@ -48,7 +48,7 @@ class Regress(Command):
 class QuoteLine(Command):
     sku: ShortText
     description: str | None = Field(default=None, max_length=1000)
-    quantity: StrictInt = Field(gt=0, le=1_000_000_000)
+    quantity: Quantity
     unit_price: Money | None = Field(default=None, ge=0)
     unit_cost: Money = Field(ge=0)
 

@@ -1,0 +1,1 @@
+"""Fuzzing of the live API: schemathesis over /openapi.json, on both databases."""
