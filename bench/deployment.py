@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/deployment.py [--quick] [--only sqlite|postgres]
+    .venv/bin/python bench/deployment.py [--quick] [--only sqlite|postgres] [--workers N...]
 
 On each database (PostgreSQL `test` at 127.0.0.1:5432, every server on a fresh schema
 dropped when it stops; SQLite, a fresh file in a temporary directory) it starts real
@@ -29,9 +29,10 @@ processes' sockets), and read-your-writes: from a command's answer to the answer
 across processes (projections in `mops projections run`), p50 and p95.
 
 Every server is stopped whatever happens (its whole process group, killed if it does not
-stop); a watchdog stops a server whose database holds more than `CONNECTION_ALARM`
-connections. The machine (cores, CPU, memory) and the load average are printed, each rate
-beside its ceilings and the peer as ratios, and a Markdown table ends the output.
+stop); a target starts only when its connections fit on the shared PostgreSQL server, and
+a watchdog stops it if the server passes `CONNECTION_ALARM` connections while it holds
+some. The machine (cores, CPU, memory) and the load average are printed, each rate beside
+its ceilings and the peer as ratios, and a Markdown table ends the output.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -835,8 +837,6 @@ def lead(tag: str, i: int) -> bytes:
 
 def json_field(body: bytes, name: str) -> Any:
     """One field of a JSON answer."""
-    import json
-
     return json.loads(body)[name]
 
 
