@@ -350,10 +350,10 @@ class Backoffice(Application[UUID]):
             for attempt in range(CONFLICT_RETRIES):
                 if attempt:
                     time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * attempt))
-                replayed = self._replay(request)
+                context = self._context(request)
+                replayed = self._replay(context)
                 if replayed is not None:
                     return replayed
-                context = self._context(request)
                 outcome = self._save(request, context.cause, command, handler(command, context))
                 if outcome is not None:
                     return outcome
@@ -399,11 +399,12 @@ class Backoffice(Application[UUID]):
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(outcome.id, outcome.version, position, outcome.created, outcome.extra)
 
-    def _replay(self, request: Request) -> Outcome | None:
+    def _replay(self, context: Context) -> Outcome | None:
         """The first answer to the request's idempotency key, if it was given before."""
+        request = context.request
         if request.idempotency_key is None:
             return None
-        record = self._context(request).find_key(
+        record = context.find_key(
             IdempotencyRecord.id_for(request.caller.actor, request.idempotency_key)
         )
         if record is None:
