@@ -31,7 +31,9 @@ from domain.price_list import PriceList
 from domain.risk import Risk
 from interfaces.auth import mint, secret_problem, token_problem
 from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
+from interfaces.cli_audit import register as register_audit_commands
 from interfaces.settings import Settings
+from interfaces.trust import new_signing_key
 from projections.events import event_data, event_names, iso_utc
 from projections.leadership import lease_for
 from projections.rebuild import rebuild_all, verify_all
@@ -92,6 +94,11 @@ def serve(
             "[yellow]--dev: signing tokens with the built-in development secret; "
             "mint one with `mops token --sub alice --role admin`[/]"
         )
+    if dev and not settings.signing_key:
+        # A key for this run's seals; every worker inherits it.
+        os.environ["MOPS_SIGNING_KEY"] = new_signing_key()
+        settings = Settings()
+        errors.print("[yellow]--dev: seals are signed with a key made for this run[/]")
     if workers == 1:
         uvicorn.run(create_app(settings, dev=dev), host=host, port=port, log_level="info")
         return
@@ -405,6 +412,9 @@ def demo(
         errors.print(f"[red]{error.code}: {error.detail}[/]")
         raise typer.Exit(1) from None
     console.print(summary)
+
+
+register_audit_commands(cli)
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./mops.db"
     jwt_secret: str | None = None
+    # Ed25519 private key (PEM, or base64 of its 32 bytes) that signs seals of the log.
+    signing_key: str | None = None
     # The longest a token may live, in minutes (API.md): longer ones are refused.
     token_max_ttl: int = Field(default=720, ge=1)
     currency: str = "CNY"

@@ -8,11 +8,20 @@ a campaign as source (the attributed leads, counted at query time). Decisions:
   exists (yet) in this read model; `cost_per_lead` divides spend by both.
 - `attainment` has a key per target set; a target of 0 gives `null`.
 - `GET /campaigns` lists the campaigns from this read model's table.
+- As of a business time (`GET /reports/campaigns?as_of=`): a third table keeps a fact
+  per status change (from the drafting on) and per result, with its `occurred_at`. A
+  campaign counts once drafted by then, under its latest status by then (by
+  `occurred_at`, then log position), with the results dated by then summed, and the
+  customers registered with it by then (the registration's `occurred_at`); name,
+  budget and targets are as they stand now (an amendment is no fact of the world). The
+  status filter applies to the status then. A database folded before this table
+  existed needs `mops projections rebuild campaigns` once for its older campaigns.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -22,16 +31,20 @@ from domain.campaign import Campaign
 from domain.customer import Customer
 from domain.values import normalise_name
 from projections.events import iso_utc, plain
-from projections.money import ratio_float
+from projections.money import cents, money_text, ratio_float
 from projections.rows import (
     NAME_LIKE,
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
     directory_page,
+    filters,
+    inserts,
     name_pattern,
     touched,
+    upsert,
 )
+from projections.store import Statement
 
 COLUMNS = (
     "id",
@@ -80,6 +93,37 @@ AMENDABLE = (
     "budget_amount",
 )
 COUNTS = ("impressions", "clicks", "leads", "conversions")
+FACTS = (
+    "fact_id",
+    "campaign_id",
+    "occurred_at",
+    "status",
+    "spend",
+    *COUNTS,
+    "attributed_revenue",
+)
+
+
+def campaign_facts(event: Any, position: int) -> list[Row]:
+    """The dated fact a campaign event adds: a status it enters, or a result."""
+    fact: Row = {
+        "fact_id": f"{position:012d}",
+        "campaign_id": str(event.originator_id),
+        "occurred_at": iso_utc(event.occurred_at),
+        "status": None,
+        "spend": 0,
+        **dict.fromkeys(COUNTS, 0),
+        "attributed_revenue": 0,
+    }
+    if isinstance(event, Campaign.Drafted):
+        return [{**fact, "status": "draft"}]
+    if type(event) in STATUS_BY_EVENT:
+        return [{**fact, "status": STATUS_BY_EVENT[type(event)]}]
+    if isinstance(event, Campaign.ResultRecorded):
+        figures = {field: getattr(event, field) for field in COUNTS}
+        spend, revenue = cents(event.spend), cents(event.attributed_revenue)
+        return [{**fact, **figures, "spend": spend, "attributed_revenue": revenue}]
+    return []
 
 
 def drafted(event: Campaign.Drafted, position: int) -> Row:
@@ -160,6 +204,18 @@ def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     return ratio_float(numerator, denominator, rounding=ROUND_HALF_EVEN)
 
 
+def _as_then(row: Row) -> Row:
+    """A campaign's row with its status and the sums of its facts at a business time."""
+    summed = {m: int(row[f"sum_{m}"] or 0) for m in ("spend", *COUNTS, "attributed_revenue")}
+    return {
+        **{c: row[c] for c in COLUMNS},
+        "status": row["status_then"],
+        **{m: summed[m] for m in COUNTS},
+        "spend": money_text(summed["spend"]),
+        "attributed_revenue": money_text(summed["attributed_revenue"]),
+    }
+
+
 def report_item(row: Row, attributed_leads: int) -> dict[str, Any]:
     """A campaign's row of `GET /reports/campaigns`."""
     spend = Decimal(row["spend"])
@@ -201,7 +257,7 @@ class CampaignReport(RowPerAggregateView):
     """The campaigns with their running totals, and the leads attributed to them."""
 
     name = "campaigns"
-    table_names = ("campaign_report", "campaign_leads")
+    table_names = ("campaign_report", "campaign_leads", "campaign_facts")
     row_table = "campaign_report"
     columns = COLUMNS
     schema = (
@@ -219,7 +275,22 @@ class CampaignReport(RowPerAggregateView):
         "CREATE TABLE IF NOT EXISTS {p}campaign_leads ("
         "customer_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, registered_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}campaign_leads_campaign ON {p}campaign_leads (campaign_id)",
+        "CREATE TABLE IF NOT EXISTS {p}campaign_facts ("
+        "fact_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, occurred_at TEXT NOT NULL, "
+        "status TEXT, spend BIGINT NOT NULL, impressions BIGINT NOT NULL, "
+        "clicks BIGINT NOT NULL, leads BIGINT NOT NULL, conversions BIGINT NOT NULL, "
+        "attributed_revenue BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}campaign_facts_campaign "
+        "ON {p}campaign_facts (campaign_id, occurred_at)",
     )
+
+    def put_with_facts(self, row: Row, facts: list[Row], tracking: Tracking) -> None:
+        """Write a campaign's row and its new dated facts with the tracking position."""
+        statements: list[Statement] = [
+            (upsert(self.table(self.row_table), self.columns), [row[c] for c in self.columns]),
+            *inserts(self.table("campaign_facts"), FACTS, facts),
+        ]
+        self.write(statements, tracking)
 
     def add_lead(self, customer_id: str, campaign_id: str, at: str, tracking: Tracking) -> None:
         self.write(
@@ -233,17 +304,59 @@ class CampaignReport(RowPerAggregateView):
             tracking,
         )
 
-    def attributed(self, campaign_ids: list[str]) -> dict[str, int]:
-        """How many customers name each campaign as their source."""
+    def attributed(self, campaign_ids: list[str], as_of: datetime | None = None) -> dict[str, int]:
+        """How many customers name each campaign as their source (registered by `as_of`)."""
         if not campaign_ids:
             return {}
         marks = ", ".join("?" for _ in campaign_ids)
+        since = "" if as_of is None else " AND registered_at <= ?"
         rows = self.query(
             f"SELECT campaign_id, COUNT(*) AS n FROM {self.table('campaign_leads')} "
-            f"WHERE campaign_id IN ({marks}) GROUP BY campaign_id",
-            campaign_ids,
+            f"WHERE campaign_id IN ({marks}){since} GROUP BY campaign_id",
+            [*campaign_ids, *([] if as_of is None else [iso_utc(as_of)])],
         )
         return {r["campaign_id"]: int(r["n"]) for r in rows}
+
+    def report_rows(
+        self,
+        *,
+        limit: int,
+        after: int | None,
+        as_of: datetime | None,
+        status: str | None = None,
+        owner_id: str | None = None,
+        budget_id: str | None = None,
+    ) -> list[Row]:
+        """The report's campaign rows now, or as they stood at a business time."""
+        if as_of is None:
+            return self.search(
+                limit=limit, after=after, status=status, owner_id=owner_id, budget_id=budget_id
+            )
+        at = iso_utc(as_of)
+        facts = self.table("campaign_facts")
+        then = (
+            f"(SELECT f.status FROM {facts} f WHERE f.campaign_id = r.id "
+            "AND f.status IS NOT NULL AND f.occurred_at <= ? "
+            "ORDER BY f.occurred_at DESC, f.fact_id DESC LIMIT 1)"
+        )
+        sums = ", ".join(f"SUM({m}) AS sum_{m}" for m in ("spend", *COUNTS, "attributed_revenue"))
+        where, params = filters(
+            (
+                ("status_then = ?", status),
+                ("owner_id = ?", owner_id),
+                ("budget_id = ?", budget_id),
+                ("drafted_position > ?", after),
+            )
+        )
+        rows = self.query(
+            f"SELECT * FROM (SELECT r.*, {then} AS status_then, s.* "
+            f"FROM {self.table('campaign_report')} r LEFT JOIN (SELECT campaign_id AS fact_of, "
+            f"{sums} FROM {facts} WHERE occurred_at <= ? GROUP BY campaign_id) s "
+            "ON s.fact_of = r.id) t WHERE status_then IS NOT NULL"
+            f"{''.join(f' AND {w}' for w in where)} ORDER BY drafted_position LIMIT ?",
+            [at, at, *params, limit],
+        )
+        return [_as_then(row) for row in rows]
 
     def search(
         self,
@@ -295,4 +408,17 @@ class CampaignProjection(RowPerAggregateProjection[CampaignReport]):
                     tracking,
                 )
             return
-        super().process_event(domain_event, tracking)
+        if not isinstance(domain_event, Campaign.Event):
+            self.view.insert_tracking(tracking)
+            return
+        campaign_id = str(domain_event.originator_id)
+        created = isinstance(domain_event, Campaign.Drafted)
+        row = None if created else self._rows.get(campaign_id, self.view.row)
+        folded = fold(row, domain_event, tracking.notification_id)
+        if folded is None:
+            self.view.insert_tracking(tracking)
+            return
+        facts = campaign_facts(domain_event, tracking.notification_id)
+        self.view.put_with_facts(folded, facts, tracking)
+        # Kept only once written: a write that fails leaves the memory as the table is.
+        self._rows.remember(campaign_id, folded)

@@ -513,10 +513,15 @@ class KpiReport(ReadModel):
         row = self.one("kpi_targets", "target_key", f"{employee_id}|{period}")
         return None if row is None else json.loads(row["items"])
 
-    def actuals(self, employee_id: str, period: str) -> dict[str, Decimal]:
-        """Every metric of DOMAIN.md measured for an employee over a period."""
+    def actuals(
+        self, employee_id: str, period: str, as_of: date | None = None
+    ) -> dict[str, Decimal]:
+        """Every metric of DOMAIN.md measured for an employee over a period.
+
+        With `as_of`, only the facts whose business day is on or before it count.
+        """
         first, last = period_days(period)
-        sums = self._sums(first, last, employee_id)
+        sums = self._sums(first, last if as_of is None else min(last, as_of), employee_id)
 
         def figure(kind: str, measure: str) -> int:
             return sums.get(kind, {}).get(measure, 0)
@@ -530,7 +535,9 @@ class KpiReport(ReadModel):
             "training_hours": Decimal(figure("training", "amount")) / 100,
         }
 
-    def attainment(self, employee_id: str, period: str) -> dict[str, Any] | None:
+    def attainment(
+        self, employee_id: str, period: str, as_of: date | None = None
+    ) -> dict[str, Any] | None:
         """The KPI attainment of an employee for a period, as decimals; None without targets.
 
         The shape `Backoffice.kpi_attainment` answers (notes: events.md).
@@ -539,7 +546,7 @@ class KpiReport(ReadModel):
         items = self._targets_of(employee_id, period)
         if items is None:
             return None
-        actuals = self.actuals(employee_id, period)
+        actuals = self.actuals(employee_id, period, as_of)
         metrics, weighted = [], Decimal(0)
         for item in items:
             target, weight = Decimal(item["target"]), Decimal(item["weight"])
@@ -560,9 +567,9 @@ class KpiReport(ReadModel):
             "metrics": metrics,
         }
 
-    def employee(self, employee_id: str, period: str) -> Row:
-        """An employee's KPIs of a period as API.md rows them."""
-        reading = self.attainment(employee_id, period)
+    def employee(self, employee_id: str, period: str, as_of: date | None = None) -> Row:
+        """An employee's KPIs of a period as API.md rows them, facts dated up to `as_of`."""
+        reading = self.attainment(employee_id, period, as_of)
         rating = self.one("kpi_appraisals", "appraisal_key", f"{employee_id}|{period}")
         return {
             "employee_id": employee_id,
@@ -580,7 +587,7 @@ class KpiReport(ReadModel):
             "weighted_attainment": number(
                 None if reading is None else reading["weighted_attainment"]
             ),
-            "training_hours": number(self.actuals(employee_id, period)["training_hours"]),
+            "training_hours": number(self.actuals(employee_id, period, as_of)["training_hours"]),
             "appraisal_rating": rating and rating["rating"],
         }
 

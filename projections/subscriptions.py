@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -22,8 +23,21 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresSubscription,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from projections.chain import StoredRow
+from projections.chain_store import (
+    PostgresChainStore,
+    SQLiteChainStore,
+    link_sqlite_events,
+    postgres_chain_statements,
+    sqlite_chain_statement,
+)
 
 # How often a subscription looks for what another process wrote (on SQLite nothing
 # else tells it): the read side runs in one process of many, and a query answered by
@@ -77,7 +91,23 @@ class ReadyPostgresSubscription(ReadyCount, PostgresSubscription):
 
 
 class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder, with that subscription."""
+    """The library's PostgreSQL application recorder, with that subscription, whose events
+    are linked in the hash chain by a trigger (projections/chain_store.py)."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sql_create_statements.extend(
+            postgres_chain_statements(datastore, self.events_table_name)
+        )
+        self.chain = PostgresChainStore(datastore, self.events_table_name)
+
+    def create_table(self) -> None:
+        # The first start of this version chains the log it finds; later, links gone
+        # from an existing table are for `verify` to report, and `mops upgrade` to redo.
+        chained = self.chain.exists()
+        super().create_table()
+        if not chained:
+            self.chain.backfill()
 
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
@@ -86,7 +116,38 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
 
 
 class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite application recorder, plus subscriptions."""
+    """The library's SQLite application recorder, plus subscriptions, whose events are
+    linked in the hash chain in the inserting transaction (projections/chain_store.py)."""
+
+    @property
+    def chain(self) -> SQLiteChainStore:
+        return SQLiteChainStore(self.datastore, self.events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            sqlite_chain_statement(self.events_table_name),
+        ]
+
+    def create_table(self) -> None:
+        # The first start of this version chains the log it finds; later, links gone
+        # from an existing table are for `verify` to report, and `mops upgrade` to redo.
+        chained = self.chain.exists()
+        super().create_table()
+        if not chained:
+            self.chain.backfill()
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if positions:
+            rows = [
+                StoredRow(p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
+                for p, e in zip(positions, stored_events, strict=True)
+            ]
+            link_sqlite_events(c, self.events_table_name, rows)
+        return positions
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -97,7 +97,7 @@ CODES_BY_STATUS: dict[int, tuple[str, ...]] = {
     404: ("not_found",),
     409: ("invalid_state", "version_conflict", "idempotency_key_reused"),
     500: ("internal_error", "corrupt_stream"),
-    503: ("database_unavailable", "database_busy"),
+    503: ("database_unavailable", "database_busy", "signing_key_missing"),
 }
 WHEN_BY_STATUS = {
     401: "no token, or a bad or expired one",
@@ -107,7 +107,8 @@ WHEN_BY_STATUS = {
     413: "the body is larger than `MOPS_MAX_BODY_BYTES`",
     422: "malformed input (`validation_error`, with `errors`), or a business rule's code",
     500: "an unexpected error (`internal_error`, with `request_id`) or a broken stream",
-    503: "the database cannot be reached, or no connection is free (`Retry-After`)",
+    503: "the database cannot be reached, or no connection is free (`Retry-After`); "
+    "or, for a seal, the deployment has no signing key",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +22,8 @@ from fastapi.responses import JSONResponse
 from domain.errors import DomainError, NotFound, ValidationFailed
 from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
+from projections.runner import READ_MODELS
+from projections.scratch import copies_of, cutoff
 
 MAX_LIMIT = 1000
 # The largest position a cursor may carry: log positions and read-model keys are 64-bit
@@ -402,3 +404,69 @@ def aggregate_answer(
         aggregate_id, kind, version=version, as_of=moment(as_of, "as_of")
     )
     return JSONResponse(represent(aggregate), headers={"ETag": f'"{aggregate.version}"'})
+
+
+@dataclass
+class ReportSide:
+    """Where a report reads: the live read models, or scratch copies as known at a moment.
+
+    `now` is the moment a report without `as_of` is computed for: the clock, or
+    `known_at` when the report is asked as it was known then (`past`). `echo` is what
+    the answer adds (`known_at` as passed), `fresh` whether the live read models caught
+    up.
+    """
+
+    views: Callable[[str], Any]
+    now: datetime
+    echo: dict[str, str]
+    fresh: bool
+    past: bool = False
+
+    def view(self, name: str) -> Any:
+        """The read model to query."""
+        return self.views(name)
+
+    def answer(self, content: dict[str, Any]) -> JSONResponse:
+        """The report's answer, `known_at` echoed after `as_of` when it was passed."""
+        if self.echo:
+            first = {"as_of": content["as_of"]} if "as_of" in content else {}
+            content = {**first, **self.echo, **content}
+        return read_answer(content, self.fresh)
+
+
+def known_moment(value: str | None, now: datetime) -> datetime | None:
+    """A report's `known_at`: None for now (absent, or not in the past), else the moment."""
+    at = moment(value, "known_at")
+    if at is None:
+        return None
+    # Nothing was recorded before this; a report looks back from its as_of too.
+    if at.date() < EARLIEST_REPORT_DAY:
+        raise ValidationFailed.of("known_at", f"must lie on or after {EARLIEST_REPORT_DAY}")
+    return at if at < now else None
+
+
+def report_side(
+    services: Services, names: Sequence[str], known_at: str | None, wait_for: int | None
+) -> ReportSide:
+    """The read models a report queries, as recorded by `known_at` (default: now).
+
+    Now, or a `known_at` at or after the clock: the live read models, after the
+    read-your-writes wait. Before: scratch copies folded from the events recorded by
+    then (projections/scratch.py), or the live ones when nothing was recorded since.
+    """
+    now = services.backoffice.clock()
+    echo = {} if known_at is None else {"known_at": known_at}
+    at = known_moment(known_at, now)
+    if at is None:
+        fresh = all([caught_up(services, name, wait_for) for name in names])
+        return ReportSide(services.read_side.view, now, echo, fresh)
+    app = services.backoffice
+    head = app.max_position()
+    if wait_for is not None and wait_for > head:
+        raise ValidationFailed.of("wait_for", f"lies beyond the head of the log ({head})")
+    cut = cutoff(app, at, head)
+    if cut.covers(head):
+        fresh = all([caught_up(services, name, head) for name in names])
+        return ReportSide(services.read_side.view, at, echo, fresh, past=True)
+    views = copies_of(app).views([READ_MODELS[name] for name in names], cut)
+    return ReportSide(views.__getitem__, at, echo, True, past=True)

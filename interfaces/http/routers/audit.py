@@ -1,4 +1,5 @@
-"""`/audit/events`: the global log, for auditors, executives and admins."""
+"""`/audit`: the global log, and the proof that it is untampered (its hash chain and a
+signed seal of its head), for auditors, executives and admins."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.errors import problem
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, READ
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
@@ -19,6 +21,8 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
+from interfaces.trust import TrustError, load_signing_key, seal, verify_store
+from projections.chain_store import chain_of
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -59,3 +63,26 @@ def audit_events(
         recorded_to=iso_utc(end) if end else None,
     )
     return read_answer(page(rows, size, "position"), fresh)
+
+
+@router.get("/verify", responses=READ)
+def audit_verify(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
+    """Recompute the log's hash chain: how far it holds, its head, and the first break."""
+    if not caller.may_read_audit():
+        raise Forbidden("the chain check is for auditor, executive and admin")
+    verdict = verify_store(chain_of(services.backoffice.recorder))
+    return JSONResponse(verdict.as_json())
+
+
+@router.get("/seal", responses=READ)
+def audit_seal(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
+    """The current head of the chain, signed with the deployment's Ed25519 key."""
+    if not caller.may_read_audit():
+        raise Forbidden("seals are for auditor, executive and admin")
+    if not services.settings.signing_key:
+        return problem(503, "signing_key_missing", "No signing key", "MOPS_SIGNING_KEY is not set")
+    try:
+        key = load_signing_key(services.settings.signing_key)
+    except TrustError as error:
+        return problem(503, "signing_key_missing", "No usable signing key", str(error))
+    return JSONResponse(seal(chain_of(services.backoffice.recorder), key))

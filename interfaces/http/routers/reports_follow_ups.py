@@ -4,6 +4,8 @@ Every authenticated role may read it. `due_by` (required; a date, or a timestamp
 meaning its UTC day) and `owner_id` (optional) filter; items `{customer_id, name,
 owner_id, next_follow_up_on, last_contact_at, status}` come earliest date first, then
 by name, paged by `limit`/`cursor`. Lost customers are left out (projections/follow_ups.py).
+`known_at` (a date meaning the end of that day UTC, or a timestamp) answers as the
+service did then, echoed as passed (interfaces/http/reads.py, `report_side`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
-    caught_up,
     encode_cursor,
     moment,
     page_limit,
     page_offset,
-    read_answer,
     refuse_nul,
+    report_side,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -33,6 +34,7 @@ def follow_ups_report(
     services: ServicesDep,
     due_by: str | None = None,
     owner_id: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
@@ -44,12 +46,9 @@ def follow_ups_report(
     refuse_nul(owner_id=owner_id)
     size = page_limit(limit)
     offset = page_offset(cursor)
-    fresh = caught_up(services, "follow_ups", wait_for)
-    rows = services.read_side.view("follow_ups").due(
-        day, owner_id=owner_id, limit=size + 1, offset=offset
-    )
+    side = report_side(services, ["follow_ups"], known_at, wait_for)
+    rows = side.view("follow_ups").due(day, owner_id=owner_id, limit=size + 1, offset=offset)
     more = len(rows) > size
-    return read_answer(
-        {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None},
-        fresh,
+    return side.answer(
+        {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
     )

@@ -8,7 +8,12 @@ compliance depends on, and echoes it when passed.
 `GET /reports/kpis/employees/{id}?period=` answers `{"items": [row]}` likewise, as
 every report does. It is people data, readable by hr, executive, auditor, admin, the
 employee and their manager. Checks: an unknown employee is 404, a bad period 422, then
-anyone else 403.
+anyone else 403. It takes `as_of` too (echoed when passed): the actuals count only the
+facts of the period whose business day is on or before its UTC day.
+
+Both take `known_at`: the answer as the service gave it then, echoed as passed
+(interfaces/http/reads.py, `report_side`); without `as_of`, the company figures are
+computed for that moment.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from domain.employee import Employee
 from domain.errors import Forbidden, NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, READ
-from interfaces.http.reads import caught_up, moment, read_answer
+from interfaces.http.reads import moment, report_side
 from projections.kpis import period_days
+from projections.money import utc_day
 
 router = APIRouter(prefix="/reports/kpis", tags=["reports"])
 
@@ -34,15 +40,16 @@ def company_kpis(
     services: ServicesDep,
     period: str | None = None,
     as_of: str | None = None,
+    known_at: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Revenue against target, customers won, collections, service, marketing and budget."""
     period_days(period)
-    at = moment(as_of, "as_of") or services.backoffice.clock()
-    fresh = caught_up(services, "kpis", wait_for)
-    row = services.read_side.view("kpis").company(period, at)
+    at = moment(as_of, "as_of")
+    side = report_side(services, ["kpis"], known_at, wait_for)
+    row = side.view("kpis").company(period, at or side.now)
     content = {"as_of": as_of, "items": [row]} if as_of is not None else {"items": [row]}
-    return read_answer(content, fresh)
+    return side.answer(content)
 
 
 @router.get("/employees/{employee_id}", responses=READ)
@@ -51,18 +58,24 @@ def employee_kpis(
     caller: CurrentCaller,
     services: ServicesDep,
     period: str | None = None,
+    as_of: str | None = None,
+    known_at: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Each targeted metric against its target, weighted attainment, training, rating."""
     if not services.backoffice.exists(employee_id, Employee):
         raise NotFound(f"employee {employee_id} not found")
     period_days(period)
+    at = moment(as_of, "as_of")
+    moment(known_at, "known_at")  # refused before the caller's rights are looked at
     employee = services.backoffice.get(employee_id, Employee)
     if not caller.may_read_people_data(str(employee.id), employee.manager_id):
         raise Forbidden(
             "an employee's KPIs are readable by hr, executive, auditor, admin,"
             " the employee and their manager"
         )
-    fresh = caught_up(services, "kpis", wait_for)
-    row = services.read_side.view("kpis").employee(str(employee_id), period)
-    return read_answer({"items": [row]}, fresh)
+    side = report_side(services, ["kpis"], known_at, wait_for)
+    day = None if at is None else utc_day(at)
+    row = side.view("kpis").employee(str(employee_id), period, as_of=day)
+    content = {"as_of": as_of, "items": [row]} if as_of is not None else {"items": [row]}
+    return side.answer(content)

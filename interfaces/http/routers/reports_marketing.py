@@ -1,4 +1,11 @@
-"""`/reports/budgets/{id}` (budget execution) and `/reports/campaigns`."""
+"""`/reports/budgets/{id}` (budget execution) and `/reports/campaigns`.
+
+Both take `known_at` (a date meaning the end of that day UTC, or a timestamp): the
+answer as the service gave it then, echoed as passed (interfaces/http/reads.py,
+`report_side`). The campaigns report takes `as_of` too, echoed when passed: each
+campaign as it stood then, its results and attributed leads counted by business time
+(projections/campaigns.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from domain.budget import Budget
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, READ
-from interfaces.http.reads import caught_up, decode_cursor, moment, page, page_limit, read_answer
+from interfaces.http.reads import decode_cursor, moment, page, page_limit, report_side
 from projections.campaigns import report_item
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -24,20 +31,20 @@ def budget_report(
     caller: CurrentCaller,
     services: ServicesDep,
     as_of: str | None = None,
+    known_at: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Execution per line and spend by expense type, counting facts dated up to `as_of`."""
     at = moment(as_of, "as_of")
     if not services.backoffice.exists(budget_id, Budget):
         raise NotFound(f"budget {budget_id} not found")
-    fresh = caught_up(services, "budget_execution", wait_for)
-    report = services.read_side.view("budget_execution").report(
-        str(budget_id), at or datetime.now(UTC)
-    )
+    side = report_side(services, ["budget_execution"], known_at, wait_for)
+    default = side.now if side.past else datetime.now(UTC)
+    report = side.view("budget_execution").report(str(budget_id), at or default)
     if report is None:
         raise NotFound(f"budget {budget_id} is not in the report yet")
     content = {"as_of": as_of, **report} if as_of is not None else report
-    return read_answer(content, fresh)
+    return side.answer(content)
 
 
 @router.get("/campaigns", responses=LIST)
@@ -47,6 +54,8 @@ def campaigns_report(
     status: str | None = None,
     owner_id: str | None = None,
     budget_id: UUID | None = None,
+    as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
@@ -54,15 +63,18 @@ def campaigns_report(
     """Per campaign: budget, spend, reach, leads recorded and attributed, cost per lead, ROI."""
     size = page_limit(limit)
     after = decode_cursor(cursor)
-    fresh = caught_up(services, "campaigns", wait_for)
-    view = services.read_side.view("campaigns")
-    rows = view.search(
+    at = moment(as_of, "as_of")
+    side = report_side(services, ["campaigns"], known_at, wait_for)
+    view = side.view("campaigns")
+    rows = view.report_rows(
         limit=size + 1,
         after=after,
+        as_of=at,
         status=status,
         owner_id=owner_id,
         budget_id=str(budget_id) if budget_id else None,
     )
-    attributed = view.attributed([r["id"] for r in rows[:size]])
+    attributed = view.attributed([r["id"] for r in rows[:size]], as_of=at)
     items = [report_item(r, attributed.get(r["id"], 0)) for r in rows]
-    return read_answer(page(items, size, "position"), fresh)
+    content = page(items, size, "position")
+    return side.answer(content if as_of is None else {"as_of": as_of, **content})

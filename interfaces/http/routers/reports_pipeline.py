@@ -5,6 +5,9 @@
 inclusive dates (flow figures by their business day; open figures by the expected
 close date, only when given); `as_of` (a date meaning the end of that day UTC, or a
 timestamp; now by default) is echoed as passed, or as the moment used when none was.
+`known_at` (a date meaning the end of that day UTC, or a timestamp) answers as the
+service did then, echoed as passed (interfaces/http/reads.py, `report_side`); without
+`as_of`, the report is computed for that moment.
 The figures and their definitions: `projections/pipeline.py`.
 """
 
@@ -19,14 +22,13 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
 from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
-    caught_up,
     day_range,
     group_keys,
     moment,
     offset_page,
     page_limit,
     page_offset,
-    read_answer,
+    report_side,
 )
 from projections.pipeline import GROUP_KEYS
 
@@ -41,6 +43,7 @@ def pipeline_report(
     day_from: Annotated[str | None, Query(alias="from")] = None,
     day_to: Annotated[str | None, Query(alias="to")] = None,
     as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
@@ -48,10 +51,11 @@ def pipeline_report(
     """Open and weighted value, entries, regressions, wins, losses, win rate, cycle days."""
     keys = group_keys(group_by, GROUP_KEYS)
     start, end = day_range(day_from, day_to)
-    at = moment(as_of, "as_of") or services.backoffice.clock()
+    passed = moment(as_of, "as_of")
     size = page_limit(limit)
     offset = page_offset(cursor)
-    fresh = caught_up(services, "pipeline", wait_for)
-    rows = services.read_side.view("pipeline").report(keys, as_of=at, day_from=start, day_to=end)
+    side = report_side(services, ["pipeline"], known_at, wait_for)
+    at = passed or side.now
+    rows = side.view("pipeline").report(keys, as_of=at, day_from=start, day_to=end)
     echo = as_of if as_of is not None else iso_utc(at)
-    return read_answer({"as_of": echo, **offset_page(rows, offset, size)}, fresh)
+    return side.answer({"as_of": echo, **offset_page(rows, offset, size)})

@@ -7,7 +7,10 @@ projections/risks.py), with `past_levels` on each register entry beyond API.md; 
 `indicators`, the early-warning indicators at `as_of` (projections/warnings.py) with
 the thresholds of the settings, each with `risk_ids`: the risks of its category open
 at `as_of`, sorted. Reads wait for the register and every read model the indicators
-read (read-your-writes, or `?wait_for=`).
+read (read-your-writes, or `?wait_for=`). `known_at` (a date meaning the end of that
+day UTC, or a timestamp) answers as the service did then, every one of those read
+models as recorded by then, echoed as passed (interfaces/http/reads.py, `report_side`);
+without `as_of`, computed for that moment.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
 from interfaces.http.openapi import LIST
-from interfaces.http.reads import EARLIEST_REPORT_DAY, caught_up, moment, read_answer
+from interfaces.http.reads import EARLIEST_REPORT_DAY, moment, report_side
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
 
@@ -33,22 +36,23 @@ def risk_report(
     caller: CurrentCaller,
     services: ServicesDep,
     as_of: str | None = None,
+    known_at: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """The register with current and past levels, a 5 x 5 heat map, overdue actions, warnings."""
-    at = moment(as_of, "as_of") or services.backoffice.clock()
+    passed = moment(as_of, "as_of")
     # The indicators look back from as_of: before this there is no such past to read.
-    if at.astimezone(UTC).date() < EARLIEST_REPORT_DAY:
+    if passed is not None and passed.astimezone(UTC).date() < EARLIEST_REPORT_DAY:
         raise ValidationFailed.of("as_of", f"must lie on or after {EARLIEST_REPORT_DAY}")
-    fresh = all([caught_up(services, name, wait_for) for name in ("risks", *WARNING_READ_MODELS)])
-    report = services.read_side.view("risks").report(at)
-    indicators = early_warnings(services.read_side, at, services.settings.risk_thresholds)
+    side = report_side(services, ["risks", *WARNING_READ_MODELS], known_at, wait_for)
+    at = passed or side.now
+    report = side.view("risks").report(at)
+    indicators = early_warnings(side, at, services.settings.risk_thresholds)
     echo = as_of if as_of is not None else iso_utc(at)
-    return read_answer(
+    return side.answer(
         {
             "as_of": echo,
             **report,
             "indicators": with_risk_ids(indicators, open_by_category(report["register"])),
-        },
-        fresh,
+        }
     )

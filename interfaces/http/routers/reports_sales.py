@@ -3,14 +3,19 @@
 Every authenticated role may read them. `group_by` takes one or more keys, repeated
 (`group_by=month&group_by=sku`) or comma-separated (`group_by=month,sku`); without
 any, the sales report answers one row of totals. `from`/`to` are inclusive dates.
+The sales report takes `as_of` (a date, or a timestamp meaning its UTC day): only facts
+whose business day is on or before it count; it is echoed when passed.
 The credit reports take `as_of` (a date, or a timestamp meaning its UTC day; the
 app's today by default) and echo it as passed, or the day used when none was.
+Every report takes `known_at` (a date meaning the end of that day UTC, or a
+timestamp): the answer as the service gave it then (interfaces/http/reads.py,
+`report_side`), echoed as passed; without `as_of` it is the moment computed for.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -20,15 +25,15 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST
 from interfaces.http.reads import (
     EARLIEST_REPORT_DAY,
-    caught_up,
     day_range,
     encode_cursor,
     group_keys,
     moment,
     page_limit,
     page_offset,
-    read_answer,
+    report_side,
 )
+from projections.money import utc_day
 from projections.sales import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -44,10 +49,10 @@ def _after(cursor: str | None) -> int:
     return after
 
 
-def _as_of(services: Any, value: str | None) -> tuple[date, str]:
+def _as_of(now: datetime, value: str | None) -> tuple[date, str]:
     """The day a credit report is computed for, and the `as_of` it echoes."""
     if value is None:
-        today = services.backoffice.clock().astimezone(UTC).date()
+        today = now.astimezone(UTC).date()
         return today, today.isoformat()
     at = moment(value, "as_of")
     day = at.date() if at is not None else date.min
@@ -64,6 +69,8 @@ def sales_report(
     group_by: Annotated[list[str] | None, Query()] = None,
     day_from: Annotated[str | None, Query(alias="from")] = None,
     day_to: Annotated[str | None, Query(alias="to")] = None,
+    as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
@@ -71,17 +78,18 @@ def sales_report(
     """Signed, delivered, invoiced, collected and written-off figures by the keys asked."""
     keys = group_keys(group_by, GROUP_KEYS)
     start, end = day_range(day_from, day_to)
+    at = moment(as_of, "as_of")
+    if at is not None:
+        end = utc_day(at) if end is None else min(end, utc_day(at))
     size = page_limit(limit)
     offset = _after(cursor)
-    fresh = caught_up(services, "sales", wait_for)
-    rows = services.read_side.view("sales").report(
+    side = report_side(services, ["sales"], known_at, wait_for)
+    rows = side.view("sales").report(
         keys, day_from=start, day_to=end, limit=size + 1, offset=offset
     )
     more = len(rows) > size
-    items = rows[:size]
-    return read_answer(
-        {"items": items, "next_cursor": encode_cursor(offset + size) if more else None}, fresh
-    )
+    page = {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
+    return side.answer(page if as_of is None else {"as_of": as_of, **page})
 
 
 @router.get("/credit", responses=LIST)
@@ -89,25 +97,25 @@ def credit_report(
     caller: CurrentCaller,
     services: ServicesDep,
     as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Per customer with an assessment or a signed contract: limit, exposure, aging, alerts."""
-    day, echo = _as_of(services, as_of)
+    side = report_side(services, ["credit"], known_at, wait_for)
+    day, echo = _as_of(side.now, as_of)
     size = page_limit(limit)
     after = _after(cursor)
-    fresh = caught_up(services, "credit", wait_for)
-    rows = services.read_side.view("credit").report(day, after=after, limit=size + 1)
+    rows = side.view("credit").report(day, after=after, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
-    return read_answer(
+    return side.answer(
         {
             "as_of": echo,
             "items": [{k: v for k, v in row.items() if k != "seq"} for row in rows],
             "next_cursor": encode_cursor(rows[-1]["seq"]) if more else None,
-        },
-        fresh,
+        }
     )
 
 
@@ -116,23 +124,23 @@ def credit_alerts(
     caller: CurrentCaller,
     services: ServicesDep,
     as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every credit alert at `as_of`, customer by customer: `{customer_id, alert, detail}`."""
-    day, echo = _as_of(services, as_of)
+    side = report_side(services, ["credit"], known_at, wait_for)
+    day, echo = _as_of(side.now, as_of)
     size = page_limit(limit)
     after = _after(cursor)
-    fresh = caught_up(services, "credit", wait_for)
-    found = services.read_side.view("credit").alerts(day, after=after, limit=size + 1)
+    found = side.view("credit").alerts(day, after=after, limit=size + 1)
     more = len(found) > size
     found = found[:size]
-    return read_answer(
+    return side.answer(
         {
             "as_of": echo,
             "items": [{k: v for k, v in item.items() if k != "key"} for item in found],
             "next_cursor": encode_cursor(found[-1]["key"]) if more else None,
-        },
-        fresh,
+        }
     )

@@ -4,6 +4,9 @@
 without any, one row over every complaint. `as_of` (a date meaning the end of that day
 UTC, or a timestamp; now by default) is echoed as passed, or as the moment used when
 none was. `GET /reports/complaints/{id}` answers one complaint's timings as of then.
+Both take `known_at` (a date meaning the end of that day UTC, or a timestamp): the
+answer as the service gave it then, echoed as passed (interfaces/http/reads.py,
+`report_side`); without `as_of`, computed for that moment.
 The figures and their definitions: `projections/complaints.py`.
 """
 
@@ -21,13 +24,12 @@ from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
 from interfaces.http.openapi import LIST, READ
 from interfaces.http.reads import (
-    caught_up,
     group_keys,
     moment,
     offset_page,
     page_limit,
     page_offset,
-    read_answer,
+    report_side,
 )
 from projections.complaints import GROUP_KEYS
 
@@ -40,19 +42,21 @@ def complaints_report(
     services: ServicesDep,
     group_by: Annotated[list[str] | None, Query()] = None,
     as_of: str | None = None,
+    known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Count, open, breaches, on-time shares, mean and p90 hours, reopens, causes, satisfaction."""
     keys = group_keys(group_by, GROUP_KEYS)
-    at = moment(as_of, "as_of") or services.backoffice.clock()
+    passed = moment(as_of, "as_of")
     size = page_limit(limit)
     offset = page_offset(cursor)
-    fresh = caught_up(services, "complaints", wait_for)
-    rows = services.read_side.view("complaints").report(keys, at)
+    side = report_side(services, ["complaints"], known_at, wait_for)
+    at = passed or side.now
+    rows = side.view("complaints").report(keys, at)
     echo = as_of if as_of is not None else iso_utc(at)
-    return read_answer({"as_of": echo, **offset_page(rows, offset, size)}, fresh)
+    return side.answer({"as_of": echo, **offset_page(rows, offset, size)})
 
 
 @router.get("/complaints/{complaint_id}", responses=READ)
@@ -61,15 +65,17 @@ def complaint_timings(
     caller: CurrentCaller,
     services: ServicesDep,
     as_of: str | None = None,
+    known_at: str | None = None,
     wait_for: int | None = None,
 ) -> JSONResponse:
     """One complaint's deadlines, response and resolution hours and breaches as of then."""
-    at = moment(as_of, "as_of") or services.backoffice.clock()
+    passed = moment(as_of, "as_of")
     if not services.backoffice.exists(complaint_id, Complaint):
         raise NotFound(f"complaint {complaint_id} not found")
-    fresh = caught_up(services, "complaints", wait_for)
-    timing = services.read_side.view("complaints").timing(str(complaint_id), at)
+    side = report_side(services, ["complaints"], known_at, wait_for)
+    at = passed or side.now
+    timing = side.view("complaints").timing(str(complaint_id), at)
     if timing is None:
         raise NotFound(f"complaint {complaint_id} was not received by {iso_utc(at)}")
     echo = as_of if as_of is not None else iso_utc(at)
-    return read_answer({"as_of": echo, **timing}, fresh)
+    return side.answer({"as_of": echo, **timing})
