@@ -34,6 +34,7 @@ from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
 from interfaces.cli_audit import register as register_audit_commands
 from interfaces.settings import Settings
 from interfaces.trust import new_signing_key
+from projections.crosscheck import MIRRORS, crosscheck_all
 from projections.events import event_data, event_names, iso_utc
 from projections.leadership import lease_for
 from projections.rebuild import rebuild_all, verify_all
@@ -337,56 +338,108 @@ def _caught_up(spec: Any, env: dict[str, str], dialect: str, app_name: str, head
     return live
 
 
-def _behind_while_run(name: str, live: int, head: int, holder: str | None) -> bool:
-    """Say how far a read model is behind the log; True when it is failed or stuck: a
-    process runs the read side, yet the read model did not reach the head in the grace."""
+def _behind(name: str, live: int, head: int, holder: str | None, allow_stopped: bool) -> bool:
+    """Say how far a read model is behind the log; True when that fails the verify.
+
+    Behind while a process runs the read side, after the grace given: failed or stuck.
+    Behind while none does: stopped, a failure too unless `allow_stopped` (a database
+    written, by the demo say, and never served).
+    """
     if live >= head:
         return False
-    if holder is None:
+    if holder is not None:
+        console.print(
+            f"[red]{name}: {head - live} events behind the log though {holder} runs the "
+            f"read side: failed or stuck (GET /projections says why)[/]"
+        )
+        return True
+    if allow_stopped:
         console.print(f"  [yellow]{name}: {head - live} events behind the log[/]")
         return False
     console.print(
-        f"[red]{name}: {head - live} events behind the log though {holder} runs the read "
-        f"side: failed or stuck (GET /projections says why)[/]"
+        f"[red]{name}: {head - live} events behind the log and no process runs the read "
+        "side: stopped (start `mops serve` or `mops projections run`, or rebuild it)[/]"
     )
     return True
 
 
+def _rebuild_differs(name: str, differences: list[Any]) -> bool:
+    """Print the rows in which a read model differs from its rebuild; True if any."""
+    if not differences:
+        return False
+    console.print(f"[red]{name}: {len(differences)} rows differ from a rebuild[/]")
+    for d in differences[:20]:
+        console.print(f"  {d.table} {d.key}:\n    live    {d.live}\n    rebuilt {d.rebuilt}")
+    return True
+
+
+def _aggregates_differ(
+    app: Backoffice, names: list[str], env: dict[str, str], dialect: str
+) -> bool:
+    """The second derivation: each directory's rows against the state of their aggregates
+    (projections/crosscheck.py). Print what differs; True if anything does."""
+    views = {name: construct_view(READ_MODELS[name], env, dialect) for name in names}
+    try:
+        found = crosscheck_all(app, views)
+    finally:
+        for view in views.values():
+            close_view(view)
+    for name, mismatches in found.items():
+        if not mismatches:
+            console.print(f"[green]{name}: every row agrees with its aggregate[/]")
+            continue
+        console.print(f"[red]{name}: {len(mismatches)} fields differ from the aggregates[/]")
+        for mismatch in mismatches[:20]:
+            console.print(f"  {mismatch}", highlight=False)
+    return any(found.values())
+
+
 @projections_cli.command("verify")
-def projections_verify(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
-    """Rebuild read models into scratch tables and diff them with the live ones."""
+def projections_verify(
+    names: Annotated[list[str] | None, typer.Argument()] = None,
+    allow_stopped: Annotated[
+        bool,
+        typer.Option(
+            help="a read model behind the log while no process runs the read side "
+            "is a warning, not a failure"
+        ),
+    ] = False,
+) -> None:
+    """Check read models twice and their health; exit 1 on any difference or when one is
+    failed, stuck or behind the log.
+
+    First a rebuild into scratch tables, diffed with the live ones; then each directory
+    against the aggregates it lists, loaded from the log (a second derivation, which sees a
+    fold that is wrong); then each read model's position against the log's head.
+    """
     settings = Settings()
-    env = settings.persistence_env()
+    env, dialect = settings.persistence_env(), settings.dialect
     app = Backoffice(env)
     failed = False
     try:
         chosen = _names(names)
-        specs = [READ_MODELS[name] for name in chosen]
-        holder = _read_side_holder(env, settings.dialect)
+        holder = _read_side_holder(env, dialect)
         head = app.max_position()
-        with ReplayProgress(f"verify {_listed(chosen)}", app.max_position()) as progress:
-            found = verify_all(app, specs, env, settings.dialect, progress)
+        with ReplayProgress(f"verify {_listed(chosen)}", head) as progress:
+            found = verify_all(app, [READ_MODELS[name] for name in chosen], env, dialect, progress)
         for name in chosen:
-            differences = found[name]
-            if differences:
+            if _rebuild_differs(name, found[name]):
                 failed = True
-                console.print(f"[red]{name}: {len(differences)} rows differ[/]")
-                for d in differences[:20]:
-                    console.print(
-                        f"  {d.table} {d.key}:\n    live    {d.live}\n    rebuilt {d.rebuilt}"
-                    )
-            else:
-                spec, dialect = READ_MODELS[name], settings.dialect
-                live = (
-                    _caught_up(spec, env, dialect, app.name, head)
-                    if holder is not None
-                    else _live_position(spec, env, dialect, app.name)
-                )
-                console.print(
-                    f"[green]{name}: live tables equal a rebuild from the events "
-                    f"up to position {live}[/]"
-                )
-                failed = _behind_while_run(name, live, head, holder) or failed
+                continue
+            spec = READ_MODELS[name]
+            live = (
+                _caught_up(spec, env, dialect, app.name, head)
+                if holder is not None
+                else _live_position(spec, env, dialect, app.name)
+            )
+            console.print(
+                f"[green]{name}: live tables equal a rebuild from the events "
+                f"up to position {live}[/]"
+            )
+            failed = _behind(name, live, head, holder, allow_stopped) or failed
+        failed = (
+            _aggregates_differ(app, [n for n in chosen if n in MIRRORS], env, dialect) or failed
+        )
         console.print(f"{len(chosen)} read models, one pass over the log: {progress.summary()}")
     finally:
         app.close()

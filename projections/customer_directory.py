@@ -94,6 +94,8 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
             return {**row, "status": "lost"}
         case Customer.Reopened():
             return {**row, "status": "lead"}
+        case Customer.Converted():
+            return {**row, "status": "customer"}
         case Customer.CreditAssessed():
             return {**row, "rating": event.rating}
         case Customer.CreditHoldPlaced():

@@ -63,6 +63,6 @@ def test_demo_writes_a_budget_and_campaigns_and_verify_passes(database):
         assert budget.available(line["category"], line["period"]) >= 0
 
     verified = runner.invoke(
-        cli, ["projections", "verify", "budget_execution", "campaigns"], env=env
+        cli, ["projections", "verify", "budget_execution", "campaigns", "--allow-stopped"], env=env
     )
     assert verified.exit_code == 0, verified.output

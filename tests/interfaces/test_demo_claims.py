@@ -89,5 +89,5 @@ def test_demo_claims_are_booked_on_the_budget_and_verify_passes(seeded_demo):
     finally:
         close_view(claims_view)
 
-    verified = runner.invoke(cli, ["projections", "verify"], env=env)
+    verified = runner.invoke(cli, ["projections", "verify", "--allow-stopped"], env=env)
     assert verified.exit_code == 0, verified.output

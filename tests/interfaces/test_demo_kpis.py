@@ -72,5 +72,5 @@ def test_demo_kpis_agree_with_the_sales_report_and_verify_passes(seeded_demo):
         close_view(kpis)
         app.close()
 
-    verified = runner.invoke(cli, ["projections", "verify"], env=env)
+    verified = runner.invoke(cli, ["projections", "verify", "--allow-stopped"], env=env)
     assert verified.exit_code == 0, verified.output

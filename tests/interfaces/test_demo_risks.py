@@ -51,5 +51,5 @@ def test_the_demo_register_warns_with_the_open_risks_of_the_category(seeded_demo
         )
         assert warning["risk_ids"] == open_ids and open_ids, warning
 
-    verified = runner.invoke(cli, ["projections", "verify"], env=env)
+    verified = runner.invoke(cli, ["projections", "verify", "--allow-stopped"], env=env)
     assert verified.exit_code == 0, verified.output
