@@ -59,6 +59,7 @@ from domain.risk import Risk
 from interfaces.bootstrap import build
 from interfaces.demo import write_demo
 from interfaces.http.app import create_app
+from interfaces.trust import new_signing_key
 from tests.conftest import Database, bearer
 
 EXAMPLES = int(os.environ.get("MOPS_FUZZ_EXAMPLES", "10"))
@@ -197,7 +198,8 @@ class LiveApp:
 @pytest.fixture(scope="module")
 def live_app(module_database: Database) -> Iterator[LiveApp]:
     """The app on a database holding a small demo company, its read side in-process."""
-    settings = module_database.settings()
+    # With a signing key, as a deployment that seals has (without, /audit/seal is a 503).
+    settings = module_database.settings(signing_key=new_signing_key())
     write_demo(settings, customers=8, months=2, seed=3, console=Console(quiet=True))
     services = build(settings, run_projections=True)
     try:
