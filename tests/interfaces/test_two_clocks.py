@@ -415,3 +415,20 @@ def test_employee_kpis_as_of_leave_out_facts_dated_after_it(company):
     assert before["items"][0]["metrics"][0]["actual"] == 4
     assert after["items"][0]["training_hours"] == 6
     assert "as_of" not in get(company.client, path, period="2026-Q1")
+
+
+def test_follow_ups_as_of_take_the_latest_follow_up_dated_by_then(company):
+    path = "/reports/follow-ups"
+    before = get(company.client, path, due_by="2026-03-31", as_of="2026-03-04")
+    after = get(company.client, path, due_by="2026-03-31", as_of="2026-03-05")
+    assert before["as_of"] == "2026-03-04"
+    assert [(i["customer_id"], i["next_follow_up_on"]) for i in before["items"]] == [
+        (str(company.ids["C1"]), "2026-03-09")
+    ]
+    assert [(i["customer_id"], i["last_contact_at"]) for i in after["items"]] == [
+        (str(company.ids["C2"]), "2026-03-05T12:00:00.000000+00:00"),
+        (str(company.ids["C1"]), "2026-03-01T14:00:00.000000+00:00"),
+    ]
+    now = get(company.client, path, due_by="2026-03-31")
+    assert "as_of" not in now
+    assert now["items"] == after["items"]

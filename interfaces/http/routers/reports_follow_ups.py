@@ -4,8 +4,10 @@ Every authenticated role may read it. `due_by` (required; a date, or a timestamp
 meaning its UTC day) and `owner_id` (optional) filter; items `{customer_id, name,
 owner_id, next_follow_up_on, last_contact_at, status}` come earliest date first, then
 by name, paged by `limit`/`cursor`. Lost customers are left out (projections/follow_ups.py).
-`known_at` (a date meaning the end of that day UTC, or a timestamp) answers as the
-service did then, echoed as passed (interfaces/http/reads.py, `report_side`).
+`as_of` (a date meaning the end of that day UTC, or a timestamp; echoed when passed)
+takes each customer's next date and last contact from its latest follow-up dated by
+then. `known_at` (likewise) answers as the service did then, echoed as passed
+(interfaces/http/reads.py, `report_side`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def follow_ups_report(
     services: ServicesDep,
     due_by: str | None = None,
     owner_id: str | None = None,
+    as_of: str | None = None,
     known_at: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
@@ -43,12 +46,16 @@ def follow_ups_report(
     if due_by is None:
         raise ValidationFailed.of("due_by", "is required: a date YYYY-MM-DD")
     day = moment(due_by, "due_by").date()
+    at = moment(as_of, "as_of")
     refuse_nul(owner_id=owner_id)
     size = page_limit(limit)
     offset = page_offset(cursor)
     side = report_side(services, ["follow_ups"], known_at, wait_for)
-    rows = side.view("follow_ups").due(day, owner_id=owner_id, limit=size + 1, offset=offset)
+    view = side.view("follow_ups")
+    if at is None:
+        rows = view.due(day, owner_id=owner_id, limit=size + 1, offset=offset)
+    else:
+        rows = view.due_then(day, at, owner_id=owner_id, limit=size + 1, offset=offset)
     more = len(rows) > size
-    return side.answer(
-        {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
-    )
+    page = {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
+    return side.answer(page if as_of is None else {"as_of": as_of, **page})
