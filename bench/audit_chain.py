@@ -1,0 +1,246 @@
+"""The hash chain's costs: `audit verify` against reading and decoding the log, and what
+linking every event costs the command path.
+
+Run from the repository root:
+
+    .venv/bin/python bench/audit_chain.py [--quick] [--only sqlite|postgres]
+
+For each database (an SQLite file in a temporary directory; fresh `bench_<random>` schemas
+in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end):
+
+1. Commands: `RecordFollowUp` (one event) through `Backoffice.handle`, with 1 and 16
+   threads, on two databases alike but for the chain: `chained` (mops as it ships) and
+   `unchained` (the same recorders with the link step taken out: no trigger on PostgreSQL,
+   no link insert on SQLite), beside the raw commit of one row a transaction
+   (bench/write_path.py) on the chained database. Rounds interleave the three targets;
+   the medians of the rounds are printed, and the chain's cost is 1 - chained/unchained.
+2. Verification: the log of `--events` events (leads registered), read three ways in
+   interleaved rounds: `read` (the rows, in the batches verification reads), `read +
+   decode` (each row also turned into its domain event by the application's mapper: the
+   ceiling the issue names) and `verify` (the rows and their links, every hash
+   recomputed: `mops audit verify` without its progress bar). Events per second, medians.
+
+The machine is shared and noisy: read the ratios, not the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from write_path import (
+    Database,
+    follow_up,
+    load,
+    new_lead,
+    postgres_database,
+    postgres_reachable,
+    raw_targets,
+    run_threads,
+    sqlite_database,
+)
+
+from application.backoffice import Backoffice
+from interfaces.trust import verify_store
+from projections.chain_store import ChainStore, chain_of
+from projections.grouped import (
+    GroupCommitPostgresApplicationRecorder,
+    GroupCommitSQLiteApplicationRecorder,
+)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    commands: int  # per target, thread count and round
+    rounds: int
+    events: int  # in the log verified
+
+
+FULL = Sizes(commands=800, rounds=5, events=40_000)
+QUICK = Sizes(commands=200, rounds=2, events=4_000)
+
+
+class UnchainedSQLiteRecorder(GroupCommitSQLiteApplicationRecorder):
+    """mops's SQLite recorder with the link step taken out (for comparison only)."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return SQLiteApplicationRecorder.construct_create_table_statements(self)
+
+    def create_table(self) -> None:
+        SQLiteApplicationRecorder.create_table(self)
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+
+
+class UnchainedPostgresRecorder(GroupCommitPostgresApplicationRecorder):
+    """mops's PostgreSQL recorder without the link trigger (for comparison only)."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        del self.sql_create_statements[-3:]  # the links table, function and trigger
+
+    def create_table(self) -> None:
+        PostgresApplicationRecorder.create_table(self)
+
+
+def topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def unchained(db: Database) -> Backoffice:
+    recorder = UnchainedSQLiteRecorder if db.dialect == "sqlite" else UnchainedPostgresRecorder
+    return Backoffice(
+        {**db.settings.persistence_env(), "APPLICATION_RECORDER_TOPIC": topic(recorder)}
+    )
+
+
+def seeded(app: Backoffice, count: int = 64) -> list[uuid.UUID]:
+    return [new_lead(app) for _ in range(count)]
+
+
+def median_rates(
+    targets: dict[str, Callable[[int, int], None]], threads: int, sizes: Sizes
+) -> dict[str, float]:
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(sizes.rounds):
+        for name, work in targets.items():
+            rates[name].append(run_threads(threads, sizes.commands, work).rate)
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def measure_commands(chained_db: Database, unchained_db: Database, sizes: Sizes) -> list[str]:
+    rows = []
+    with ExitStack() as stack:
+        chained_app = Backoffice(chained_db.settings.persistence_env())
+        stack.callback(chained_app.close)
+        plain_app = unchained(unchained_db)
+        stack.callback(plain_app.close)
+        assert chain_of(plain_app.recorder).exists() is False, "the comparison must not chain"
+        chained_ids, plain_ids = seeded(chained_app), seeded(plain_app)
+        for threads in (1, 16):
+            raw = chained_db.raw(threads)
+            stack.callback(raw.close)
+            targets = {
+                "chained": follow_up(chained_app, chained_ids),
+                "unchained": follow_up(plain_app, plain_ids),
+                **{k: v for k, v in raw_targets(raw).items() if k == "raw commit"},
+            }
+            rates = median_rates(targets, threads, sizes)
+            cost = 1 - rates["chained"] / rates["unchained"]
+            rows.append(
+                f"| {chained_db.dialect} | {threads} | {rates['chained']:,.0f} | "
+                f"{rates['unchained']:,.0f} | {cost:+.1%} | {rates['raw commit']:,.0f} | "
+                f"{rates['chained'] / rates['raw commit']:.2f} |"
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
+def read_only(chain: ChainStore) -> int:
+    stop = chain.bounds()
+    return sum(1 for _ in chain.events(0, stop))
+
+
+def read_and_decode(app: Backoffice, chain: ChainStore) -> int:
+    stop, count = chain.bounds(), 0
+    for row in chain.events(0, stop):
+        stored = StoredEvent(row.aggregate_id, row.version, row.topic, row.state)
+        app.mapper.to_domain_event(stored)
+        count += 1
+    return count
+
+
+def measure_verify(db: Database, sizes: Sizes) -> list[str]:
+    app = Backoffice(db.settings.persistence_env())
+    try:
+        while (app.max_position() or 0) < sizes.events:
+            new_lead(app)  # two events each
+        chain = chain_of(app.recorder)
+        ways: dict[str, Callable[[], int]] = {
+            "read": lambda: read_only(chain),
+            "read + decode": lambda: read_and_decode(app, chain),
+            "verify": lambda: verify_store(chain).events,
+        }
+        rates: dict[str, list[float]] = {name: [] for name in ways}
+        for _ in range(sizes.rounds):
+            for name, way in ways.items():
+                started = time.perf_counter()
+                events = way()
+                rates[name].append(events / (time.perf_counter() - started))
+        medians = {name: statistics.median(values) for name, values in rates.items()}
+    finally:
+        app.close()
+    ceiling = medians["read + decode"]
+    rows = [
+        f"| {db.dialect} | {events:,} | {name} | {rate:,.0f} | {rate / ceiling:.2f} |"
+        for name, rate in medians.items()
+    ]
+    print("\n".join(rows), flush=True)
+    return rows
+
+
+def databases(dialect: str) -> Any:
+    return sqlite_database() if dialect == "sqlite" else postgres_database()
+
+
+def bench(dialect: str, sizes: Sizes) -> tuple[list[str], list[str]]:
+    print(f"\n== {dialect} (load {load()})", flush=True)
+    with databases(dialect) as chained_db, databases(dialect) as unchained_db:
+        commands = measure_commands(chained_db, unchained_db, sizes)
+    with databases(dialect) as db:
+        verification = measure_verify(db, sizes)
+    return commands, verification
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer commands, rounds, events")
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"date: {date}; load: {load()}; {os.cpu_count()} cores; sizes: {sizes}")
+    commands: list[str] = []
+    verification: list[str] = []
+    for dialect in ("sqlite", "postgres"):
+        if args.only not in (None, dialect):
+            continue
+        if dialect == "postgres" and not postgres_reachable():
+            print("\n== postgres: not reachable; its figures are skipped")
+            continue
+        more_commands, more_verification = bench(dialect, sizes)
+        commands += more_commands
+        verification += more_verification
+    print(
+        "\n| database | threads | chained /s | unchained /s | chain's cost | raw commit /s |"
+        " chained ÷ raw |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(commands))
+    print("\n| database | events | way | events/s | ÷ read + decode |")
+    print("|---|---|---|---|---|")
+    print("\n".join(verification))
+    print(f"\nload {load()}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
