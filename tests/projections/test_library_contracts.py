@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from typing import Any
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
@@ -21,6 +22,8 @@ from eventsourcing.tests.persistence import (
     TrackingRecorderTestCase,
 )
 
+from interfaces.trust import verify_store
+from projections.chain_store import chain_of
 from projections.grouped import (
     GroupCommitPostgresApplicationRecorder,
     GroupCommitSQLiteApplicationRecorder,
@@ -77,41 +80,65 @@ class PostgresSchema:
             conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
 
 
-class TestSubscribableSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderTestCase):
+class ChainHolds:
+    """After each contract test, the hash chain of every event it stored holds (the
+    library's tests insert from many threads at once, and refuse conflicting inserts)."""
+
+    datastore: Any
+    _chained: list[Any]
+
+    def linked(self, recorder: Any) -> Any:
+        if not hasattr(self, "_chained"):
+            self._chained = []
+        self._chained.append(recorder)
+        return recorder
+
+    def tearDown(self) -> None:
+        for recorder in getattr(self, "_chained", []):
+            verdict = verify_store(chain_of(recorder))
+            assert verdict.ok, verdict
+        super().tearDown()  # type: ignore[misc]
+
+
+class TestSubscribableSQLiteApplicationRecorder(
+    ChainHolds, SQLiteFile, ApplicationRecorderTestCase
+):
     def create_recorder(self) -> SubscribableSQLiteApplicationRecorder:
         recorder = SubscribableSQLiteApplicationRecorder(self.datastore)
         recorder.create_table()
-        return recorder
+        return self.linked(recorder)
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
 
 
-class TestReadyPostgresApplicationRecorder(PostgresSchema, ApplicationRecorderTestCase):
+class TestReadyPostgresApplicationRecorder(ChainHolds, PostgresSchema, ApplicationRecorderTestCase):
     def create_recorder(self) -> ReadyPostgresApplicationRecorder:
         recorder = ReadyPostgresApplicationRecorder(self.datastore)
         recorder.create_table()
-        return recorder
+        return self.linked(recorder)
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
 
 
-class TestGroupCommitSQLiteApplicationRecorder(SQLiteFile, ApplicationRecorderTestCase):
+class TestGroupCommitSQLiteApplicationRecorder(ChainHolds, SQLiteFile, ApplicationRecorderTestCase):
     def create_recorder(self) -> GroupCommitSQLiteApplicationRecorder:
         recorder = GroupCommitSQLiteApplicationRecorder(self.datastore)
         recorder.create_table()
-        return recorder
+        return self.linked(recorder)
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
 
 
-class TestGroupCommitPostgresApplicationRecorder(PostgresSchema, ApplicationRecorderTestCase):
+class TestGroupCommitPostgresApplicationRecorder(
+    ChainHolds, PostgresSchema, ApplicationRecorderTestCase
+):
     def create_recorder(self) -> GroupCommitPostgresApplicationRecorder:
         recorder = GroupCommitPostgresApplicationRecorder(self.datastore)
         recorder.create_table()
-        return recorder
+        return self.linked(recorder)
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
