@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +14,7 @@ from eventsourcing.persistence import EventStore
 from application.messages import Request
 from application.permissions import Caller
 from application.policy import Policy
-from application.ports import Ports
+from application.ports import Ports, Pseudonyms
 from domain.errors import NotFound, VersionConflict
 from domain.values import Cause
 
@@ -87,6 +88,17 @@ class Context:
         repository does, would only add a read to every registration and replay check.
         """
         return project_aggregate(None, self._events.get(aggregate_id))
+
+    def pseudonym(self, text: str) -> str:
+        """A keyed digest of personal text (an identity key), from the store's mapper.
+
+        The mapper keeps the deployment's secret with the data subjects' keys
+        (interfaces/personal_data.py); a mapper without one gives a plain SHA-256.
+        """
+        mapper = self._events.mapper
+        if isinstance(mapper, Pseudonyms):
+            return mapper.pseudonym(text)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

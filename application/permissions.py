@@ -46,6 +46,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "customer.register": frozenset({"sales", "sales_manager", "marketing"}),
     "customer.profile": frozenset({"sales", "sales_manager", "marketing"}),
     "customer.owner": frozenset({"sales_manager"}),
+    # Personal data (DOMAIN.md, Principles; API.md, erase): admin is implied.
+    "customer.erase": frozenset({"legal"}),
     "customer.qualify": frozenset({"sales", "sales_manager"}),
     "customer.lost": frozenset({"sales", "sales_manager"}),
     "customer.reopen": frozenset({"sales", "sales_manager"}),
@@ -117,6 +119,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     # manager, the employee, a peer): any working role passes the role check, and the
     # aggregate decides who may act in that capacity.
     "employee.register_candidate": frozenset({"hr"}),
+    "employee.erase": frozenset({"legal", "hr"}),
     "employee.interview": frozenset({"hr"}),
     "employee.hire": frozenset({"hr"}),
     "employee.reject_candidate": frozenset({"hr"}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class KpiAttainment(Protocol):
@@ -25,6 +25,13 @@ class KpiAttainment(Protocol):
 def no_kpi_attainment(employee_id: str, period: str, head: int) -> Mapping[str, Any] | None:
     """The port of a back office built without a read side: no reading."""
     return None
+
+
+@runtime_checkable
+class Pseudonyms(Protocol):
+    """What turns personal text into a keyed digest (the event store's mapper does)."""
+
+    def pseudonym(self, text: str) -> str: ...
 
 
 @dataclass(frozen=True)

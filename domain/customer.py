@@ -83,6 +83,30 @@ class Guarantee(TypedDict):
 # The profile fields `update_profile` may change, in the order it records them.
 PROFILE_FIELDS = ("name", "industry", "region", "contacts", "tags")
 
+# What every read shows for a personal field once its data subject was erased.
+ERASED = "[erased]"
+
+# Personal fields (DOMAIN.md, Principles) of the customer's events and state: dotted
+# paths, `*` for each item of a list. A contact's name, phone and email always; the
+# customer's own name when it is a person (`PERSON_FIELDS`: the event or state says
+# `kind` is "person", or, for an event without `kind`, the customer registered as one).
+# The data subject is the customer: its id names the key that encrypts them in the
+# store. Notes and comments are not personal fields.
+CONTACT_FIELDS = ("contacts.*.name", "contacts.*.phone", "contacts.*.email")
+PERSON_FIELDS = ("name",)
+
+
+def erased_contacts(contacts: Iterable[ContactRecord]) -> list[ContactRecord]:
+    """Contacts as they read once erased: each field given shows ERASED."""
+    return [
+        {
+            "name": ERASED,
+            "phone": None if contact["phone"] is None else ERASED,
+            "email": None if contact["email"] is None else ERASED,
+        }
+        for contact in contacts
+    ]
+
 
 def _choice(enum: type[StrEnum], value: Any, field: str) -> str:
     try:
@@ -159,12 +183,21 @@ class Customer(MopsAggregate):
         satisfaction_total: int
         last_satisfaction: int | None
         signed_contracts: tuple[UUID, ...]
+        erased: bool
 
     # The contracts signed for this customer, in order; a class default so that
     # snapshots taken before contracts existed still load.
     signed_contracts = ()
+    # Whether its personal data was erased; a class default for the same reason.
+    erased = False
+    # The personal fields of the state a snapshot stores (see CONTACT_FIELDS).
+    personal_fields = CONTACT_FIELDS
+    person_fields = PERSON_FIELDS
 
     class Registered(MopsAggregate.Created):
+        personal_fields = CONTACT_FIELDS
+        person_fields = PERSON_FIELDS
+
         name: str
         kind: str
         industry: str | None
@@ -204,6 +237,9 @@ class Customer(MopsAggregate):
         """Profile fields changed: `changed` names them, in order; the others are None."""
 
         class_version = 2
+        personal_fields = CONTACT_FIELDS
+        person_fields = PERSON_FIELDS
+
         changed: list[str]
         name: str | None = None
         industry: str | None = None
@@ -376,6 +412,21 @@ class Customer(MopsAggregate):
             customer.status = CustomerStatus.CUSTOMER.value
             customer.lost_reason = None
 
+    class Erased(MopsAggregate.Event):
+        """The customer's personal data was erased (its key destroyed); it cannot be undone.
+
+        `kind` is the customer's, so readers of the log know whether its name was one.
+        """
+
+        reason: str
+        kind: str
+
+        def apply(self, customer: Customer) -> None:
+            customer.erased = True
+            if self.kind == CustomerKind.PERSON:
+                customer.name = ERASED
+            customer.contacts = erased_contacts(customer.contacts)
+
     @classmethod
     def register(
         cls,
@@ -415,7 +466,9 @@ class Customer(MopsAggregate):
 
     @property
     def identity_keys(self) -> set[str]:
-        """The identities this customer holds for duplicate detection."""
+        """The identities this customer holds for duplicate detection (none once erased)."""
+        if self.erased:
+            return set()
         return identity_keys(self.name, self.contacts)
 
     def update_profile(
@@ -442,7 +495,22 @@ class Customer(MopsAggregate):
             changes["tags"] = _tags(tags)
         if not changes:
             raise ValidationFailed.of("body", "names no field to change")
+        if self.erased and ("contacts" in changes or (self._is_person and "name" in changes)):
+            raise InvalidState(
+                "profile", "erased", "the customer's personal data was erased for good"
+            )
         self._record(self.ProfileUpdated, cause, changed=list(changes), **changes)
+
+    @property
+    def _is_person(self) -> bool:
+        return self.kind == CustomerKind.PERSON
+
+    def erase(self, cause: Cause, reason: str) -> None:
+        """Erase the personal data (PIPL, GDPR): its key is destroyed; no undoing it."""
+        reason = required_text(reason, "reason")
+        if self.erased:
+            raise InvalidState("erase", "erased", "the customer's personal data was erased already")
+        self._record(self.Erased, cause, reason=reason, kind=self.kind)
 
     def assign_owner(self, cause: Cause, owner_id: str) -> None:
         """Hand the customer to another employee."""

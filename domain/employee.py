@@ -50,6 +50,7 @@ from uuid import UUID
 
 from domain.base import MopsAggregate
 from domain.budget import choice, positive
+from domain.customer import ERASED
 from domain.errors import (
     BusinessRuleBroken,
     DuplicateEvaluation,
@@ -454,8 +455,18 @@ class Employee(MopsAggregate):
         honors: list[Honor]
         improvement_plans: dict[str, ImprovementPlan]
         latest_rating: str | None
+        erased: bool
+
+    # Personal fields (DOMAIN.md, Principles) of the state a snapshot would store, and of
+    # the events below that carry them: the person's name (no phone, email or address is
+    # kept). The data subject is the employee or candidate: its id names the key.
+    personal_fields = ("name",)
+    # Whether the personal data was erased; a class default so older states still load.
+    erased = False
 
     class CandidateRegistered(MopsAggregate.Created):
+        personal_fields = ("name",)
+
         name: str
         position: str
         department: str
@@ -481,6 +492,15 @@ class Employee(MopsAggregate):
             employee.honors = []
             employee.improvement_plans = {}
             employee.latest_rating = None
+
+    class Erased(MopsAggregate.Event):
+        """The person's personal data was erased (its key destroyed); it cannot be undone."""
+
+        reason: str
+
+        def apply(self, employee: Employee) -> None:
+            employee.erased = True
+            employee.name = ERASED
 
     class InterviewRecorded(MopsAggregate.Event):
         kind: str
@@ -747,6 +767,13 @@ class Employee(MopsAggregate):
             department=required_text(department, "department", 200),
             source=(source or "").strip() or None,
         )
+
+    def erase(self, cause: Cause, reason: str) -> None:
+        """Erase the person's personal data (PIPL, GDPR): its key is destroyed for good."""
+        reason = required_text(reason, "reason")
+        if self.erased:
+            raise InvalidState("erase", "erased", "the person's personal data was erased already")
+        self._record(self.Erased, cause, reason=reason)
 
     def record_interview(
         self,

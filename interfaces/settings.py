@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from interfaces.personal_data import mapper_env
 from projections.grouped import (
     GroupCommitPostgresApplicationRecorder,
     GroupCommitSQLiteApplicationRecorder,
@@ -126,6 +127,8 @@ class Settings(BaseSettings):
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitSQLiteApplicationRecorder),
                 "GROUP_COMMIT": "y" if self.group_commit else "n",
+                # Personal fields encrypted per data subject (interfaces/personal_data.py).
+                **mapper_env(),
             }
         query = parse_qs(url.query)
         # Several hosts (a failover cluster) are tried in turn; the query's other
@@ -149,6 +152,7 @@ class Settings(BaseSettings):
             "POSTGRES_CONNECT_TIMEOUT": connect_timeout,
             "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitPostgresApplicationRecorder),
             "GROUP_COMMIT": "y" if self.group_commit else "n",
+            **mapper_env(),
             # Never POSTGRES_ENABLE_DB_FUNCTIONS: it lets a tailing reader skip
             # events committed by concurrent writers.
         }

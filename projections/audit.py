@@ -9,8 +9,11 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from domain.customer import ERASED, Customer
+from domain.employee import Employee
+from domain.values import CustomerKind
 from projections.events import event_data, event_names, iso_utc
-from projections.rows import filters, inserts
+from projections.rows import filters, inserts, update
 from projections.store import ReadModel
 
 # Bookkeeping aggregates (uniqueness and idempotency keys) are not business facts.
@@ -56,6 +59,44 @@ def audit_row(event: Any, position: int) -> dict[str, Any] | None:
     }
 
 
+# The aggregates whose events carry personal fields, by the audit log's aggregate type.
+ERASABLE = {"Customer": Customer, "Employee": Employee}
+
+
+def _erased_at(value: Any, parts: list[str]) -> Any:
+    """A copy of `value` with ERASED at the path (`*` each list item); None stays None."""
+    if not parts:
+        return None if value is None else ERASED
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        return [_erased_at(item, rest) for item in value] if isinstance(value, list) else value
+    if isinstance(value, dict) and head in value:
+        return {**value, head: _erased_at(value[head], rest)}
+    return value
+
+
+def scrubbed(aggregate_type: str, event_type: str, data: Any, person: bool) -> Any:
+    """An audit row's data with its personal fields shown as ERASED.
+
+    The fields are those the event class declares (`personal_fields`, and `person_fields`
+    when the data subject is a person); a profile change shows them under `changes`.
+    """
+    event_class = getattr(ERASABLE.get(aggregate_type), event_type, None)
+    paths: tuple[str, ...] = getattr(event_class, "personal_fields", ())
+    if person:
+        paths += getattr(event_class, "person_fields", ())
+    for path in paths:
+        data = _erased_at(data, path.split("."))
+        if isinstance(data, dict) and isinstance(data.get("changes"), dict):
+            data = {**data, "changes": _erased_at(data["changes"], path.split("."))}
+    return data
+
+
+def is_person(event: Any) -> bool:
+    """Whether an erasure's data subject is a person (a customer may be a company)."""
+    return not isinstance(event, Customer.Erased) or event.kind == CustomerKind.PERSON
+
+
 class AuditLog(ReadModel):
     """The global ordered log, queryable by aggregate, actor, type and time."""
 
@@ -75,6 +116,22 @@ class AuditLog(ReadModel):
     def append(self, row: dict[str, Any], tracking: Tracking) -> None:
         """Add an event's row to the log, with the tracking position."""
         self.write(inserts(self.table("audit_log"), COLUMNS, [row]), tracking)
+
+    def scrub(self, row: dict[str, Any], person: bool, tracking: Tracking) -> None:
+        """Append an erasure's row, and show the subject's personal fields as ERASED."""
+        table = self.table("audit_log")
+        rows = self.query(
+            f"SELECT position, aggregate_type, type, data FROM {table} WHERE aggregate_id = ?",
+            [row["aggregate_id"]],
+        )
+        statements = inserts(table, COLUMNS, [row])
+        for old in rows:
+            data = json.loads(old["data"])
+            clean = scrubbed(old["aggregate_type"], old["type"], data, person)
+            if clean != data:
+                text = json.dumps(clean, sort_keys=True, ensure_ascii=False)
+                statements.append(update(table, "position", old["position"], {"data": text}))
+        self.write(statements, tracking)
 
     def search(
         self,
@@ -128,5 +185,7 @@ class AuditProjection(Projection[AuditLog]):
         row = audit_row(domain_event, tracking.notification_id)
         if row is None:
             self.view.insert_tracking(tracking)
+        elif isinstance(domain_event, Customer.Erased | Employee.Erased):
+            self.view.scrub(row, is_person(domain_event), tracking)
         else:
             self.view.append(row, tracking)

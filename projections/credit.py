@@ -61,7 +61,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.contract import Contract
-from domain.customer import Customer
+from domain.customer import ERASED, Customer
+from domain.values import CustomerKind
 from projections.money import CENT, cents, day_text, money_text, ratio_float
 from projections.rows import RecentRows, insert_once, update
 from projections.store import PostgresReadModel, ReadModel, Statement
@@ -127,6 +128,9 @@ def customer_facts(event: Any, position: int) -> list[Change]:
             return [Change("credit_customers", row)]
         case Customer.ProfileUpdated() if "name" in event.changes:
             row = {"customer_id": customer_id, "name": event.changes["name"]}
+            return [Change("credit_customers", row, "update")]
+        case Customer.Erased() if event.kind == CustomerKind.PERSON:
+            row = {"customer_id": customer_id, "name": ERASED}
             return [Change("credit_customers", row, "update")]
         case Customer.CreditAssessed():
             return [assessed(event, position)]

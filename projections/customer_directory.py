@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from domain.customer import Customer
-from domain.values import normalise_name
+from domain.customer import ERASED, Customer
+from domain.values import CustomerKind, normalise_name
 from projections.events import iso_utc
 from projections.rows import (
     NAME_LIKE,
@@ -96,6 +96,9 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
             return {**row, "status": "lead"}
         case Customer.Converted():
             return {**row, "status": "customer"}
+        case Customer.Erased() if event.kind == CustomerKind.PERSON:
+            # A person's name is personal data (the directory keeps no contacts).
+            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
         case Customer.CreditAssessed():
             return {**row, "rating": event.rating}
         case Customer.CreditHoldPlaced():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.customer import ERASED
 from domain.employee import Employee
 from domain.values import normalise_name
 from projections.events import iso_utc
@@ -97,6 +98,8 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
             return {**row, "position": event.position}
         case Employee.Terminated():
             return {**row, "status": "terminated"}
+        case Employee.Erased():
+            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
     return row
 
 

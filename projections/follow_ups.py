@@ -30,8 +30,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from domain.customer import Customer
-from domain.values import normalise_name
+from domain.customer import ERASED, Customer
+from domain.values import CustomerKind, normalise_name
 from projections.events import iso_utc
 from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, insert, upsert
 
@@ -90,6 +90,8 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
         case Customer.ProfileUpdated() if "name" in event.changes:
             name = event.changes["name"]
             return {**row, "name": name, "name_key": normalise_name(name)}
+        case Customer.Erased() if event.kind == CustomerKind.PERSON:
+            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
         case Customer.OwnerAssigned():
             return {**row, "owner_id": event.owner_id}
         case Customer.FollowUpRecorded():

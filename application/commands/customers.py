@@ -50,6 +50,15 @@ class UpdateProfile(Command):
 
 
 @dataclass(frozen=True)
+class EraseCustomer(Command):
+    """Erase the customer's personal data: its key is destroyed; it cannot be undone."""
+
+    permission = "customer.erase"
+    customer_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
 class AssignCustomerOwner(Command):
     """Hand the customer to another employee."""
 

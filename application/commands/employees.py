@@ -25,6 +25,15 @@ class RegisterCandidate(Command):
 
 
 @dataclass(frozen=True)
+class EraseEmployee(Command):
+    """Erase a candidate's or employee's personal data: the key is destroyed for good."""
+
+    permission = "employee.erase"
+    employee_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecordInterview(Command):
     """Record a step of a candidate's selection: screening, interview, test or check."""
 

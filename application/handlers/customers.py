@@ -9,6 +9,7 @@ from application.commands.customers import (
     AssignCustomerOwner,
     AwardPoints,
     EnrollMembership,
+    EraseCustomer,
     MarkCustomerLost,
     PlaceCreditHold,
     QualifyCustomer,
@@ -42,7 +43,7 @@ def _claim_identities(
     ctx: Context, customer: Customer, held_before: set[str]
 ) -> tuple[CustomerIdentity, ...]:
     """The identity keys a customer takes and gives up, to save with it."""
-    held_now = customer.identity_keys
+    held_now = _digests(ctx, customer.identity_keys)
     changed = [
         CustomerIdentity.claim(
             ctx.cause, key, customer.id, ctx.find_key(CustomerIdentity.id_for(key))
@@ -55,6 +56,11 @@ def _claim_identities(
             identity.release(ctx.cause)
             changed.append(identity)
     return tuple(changed)
+
+
+def _digests(ctx: Context, keys: set[str]) -> set[str]:
+    """Identity keys as stored: keyed digests, never the names, phones and emails."""
+    return {ctx.pseudonym(key) for key in keys}
 
 
 def register_lead(cmd: RegisterLead, ctx: Context) -> Decision:
@@ -79,8 +85,16 @@ def register_lead(cmd: RegisterLead, ctx: Context) -> Decision:
 
 def update_profile(cmd: UpdateProfile, ctx: Context) -> Decision:
     customer = ctx.addressed(cmd.customer_id, Customer)
-    held_before = customer.identity_keys
+    held_before = _digests(ctx, customer.identity_keys)
     customer.update_profile(ctx.cause, **cmd.changes)
+    return Decision(customer, _claim_identities(ctx, customer, held_before))
+
+
+def erase_customer(cmd: EraseCustomer, ctx: Context) -> Decision:
+    """The erasure gives up the customer's identities: the person may be registered anew."""
+    customer = ctx.addressed(cmd.customer_id, Customer)
+    held_before = _digests(ctx, customer.identity_keys)
+    customer.erase(ctx.cause, cmd.reason)
     return Decision(customer, _claim_identities(ctx, customer, held_before))
 
 
@@ -194,6 +208,7 @@ def record_satisfaction(cmd: RecordSatisfaction, ctx: Context) -> Decision:
 HANDLERS: Handlers = {
     RegisterLead: register_lead,
     UpdateProfile: update_profile,
+    EraseCustomer: erase_customer,
     AssignCustomerOwner: assign_customer_owner,
     QualifyCustomer: qualify_customer,
     MarkCustomerLost: mark_customer_lost,

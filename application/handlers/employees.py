@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 from application.commands.employees import (
     AwardBonus,
     CloseImprovementPlan,
+    EraseEmployee,
     FinalizeAppraisal,
     GrantHonor,
     HireEmployee,
@@ -87,6 +88,12 @@ def register_candidate(cmd: RegisterCandidate, ctx: Context) -> Decision:
         department=cmd.department,
         source=cmd.source,
     )
+    return Decision(employee)
+
+
+def erase_employee(cmd: EraseEmployee, ctx: Context) -> Decision:
+    employee = ctx.addressed(cmd.employee_id, Employee)
+    employee.erase(ctx.cause, cmd.reason)
     return Decision(employee)
 
 
@@ -260,6 +267,7 @@ def close_improvement_plan(cmd: CloseImprovementPlan, ctx: Context) -> Decision:
 
 HANDLERS: Handlers = {
     RegisterCandidate: register_candidate,
+    EraseEmployee: erase_employee,
     RecordInterview: record_interview,
     HireEmployee: hire_employee,
     RejectCandidate: reject_candidate,

@@ -194,6 +194,7 @@ ROUTES = {
     "customer.points_award": ("POST", "/customers/{id}/points/award"),
     "customer.points_redeem": ("POST", "/customers/{id}/points/redeem"),
     "customer.satisfaction": ("POST", "/customers/{id}/satisfaction"),
+    "customer.erase": ("POST", "/customers/{id}/erase"),
 }
 ALL_ROLES = sorted(ROLES - {"admin"})
 

@@ -21,6 +21,7 @@ def today() -> str:
 
 ROUTES = {
     "employee.register_candidate": "/employees",
+    "employee.erase": "/employees/{id}/erase",
     "employee.interview": "/employees/{id}/interviews",
     "employee.hire": "/employees/{id}/hire",
     "employee.reject_candidate": "/employees/{id}/reject",

@@ -8,12 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from application.commands.customers import (
     AssessCredit,
     AssignCustomerOwner,
     AwardPoints,
     EnrollMembership,
+    EraseCustomer,
     MarkCustomerLost,
     PlaceCreditHold,
     ProfileChanges,
@@ -37,6 +39,7 @@ from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.common import Empty
+from interfaces.personal_data import destroy_key
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -149,6 +152,16 @@ async def update_profile(customer_id: UUID, call: CommandDep) -> JSONResponse:
     """Change name, industry, region, contacts or tags (sales, sales_manager, marketing)."""
     body = await call.read(UpdateProfile, bodies.UpdateProfile, Target(Customer, customer_id))
     return await call.answer(UpdateProfile(customer_id, _profile_changes(body)))
+
+
+@router.post("/{customer_id}/erase", openapi_extra=body_schema(bodies.Erase), responses=COMMAND)
+async def erase_customer(customer_id: UUID, call: CommandDep) -> JSONResponse:
+    """Erase the customer's personal data for good; its key is destroyed (legal)."""
+    body = await call.read(EraseCustomer, bodies.Erase, Target(Customer, customer_id))
+    answer = await call.answer(EraseCustomer(customer_id, body.reason))
+    # Once the erasure is saved; a crash before this is repaired by the key store.
+    await run_in_threadpool(destroy_key, call.services.backoffice.mapper, customer_id)
+    return answer
 
 
 @router.post(

@@ -15,10 +15,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from application.commands.employees import (
     AwardBonus,
     CloseImprovementPlan,
+    EraseEmployee,
     FinalizeAppraisal,
     GrantHonor,
     HireEmployee,
@@ -46,6 +48,7 @@ from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import employees as bodies
 from interfaces.http.schemas.common import Empty
+from interfaces.personal_data import destroy_key
 
 router = APIRouter(prefix="/employees", tags=["employees"])
 
@@ -124,6 +127,16 @@ async def register_candidate(call: CommandDep) -> JSONResponse:
         name=body.name, position=body.position, department=body.department, source=body.source
     )
     return await call.answer(command)
+
+
+@router.post("/{employee_id}/erase", openapi_extra=body_schema(bodies.Erase), responses=COMMAND)
+async def erase_employee(employee_id: UUID, call: CommandDep) -> JSONResponse:
+    """Erase a candidate's or employee's personal data for good (legal, hr)."""
+    body = await call.read(EraseEmployee, bodies.Erase, Target(Employee, employee_id))
+    answer = await call.answer(EraseEmployee(employee_id, body.reason))
+    # Once the erasure is saved; a crash before this is repaired by the key store.
+    await run_in_threadpool(destroy_key, call.services.backoffice.mapper, employee_id)
+    return answer
 
 
 @router.post(

@@ -55,6 +55,12 @@ class Reason(Command):
     reason: Text
 
 
+class Erase(Command):
+    """Why the data subject's personal data is erased (kept in the `Erased` event)."""
+
+    reason: Text
+
+
 class RecordFollowUp(Command):
     kind: Literal["call", "visit", "email", "meeting"]
     notes: Text

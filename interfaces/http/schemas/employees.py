@@ -45,6 +45,12 @@ class RejectCandidate(Command):
     reason: Text
 
 
+class Erase(Command):
+    """Why the person's personal data is erased (kept in the `Erased` event)."""
+
+    reason: Text
+
+
 class Transfer(Command):
     department: ShortText
     position: ShortText | None = None
