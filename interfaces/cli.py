@@ -12,6 +12,7 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -189,7 +190,7 @@ def history(
                 iso_utc(event.timestamp),
                 iso_utc(event.occurred_at),
                 event.actor,
-                json.dumps(event_data(event), ensure_ascii=False),
+                escape(json.dumps(event_data(event), ensure_ascii=False)),
             )
         console.print(table)
     finally:

@@ -384,11 +384,6 @@ def test_cli_history_and_a_rebuild_show_erased(database):
     assert not any(plaintext in everything for plaintext in plaintexts(values))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`mops history` prints data through rich markup, which swallows the literal "
-    "'[erased]' as a tag (interfaces/cli.py needs rich.markup.escape on the data column)",
-)
 def test_cli_history_prints_the_literal_erased(database):
     app = Backoffice(database.env())
     try:
