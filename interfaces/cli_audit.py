@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from application.backoffice import Backoffice
+from interfaces.personal_data import SubjectKeys
 from interfaces.settings import Settings
 from interfaces.trust import (
     TrustError,
@@ -38,6 +39,12 @@ errors = Console(stderr=True)
 def _open() -> tuple[Backoffice, ChainStore]:
     app = Backoffice(Settings().persistence_env())
     return app, chain_of(app.recorder)
+
+
+def subject_keys(app: Backoffice) -> SubjectKeys | None:
+    """The data subjects' keys of the application's database (interfaces/personal_data.py)."""
+    keys = getattr(app.mapper, "keys", None)
+    return keys if isinstance(keys, SubjectKeys) else None
 
 
 def _signing_key(settings: Settings) -> Ed25519PrivateKey | None:
@@ -134,7 +141,10 @@ def export_log(
         out = to.open("w", encoding="utf-8") if to else sys.stdout
         try:
             lines = 0
-            for line in export_lines(chain):
+            keys = subject_keys(app)
+            living = keys.living() if keys else []
+            secrets = keys.deployment_secrets() if keys else []
+            for line in export_lines(chain, living, secrets):
                 out.write(line + "\n")
                 lines += 1
         finally:
@@ -161,6 +171,13 @@ def import_log(
         raise typer.Exit(1) from None
     app, chain = _open()
     try:
+        if chain.bounds():
+            raise LogNotEmpty("the database's log is not empty")
+        keys = subject_keys(app)
+        if keys is not None:
+            # Before the events: an identity must be found under the key it was stored with.
+            keys.restore_secrets(read.secrets)
+            keys.restore(read.subject_keys)
         head = chain.import_log(read.events)
     except LogNotEmpty as error:
         errors.print(f"[red]refused, nothing written: {error}[/]", highlight=False)

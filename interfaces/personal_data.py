@@ -249,6 +249,23 @@ class _Store:
             for s, k, p, c in rows
         ]
 
+    def deployment_secrets(self) -> list[dict[str, str]]:
+        """The deployment's secrets (the identity keys' HMAC secret), for an export."""
+        with self.cursor(commit=False) as cursor:
+            rows = cursor.all(f"SELECT name, secret FROM {self.secrets} ORDER BY name", ())
+        return [{"name": n, "secret": k} for n, k in rows]
+
+    def restore_secrets(self, secrets: Sequence[Mapping[str, Any]]) -> None:
+        """The secrets of an export, replacing any made here (an import is into an empty
+        log, so none has been used yet): identities keep the keys they were stored under."""
+        with self.cursor(commit=True) as cursor:
+            for secret in secrets:
+                cursor.run(
+                    f"INSERT INTO {self.secrets} (name, secret) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET secret = excluded.secret",
+                    (str(secret["name"]), str(secret["secret"])),
+                )
+
     def restore(self, keys: Sequence[Mapping[str, Any]]) -> None:
         """Keys of an export, into this database (a subject erased here stays erased)."""
         with self.cursor(commit=True) as cursor:
@@ -344,6 +361,14 @@ class SubjectKeys:
     def restore(self, keys: Sequence[Mapping[str, Any]]) -> None:
         """Keys of an export, for `mops import`."""
         self.store.restore(keys)
+
+    def deployment_secrets(self) -> list[dict[str, str]]:
+        """The deployment's secrets, for `mops export`."""
+        return self.store.deployment_secrets()
+
+    def restore_secrets(self, secrets: Sequence[Mapping[str, Any]]) -> None:
+        """The secrets of an export, for `mops import`."""
+        self.store.restore_secrets(secrets)
 
     def encrypt(self, data: bytes) -> bytes:
         raise NotImplementedError("personal fields are encrypted by PersonalDataMapper")

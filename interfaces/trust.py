@@ -129,8 +129,13 @@ def verify_store(store: ChainStore, progress: Callable[[int], None] | None = Non
 # ---------------------------------------------------------------- export and import
 
 
-def export_lines(store: ChainStore, subject_keys: Iterable[dict[str, Any]] = ()) -> Iterator[str]:
-    """The log as JSON lines: a header, one line an event with its link, then the keys."""
+def export_lines(
+    store: ChainStore,
+    subject_keys: Iterable[dict[str, Any]] = (),
+    secrets: Iterable[dict[str, Any]] = (),
+) -> Iterator[str]:
+    """The log as JSON lines: a header, one line an event with its link, then the keys of
+    the living data subjects and the deployment's secrets (the identities' HMAC key)."""
     stop = store.bounds()
     yield json.dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "stop": stop})
     links = store.links(0, stop)
@@ -150,6 +155,8 @@ def export_lines(store: ChainStore, subject_keys: Iterable[dict[str, Any]] = ())
         )
     for key in subject_keys:
         yield json.dumps({"subject_key": key}, separators=(",", ":"))
+    for secret in secrets:
+        yield json.dumps({"deployment_secret": secret}, separators=(",", ":"))
 
 
 @dataclass
@@ -159,6 +166,7 @@ class ImportFile:
     events: list[StoredRow]
     links: list[Link]
     subject_keys: list[dict[str, Any]]
+    secrets: list[dict[str, Any]]
 
 
 def _event_line(number: int, line: dict[str, Any]) -> tuple[StoredRow, Link]:
@@ -185,7 +193,7 @@ def read_export(source: TextIO) -> ImportFile:
         header = None
     if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
         raise TrustError("line 1: not an export of mops (no mops-log header)")
-    read = ImportFile([], [], [])
+    read = ImportFile([], [], [], [])
     last_position, last_hash = 0, GENESIS
     for number, text in enumerate(source, start=2):
         try:
@@ -195,8 +203,11 @@ def read_export(source: TextIO) -> ImportFile:
         if isinstance(line, dict) and "subject_key" in line:
             read.subject_keys.append(line["subject_key"])
             continue
-        if read.subject_keys:
-            raise TrustError(f"line {number}: an event after the subject keys")
+        if isinstance(line, dict) and "deployment_secret" in line:
+            read.secrets.append(line["deployment_secret"])
+            continue
+        if read.subject_keys or read.secrets:
+            raise TrustError(f"line {number}: an event after the keys")
         event, link = _event_line(number, line if isinstance(line, dict) else {})
         if link.previous != last_position or link_hash(last_hash, event) != link.hash:
             raise TrustError(

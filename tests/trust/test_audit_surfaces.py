@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,12 +15,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
+from application.commands.customers import EraseCustomer, RegisterLead
+from domain.errors import DomainError
 from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
 from interfaces.cli import cli
 from interfaces.http.app import create_app
 from interfaces.trust import new_signing_key
 from projections.chain_store import chain_of
-from tests.conftest import Database, assert_problem, bearer, new_database
+from tests.conftest import Database, as_, assert_problem, bearer, new_database
 from tests.factories import customer, employee
 from tests.trust.test_chain import events_table, raw
 
@@ -207,3 +210,51 @@ def test_http_seal_without_a_key_answers_503_problem(database: Database) -> None
             assert_problem(answer, 503, "signing_key_missing")
     finally:
         wired.close()
+
+
+def test_an_export_carries_the_keys_of_the_living_and_not_of_the_erased(
+    written: Services,
+    database: Database,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    app = written.backoffice
+    sales, legal = as_("sam", "sales"), as_("lee", "legal")
+    living_name, erased_name = f"Wang {uuid4().hex[:8]}", f"Zhao {uuid4().hex[:8]}"
+    living = app.handle(
+        sales,
+        RegisterLead(
+            name=living_name,
+            kind="person",
+            source="web",
+            contacts=[{"name": living_name, "phone": "+86 139 5550 0101", "email": None}],
+        ),
+    ).id
+    erased = app.handle(sales, RegisterLead(name=erased_name, kind="person", source="web")).id
+    app.handle(legal, EraseCustomer(erased, "asked"))
+    exported = tmp_path / "log.jsonl"
+    assert run(database, "export", "--to", str(exported)).exit_code == 0
+    text = exported.read_text()
+    assert living_name not in text and erased_name not in text  # ciphertext only
+    other_kind = "postgres" if database.dialect == "sqlite" else "sqlite"
+    target = new_database(other_kind, tmp_path_factory)
+    try:
+        loaded = run(target, "import", str(exported))
+        assert loaded.exit_code == 0, loaded.output
+        moved = Backoffice(target.env())
+        try:
+            assert moved.repository.get(living).name == living_name
+            assert moved.repository.get(erased).name == "[erased]"
+            with pytest.raises(DomainError) as duplicate:  # identities found under their key
+                again = RegisterLead(
+                    name=living_name.upper(),
+                    kind="person",
+                    source="phone",
+                    contacts=[{"name": "x", "phone": "+86-139-5550-0101", "email": None}],
+                )
+                moved.handle(sales, again)
+            assert duplicate.value.code == "duplicate_customer"
+        finally:
+            moved.close()
+    finally:
+        target.close()
