@@ -39,7 +39,7 @@ from eventsourcing.utils import strtobool
 from application.commands import Command
 from application.context import A, Context, not_found
 from application.group_commit import BatchRecorder, GroupCommit
-from application.idempotency import IdempotencyRecord
+from application.idempotency import IdempotencyRecord, first_answer
 from application.messages import Decision, Outcome, Request
 from application.policy import Policy
 from application.ports import Ports
@@ -414,7 +414,7 @@ class Backoffice(Application[UUID]):
                 "this idempotency key was used with a different request",
                 first_id=record.outcome["id"],
             )
-        return Outcome.from_record(record.outcome)
+        return first_answer(record, self.recorder)
 
     # Queries on aggregates (the event store is the authority).
 

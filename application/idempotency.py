@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from application.messages import Outcome
 from domain.base import MopsAggregate
 from domain.values import Cause
 
@@ -54,3 +56,24 @@ class IdempotencyRecord(MopsAggregate):
             fingerprint=fingerprint,
             outcome=outcome,
         )
+
+
+@runtime_checkable
+class EventPositions(Protocol):
+    """A recorder that tells the log position of one stored event."""
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        """The position of an aggregate's event of that version, or None."""
+
+
+def first_answer(record: IdempotencyRecord, recorder: object) -> Outcome:
+    """The answer first given to a key, its `position` included.
+
+    The record is saved last of the command's aggregates, in the same transaction, so its
+    event has the highest position of the command's events: the one the first answer
+    gave. The position is not in the record, since it is known only once saved.
+    """
+    outcome = Outcome.from_record(record.outcome)
+    if not isinstance(recorder, EventPositions):
+        return outcome
+    return replace(outcome, position=recorder.position_of(record.id, 1))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import time
 from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from psycopg_pool import PoolTimeout
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -33,6 +35,8 @@ from domain.risk import Risk
 from interfaces.auth import mint, secret_problem, token_problem
 from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
 from interfaces.cli_audit import register as register_audit_commands
+from interfaces.http.errors import DATABASE_ERRORS
+from interfaces.logs import log_config
 from interfaces.settings import Settings
 from interfaces.trust import new_signing_key
 from projections.crosscheck import MIRRORS, crosscheck_all
@@ -101,12 +105,19 @@ def serve(
         os.environ["MOPS_SIGNING_KEY"] = new_signing_key()
         settings = Settings()
         errors.print("[yellow]--dev: seals are signed with a key made for this run[/]")
-    if workers == 1:
-        uvicorn.run(create_app(settings, dev=dev), host=host, port=port, log_level="info")
-        return
     # The tables are made once, here, before any worker starts; each worker then runs
     # for the read side, which one of them at a time runs (projections/leadership.py).
-    create_database_tables(settings)
+    # A database that cannot be reached is said in one line, not a worker's traceback.
+    unreachable = _database_problem(settings)
+    if unreachable is not None:
+        errors.print(f"[red]mops serve: {escape(unreachable)}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    # JSON lines on stderr, one a request (interfaces/logs.py) instead of uvicorn's.
+    logs = log_config()
+    if workers == 1:
+        app = create_app(settings, dev=dev)
+        uvicorn.run(app, host=host, port=port, log_config=logs, access_log=False)
+        return
     if dev and not settings.jwt_secret:
         # Every worker must sign and check tokens with the same secret.
         os.environ["MOPS_JWT_SECRET"] = DEV_JWT_SECRET
@@ -117,7 +128,8 @@ def serve(
         workers=workers,
         host=host,
         port=port,
-        log_level="info",
+        log_config=logs,
+        access_log=False,
         # A worker answers the supervisor's pings only once its imports are done: on a
         # loaded host that took more than uvicorn's 5 s, and it killed workers in turn.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
@@ -134,6 +146,16 @@ def _serve_refusal(settings: Settings, *, dev: bool, dev_allow_postgres: bool) -
             )
         return None
     return secret_problem(settings.jwt_secret)
+
+
+def _database_problem(settings: Settings) -> str | None:
+    """Why the database cannot be used (one line), after making its tables; or None."""
+    try:
+        create_database_tables(settings)
+    except (*DATABASE_ERRORS, PoolTimeout, sqlite3.Error, OSError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return f"the database of MOPS_DATABASE_URL cannot be used: {reason}"
+    return None
 
 
 @cli.command()

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=5.0, ge=0)
     # `/ready` answers 503 when a read model is more events than this behind the log.
     ready_max_lag: int = Field(default=1000, ge=0)
+    # A request body larger than this answers 413, unread (API.md).
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # A bearer token that may read `/metrics` besides the users' tokens; unset: none.
+    metrics_token: str | None = None
     # The commands of a process arriving together commit in one transaction (issue 16).
     group_commit: bool = True
     write_off_limit: Decimal = Field(default=Decimal("50000.00"), ge=0)

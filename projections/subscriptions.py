@@ -29,6 +29,7 @@ from eventsourcing.postgres import (
     PostgresSubscription,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL, Identifier
 
 from projections.chain import StoredRow
 from projections.chain_store import (
@@ -114,6 +115,17 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
     ) -> Subscription[ApplicationRecorder]:
         return ReadyPostgresSubscription(recorder=self, gt=gt, topics=topics)
 
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        """The log position of an aggregate's event of that version, or None."""
+        statement = SQL(
+            "SELECT notification_id FROM {s}.{e} WHERE originator_id = %s "
+            "AND originator_version = %s"
+        ).format(s=Identifier(self.datastore.schema), e=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (originator_id, version))
+            row = curs.fetchone()
+        return None if row is None else int(row["notification_id"])
+
 
 class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, plus subscriptions, whose events are
@@ -160,6 +172,17 @@ class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
         return SQLiteSubscription(recorder=self, gt=gt, topics=topics)
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        """The log position of an aggregate's event of that version, or None."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (originator_id.hex, version),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
 
 
 class SQLiteSubscription(

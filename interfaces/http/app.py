@@ -9,6 +9,8 @@ from fastapi import Depends, FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
+from interfaces.http.metrics import Metrics
+from interfaces.http.middleware import BodyLimit, RequestLog
 from interfaces.http.reads import storable_parameters
 from interfaces.http.routers import (
     audit,
@@ -60,7 +62,13 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(storable_parameters)],
     )
+    # Inside `errors.install`'s UnexpectedErrors: a body cut short at the limit is no error.
+    app.add_middleware(BodyLimit)
     errors.install(app)
+    # Outermost: every answer, errors and 413 included, carries the request id and is
+    # logged and counted once.
+    app.state.metrics = Metrics(lambda: getattr(app.state, "services", None))
+    app.add_middleware(RequestLog, metrics=app.state.metrics)
     app.include_router(system.router)
     app.include_router(customers.router)
     app.include_router(contracts.router)

@@ -152,6 +152,7 @@ class CommandCall:
         self, command: type[Command], model: type[Body], target: Target | None = None
     ) -> Body:
         """Check the caller's role for the command, then parse the body (404 before 422)."""
+        self.http.state.command = command.__name__  # its outcome is counted and logged
         self.caller.require(command.permission)
         self.target = target
         raw = await self.http.body()
@@ -196,6 +197,8 @@ class CommandCall:
         content: dict[str, Any] = {"id": answered_id, "version": outcome.version, **extra}
         if outcome.position is not None:
             content["position"] = outcome.position
+        self.http.state.aggregate_id = str(outcome.id)  # for the request's log line
+        self.http.state.position = outcome.position
         headers = {"ETag": f'"{outcome.version}"'}
         created = outcome.created or created_id is not None
         if created:

@@ -30,6 +30,7 @@ async def current_caller(request: Request, services: ServicesDep) -> Caller:
         services.jwt_secret,
         max_ttl=timedelta(minutes=services.settings.token_max_ttl),
     )
+    request.state.actor = caller.actor  # for the request's log line
     if not caller.roles:
         raise Forbidden("the token names no role of mops")
     return caller

@@ -153,7 +153,7 @@ class UnexpectedErrors:
                 scope.get("path"),
                 type(error).__name__,
                 exc_info=error,
-                extra={"request_id": request_id(scope), "status": 500},
+                extra={"event": "internal_error", "request_id": request_id(scope), "status": 500},
             )
             if started:  # part of an answer went out: all that is left is to drop it
                 raise
@@ -192,7 +192,7 @@ def unexpected_error(request: Request, error: BaseException) -> JSONResponse:
         request.url.path,
         type(error).__name__,
         exc_info=error,
-        extra={"request_id": rid, "status": 500},
+        extra={"event": "internal_error", "request_id": rid, "status": 500},
     )
     return internal_error(request.scope)
 
@@ -213,7 +213,7 @@ def database_problem(request: Request, error: BaseException) -> JSONResponse:
         request.method,
         request.url.path,
         type(chain[-1]).__name__,
-        extra={"request_id": rid, "status": 503},
+        extra={"event": code, "request_id": rid, "status": 503},
     )
     detail = (
         "no database connection was free in time; try again shortly"
@@ -238,7 +238,12 @@ def install(app: FastAPI) -> None:
             "corrupt_stream request_id=%s %s",
             rid,
             error.detail,
-            extra={"request_id": rid, "status": 500, "aggregate_id": error.facts["aggregate_id"]},
+            extra={
+                "event": "corrupt_stream",
+                "request_id": rid,
+                "status": 500,
+                "aggregate_id": error.facts["aggregate_id"],
+            },
         )
         response = problem(
             500, error.code, error.title, error.detail, **error.facts, request_id=rid

@@ -96,6 +96,7 @@ CODES_BY_STATUS: dict[int, tuple[str, ...]] = {
     403: ("forbidden", "segregation_of_duties"),
     404: ("not_found",),
     409: ("invalid_state", "version_conflict", "idempotency_key_reused"),
+    413: ("payload_too_large",),
     500: ("internal_error", "corrupt_stream"),
     503: ("database_unavailable", "database_busy", "signing_key_missing"),
 }

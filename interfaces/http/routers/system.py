@@ -1,16 +1,19 @@
-"""`/health`, `/ready` and `/projections`."""
+"""`/health`, `/ready`, `/projections` and `/metrics`."""
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
-from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.deps import CurrentCaller, ServicesDep, current_caller
 from interfaces.http.errors import DATABASE_ERRORS, database_problem, problem
 from interfaces.http.openapi import LIST, OPEN, problem_response
 
@@ -31,6 +34,13 @@ def _not_ready_response() -> dict[str, Any]:
 
 
 READY: dict[int | str, dict[str, Any]] = {**OPEN, 503: _not_ready_response()}
+METRICS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the metrics in Prometheus' text format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    **LIST,
+}
 
 
 # How long `/health` looks for the log's head before answering without it.
@@ -86,3 +96,28 @@ def projections(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
     """Each read model's position, lag behind the log, state, and the process folding it."""
     items = services.read_side.status(services.backoffice.max_position())
     return JSONResponse({"items": items, "next_cursor": None})
+
+
+async def _may_scrape(request: Request, services: ServicesDep) -> None:
+    """A user's token with a role of mops, or `Bearer <MOPS_METRICS_TOKEN>` (401, 403)."""
+    expected = services.settings.metrics_token
+    scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+    if (
+        expected
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), expected.encode())
+    ):
+        return
+    await current_caller(request, services)
+
+
+@router.get("/metrics", responses=METRICS, response_class=Response)
+async def metrics(request: Request, services: ServicesDep) -> Response:
+    """Requests, commands, the log's head and the read models, for Prometheus.
+
+    The counters are this process's own (`interfaces/http/metrics.py`).
+    """
+    await _may_scrape(request, services)
+    registry = request.app.state.metrics.registry
+    text = await run_in_threadpool(generate_latest, registry)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
