@@ -35,6 +35,7 @@ from interfaces.http.routers import (
     system,
 )
 from interfaces.settings import Settings
+from interfaces.web import routes as pages
 
 
 def create_app(
@@ -89,4 +90,6 @@ def create_app(
     app.include_router(expense_claims.router)
     app.include_router(reports_risks.router)
     app.include_router(reports_follow_ups.router)
+    app.mount("/ui/static", pages.static_files(), name="ui-static")
+    app.include_router(pages.router)
     return app
