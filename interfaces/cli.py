@@ -37,6 +37,7 @@ from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
 from interfaces.cli_audit import register as register_audit_commands
 from interfaces.http.errors import DATABASE_ERRORS
 from interfaces.logs import log_config
+from interfaces.personal_data import forget_erased_keys
 from interfaces.settings import Settings
 from interfaces.trust import new_signing_key
 from projections.crosscheck import MIRRORS, crosscheck_all
@@ -204,6 +205,7 @@ def history(
         table = Table(title=f"{kind.__name__} {aggregate_id}")
         for column in ("version", "type", "recorded_at", "occurred_at", "actor", "data"):
             table.add_column(column, overflow="fold")
+        forget_erased_keys(app.mapper)  # old events: not with a key erased since
         for event in app.events.get(aggregate_id):
             assert isinstance(event, MopsAggregate.Event)  # every event of the log is one
             table.add_row(

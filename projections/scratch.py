@@ -169,10 +169,17 @@ class ScratchCopies:
         self._copies: OrderedDict[tuple[str, Cutoff], Any] = OrderedDict()
         # One fold at a time: two questions about one moment fold it once.
         self._lock = threading.Lock()
+        self._generation = 0
 
     def views(self, specs: Sequence[ReadModelKind], cut: Cutoff) -> dict[str, Any]:
         """A scratch copy of each read model as of the cutoff, folded where not cached."""
+        # A copy folded before an erasure holds the subject's decrypted fields: an erasure
+        # since (the mapper's erasure generation moved) makes every copy stale.
+        generation = getattr(self.app.mapper, "erasure_generation", lambda: 0)()
         with self._lock:
+            if generation != self._generation:
+                self._copies.clear()
+                self._generation = generation
             found = {}
             for spec in specs:
                 view = self._copies.get((spec.name, cut))

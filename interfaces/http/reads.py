@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from domain.errors import DomainError, NotFound, ValidationFailed
 from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
+from interfaces.personal_data import forget_erased_keys
 from projections.runner import READ_MODELS
 from projections.scratch import copies_of, cutoff
 
@@ -400,6 +401,9 @@ def aggregate_answer(
     represent: Callable[[Any], dict[str, Any]],
 ) -> JSONResponse:
     """An aggregate now, at a version, or as recorded at a time, with its version as ETag."""
+    if version is not None or as_of is not None:
+        # Replayed from old events: not with a key whose subject was erased since.
+        forget_erased_keys(services.backoffice.mapper)
     aggregate = services.backoffice.get(
         aggregate_id, kind, version=version, as_of=moment(as_of, "as_of")
     )
