@@ -173,6 +173,21 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "expense_claim.approve": WORKING_ROLES,
     "expense_claim.reject": WORKING_ROLES,
     "expense_claim.pay": frozenset({"finance"}),
+    # TrainingProgram: enrolment also by the employee's manager (the aggregate checks).
+    **{
+        f"training_program.{command}": frozenset({"hr"})
+        for command in ("plan", "amend", "attendance", "assessment", "complete", "evaluate")
+    },
+    "training_program.enroll": WORKING_ROLES,
+    "training_program.approve": frozenset({"executive"}),
+    "training_program.cancel": frozenset({"hr", "executive"}),
+    # ResearchReport.
+    **{
+        f"research_report.{command}": frozenset({"marketing", "sales_manager"})
+        for command in ("draft", "amend", "submit")
+    },
+    "research_report.accept": frozenset({"executive"}),
+    "research_report.return": frozenset({"executive"}),
 }
 
 # Besides the employee and their manager, who may read people data: an employee's

@@ -15,7 +15,9 @@ from application.handlers import (
     marketing_plans,
     opportunities,
     price_lists,
+    research_reports,
     risks,
+    training_programs,
 )
 
 HANDLERS: dict[type[Command], Handler] = {
@@ -30,4 +32,6 @@ HANDLERS: dict[type[Command], Handler] = {
     **marketing_plans.HANDLERS,
     **risks.HANDLERS,
     **expense_claims.HANDLERS,
+    **training_programs.HANDLERS,
+    **research_reports.HANDLERS,
 }

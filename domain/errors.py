@@ -151,3 +151,8 @@ PriceListOverlap = _rule("price_list_overlap", "Another published list prices th
 # MarketingPlan and ExpenseClaim (DOMAIN.md, MarketingPlan and ExpenseClaim).
 DuplicatePlan = _rule("duplicate_plan", "A marketing plan for that fiscal year exists")
 DuplicateClaim = _rule("duplicate_claim", "Receipt already claimed")
+
+# TrainingProgram and ResearchReport (DOMAIN.md, TrainingProgram and ResearchReport).
+AlreadyEnrolled = _rule("already_enrolled", "The employee is enrolled already")
+EvaluationTooEarly = _rule("evaluation_too_early", "The quarter after completion has not ended")
+NoApprovedPlan = _rule("no_approved_plan", "No approved marketing plan for that year")
