@@ -40,6 +40,7 @@ from interfaces.logs import log_config
 from interfaces.personal_data import forget_erased_keys
 from interfaces.settings import Settings
 from interfaces.trust import new_signing_key
+from interfaces.web.sign_in_codes import codes_of
 from projections.crosscheck import MIRRORS, crosscheck_all
 from projections.events import event_data, event_names, iso_utc
 from projections.leadership import lease_for
@@ -167,8 +168,12 @@ def token(
         int | None,
         typer.Option(help="lifetime in minutes, above 0 [default and most: MOPS_TOKEN_MAX_TTL]"),
     ] = None,
+    link: Annotated[
+        bool, typer.Option(help="print a one-time sign-in link for the web pages instead")
+    ] = False,
 ) -> None:
-    """Print a signed JWT for the configured secret."""
+    """Print a signed JWT for the configured secret (or a link that signs in with it once,
+    within ten minutes: MOPS_PUBLIC_URL/ui/sign-in?code=…)."""
     settings = Settings()
     secret = settings.jwt_secret
     if not secret:
@@ -180,10 +185,20 @@ def token(
         problem = token_problem(sub, lifetime, most)
         if problem is not None:
             raise ValueError(problem)
-        print(mint(secret, sub, role, lifetime))
+        minted = mint(secret, sub, role, lifetime)
+        print(_sign_in_link(settings, minted) if link else minted)
     except ValueError as error:
         errors.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def _sign_in_link(settings: Settings, token: str) -> str:
+    app = Backoffice(settings.persistence_env())
+    try:
+        code = codes_of(app).issue(token)
+    finally:
+        app.close()
+    return f"{settings.public_url.rstrip('/')}/ui/sign-in?code={code}"
 
 
 @cli.command()

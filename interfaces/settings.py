@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./mops.db"
     jwt_secret: str | None = None
+    # Where people reach this deployment: the one-time sign-in links start with it.
+    public_url: str = "http://127.0.0.1:8000"
     # Ed25519 private key (PEM, or base64 of its 32 bytes) that signs seals of the log.
     signing_key: str | None = None
     # The longest a token may live, in minutes (API.md): longer ones are refused.

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from domain.errors import DomainError, NotFound
 from interfaces.auth import caller_from
+from interfaces.bootstrap import Services
 from interfaces.http.deps import ServicesDep
 from interfaces.web import dashboard, views
 from interfaces.web.api import endpoint
@@ -28,6 +29,7 @@ from interfaces.web.page import (
     signed_in_page,
     token_lifetime,
 )
+from interfaces.web.sign_in_codes import codes_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -39,9 +41,18 @@ def static_files() -> StaticFiles:
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, services: ServicesDep) -> Response:
-    """The sign-in form: paste a token that `mops token` minted."""
+    """The sign-in form: paste a token that `mops token` minted; or the one-time link of
+    `mops token --link` (`?code=`), which opens the session at once, once."""
     page = Page(request, services, None)
-    return page.render("sign_in.html", next=safe_next(request.query_params.get("next")))
+    goal = safe_next(request.query_params.get("next"))
+    code = request.query_params.get("code")
+    if code is None:
+        return page.render("sign_in.html", next=goal)
+    token = codes_of(services.backoffice).redeem(code)
+    if token is None:
+        problem = "this sign-in link was used already or has expired"
+        return page.render("sign_in.html", status=401, next=goal, problem=problem)
+    return _session(request, services, page, token, goal)
 
 
 @router.post("/sign-in")
@@ -51,7 +62,11 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     goal = safe_next((form.get("next") or [""])[0])
-    page = Page(request, services, None)
+    return _session(request, services, Page(request, services, None), token, goal)
+
+
+def _session(request: Request, services: Services, page: Page, token: str, goal: str) -> Response:
+    """A session for a valid token (a redirect setting its cookie), or the form again."""
     max_ttl = timedelta(minutes=services.settings.token_max_ttl)
     try:
         caller = caller_from(f"Bearer {token}", services.jwt_secret, max_ttl=max_ttl)
