@@ -33,7 +33,7 @@ class Decision:
 
     aggregate: Aggregate
     others: tuple[Aggregate, ...] = ()
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "contract.write_off": frozenset({"finance", "executive"}),
     "contract.cancel": frozenset({"sales", "sales_manager"}),
     "contract.terminate": frozenset({"finance", "sales_manager"}),
+    "contract.waive_penalty": frozenset({"sales_manager", "executive"}),
+    "contract.interest": frozenset({"finance"}),
     # Budget.
     "budget.draft": frozenset({"finance", "executive"}),
     "budget.amend": frozenset({"finance", "executive"}),

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from domain.calendar import BusinessCalendar
 
 
 def _default_expense_standards() -> dict[str, Decimal]:
@@ -34,6 +38,10 @@ def _appraisal_source_weights() -> dict[str, Decimal]:
 
 def _appraisal_component_weights() -> dict[str, Decimal]:
     return {"kpi": Decimal("0.6"), "goals": Decimal("0.25"), "attitude": Decimal("0.15")}
+
+
+def _business_calendar() -> BusinessCalendar:
+    return BusinessCalendar(zone=ZoneInfo("Asia/Shanghai"))
 
 
 def _discount_limits() -> dict[str, Decimal]:
@@ -74,3 +82,10 @@ class Policy:
     require_list_price: bool = False
     # The chance an opportunity in each stage is won: its weighted value in the pipeline.
     stage_probabilities: dict[str, Decimal] = field(default_factory=_stage_probabilities)
+    # Late-delivery penalties are capped at this share of a contract's total; late
+    # payment is charged this daily interest rate (DOMAIN.md, Contract).
+    penalty_cap: Decimal = Decimal("0.10")
+    late_interest_daily: Decimal = Decimal("0.0005")
+    # Complaint deadlines run round the clock, or in the business calendar's working time.
+    sla_clock: Literal["24x7", "business"] = "24x7"
+    business_calendar: BusinessCalendar = field(default_factory=_business_calendar)

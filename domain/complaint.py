@@ -22,6 +22,10 @@ Decisions where DOMAIN.md is silent:
   none, but without it a response given before the assignment was logged could not be
   dated when it happened. The optional field extends those bodies; clients that leave
   it out get "now", as before.
+- With the business SLA clock (DOMAIN.md, "SLA clock") the deadlines count working
+  hours of the business calendar (domain/calendar.py) from receipt; they are stamped
+  into `Received` all the same. Response and resolution hours in the reports stay
+  elapsed hours between the instants, whichever clock set the deadlines.
 - The reopen window is 30 days from the (latest) resolution's `occurred_at` to the
   reopen's `occurred_at`; 30 days exactly is still inside it.
 - `Resolved` carries the assignee at the time of resolution (the person credited);
@@ -39,6 +43,7 @@ from uuid import UUID
 
 from domain.base import MopsAggregate
 from domain.budget import choice
+from domain.calendar import BusinessCalendar, add_working_hours
 from domain.errors import InvalidState, ReopenWindowClosed, ValidationFailed
 from domain.values import Cause, count, required_text
 
@@ -110,6 +115,13 @@ def sla_hours(table: Mapping[str, int], severity: str, field: str) -> int:
     if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
         raise ValidationFailed.of(field, f"the SLA policy has no hours for {severity!r}")
     return hours
+
+
+def _deadline(received: datetime, hours: int, calendar: BusinessCalendar | None) -> datetime:
+    """Hours after receipt, round the clock or in the calendar's working time."""
+    if calendar is None:
+        return received + timedelta(hours=hours)
+    return add_working_hours(received, hours, calendar)
 
 
 class Escalation(TypedDict):
@@ -315,8 +327,12 @@ class Complaint(MopsAggregate):
         resolution_hours: Mapping[str, int],
         contract_id: UUID | None = None,
         occurred_at: datetime | None = None,
+        calendar: BusinessCalendar | None = None,
     ) -> Complaint:
-        """Receive a complaint; its deadlines are the SLA of its severity from receipt."""
+        """Receive a complaint; its deadlines are the SLA of its severity from receipt.
+
+        Round the clock without a `calendar`; with one, in its working hours only.
+        """
         fields = {
             "channel": choice(ComplaintChannel, channel, "channel"),
             "category": choice(ComplaintCategory, category, "category"),
@@ -333,8 +349,8 @@ class Complaint(MopsAggregate):
             occurred_at=received,
             customer_id=customer_id,
             contract_id=contract_id,
-            respond_by=received + timedelta(hours=respond_in),
-            resolve_by=received + timedelta(hours=resolve_in),
+            respond_by=_deadline(received, respond_in, calendar),
+            resolve_by=_deadline(received, resolve_in, calendar),
             **fields,
         )
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from domain.base import MopsAggregate
 from domain.errors import (
@@ -34,6 +34,7 @@ from domain.errors import (
     FieldError,
     Forbidden,
     InvalidState,
+    NotFound,
     NothingOverdue,
     OverDelivery,
     OverInvoicing,
@@ -51,6 +52,9 @@ ZERO = Decimal("0.00")
 MAX_QUANTITY = 1_000_000_000
 # A daily penalty rate to six places (0.0005 is 0.05 % a day); more would only be noise.
 PENALTY_RATE_PLACES = Decimal("0.000001")
+CENTS = Decimal("0.01")
+DEFAULT_PENALTY_CAP = Decimal("0.10")
+DEFAULT_INTEREST_RATE = Decimal("0.0005")
 
 
 class Line(TypedDict):
@@ -92,10 +96,55 @@ class Invoice(TypedDict):
 
 
 class Allocation(TypedDict):
-    """The share of a payment or write-off that settles one invoice."""
+    """The share of a payment, write-off or credit that settles one invoice or debit note.
+
+    `invoice_id` names an invoice or, since late-payment interest, a debit note: both are
+    items of the receivable, settled oldest due first, and their ids never collide.
+    """
 
     invoice_id: UUID
     amount: Decimal
+
+
+class CreditAllocation(TypedDict):
+    """The share of a penalty's credit note that settles one invoice or debit note."""
+
+    penalty_id: UUID
+    invoice_id: UUID
+    amount: Decimal
+
+
+class Penalty(TypedDict):
+    """A late-delivery penalty credited to the customer, and how much of it is applied."""
+
+    id: UUID
+    amount: Decimal
+    days_late: int
+    assessed_on: date
+    waived: bool
+    applied: Decimal
+    allocations: dict[str, Decimal]
+
+
+class InterestBasis(TypedDict):
+    """One invoice's part of a debit note: the overdue days charged and their interest."""
+
+    invoice_id: UUID
+    first_day: date
+    last_day: date
+    days: int
+    amount: Decimal
+
+
+class DebitNote(TypedDict):
+    """Late-payment interest owed by the customer, settled like an invoice."""
+
+    id: UUID
+    amount: Decimal
+    issued_on: date
+    due_on: date
+    settled: Decimal
+    basis: list[InterestBasis]
 
 
 class Reminder(TypedDict):
@@ -253,6 +302,89 @@ def settle_oldest_first(invoices: Iterable[Mapping[str, Any]], amount: Decimal) 
     return allocations
 
 
+def cents(amount: Decimal) -> Decimal:
+    """An amount rounded to the cent, half up."""
+    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def late_penalty(
+    *, rate: Decimal, days_late: int, late_value: Decimal, room: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(uncapped, assessed) penalty: rate x days late x value delivered late, to the cent,
+    then no more than the room left under the contract's cap (never below zero)."""
+    uncapped = cents(rate * days_late * late_value)
+    return uncapped, max(min(uncapped, room), ZERO)
+
+
+def unpaid_at_end_of(
+    amount: Decimal, movements: Iterable[tuple[date, Decimal]], day: date
+) -> Decimal:
+    """An item's amount less every settlement dated on or before the day."""
+    return amount - sum((m for on, m in movements if on <= day), ZERO)
+
+
+def interest_basis(
+    invoice: Mapping[str, Any],
+    movements: list[tuple[date, Decimal]],
+    *,
+    charged_through: date | None,
+    through: date,
+    rate: Decimal,
+) -> InterestBasis | None:
+    """Interest on one invoice for its overdue days up to `through` not yet charged.
+
+    A day is overdue after the due date; each day charges the amount unpaid at its end
+    times the daily rate; the sum is rounded to the cent once. None when the invoice is
+    not overdue at `through` (not yet due, or settled by then) or has no day left.
+    """
+    due_on: date = invoice["due_on"]
+    if due_on >= through or unpaid_at_end_of(invoice["amount"], movements, through) <= 0:
+        return None
+    first = due_on + timedelta(days=1)
+    if charged_through is not None and charged_through >= first:
+        first = charged_through + timedelta(days=1)
+    if first > through:
+        return None
+    days = (through - first).days + 1
+    unpaid_days = sum(
+        (
+            max(unpaid_at_end_of(invoice["amount"], movements, first + timedelta(days=n)), ZERO)
+            for n in range(days)
+        ),
+        ZERO,
+    )
+    return {
+        "invoice_id": invoice["id"],
+        "first_day": first,
+        "last_day": through,
+        "days": days,
+        "amount": cents(unpaid_days * rate),
+    }
+
+
+def apply_credits(
+    penalties: Iterable[Penalty], items: Iterable[Mapping[str, Any]]
+) -> list[CreditAllocation]:
+    """The unapplied credit of the penalties (oldest first) spread over the open items
+    (oldest due first)."""
+    open_items = [[item["id"], item["amount"] - item["settled"]] for item in items]
+    allocations: list[CreditAllocation] = []
+    for penalty in penalties:
+        left = penalty["amount"] - penalty["applied"]
+        for item in open_items:
+            if left <= 0:
+                break
+            share = min(item[1], left)
+            if share <= 0:
+                continue
+            allocations.append(
+                {"penalty_id": penalty["id"], "invoice_id": item[0], "amount": share}
+            )
+            item[1] -= share
+            left -= share
+    return allocations
+
+
 class Contract(MopsAggregate):
     """A sales contract with a customer: its lines, reviews, signing, delivery and cash."""
 
@@ -285,6 +417,10 @@ class Contract(MopsAggregate):
         reminders: list[Reminder]
         closing_reason: str | None
         completed_at: datetime | None
+        penalties: dict[str, Penalty]
+        debit_notes: dict[str, DebitNote]
+        interest_through: dict[str, date]
+        movements: dict[str, list[tuple[date, Decimal]]]
 
     class Drafted(MopsAggregate.Created):
         customer_id: UUID
@@ -323,6 +459,12 @@ class Contract(MopsAggregate):
             contract.reminders = []
             contract.closing_reason = None
             contract.completed_at = None
+            # Penalties and interest (see PenaltyAssessed, InterestCharged); `movements`
+            # holds each item's settlements by business day, which interest is charged on.
+            contract.penalties = {}
+            contract.debit_notes = {}
+            contract.interest_through = {}
+            contract.movements = {}
 
     class Amended(MopsAggregate.Event):
         """Fields of a draft changed: `changed` names them, in order; the others are None."""
@@ -457,7 +599,7 @@ class Contract(MopsAggregate):
         def apply(self, contract: Contract) -> None:
             contract.paid += self.amount
             contract.payment_references = [*contract.payment_references, self.reference]
-            contract._settle(self.allocations)
+            contract._settle(self.allocations, self.received_on)
 
     class ReminderSent(MopsAggregate.Event):
         level: int
@@ -478,7 +620,7 @@ class Contract(MopsAggregate):
 
         def apply(self, contract: Contract) -> None:
             contract.written_off += self.amount
-            contract._settle(self.allocations)
+            contract._settle(self.allocations, self.occurred_at.astimezone(UTC).date())
 
     class Cancelled(MopsAggregate.Event):
         reason: str
@@ -501,15 +643,116 @@ class Contract(MopsAggregate):
             contract.status = ContractStatus.COMPLETED.value
             contract.completed_at = self.occurred_at
 
-    def _settle(self, allocations: list[Allocation]) -> None:
-        invoices = dict(self.invoices)
-        for allocation in allocations:
-            key = str(allocation["invoice_id"])
-            invoices[key] = {
-                **invoices[key],
-                "settled": invoices[key]["settled"] + allocation["amount"],
+    class PenaltyAssessed(MopsAggregate.Event):
+        """A late delivery's penalty, a credit note owed to the customer (違約責任).
+
+        `uncapped` is rate x days late x `late_value`; `amount` is what the cap left of it.
+        Its credit settles open items by the `CreditApplied` recorded with it, or later.
+        """
+
+        penalty_id: UUID
+        amount: Decimal
+        days_late: int
+        late_value: Decimal
+        rate: Decimal
+        uncapped: Decimal
+        cap: Decimal
+
+        def apply(self, contract: Contract) -> None:
+            contract.penalties = {
+                **contract.penalties,
+                str(self.penalty_id): {
+                    "id": self.penalty_id,
+                    "amount": self.amount,
+                    "days_late": self.days_late,
+                    "assessed_on": self.occurred_at.astimezone(UTC).date(),
+                    "waived": False,
+                    "applied": ZERO,
+                    "allocations": {},
+                },
             }
-        self.invoices = invoices
+
+    class CreditApplied(MopsAggregate.Event):
+        """Penalty credit settling open invoices or debit notes, on a business day."""
+
+        on: date
+        allocations: list[CreditAllocation]
+
+        def apply(self, contract: Contract) -> None:
+            penalties = dict(contract.penalties)
+            for allocation in self.allocations:
+                key, item = str(allocation["penalty_id"]), str(allocation["invoice_id"])
+                penalty = penalties[key]
+                shares = dict(penalty["allocations"])
+                shares[item] = shares.get(item, ZERO) + allocation["amount"]
+                penalties[key] = {
+                    **penalty,
+                    "applied": penalty["applied"] + allocation["amount"],
+                    "allocations": shares,
+                }
+            contract.penalties = penalties
+            contract._settle(
+                [{"invoice_id": a["invoice_id"], "amount": a["amount"]} for a in self.allocations],
+                self.on,
+            )
+
+    class PenaltyWaived(MopsAggregate.Event):
+        """A penalty reversed: what its credit settled is open again (`reversals`)."""
+
+        penalty_id: UUID
+        reason: str
+        amount: Decimal
+        reversals: list[Allocation]
+
+        def apply(self, contract: Contract) -> None:
+            key = str(self.penalty_id)
+            contract.penalties = {
+                **contract.penalties,
+                key: {**contract.penalties[key], "waived": True},
+            }
+            contract._settle(
+                [{"invoice_id": r["invoice_id"], "amount": -r["amount"]} for r in self.reversals],
+                self.occurred_at.astimezone(UTC).date(),
+            )
+
+    class InterestCharged(MopsAggregate.Event):
+        """A debit note of late-payment interest, due on `through`, owed by the customer."""
+
+        debit_note_id: UUID
+        amount: Decimal
+        through: date
+        rate: Decimal
+        basis: list[InterestBasis]
+
+        def apply(self, contract: Contract) -> None:
+            contract.debit_notes = {
+                **contract.debit_notes,
+                str(self.debit_note_id): {
+                    "id": self.debit_note_id,
+                    "amount": self.amount,
+                    "issued_on": self.through,
+                    "due_on": self.through,
+                    "settled": ZERO,
+                    "basis": self.basis,
+                },
+            }
+            contract.interest_through = {
+                **contract.interest_through,
+                **{str(b["invoice_id"]): b["last_day"] for b in self.basis},
+            }
+
+    def _settle(self, allocations: list[Allocation], on: date) -> None:
+        """Settle items (invoices or debit notes) by allocations dated on a business day."""
+        invoices, notes = dict(self.invoices), dict(self.debit_notes)
+        movements = dict(self.movements)
+        for allocation in allocations:
+            key, amount = str(allocation["invoice_id"]), allocation["amount"]
+            if key in invoices:
+                invoices[key] = {**invoices[key], "settled": invoices[key]["settled"] + amount}
+            else:
+                notes[key] = {**notes[key], "settled": notes[key]["settled"] + amount}
+            movements[key] = [*movements.get(key, []), (on, amount)]
+        self.invoices, self.debit_notes, self.movements = invoices, notes, movements
 
     # Derived figures.
 
@@ -528,20 +771,45 @@ class Contract(MopsAggregate):
         return sum((i["amount"] for i in self.invoices.values()), ZERO)
 
     @property
+    def interest_charged(self) -> Decimal:
+        """Σ the debit notes of late-payment interest."""
+        return sum((n["amount"] for n in self.debit_notes.values()), ZERO)
+
+    @property
+    def penalties_credited(self) -> Decimal:
+        """Σ the penalties assessed and not waived (credited to the customer)."""
+        return sum((p["amount"] for p in self.penalties.values() if not p["waived"]), ZERO)
+
+    @property
+    def unapplied_credit(self) -> Decimal:
+        """Penalty credit not yet settling an item: it waits for the next invoice."""
+        return sum(
+            (p["amount"] - p["applied"] for p in self.penalties.values() if not p["waived"]), ZERO
+        )
+
+    @property
     def outstanding(self) -> Decimal:
-        """Invoiced, not yet paid nor written off."""
-        return self.invoiced - self.paid - self.written_off
+        """Open on invoices and debit notes: invoiced + interest charged - paid - written
+        off - penalty credit applied to them."""
+        return sum((i["amount"] - i["settled"] for i in self._open_invoices()), ZERO)
 
     @property
     def exposure(self) -> Decimal:
         """What the customer owes or will owe under this contract once signed."""
         if self.status not in RECEIVABLE_STATES:
             return ZERO
-        return self.total - self.paid - self.written_off
+        return (
+            self.total
+            + self.interest_charged
+            - self.paid
+            - self.written_off
+            - self.penalties_credited
+        )
 
-    def _open_invoices(self) -> list[Invoice]:
-        # Stable: invoices issued the same day settle in the order they were issued.
-        return sorted(self.invoices.values(), key=lambda i: i["issued_on"])
+    def _open_invoices(self) -> list[Any]:
+        """Invoices and debit notes, oldest due first (issue day, then as recorded, on a tie)."""
+        items: list[Any] = [*self.invoices.values(), *self.debit_notes.values()]
+        return sorted(items, key=lambda i: (i["due_on"], i["issued_on"]))
 
     # Commands.
 
@@ -785,8 +1053,12 @@ class Contract(MopsAggregate):
         lines: Mapping[str, int],
         manager: bool,
         occurred_at: datetime | None = None,
+        penalty_cap: Decimal = DEFAULT_PENALTY_CAP,
     ) -> None:
-        """Deliver quantities per sku; never more than ordered; late after the due date."""
+        """Deliver quantities per sku; never more than ordered; late after the due date.
+
+        A late delivery assesses its penalty in the same transaction (see `_assess_penalty`).
+        """
         occurred = cause.occurred(occurred_at)
         ordered = {line["sku"]: line["quantity"] for line in self.lines}
         errors = []
@@ -812,11 +1084,59 @@ class Contract(MopsAggregate):
                     delivered=already,
                     requested=quantity,
                 )
-        late = occurred.astimezone(UTC).date() > self.delivery_due_on
+        day = occurred.astimezone(UTC).date()
+        late = day > self.delivery_due_on
         self._record(
             self.DeliveryRecorded, cause, occurred_at=occurred, lines=dict(lines), late=late
         )
+        if late:
+            self._assess_penalty(cause, occurred, lines, penalty_cap)
         self._complete_if_done(cause)
+
+    def _assess_penalty(
+        self, cause: Cause, occurred: datetime, lines: Mapping[str, int], cap: Decimal
+    ) -> None:
+        """Penalty = rate x days late x value delivered late, all of the contract's penalties
+        (not waived) capped at `cap` x total; its credit settles open items at once."""
+        day = occurred.astimezone(UTC).date()
+        prices = {line["sku"]: line["unit_price"] for line in self.lines}
+        late_value = sum((prices[sku] * quantity for sku, quantity in lines.items()), ZERO)
+        days_late = (day - self.delivery_due_on).days
+        cap_amount = cents(cap * self.total)
+        uncapped, amount = late_penalty(
+            rate=self.penalty_rate,
+            days_late=days_late,
+            late_value=late_value,
+            room=cap_amount - self.penalties_credited,
+        )
+        if amount <= 0:
+            return
+        self._record(
+            self.PenaltyAssessed,
+            cause,
+            occurred_at=occurred,
+            # Derived from the contract and its count of penalties: a replay names it again.
+            penalty_id=uuid5(self.id, f"penalty-{len(self.penalties) + 1}"),
+            amount=amount,
+            days_late=days_late,
+            late_value=late_value,
+            rate=self.penalty_rate,
+            uncapped=uncapped,
+            cap=cap_amount,
+        )
+        self._apply_credit(cause, day)
+
+    def _apply_credit(self, cause: Cause, on: date) -> None:
+        """Apply penalty credit still unapplied to the open items, oldest due first."""
+        live = [p for p in self.penalties.values() if not p["waived"]]
+        allocations = apply_credits(live, self._open_invoices())
+        if allocations:
+            self._record(self.CreditApplied, cause, on=on, allocations=allocations)
+
+    @property
+    def last_penalty(self) -> Penalty | None:
+        """The penalty assessed last, if any (a delivery's answer names it)."""
+        return list(self.penalties.values())[-1] if self.penalties else None
 
     def issue_invoice(
         self, cause: Cause, *, invoice_id: UUID, amount: Decimal, issued_on: date
@@ -843,6 +1163,8 @@ class Contract(MopsAggregate):
             issued_on=issued_on,
             due_on=issued_on + timedelta(days=self.payment_term_days),
         )
+        self._apply_credit(cause, issued_on)
+        self._complete_if_done(cause)
 
     def record_payment(
         self, cause: Cause, *, amount: Decimal, received_on: date, reference: str
@@ -961,11 +1283,79 @@ class Contract(MopsAggregate):
             raise InvalidState("terminate", self.status)
         self._record(self.Terminated, cause, reason=reason)
 
+    def waive_penalty(self, cause: Cause, *, penalty_id: UUID, reason: str) -> None:
+        """Reverse a penalty (sales_manager or executive, never the contract's owner)."""
+        penalty = self.penalties.get(str(penalty_id))
+        if penalty is None:
+            raise NotFound(f"penalty {penalty_id} not found on this contract")
+        reason = required_text(reason, "reason", 5000)
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("penalties/waive", self.status)
+        if penalty["waived"]:
+            raise InvalidState("penalties/waive", self.status, "the penalty is already waived")
+        if same_subject(cause.actor, self.owner_id):
+            raise SegregationOfDuties("the contract's owner may not waive its penalty")
+        reversals: list[Allocation] = [
+            {"invoice_id": self._item_id(key), "amount": amount}
+            for key, amount in penalty["allocations"].items()
+            if amount
+        ]
+        self._record(
+            self.PenaltyWaived,
+            cause,
+            penalty_id=penalty["id"],
+            reason=reason,
+            amount=penalty["amount"],
+            reversals=reversals,
+        )
+        self._apply_credit(cause, cause.now.astimezone(UTC).date())
+
+    def _item_id(self, key: str) -> UUID:
+        item = self.invoices.get(key) or self.debit_notes[key]
+        return item["id"]
+
+    def charge_interest(
+        self, cause: Cause, *, debit_note_id: UUID, through: date, rate: Decimal
+    ) -> None:
+        """Charge late-payment interest through a day on every invoice overdue then."""
+        through = cause.business_date(through, "through")
+        if self.status not in RECEIVABLE_STATES:
+            raise InvalidState("interest", self.status)
+        basis = [
+            found
+            for invoice in sorted(self.invoices.values(), key=lambda i: i["due_on"])
+            if (
+                found := interest_basis(
+                    invoice,
+                    self.movements.get(str(invoice["id"]), []),
+                    charged_through=self.interest_through.get(str(invoice["id"])),
+                    through=through,
+                    rate=rate,
+                )
+            )
+        ]
+        amount = sum((b["amount"] for b in basis), ZERO)
+        if amount <= 0:
+            raise NothingOverdue(f"no invoice of this contract owes interest through {through}")
+        self._record(
+            self.InterestCharged,
+            cause,
+            debit_note_id=debit_note_id,
+            amount=amount,
+            through=through,
+            rate=rate,
+            basis=basis,
+        )
+        self._apply_credit(cause, through)
+
     def _complete_if_done(self, cause: Cause) -> None:
+        """Completed when all is delivered and paid + written off + penalties credited
+        equals total + interest charged."""
         if self.status != ContractStatus.ACTIVE:
             return
         delivered_all = all(
             self.delivered.get(line["sku"], 0) == line["quantity"] for line in self.lines
         )
-        if delivered_all and self.paid + self.written_off == self.total:
+        settled = self.paid + self.written_off + self.penalties_credited
+        if delivered_all and settled == self.total + self.interest_charged:
             self._record(self.Completed, cause)

@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
 
 from application.backoffice import Backoffice, Policy, utc_now
 from application.ports import KpiAttainment, Ports
+from domain.calendar import BusinessCalendar, parse_days, parse_holidays, parse_hours
 from interfaces.settings import Settings
 from projections.runner import ReadSide, create_tables
 
@@ -45,6 +47,22 @@ def policy_of(settings: Settings) -> Policy:
         discount_limits=dict(settings.discount_limits),
         require_list_price=settings.require_list_price,
         stage_probabilities=dict(settings.stage_probabilities),
+        penalty_cap=settings.penalty_cap,
+        late_interest_daily=settings.late_interest_daily,
+        sla_clock=settings.sla_clock,
+        business_calendar=business_calendar_of(settings),
+    )
+
+
+def business_calendar_of(settings: Settings) -> BusinessCalendar:
+    """The business calendar of the settings (MOPS_BUSINESS_DAYS, _HOURS, _TIMEZONE, _HOLIDAYS)."""
+    opens, closes = parse_hours(settings.business_hours)
+    return BusinessCalendar(
+        days=parse_days(settings.business_days),
+        opens=opens,
+        closes=closes,
+        zone=ZoneInfo(settings.timezone),
+        holidays=parse_holidays(settings.holidays),
     )
 
 

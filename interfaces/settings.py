@@ -112,6 +112,19 @@ class Settings(BaseSettings):
     # budget_lines_over_90 at or above it, revenue_attainment below it.
     risk_thresholds: dict[str, Decimal] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
+    # Late-delivery penalties capped at this share of a contract's total; the daily
+    # rate of late-payment interest (DOMAIN.md, Contract).
+    penalty_cap: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)
+    late_interest_daily: Decimal = Field(default=Decimal("0.0005"), ge=0, le=1)
+    # Complaint deadlines round the clock (24x7) or in the business calendar's working
+    # time: working days ("Mon-Fri"), hours ("09:00-18:00"), zone, and holidays as ISO
+    # dates separated by commas (read by interfaces/bootstrap.py, domain/calendar.py).
+    sla_clock: Literal["24x7", "business"] = "24x7"
+    business_days: str = "Mon-Fri"
+    business_hours: str = "09:00-18:00"
+    timezone: str = "Asia/Shanghai"
+    holidays: str = ""
+
     @property
     def dialect(self) -> Literal["sqlite", "postgres"]:
         scheme = urlsplit(self.database_url).scheme

@@ -156,3 +156,22 @@ class TerminateContract(Command):
     permission = "contract.terminate"
     contract_id: UUID
     reason: str
+
+
+@dataclass(frozen=True)
+class WaivePenalty(Command):
+    """Reverse a late-delivery penalty (a sales_manager not owning the contract, or executive)."""
+
+    permission = "contract.waive_penalty"
+    contract_id: UUID
+    penalty_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChargeInterest(Command):
+    """Charge late-payment interest through a day: one debit note, answered with its id."""
+
+    permission = "contract.interest"
+    contract_id: UUID
+    through: date

@@ -51,6 +51,7 @@ def receive_complaint(cmd: ReceiveComplaint, ctx: Context) -> Decision:
         response_hours=ctx.policy.sla_response_hours,
         resolution_hours=ctx.policy.sla_resolution_hours,
         occurred_at=cmd.occurred_at,
+        calendar=ctx.policy.business_calendar if ctx.policy.sla_clock == "business" else None,
     )
     return Decision(complaint)
 

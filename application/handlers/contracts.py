@@ -10,6 +10,7 @@ from application.commands.contracts import (
     AmendContract,
     ApproveContractReview,
     CancelContract,
+    ChargeInterest,
     DraftContract,
     IssueInvoice,
     RecordDelivery,
@@ -19,6 +20,7 @@ from application.commands.contracts import (
     SignContract,
     SubmitContract,
     TerminateContract,
+    WaivePenalty,
     WriteOff,
 )
 from application.context import Context
@@ -125,11 +127,45 @@ def sign_contract(cmd: SignContract, ctx: Context) -> Decision:
 
 
 def record_delivery(cmd: RecordDelivery, ctx: Context) -> Decision:
+    """A late delivery's answer adds the penalty it assessed: `{id, amount, days_late}`."""
     contract = ctx.addressed(cmd.contract_id, Contract)
+    before = len(contract.penalties)
     contract.record_delivery(
-        ctx.cause, lines=cmd.lines, manager=is_manager(ctx), occurred_at=cmd.occurred_at
+        ctx.cause,
+        lines=cmd.lines,
+        manager=is_manager(ctx),
+        occurred_at=cmd.occurred_at,
+        penalty_cap=ctx.policy.penalty_cap,
     )
+    penalty = contract.last_penalty
+    if penalty is None or len(contract.penalties) == before:
+        return Decision(contract)
+    assessed = {
+        "id": str(penalty["id"]),
+        "amount": str(penalty["amount"]),
+        "days_late": penalty["days_late"],
+    }
+    return Decision(contract, extra={"penalty": assessed})
+
+
+def waive_penalty(cmd: WaivePenalty, ctx: Context) -> Decision:
+    contract = ctx.addressed(cmd.contract_id, Contract)
+    contract.waive_penalty(ctx.cause, penalty_id=cmd.penalty_id, reason=cmd.reason)
     return Decision(contract)
+
+
+def charge_interest(cmd: ChargeInterest, ctx: Context) -> Decision:
+    """The answer names the new debit note (`debit_note_id`) and its amount."""
+    contract = ctx.addressed(cmd.contract_id, Contract)
+    debit_note_id = uuid4()
+    contract.charge_interest(
+        ctx.cause,
+        debit_note_id=debit_note_id,
+        through=cmd.through,
+        rate=ctx.policy.late_interest_daily,
+    )
+    amount = contract.debit_notes[str(debit_note_id)]["amount"]
+    return Decision(contract, extra={"debit_note_id": str(debit_note_id), "amount": str(amount)})
 
 
 def issue_invoice(cmd: IssueInvoice, ctx: Context) -> Decision:
@@ -192,6 +228,8 @@ HANDLERS: Handlers = {
     RecordPayment: record_payment,
     SendReminder: send_reminder,
     WriteOff: write_off,
+    WaivePenalty: waive_penalty,
+    ChargeInterest: charge_interest,
     CancelContract: cancel_contract,
     TerminateContract: terminate_contract,
 }

@@ -283,3 +283,28 @@ def test_reopen_later_than_thirty_days_after_resolution_is_refused(app):
     within = back + timedelta(days=30, hours=3)
     assert app.handle(SERVICE, ReopenComplaint(kid, "broken again", within)).version == 6
     assert app.get(kid, Complaint).status == "in_progress"
+
+
+def test_the_business_sla_clock_stamps_working_hour_deadlines(module_database):
+    from zoneinfo import ZoneInfo
+
+    from interfaces.bootstrap import build
+
+    zone = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(zone).date()
+    friday = today - timedelta(days=(today.weekday() - 4) % 7 or 7)
+    monday = friday + timedelta(days=3)
+    settings = module_database.settings(
+        sla_clock="business", holidays=monday.isoformat(), backdating_days=14
+    )
+    services = build(settings, run_projections=False)
+    try:
+        app = services.backoffice
+        at = datetime.combine(friday, datetime.min.time(), tzinfo=zone) + timedelta(hours=17)
+        kid = received(app, severity="high", occurred_at=at)
+        complaint = app.get(kid, Complaint)
+        # Friday 17:00 + 8 working hours: 1 on Friday, Monday a holiday, 7 on Tuesday.
+        tuesday_4pm = datetime.combine(monday + timedelta(days=1), datetime.min.time(), zone)
+        assert complaint.respond_by == tuesday_4pm + timedelta(hours=16)
+    finally:
+        services.close()

@@ -12,6 +12,7 @@ from application.commands.contracts import (
     AmendContract,
     ApproveContractReview,
     CancelContract,
+    ChargeInterest,
     ContractChanges,
     DraftContract,
     IssueInvoice,
@@ -22,16 +23,18 @@ from application.commands.contracts import (
     SignContract,
     SubmitContract,
     TerminateContract,
+    WaivePenalty,
     WriteOff,
 )
-from domain.contract import Contract, Invoice, line_cost, line_total
+from domain.contract import Contract, DebitNote, Invoice, Penalty, line_cost, line_total
 from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, READ, answer_of, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
 from interfaces.http.schemas import contracts as bodies
+from interfaces.http.schemas.answers import contracts as answers
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
 
@@ -46,6 +49,38 @@ def _invoice(invoice: Invoice) -> dict[str, Any]:
         "due_on": invoice["due_on"].isoformat(),
         "settled": str(invoice["settled"]),
         "open": str(invoice["amount"] - invoice["settled"]),
+    }
+
+
+def _penalty(penalty: Penalty) -> dict[str, Any]:
+    return {
+        "id": str(penalty["id"]),
+        "amount": str(penalty["amount"]),
+        "days_late": penalty["days_late"],
+        "assessed_on": penalty["assessed_on"].isoformat(),
+        "waived": penalty["waived"],
+        "applied": str(penalty["applied"]),
+    }
+
+
+def _debit_note(note: DebitNote) -> dict[str, Any]:
+    return {
+        "id": str(note["id"]),
+        "amount": str(note["amount"]),
+        "issued_on": note["issued_on"].isoformat(),
+        "due_on": note["due_on"].isoformat(),
+        "settled": str(note["settled"]),
+        "open": str(note["amount"] - note["settled"]),
+        "basis": [
+            {
+                "invoice_id": str(b["invoice_id"]),
+                "first_day": b["first_day"].isoformat(),
+                "last_day": b["last_day"].isoformat(),
+                "days": b["days"],
+                "amount": str(b["amount"]),
+            }
+            for b in note["basis"]
+        ],
     }
 
 
@@ -95,6 +130,13 @@ def represent(contract: Contract) -> dict[str, Any]:
         "paid": str(contract.paid),
         "written_off": str(contract.written_off),
         "outstanding": str(contract.outstanding),
+        # Penalties credited to the customer and interest debited (DOMAIN.md, Contract).
+        "penalties": [_penalty(p) for p in contract.penalties.values()],
+        "penalties_credited": str(contract.penalties_credited),
+        "unapplied_credit": str(contract.unapplied_credit),
+        "debit_notes": [_debit_note(n) for n in contract.debit_notes.values()],
+        "interest_charged": str(contract.interest_charged),
+        "exposure": str(contract.exposure),
         "reminders": [
             {"level": r["level"], "at": iso_utc(r["at"]), "overdue_amount": str(r["amount"])}
             for r in contract.reminders
@@ -280,7 +322,43 @@ async def terminate_contract(contract_id: UUID, call: CommandDep) -> JSONRespons
     return await call.answer(TerminateContract(contract_id, body.reason))
 
 
-@router.get("", responses=LIST)
+@router.post(
+    "/{contract_id}/penalties/{penalty_id}/waive",
+    openapi_extra=body_schema(bodies.WaivePenalty),
+    responses=COMMAND,
+)
+async def waive_penalty(contract_id: UUID, penalty_id: UUID, call: CommandDep) -> JSONResponse:
+    """Reverse a late-delivery penalty (a sales_manager not owning the contract, executive)."""
+    target = Target(Contract, contract_id, "penalties", penalty_id)
+    body = await call.read(WaivePenalty, bodies.WaivePenalty, target)
+    return await call.answer(WaivePenalty(contract_id, penalty_id, body.reason))
+
+
+@router.post(
+    "/{contract_id}/interest",
+    status_code=201,
+    openapi_extra=body_schema(bodies.ChargeInterest),
+    responses=CREATE,
+)
+async def charge_interest(contract_id: UUID, call: CommandDep) -> JSONResponse:
+    """Charge late-payment interest through a day as one debit note (finance)."""
+    body = await call.read(ChargeInterest, bodies.ChargeInterest, Target(Contract, contract_id))
+    return await call.answer(ChargeInterest(contract_id, body.through), created_id="debit_note_id")
+
+
+@router.get("/{contract_id}/interest/{debit_note_id}", responses=READ)
+def get_debit_note(
+    contract_id: UUID, debit_note_id: UUID, caller: CurrentCaller, services: ServicesDep
+) -> JSONResponse:
+    """One debit note of a contract: its interest, basis per invoice, settled and open."""
+    contract = services.backoffice.get(contract_id, Contract)
+    note = contract.debit_notes.get(str(debit_note_id))
+    if note is None:
+        raise NotFound(f"debit note {debit_note_id} not found on this contract")
+    return JSONResponse(_debit_note(note))
+
+
+@router.get("", responses=list_of(answers.ContractItem))
 def list_contracts(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -315,7 +393,7 @@ def list_contracts(
     )
 
 
-@router.get("/{contract_id}/invoices/{invoice_id}", responses=READ)
+@router.get("/{contract_id}/invoices/{invoice_id}", responses=answer_of(answers.Invoice))
 def get_invoice(
     contract_id: UUID, invoice_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> JSONResponse:
@@ -327,7 +405,7 @@ def get_invoice(
     return JSONResponse(_invoice(invoice))
 
 
-@router.get("/{contract_id}", responses=READ)
+@router.get("/{contract_id}", responses=read_of(answers.ContractView))
 def get_contract(
     contract_id: UUID,
     caller: CurrentCaller,
@@ -339,7 +417,7 @@ def get_contract(
     return aggregate_answer(services, Contract, contract_id, version, as_of, represent)
 
 
-@router.get("/{contract_id}/history", responses=READ)
+@router.get("/{contract_id}/history", responses=history_of())
 def contract_history(
     contract_id: UUID,
     caller: CurrentCaller,

@@ -91,3 +91,11 @@ class SendReminder(Command):
 class WriteOff(Command):
     amount: Money = Field(gt=0)
     reason: Text
+
+
+class WaivePenalty(Command):
+    reason: Text
+
+
+class ChargeInterest(Command):
+    through: date
