@@ -175,6 +175,11 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "expense_claim.approve": WORKING_ROLES,
     "expense_claim.reject": WORKING_ROLES,
     "expense_claim.pay": frozenset({"finance"}),
+    # Notifications: webhooks are the admin's; a recipient reads and acknowledges.
+    "webhook.subscribe": frozenset(),
+    "webhook.delete": frozenset(),
+    "notification.read": WORKING_ROLES,
+    "notification.acknowledge": WORKING_ROLES,
     # TrainingProgram: enrolment also by the employee's manager (the aggregate checks).
     **{
         f"training_program.{command}": frozenset({"hr"})

@@ -82,6 +82,8 @@ class Policy:
     require_list_price: bool = False
     # The chance an opportunity in each stage is won: its weighted value in the pipeline.
     stage_probabilities: dict[str, Decimal] = field(default_factory=_stage_probabilities)
+    # The hosts a webhook may be subscribed at (MOPS_WEBHOOK_HOSTS).
+    webhook_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost"})
     # Late-delivery penalties are capped at this share of a contract's total; late
     # payment is charged this daily interest rate (DOMAIN.md, Contract).
     penalty_cap: Decimal = Decimal("0.10")

@@ -13,6 +13,7 @@ from application.handlers import (
     employees,
     expense_claims,
     marketing_plans,
+    notifications,
     opportunities,
     price_lists,
     research_reports,
@@ -32,6 +33,7 @@ HANDLERS: dict[type[Command], Handler] = {
     **marketing_plans.HANDLERS,
     **risks.HANDLERS,
     **expense_claims.HANDLERS,
+    **notifications.HANDLERS,
     **training_programs.HANDLERS,
     **research_reports.HANDLERS,
 }

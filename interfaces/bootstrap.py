@@ -14,6 +14,7 @@ from application.backoffice import Backoffice, Policy, utc_now
 from application.ports import KpiAttainment, Ports
 from domain.calendar import BusinessCalendar, parse_days, parse_holidays, parse_hours
 from interfaces.settings import Settings
+from projections.notice_clock import NoticeSettings
 from projections.runner import ReadSide, create_tables
 
 # Only for `serve --dev`, tests and a developer's `mops token`: never a deployment's.
@@ -47,6 +48,7 @@ def policy_of(settings: Settings) -> Policy:
         discount_limits=dict(settings.discount_limits),
         require_list_price=settings.require_list_price,
         stage_probabilities=dict(settings.stage_probabilities),
+        webhook_hosts=frozenset(h.strip().casefold() for h in settings.webhook_hosts.split(",")),
         penalty_cap=settings.penalty_cap,
         late_interest_daily=settings.late_interest_daily,
         sla_clock=settings.sla_clock,
@@ -63,6 +65,18 @@ def business_calendar_of(settings: Settings) -> BusinessCalendar:
         closes=closes,
         zone=ZoneInfo(settings.timezone),
         holidays=parse_holidays(settings.holidays),
+    )
+
+
+def notice_settings_of(settings: Settings) -> NoticeSettings:
+    """The settings of the notifications' clock: tick, dunning levels, webhook retries."""
+    return NoticeSettings(
+        tick_seconds=settings.tick_seconds,
+        dunning_days=tuple(int(days) for days in settings.dunning_levels.split(",")),
+        retry_seconds=settings.webhook_retry_seconds,
+        retry_max_seconds=settings.webhook_retry_max_seconds,
+        retry_for_seconds=settings.webhook_retry_for_seconds,
+        risk_thresholds=dict(settings.risk_thresholds),
     )
 
 
@@ -107,7 +121,9 @@ def build(
     # Several processes may start at once (`serve --workers`): they create tables one
     # at a time, and the back office below creates none.
     create_tables(Backoffice, env, settings.dialect, read_models=False)
-    read_side = ReadSide(Backoffice, env, settings.dialect, run=run_projections)
+    read_side = ReadSide(
+        Backoffice, env, settings.dialect, run=run_projections, notices=notice_settings_of(settings)
+    )
     try:
         kpi_attainment = kpi_attainment_source(read_side, timeout=settings.read_wait_seconds)
         ports = Ports(kpi_attainment=kpi_attainment)

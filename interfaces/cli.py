@@ -33,7 +33,7 @@ from domain.opportunity import Opportunity
 from domain.price_list import PriceList
 from domain.risk import Risk
 from interfaces.auth import mint, secret_problem, token_problem
-from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables
+from interfaces.bootstrap import DEV_JWT_SECRET, create_database_tables, notice_settings_of
 from interfaces.cli_audit import register as register_audit_commands
 from interfaces.http.errors import DATABASE_ERRORS
 from interfaces.logs import log_config
@@ -301,7 +301,9 @@ def projections_run() -> None:
         # threads behind, alive; it waits, blocked, until every runner is up.
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         try:
-            read_side = ReadSide(Backoffice, env, settings.dialect, run=True)
+            read_side = ReadSide(
+                Backoffice, env, settings.dialect, run=True, notices=notice_settings_of(settings)
+            )
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         if read_side.leading:

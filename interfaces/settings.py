@@ -112,6 +112,17 @@ class Settings(BaseSettings):
     # budget_lines_over_90 at or above it, revenue_attainment below it.
     risk_thresholds: dict[str, Decimal] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
+    # Notifications (DOMAIN.md, Notifications): days overdue of dunning levels 1-3, the
+    # read side's clock tick, the hosts webhooks may be at, e-mail (not sent yet), and the
+    # retries of a webhook delivery: after 10 s, doubling up to 1 h, for 24 h.
+    dunning_levels: str = Field(default="1,30,60", pattern=r"^\s*\d+\s*,\s*\d+\s*,\s*\d+\s*$")
+    tick_seconds: float = Field(default=60.0, gt=0)
+    webhook_hosts: str = "127.0.0.1,localhost"
+    smtp_url: str | None = None
+    webhook_retry_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_for_seconds: float = Field(default=86400.0, ge=0)
+
     # Late-delivery penalties capped at this share of a contract's total; the daily
     # rate of late-payment interest (DOMAIN.md, Contract).
     penalty_cap: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)

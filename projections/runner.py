@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -31,6 +32,8 @@ from projections.follow_ups import FollowUpProjection, FollowUps
 from projections.kpis import KpiProjection, KpiReport
 from projections.leadership import Leadership, lease_for, table_creation_lock
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
+from projections.notice_clock import NoticeClock, NoticeSettings
+from projections.notifications import NotificationProjection, Notifications
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.rebuild import PAGE_SIZE as PAGE_SIZE
@@ -44,6 +47,7 @@ from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects, read_tracking_news
 from projections.subscriptions import ReadyCount
+from projections.warnings import WARNING_READ_MODELS
 
 SUPERVISE_SECONDS = 0.5
 # The most events a live runner folds in one transaction (on SQLite the transaction
@@ -84,6 +88,7 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
         ReadModelSpec("follow_ups", FollowUps, FollowUpProjection),
+        ReadModelSpec("notifications", Notifications, NotificationProjection),
     )
 }
 
@@ -255,8 +260,12 @@ class ReadSide:
         *,
         run: bool,
         names: list[str] | None = None,
+        notices: NoticeSettings | None = None,
     ) -> None:
         self.application_class = application_class
+        # The notifications' tick and webhook deliveries run where the folds run.
+        self.notice_settings = notices or NoticeSettings()
+        self._clock: NoticeClock | None = None
         self.env = env
         self.dialect = dialect
         self.candidate = run
@@ -313,6 +322,8 @@ class ReadSide:
                     self._factories.append(view.factory)
                     self.views[spec.name] = view
         self._by_tracking_table = {v.tracking_table_name: v for v in self.views.values()}
+        if "notifications" in self.views:
+            self.views["notifications"].dunning_days = self.notice_settings.dunning_days
 
     @property
     def runners(self) -> dict[str, Lane]:
@@ -348,6 +359,7 @@ class ReadSide:
                 for spec in self.specs:
                     if spec.name not in self._stopped:
                         self._add_lane(spec.name)
+                self._start_clock()
             except BaseException:
                 self._deposed()
                 raise
@@ -357,10 +369,28 @@ class ReadSide:
         """The lease is lost or given up: stop every fold of this process."""
         with self._lock:
             shared, self._shared = self._shared, None
+            clock, self._clock = self._clock, None
+        if clock is not None:
+            clock.stop()
         if shared is not None:
             for name in list(shared.lanes):
                 shared.remove(name)
             shared.close()
+
+    def _start_clock(self) -> None:
+        """Start the notifications' clock (projections/notice_clock.py) with the folds."""
+        view = self.views.get("notifications")
+        if view is None:
+            return
+        reports = {"budget_execution", "risks", *WARNING_READ_MODELS} <= self.views.keys()
+
+        def lane_lock() -> Any:
+            lane = self.runners.get("notifications")
+            return lane.lock if lane is not None else nullcontext()
+
+        views = self.view if reports else None
+        self._clock = NoticeClock(view, self.notice_settings, lock=lane_lock, views=views)
+        self._clock.start()
 
     def _heard(self, payload: str) -> None:
         """Another process committed a position: wake the queries waiting for it here."""
