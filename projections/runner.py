@@ -22,6 +22,7 @@ from eventsourcing.utils import Environment
 from projections.audit import AuditLog, AuditProjection
 from projections.budget_execution import BudgetExecution, BudgetExecutionProjection
 from projections.campaigns import CampaignProjection, CampaignReport
+from projections.competitors import CompetitorProjection, CompetitorReport
 from projections.complaints import ComplaintProjection, ComplaintReport
 from projections.contract_directory import ContractDirectory, ContractDirectoryProjection
 from projections.credit import CreditProjection, CreditReport
@@ -47,6 +48,7 @@ from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.store import ReadModel, dialects, read_tracking_news
 from projections.subscriptions import ReadyCount
+from projections.training import TrainingProjection, TrainingReport
 from projections.warnings import WARNING_READ_MODELS
 
 SUPERVISE_SECONDS = 0.5
@@ -88,6 +90,8 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
         ReadModelSpec("follow_ups", FollowUps, FollowUpProjection),
+        ReadModelSpec("training", TrainingReport, TrainingProjection),
+        ReadModelSpec("competitors", CompetitorReport, CompetitorProjection),
         ReadModelSpec("notifications", Notifications, NotificationProjection),
     )
 }

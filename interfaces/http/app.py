@@ -26,13 +26,16 @@ from interfaces.http.routers import (
     price_lists,
     reports_follow_ups,
     reports_kpis,
+    reports_learning,
     reports_marketing,
     reports_pipeline,
     reports_risks,
     reports_sales,
     reports_service,
+    research_reports,
     risks,
     system,
+    training_programs,
 )
 from interfaces.settings import Settings
 from interfaces.web import routes as pages
@@ -90,6 +93,9 @@ def create_app(
     app.include_router(expense_claims.router)
     app.include_router(reports_risks.router)
     app.include_router(reports_follow_ups.router)
+    app.include_router(training_programs.router)
+    app.include_router(research_reports.router)
+    app.include_router(reports_learning.router)
     app.mount("/ui/static", pages.static_files(), name="ui-static")
     app.include_router(pages.router)
     return app
