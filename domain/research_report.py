@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -262,6 +262,7 @@ class ResearchReport(MopsAggregate):
         return_comments: str | None
         # The plans the publication measured on, by year (as text).
         plans_measured: dict[str, str]
+        published_at: datetime | None
 
     class Drafted(MopsAggregate.Created):
         title: str
@@ -289,6 +290,7 @@ class ResearchReport(MopsAggregate):
             report.accepted_by = None
             report.return_comments = None
             report.plans_measured = {}
+            report.published_at = None
 
     class Amended(MopsAggregate.Event):
         """Fields of a draft changed: `changes` holds each with its new value."""
@@ -319,6 +321,7 @@ class ResearchReport(MopsAggregate):
             report.status = ReportStatus.PUBLISHED.value
             report.accepted_by = self.actor
             report.plans_measured = self.plans_measured
+            report.published_at = self.occurred_at
 
     def plan_years(self) -> list[int]:
         """The years whose marketing plans publishing records measurements on."""

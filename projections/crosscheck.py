@@ -38,8 +38,11 @@ from domain.expense_claim import ExpenseClaim
 from domain.marketing_plan import MarketingPlan
 from domain.opportunity import Opportunity
 from domain.price_list import PriceList
+from domain.research_report import ResearchReport
 from domain.risk import Risk
+from domain.training_program import TrainingProgram
 from domain.values import normalise_name
+from projections.crosscheck_learning import research_report_row, training_program_row
 from projections.events import iso_utc, plain
 from projections.money import cents
 
@@ -353,6 +356,8 @@ MIRRORS: dict[str, Mirror] = {
         Mirror("risks", "risks", Risk.Identified, risk_row),
         Mirror("expense_claims", "expense_claims", ExpenseClaim.Submitted, expense_claim_row),
         Mirror("marketing_plans", "marketing_plans", MarketingPlan.Drafted, marketing_plan_row),
+        Mirror("training", "training_programs", TrainingProgram.Planned, training_program_row),
+        Mirror("competitors", "research_reports", ResearchReport.Drafted, research_report_row),
     )
 }
 

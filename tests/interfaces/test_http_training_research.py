@@ -10,6 +10,7 @@ import pytest
 
 from application.commands.opportunities import LoseOpportunity, OpenOpportunity
 from application.permissions import COMMAND_ROLES, ROLES
+from projections.crosscheck import crosscheck_all
 from projections.runner import READ_MODELS, verify
 from tests.application.test_training_program_commands import approved_budget
 from tests.conftest import as_, assert_problem, bearer
@@ -315,3 +316,19 @@ def test_live_tables_equal_a_rebuild(client, app, services, module_database):
     for name in ("training", "competitors"):
         differences = verify(app, READ_MODELS[name], module_database.env(), module_database.dialect)
         assert differences == [], name
+
+
+def test_the_lists_agree_with_their_aggregates(client, app, services):
+    pid = plan(client, app)
+    client.post(f"/training-programs/{pid}/approve", json={}, headers=EXEC)
+    client.post(
+        f"/training-programs/{pid}/enrollments", json={"employee_id": employee(app)}, headers=HR
+    )
+    rid = draft(client)
+    client.post(f"/research-reports/{rid}/submit", json={}, headers=MARKETING)
+    client.post(f"/research-reports/{rid}/accept", json={}, headers=EXEC)
+    names = ("training", "competitors")
+    for name in names:
+        assert services.read_side.wait(name, app.max_position(), timeout=10)
+    views = {name: services.read_side.view(name) for name in names}
+    assert crosscheck_all(app, views) == {"training": [], "competitors": []}
