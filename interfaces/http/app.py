@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from interfaces.bootstrap import Services, build
 from interfaces.http import errors
+from interfaces.http.exports import install as install_exports
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import BodyLimit, RequestLog
 from interfaces.http.reads import storable_parameters
@@ -68,6 +69,7 @@ def create_app(
     )
     # Inside `errors.install`'s UnexpectedErrors: a body cut short at the limit is no error.
     app.add_middleware(BodyLimit)
+    install_exports(app)  # lists and reports as CSV or xlsx too (exports.py)
     errors.install(app)
     # Outermost: every answer, errors and 413 included, carries the request id and is
     # logged and counted once.
