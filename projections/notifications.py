@@ -494,6 +494,17 @@ class Notifications(credit.CreditReport):
             for row in rows
         ]
 
+    def addressed(self, notification_id: str, recipients: Sequence[str]) -> bool:
+        """True when the notice is addressed to any of the recipient keys."""
+        marks = ", ".join("?" for _ in recipients)
+        return bool(
+            self.query(
+                f"SELECT 1 FROM {self.table('notice_recipients')} WHERE notification_id = ? "
+                f"AND recipient IN ({marks})",
+                [notification_id, *recipients],
+            )
+        )
+
     def deliveries(self, notification_ids: Sequence[str]) -> dict[str, list[Row]]:
         """The delivery attempts of some notices, oldest first, by notice."""
         if not notification_ids:

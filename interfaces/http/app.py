@@ -23,6 +23,7 @@ from interfaces.http.routers import (
     employees,
     expense_claims,
     marketing_plans,
+    notifications,
     opportunities,
     price_lists,
     reports_follow_ups,
@@ -37,6 +38,7 @@ from interfaces.http.routers import (
     risks,
     system,
     training_programs,
+    webhooks,
 )
 from interfaces.settings import Settings
 from interfaces.web import routes as pages
@@ -95,6 +97,8 @@ def create_app(
     app.include_router(expense_claims.router)
     app.include_router(reports_risks.router)
     app.include_router(reports_follow_ups.router)
+    app.include_router(notifications.router)
+    app.include_router(webhooks.router)
     app.include_router(training_programs.router)
     app.include_router(research_reports.router)
     app.include_router(reports_learning.router)

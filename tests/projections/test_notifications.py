@@ -211,7 +211,8 @@ def test_sla_at_risk_then_breached_then_cleared_by_the_response(world):
     assert f"employee:{agent}" in [
         r["recipient"]
         for r in caught_up(world).query(
-            "SELECT recipient FROM " + caught_up(world).table("notice_recipients")
+            "SELECT recipient FROM "
+            + caught_up(world).table("notice_recipients")
             + " WHERE notification_id = ?",
             [risk["id"]],
         )
