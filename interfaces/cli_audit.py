@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from application.backoffice import Backoffice
 from interfaces.personal_data import SubjectKeys
+from interfaces.rosters import write_rosters
 from interfaces.settings import Settings
 from interfaces.trust import (
     TrustError,
@@ -27,6 +28,7 @@ from interfaces.trust import (
     read_export,
     seal,
     seal_problem,
+    snapshot_problems,
     verify_store,
 )
 from projections.chain_store import ChainStore, LogNotEmpty, chain_of
@@ -101,6 +103,11 @@ def audit_verify(
                 highlight=False,
             )
             raise typer.Exit(1)
+        forged = list(snapshot_problems(app))
+        for finding in forged:
+            errors.print(f"[red]snapshot: {finding}[/]", highlight=False)
+        if forged:
+            raise typer.Exit(1)
         problem = seal_problem(chain, kept, _signing_key(settings)) if kept else None
         if problem:
             errors.print(f"[red]the seal does not hold: {problem}[/]", highlight=False)
@@ -109,7 +116,8 @@ def audit_verify(
         console.print(
             f"ok: the chain holds to position {verdict.verified_to}"
             + (f", head {head.hash.hex()}" if head else "")
-            + (f"; the seal of position {kept['position']} holds" if kept else ""),
+            + (f"; the seal of position {kept['position']} holds" if kept else "")
+            + "; every snapshot agrees with its events",
             highlight=False,
         )
     finally:
@@ -192,14 +200,21 @@ def import_log(
 
 
 def upgrade() -> None:
-    """Bring an existing log up to what this version expects (the chain); idempotent."""
+    """Bring an existing log up to what this version expects (the chain, the department
+    rosters); idempotent."""
     app, chain = _open()
     try:
         linked = chain.backfill()
+        rosters = write_rosters(app)
     finally:
         app.close()
     console.print(
         f"upgrade: {linked} events chained" if linked else "upgrade: the log is chained already"
+    )
+    console.print(
+        f"upgrade: {rosters} department rosters written"
+        if rosters
+        else "upgrade: the department rosters are up to date"
     )
 
 

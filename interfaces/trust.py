@@ -218,3 +218,51 @@ def read_export(source: TextIO) -> ImportFile:
         read.links.append(link)
         last_position, last_hash = event.position, link.hash
     return read
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def _snapshotted_ids(app: Any) -> list[UUID]:
+    """The aggregates that have a snapshot (read from the snapshots table itself)."""
+    recorder = app.snapshots.recorder
+    datastore = recorder.datastore
+    table = recorder.events_table_name
+    schema = getattr(datastore, "schema", None)
+    name = f'"{schema}"."{table}"' if schema else table
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(f"SELECT DISTINCT originator_id FROM {name}")
+        rows = cursor.fetchall()
+    return [UUID(str(row["originator_id"] if isinstance(row, dict) else row[0])) for row in rows]
+
+
+def snapshot_problems(app: Any) -> Iterator[str]:
+    """Each snapshot whose state is not the state replayed from the events it stands for.
+
+    Snapshots are not chained (they are a cache the repository may read instead of the
+    events): a forged one would show a forged current state. This replays the events up to
+    each snapshot's version and compares the states.
+    """
+    if app.snapshots is None:
+        return
+    for aggregate_id in _snapshotted_ids(app):
+        try:
+            snapshots = list(app.snapshots.get(aggregate_id))
+        except Exception as error:
+            yield f"{aggregate_id}: a snapshot cannot be read ({type(error).__name__})"
+            continue
+        for snapshot in snapshots:
+            aggregate = None
+            for event in app.events.get(aggregate_id, lte=snapshot.originator_version):
+                aggregate = event.mutate(aggregate)
+            replayed = type(snapshot).take(aggregate).state if aggregate is not None else None
+            if replayed != snapshot.state:
+                fields = sorted(
+                    k
+                    for k in set(replayed or {}) | set(snapshot.state)
+                    if (replayed or {}).get(k) != snapshot.state.get(k)
+                )
+                yield (
+                    f"{aggregate_id} at version {snapshot.originator_version}: the snapshot "
+                    f"differs from its events in {', '.join(fields) or 'its shape'}"
+                )

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from application.backoffice import Backoffice
-from application.commands.customers import EraseCustomer, RegisterLead
+from application.commands.customers import EraseCustomer, RecordFollowUp, RegisterLead
 from domain.errors import DomainError
 from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
 from interfaces.cli import cli
@@ -258,3 +258,35 @@ def test_an_export_carries_the_keys_of_the_living_and_not_of_the_erased(
             moved.close()
     finally:
         target.close()
+
+
+def test_a_forged_snapshot_is_found(written: Services, database: Database) -> None:
+    """Snapshots are not chained; verify replays each one's events and compares."""
+    app = written.backoffice
+    subject = customer(app)
+    for n in range(55):  # Customers are snapshotted every 50 events
+        app.handle(as_("sam", "sales"), RecordFollowUp(subject, kind="call", notes=f"call {n}"))
+    assert app.snapshots is not None
+    [snapshot] = list(app.snapshots.get(subject))
+    assert run(database, "audit", "verify").exit_code == 0
+    forged = type(snapshot)(
+        originator_id=snapshot.originator_id,
+        originator_version=snapshot.originator_version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state={**snapshot.state, "points": 99_999},
+    )
+    stored = app.mapper.to_stored_event(forged)
+    table = app.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+    marker = "?" if database.dialect == "sqlite" else "%s"
+    key = subject.hex if database.dialect == "sqlite" else subject
+    with raw(database) as db:
+        db.execute(
+            f"UPDATE {table} SET state = {marker} WHERE originator_id = {marker} "
+            f"AND originator_version = {marker}",
+            (stored.state, key, snapshot.originator_version),
+        )
+    found = run(database, "audit", "verify")
+    assert found.exit_code == 1
+    assert f"snapshot: {subject} at version {snapshot.originator_version}" in found.output
+    assert "points" in found.output
