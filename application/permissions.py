@@ -164,6 +164,14 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "marketing_plan.approve": frozenset({"executive"}),
     "marketing_plan.return": frozenset({"executive"}),
     "marketing_plan.measurement": frozenset({"marketing"}),
+    # StaffingPlan and Department rosters (written by the moves; `mops upgrade` as admin).
+    **{
+        f"staffing_plan.{command}": frozenset({"hr"})
+        for command in ("draft", "amend", "submit", "revise")
+    },
+    "staffing_plan.approve": frozenset({"executive"}),
+    "staffing_plan.return": frozenset({"executive"}),
+    "department.rebuild_roster": frozenset(),
     # Risk: any role but the read-only auditor.
     **{
         f"risk.{command}": WORKING_ROLES

@@ -18,6 +18,7 @@ from application.handlers import (
     price_lists,
     research_reports,
     risks,
+    staffing,
     training_programs,
 )
 
@@ -33,6 +34,7 @@ HANDLERS: dict[type[Command], Handler] = {
     **marketing_plans.HANDLERS,
     **risks.HANDLERS,
     **expense_claims.HANDLERS,
+    **staffing.HANDLERS,
     **notifications.HANDLERS,
     **training_programs.HANDLERS,
     **research_reports.HANDLERS,

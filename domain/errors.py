@@ -156,3 +156,6 @@ DuplicateClaim = _rule("duplicate_claim", "Receipt already claimed")
 AlreadyEnrolled = _rule("already_enrolled", "The employee is enrolled already")
 EvaluationTooEarly = _rule("evaluation_too_early", "The quarter after completion has not ended")
 NoApprovedPlan = _rule("no_approved_plan", "No approved marketing plan for that year")
+
+# Department and StaffingPlan (DOMAIN.md, Department and StaffingPlan).
+HeadcountExceeded = _rule("headcount_exceeded", "No free place in the approved staffing plan")

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from application.backoffice import Backoffice
 from interfaces.personal_data import SubjectKeys
+from interfaces.rosters import write_rosters
 from interfaces.settings import Settings
 from interfaces.trust import (
     TrustError,
@@ -199,14 +200,21 @@ def import_log(
 
 
 def upgrade() -> None:
-    """Bring an existing log up to what this version expects (the chain); idempotent."""
+    """Bring an existing log up to what this version expects (the chain, the department
+    rosters); idempotent."""
     app, chain = _open()
     try:
         linked = chain.backfill()
+        rosters = write_rosters(app)
     finally:
         app.close()
     console.print(
         f"upgrade: {linked} events chained" if linked else "upgrade: the log is chained already"
+    )
+    console.print(
+        f"upgrade: {rosters} department rosters written"
+        if rosters
+        else "upgrade: the department rosters are up to date"
     )
 
 

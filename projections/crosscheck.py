@@ -40,11 +40,13 @@ from domain.opportunity import Opportunity
 from domain.price_list import PriceList
 from domain.research_report import ResearchReport
 from domain.risk import Risk
+from domain.staffing_plan import StaffingPlan
 from domain.training_program import TrainingProgram
 from domain.values import normalise_name
 from projections.crosscheck_learning import research_report_row, training_program_row
 from projections.events import iso_utc, plain
 from projections.money import cents
+from projections.staffing_plans import staffing_plan_row
 
 Row = dict[str, Any]
 
@@ -358,6 +360,7 @@ MIRRORS: dict[str, Mirror] = {
         Mirror("marketing_plans", "marketing_plans", MarketingPlan.Drafted, marketing_plan_row),
         Mirror("training", "training_programs", TrainingProgram.Planned, training_program_row),
         Mirror("competitors", "research_reports", ResearchReport.Drafted, research_report_row),
+        Mirror("staffing_plans", "staffing_plans", StaffingPlan.Drafted, staffing_plan_row),
     )
 }
 

@@ -37,6 +37,7 @@ from projections.notice_clock import NoticeClock, NoticeSettings
 from projections.notifications import NotificationProjection, Notifications
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
+from projections.recruitment import RecruitmentProjection, RecruitmentReport
 from projections.rebuild import PAGE_SIZE as PAGE_SIZE
 from projections.rebuild import Difference as Difference
 from projections.rebuild import catch_up
@@ -46,6 +47,7 @@ from projections.rebuild import replay as replay
 from projections.rebuild import verify as verify
 from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
+from projections.staffing_plans import StaffingPlanDirectory, StaffingPlanProjection
 from projections.store import ReadModel, dialects, read_tracking_news
 from projections.subscriptions import ReadyCount
 from projections.training import TrainingProjection, TrainingReport
@@ -90,6 +92,8 @@ READ_MODELS: dict[str, ReadModelSpec] = {
         ReadModelSpec("marketing_plans", MarketingPlanDirectory, MarketingPlanProjection),
         ReadModelSpec("risks", RiskRegister, RiskRegisterProjection),
         ReadModelSpec("follow_ups", FollowUps, FollowUpProjection),
+        ReadModelSpec("staffing_plans", StaffingPlanDirectory, StaffingPlanProjection),
+        ReadModelSpec("recruitment", RecruitmentReport, RecruitmentProjection),
         ReadModelSpec("training", TrainingReport, TrainingProjection),
         ReadModelSpec("competitors", CompetitorReport, CompetitorProjection),
         ReadModelSpec("notifications", Notifications, NotificationProjection),

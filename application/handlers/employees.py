@@ -6,6 +6,12 @@ admin), sales or service, and whether the caller is an active employee (a peer; 
 caller's subject is their employee id). A manager named on hire or transfer must be an
 active employee.
 
+Every Hire, Transfer, Promote and Terminate also records the move on the rosters of the
+departments it touches (`domain/department.py`), in the same `save()`: the roster a
+move joins is checked against the department's approved staffing plan for the year and
+quarter of the move (the hire gate, `headcount_exceeded`), and two moves racing for
+the last place conflict on the roster's version, so the loser is decided again and refused.
+
 Finalising an appraisal reads the employee's KPI attainment through the
 `kpi_attainment` port: it is an input of the command, stored in the finalised event,
 so the score replays without the read model.
@@ -13,7 +19,10 @@ so the score replays without the read model.
 
 from __future__ import annotations
 
+from datetime import UTC, date
 from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
 
 from application.commands.employees import (
     AwardBonus,
@@ -38,8 +47,17 @@ from application.context import Context
 from application.handlers import Handlers
 from application.messages import Decision
 from application.permissions import CUSTOMER_SIDE_ROLES, HR_ROLES
+from domain.department import (
+    Department,
+    MoveReason,
+    department_id,
+    department_key,
+    position_key,
+    quarter_of,
+)
 from domain.employee import Employee, EmployeeStatus
 from domain.errors import ValidationFailed
+from domain.staffing_plan import StaffingPlan, staffing_plan_id
 
 
 def employee_uuid(value: str | None) -> UUID | None:
@@ -74,6 +92,64 @@ def _as_hr(ctx: Context) -> bool:
 def _manager_of_body(ctx: Context, manager_id: str | None) -> None:
     if manager_id:
         named_active_employee(ctx, manager_id, "manager_id")
+
+
+# Rosters: the department step of every move.
+
+
+def roster(ctx: Context, department: str, *, open_it: bool) -> Department | None:
+    """A department's roster; a new empty one when asked to open it, else None."""
+    found = ctx.find(department_id(department))
+    if isinstance(found, Department):
+        return found
+    return Department.open(ctx.cause, department) if open_it else None
+
+
+def join_roster(
+    ctx: Context, employee: Employee, effective_on: date, reason: MoveReason
+) -> Department:
+    """Take the employee into their department's roster, through the hire gate."""
+    department = roster(ctx, employee.department, open_it=True)
+    assert department is not None
+    plan = ctx.find(staffing_plan_id(employee.department, effective_on.year))
+    places = (
+        plan.places(employee.position, quarter_of(effective_on))
+        if isinstance(plan, StaffingPlan)
+        else None
+    )
+    department.admit(
+        ctx.cause,
+        employee_id=str(employee.id),
+        position=employee.position,
+        effective_on=effective_on,
+        reason=reason,
+        places=places,
+    )
+    return department
+
+
+def leave_roster(
+    ctx: Context, employee_id: str, department: str, effective_on: date, reason: MoveReason
+) -> tuple[Aggregate, ...]:
+    """Take the employee off a department's roster (none to change when not on it)."""
+    found = roster(ctx, department, open_it=False)
+    if found is None or employee_id not in found.members:
+        return ()
+    found.release(ctx.cause, employee_id=employee_id, effective_on=effective_on, reason=reason)
+    return (found,)
+
+
+def moved(
+    ctx: Context, employee: Employee, before: tuple[str, str], reason: MoveReason
+) -> tuple[Aggregate, ...]:
+    """The rosters after a transfer or promotion: left, joined, or nothing that changed."""
+    department, position = before
+    today = ctx.cause.now.astimezone(UTC).date()
+    same_department = department_key(department) == department_key(employee.department)
+    if same_department and position_key(position) == position_key(employee.position):
+        return ()
+    left = () if same_department else leave_roster(ctx, str(employee.id), department, today, reason)
+    return (*left, join_roster(ctx, employee, today, reason))
 
 
 # Recruiting.
@@ -122,7 +198,8 @@ def hire_employee(cmd: HireEmployee, ctx: Context) -> Decision:
         manager_id=cmd.manager_id,
         grade=cmd.grade,
     )
-    return Decision(employee)
+    assert employee.hired_on is not None  # set by the hire just recorded
+    return Decision(employee, (join_roster(ctx, employee, employee.hired_on, MoveReason.HIRE),))
 
 
 def reject_candidate(cmd: RejectCandidate, ctx: Context) -> Decision:
@@ -138,22 +215,27 @@ def transfer_employee(cmd: TransferEmployee, ctx: Context) -> Decision:
     """A manager named must be an active employee."""
     employee = ctx.addressed(cmd.employee_id, Employee)
     _manager_of_body(ctx, cmd.manager_id)
+    before = (employee.department, employee.position)
     employee.transfer(
         ctx.cause, department=cmd.department, position=cmd.position, manager_id=cmd.manager_id
     )
-    return Decision(employee)
+    return Decision(employee, moved(ctx, employee, before, MoveReason.TRANSFER))
 
 
 def promote_employee(cmd: PromoteEmployee, ctx: Context) -> Decision:
     employee = ctx.addressed(cmd.employee_id, Employee)
+    before = (employee.department, employee.position)
     employee.promote(ctx.cause, position=cmd.position, grade=cmd.grade)
-    return Decision(employee)
+    return Decision(employee, moved(ctx, employee, before, MoveReason.PROMOTION))
 
 
 def terminate_employee(cmd: TerminateEmployee, ctx: Context) -> Decision:
     employee = ctx.addressed(cmd.employee_id, Employee)
     employee.terminate(ctx.cause, reason=cmd.reason, on=cmd.on)
-    return Decision(employee)
+    assert employee.terminated_on is not None  # set by the termination just recorded
+    on = employee.terminated_on
+    left = leave_roster(ctx, str(employee.id), employee.department, on, MoveReason.TERMINATION)
+    return Decision(employee, left)
 
 
 # Targets and trainings.

@@ -3,7 +3,10 @@
 `write_staff` runs first and draws no dice: the roster is fixed, so every later part
 of the demo sees the same sequence of its seed. Everyone is hired through candidate,
 screening, interview and background check at the start of the demo's window; a couple
-of candidates are turned down on the way. Each person's employee id is the subject
+of candidates are turned down on the way. Then hr drafts a staffing plan per department
+for the demo's year, as many places per position as the roster fills, which an
+executive approves; the next sales representative, who passed every step, is refused
+as over plan (`headcount_exceeded`) and turned down. Each person's employee id is the subject
 the other parts of the demo act as (`DemoCompany.person`).
 
 `write_appraisals` runs last: the quarterly appraisal of the last full quarter for
@@ -37,8 +40,14 @@ from application.commands.employees import (
     StartImprovementPlan,
     SubmitEvaluation,
 )
+from application.commands.staffing import (
+    ApproveStaffingPlan,
+    DraftStaffingPlan,
+    SubmitStaffingPlan,
+)
 from application.ports import no_kpi_attainment
 from domain.employee import Employee, Target
+from domain.errors import HeadcountExceeded
 from interfaces.demo.company import DemoCompany
 
 # The subject that staffs the company before its hr exists.
@@ -79,9 +88,10 @@ ROSTER = (
     Hire("service", "Deng Yu", "Service agent", "service", "P2", ("service", 0)),
     Hire("service", "Cao Yang", "Service agent", "service", "P2", ("service", 0)),
 )
-# Candidates who do not make it: (name, position, department, the step they fail).
+# Candidates who do not make it: (name, position, department, the step they fail; "plan":
+# none, their hire is refused as over the staffing plan).
 TURNED_DOWN = (
-    ("Qian Bo", "Sales representative", "sales", "interview"),
+    ("Qian Bo", "Sales representative", "sales", "plan"),
     ("Yang Fei", "Accountant", "finance", "background_check"),
 )
 # Every sales person's quarterly targets (metrics of DOMAIN.md; weights sum to 1), for a
@@ -94,6 +104,8 @@ SALES_TARGETS = (
     ("new_customers", Decimal("11"), Decimal("0.15")),
 )
 TARGETS_FOR_CUSTOMERS = 300
+# The budgeted monthly cost of a head, by the first letter of the grade.
+MONTHLY_COST = {"E": Decimal("80000"), "M": Decimal("40000"), "P": Decimal("18000")}
 CUSTOMER_FACING = ("sales", "service")
 
 
@@ -175,15 +187,63 @@ class StaffWriter:
                 ),
             )
             company.staff.setdefault(hire.role, []).append(str(eid))
+        plans = self.staffing_plans()
+        refused = 0
         for name, position, department, fails in TURNED_DOWN:
-            self.recruit(name, position, department, fails)
+            eid = self.recruit(name, position, department, fails)
+            if fails == "plan":
+                refused += self.over_plan(eid, position, department)
         company.sales_people = list(company.staff["sales"])
         self.train()
         targets = self.targets()
         company.summary.append(
             f"{len(ROSTER)} staff hired ({len(TURNED_DOWN)} candidates turned down), "
+            f"{plans} staffing plans approved ({refused} hire refused as over plan), "
             f"{targets} quarterly targets set"
         )
+
+    def staffing_plans(self) -> int:
+        """A plan per department for the demo's year: the roster's places, approved."""
+        company, app = self.company, self.app
+        lines: dict[str, dict[str, tuple[int, str]]] = {}
+        for hire in ROSTER:
+            held, grade = lines.setdefault(hire.department, {}).get(hire.position, (0, hire.grade))
+            lines[hire.department][hire.position] = (held + 1, grade)
+        hr = self.hr()
+        chief = company.as_(company.person("executive"), "executive")
+        for department, positions in lines.items():
+            plan = app.handle(
+                hr,
+                DraftStaffingPlan(
+                    department=department,
+                    fiscal_year=self.today.year,
+                    lines=[
+                        {
+                            "position": position,
+                            "quarter": quarter,
+                            "headcount": headcount,
+                            "monthly_cost_per_head": MONTHLY_COST[grade[0]],
+                        }
+                        for position, (headcount, grade) in positions.items()
+                        for quarter in ("Q1", "Q2", "Q3", "Q4")
+                    ],
+                ),
+            ).id
+            app.handle(hr, SubmitStaffingPlan(plan))
+            app.handle(chief, ApproveStaffingPlan(plan))
+        return len(lines)
+
+    def over_plan(self, eid: UUID, position: str, department: str) -> int:
+        """Try to hire a candidate the plan has no place for; turn them down. 1 if refused."""
+        try:
+            self.app.handle(
+                self.hr(),
+                HireEmployee(eid, hired_on=self.today, position=position, department=department),
+            )
+        except HeadcountExceeded:
+            self.app.handle(self.hr(), RejectCandidate(eid, "no free place in the staffing plan"))
+            return 1
+        return 0
 
     def train(self) -> None:
         """Onboarding for everyone by hr; a skills course for each sales person by their manager."""

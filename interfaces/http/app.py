@@ -20,6 +20,7 @@ from interfaces.http.routers import (
     complaints,
     contracts,
     customers,
+    departments,
     employees,
     expense_claims,
     marketing_plans,
@@ -31,11 +32,13 @@ from interfaces.http.routers import (
     reports_learning,
     reports_marketing,
     reports_pipeline,
+    reports_recruitment,
     reports_risks,
     reports_sales,
     reports_service,
     research_reports,
     risks,
+    staffing_plans,
     system,
     training_programs,
     webhooks,
@@ -97,6 +100,9 @@ def create_app(
     app.include_router(expense_claims.router)
     app.include_router(reports_risks.router)
     app.include_router(reports_follow_ups.router)
+    app.include_router(staffing_plans.router)
+    app.include_router(departments.router)
+    app.include_router(reports_recruitment.router)
     app.include_router(notifications.router)
     app.include_router(webhooks.router)
     app.include_router(training_programs.router)
