@@ -405,6 +405,17 @@ def complaint_scenario(client: Any, pick: Pick) -> None:
     post(client, f"/complaints/{kid}/close", {"satisfaction": pick(1, 5)}, SERVICE)
 
 
+def staffing_scenario(client: Any, pick: Pick) -> None:
+    department = unique("Dept")
+    line = {"position": "Rep", "headcount": pick(0, 100_000), "monthly_cost_per_head": "0"}
+    lines = [{**line, "quarter": q} for q in ("Q1", "Q2", "Q3", "Q4")]
+    year = pick(1900, 9998)
+    body = {"department": department, "fiscal_year": year, "lines": lines}
+    pid = post(client, "/staffing-plans", body, HR)["id"]
+    post(client, f"/staffing-plans/{pid}/submit", {}, HR)
+    post(client, f"/staffing-plans/{pid}/approve", {}, EXECUTIVE)
+
+
 SCENARIOS: list[Callable[[Any, Pick], None]] = [
     customer_scenario,
     contract_scenario,
@@ -414,6 +425,7 @@ SCENARIOS: list[Callable[[Any, Pick], None]] = [
     plan_scenario,
     risk_scenario,
     complaint_scenario,
+    staffing_scenario,
 ]
 
 
