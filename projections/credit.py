@@ -12,7 +12,12 @@ is computed by one SQL query per page of customers, for the `as_of` day asked:
 - `credit_contracts`: signed contracts with `signed_on` and total;
 - `credit_invoices`: amount, `issued_on`, `due_on`, with the contract's customer;
 - `credit_settlements`: each invoice's share of a payment (on `received_on`) or of a
-  write-off (on the day, UTC, of its `occurred_at`), with its contract's `signed_on`.
+  write-off (on the day, UTC, of its `occurred_at`), with its contract's `signed_on`;
+  also penalty credit applied to an invoice or debit note (on `CreditApplied.on`) and
+  its reversal by a waiver (negative, on the waiver's day);
+- `credit_debit_notes`: interest debit notes, issued and due on their `through` day;
+- `credit_penalties` and `credit_penalty_waivers`: penalties credited, on the day of
+  the late delivery, and the day each was waived.
 
 Money is stored as integer cents (BIGINT), so sums are exact on both databases; ISO
 dates are TEXT and compare as dates. Only facts whose business day is on or before
@@ -26,11 +31,18 @@ dates are TEXT and compare as dates. Only facts whose business day is on or befo
   placement (placed and released the same day: not on hold at the end of it).
 - A guarantee counts when recorded by `as_of`, not expired (`expires_on` >= `as_of`)
   and not released by `as_of`.
-- `exposure` = sum over contracts signed by `as_of` of (total - payments and
-  write-offs settled on them by `as_of`).
-- `outstanding` = sum over invoices issued by `as_of` of (amount - settled by
-  `as_of`): a settlement counts against its own invoice, so an invoice issued after
-  `as_of` never makes the figure negative.
+- `exposure` = sum over contracts signed by `as_of` of (total + interest debit notes
+  issued by `as_of` - payments and write-offs settled on them by `as_of` - penalties
+  credited by `as_of` and not waived by then).
+- `outstanding` = sum over invoices and interest debit notes issued by `as_of` of
+  (amount - settled by `as_of`): a settlement (a payment's, a write-off's, or a
+  penalty's credit applied to the item; a waiver's reversal is a negative one) counts
+  against its own item, so an item issued after `as_of` never makes the figure
+  negative. It is API.md's invoiced + interest charged - paid - written off -
+  penalties credited, where a penalty counts once its credit is applied to an item:
+  a penalty assessed before anything was invoiced waits for the next invoice (the
+  contract records `CreditApplied` then). Debit notes are aged like invoices (due
+  on their `through` day) but are not "invoiced" for `dso`.
 - `overdue` buckets each invoice's open amount at `as_of` by the days from its due
   date to `as_of`: 1-30, 31-60, 61-90, over 90.
 - `utilisation` = exposure / (credit limit + counted guarantees), rounded to 4
@@ -88,6 +100,10 @@ KEYS = {
     "credit_contracts": "contract_id",
     "credit_invoices": "invoice_id",
     "credit_settlements": "settlement_id",
+    "credit_reminders": "position",
+    "credit_debit_notes": "debit_note_id",
+    "credit_penalties": "penalty_id",
+    "credit_penalty_waivers": "penalty_id",
 }
 
 BUCKETS = ("1_30", "31_60", "61_90", "over_90")
@@ -210,6 +226,50 @@ def contract_facts(event: Any, position: int, contract: Row) -> list[Change]:
             return settlements(event, position, contract, "payment", event.received_on.isoformat())
         case Contract.WrittenOff():
             return settlements(event, position, contract, "write_off", day_text(event.occurred_at))
+        case Contract.ReminderSent():
+            return [reminder_sent(event, position, contract)]
+        case (
+            Contract.PenaltyAssessed()
+            | Contract.CreditApplied()
+            | Contract.PenaltyWaived()
+            | Contract.InterestCharged()
+        ):
+            return penalty_and_interest_facts(event, position, contract)
+    return []
+
+
+def penalty_and_interest_facts(event: Any, position: int, contract: Row) -> list[Change]:
+    """Penalties (credit notes), their application and waivers; interest debit notes."""
+    ids = {"contract_id": str(event.originator_id), "customer_id": contract["customer_id"]}
+    match event:
+        case Contract.PenaltyAssessed():
+            row = {
+                "penalty_id": str(event.penalty_id),
+                **ids,
+                "signed_on": contract["signed_on"],
+                "credited_on": day_text(event.occurred_at),
+                "amount": cents(event.amount),
+            }
+            return [Change("credit_penalties", row)]
+        case Contract.CreditApplied():
+            return settlements(event, position, contract, "penalty", event.on.isoformat())
+        case Contract.PenaltyWaived():
+            waived = {"penalty_id": str(event.penalty_id), "waived_on": day_text(event.occurred_at)}
+            reversals = [{**r, "amount": -r["amount"]} for r in event.reversals]
+            day = day_text(event.occurred_at)
+            return [
+                Change("credit_penalty_waivers", waived),
+                *_settled(reversals, position, ids, contract, "penalty_waived", day),
+            ]
+        case Contract.InterestCharged():
+            row = {
+                "debit_note_id": str(event.debit_note_id),
+                **ids,
+                "issued_on": event.through.isoformat(),
+                "due_on": event.through.isoformat(),
+                "amount": cents(event.amount),
+            }
+            return [Change("credit_debit_notes", row)]
     return []
 
 
@@ -227,13 +287,21 @@ def invoice_issued(event: Contract.InvoiceIssued, contract: Row) -> Change:
 
 
 def settlements(
-    event: Contract.PaymentRecorded | Contract.WrittenOff,
+    event: Contract.PaymentRecorded | Contract.WrittenOff | Contract.CreditApplied,
     position: int,
     contract: Row,
     kind: str,
     day: str,
 ) -> list[Change]:
-    """Each invoice's share of a payment or a write-off, settled on the day given."""
+    """Each invoice's (or debit note's) share of a payment, a write-off or penalty credit,
+    settled on the day given."""
+    ids = {"contract_id": str(event.originator_id), "customer_id": contract["customer_id"]}
+    return _settled(list(event.allocations), position, ids, contract, kind, day)
+
+
+def _settled(
+    allocations: Sequence[Any], position: int, ids: Row, contract: Row, kind: str, day: str
+) -> list[Change]:
     return [
         Change(
             "credit_settlements",
@@ -241,16 +309,45 @@ def settlements(
                 "settlement_id": f"{position:012d}:{n:04d}",
                 "position": position,
                 "invoice_id": str(allocation["invoice_id"]),
-                "contract_id": str(event.originator_id),
-                "customer_id": contract["customer_id"],
+                **ids,
                 "signed_on": contract["signed_on"],
                 "settled_on": day,
                 "kind": kind,
                 "amount": cents(allocation["amount"]),
             },
         )
-        for n, allocation in enumerate(event.allocations)
+        for n, allocation in enumerate(allocations)
     ]
+
+
+def reminder_sent(event: Contract.ReminderSent, position: int, contract: Row) -> Change:
+    """A reminder (催收) of a level, sent on its contract on the day of its `occurred_at`."""
+    row = {
+        "position": position,
+        "contract_id": str(event.originator_id),
+        "customer_id": contract["customer_id"],
+        "level": event.level,
+        "sent_on": day_text(event.occurred_at),
+    }
+    return Change("credit_reminders", row)
+
+
+def dunning_item(item: Row, as_of: date, levels: Sequence[int], last: Row | None) -> Row:
+    """An overdue invoice (or debit note) of the report: its dunning level at `as_of` (the
+    highest of MOPS_DUNNING_LEVELS its days overdue reach, 0 below the first) and the last
+    reminder sent on its contract by then."""
+    days = (as_of - date.fromisoformat(item["due_on"])).days
+    return {
+        "invoice_id": item["invoice_id"],
+        "contract_id": item["contract_id"],
+        "due_on": item["due_on"],
+        "days_overdue": days,
+        "open": money_text(int(item["open"])),
+        "level": sum(1 for reached in levels if days >= reached),
+        "last_reminder": None
+        if last is None
+        else {"level": int(last["level"]), "sent_on": last["sent_on"]},
+    }
 
 
 def credit_item(row: Row, as_of: date) -> Row:
@@ -367,13 +464,31 @@ signed AS (
 settled AS (
   SELECT customer_id, SUM(amount) AS amount FROM {settlements}
   WHERE customer_id IN (SELECT customer_id FROM page)
-    AND settled_on <= :as_of AND signed_on <= :as_of
+    AND settled_on <= :as_of AND signed_on <= :as_of AND kind IN ('payment', 'write_off')
   GROUP BY customer_id
 ),
+charged AS (
+  SELECT customer_id, SUM(amount) AS amount FROM {debit_notes}
+  WHERE customer_id IN (SELECT customer_id FROM page) AND issued_on <= :as_of
+  GROUP BY customer_id
+),
+credited AS (
+  SELECT p.customer_id, SUM(p.amount) AS amount FROM {penalties} p
+  WHERE p.customer_id IN (SELECT customer_id FROM page)
+    AND p.credited_on <= :as_of AND p.signed_on <= :as_of
+    AND NOT EXISTS (SELECT 1 FROM {waivers} w
+                    WHERE w.penalty_id = p.penalty_id AND w.waived_on <= :as_of)
+  GROUP BY p.customer_id
+),
+items AS (
+  SELECT invoice_id, customer_id, issued_on, due_on, amount, 1 AS invoiced FROM {invoices}
+  UNION ALL
+  SELECT debit_note_id, customer_id, issued_on, due_on, amount, 0 FROM {debit_notes}
+),
 invoice_open AS (
-  SELECT i.customer_id, i.issued_on, i.due_on, i.amount,
+  SELECT i.customer_id, i.issued_on, i.due_on, i.amount, i.invoiced,
          i.amount - COALESCE(s.amount, 0) AS open_amount
-  FROM {invoices} i LEFT JOIN (
+  FROM items i LEFT JOIN (
     SELECT invoice_id, SUM(amount) AS amount FROM {settlements}
     WHERE customer_id IN (SELECT customer_id FROM page) AND settled_on <= :as_of
     GROUP BY invoice_id
@@ -383,7 +498,8 @@ invoice_open AS (
 receivable AS (
   SELECT customer_id,
     SUM(open_amount) AS outstanding,
-    SUM(CASE WHEN issued_on > :back_90 THEN amount ELSE 0 END) AS invoiced_90,
+    SUM(CASE WHEN issued_on > :back_90 AND invoiced = 1 THEN amount ELSE 0 END)
+      AS invoiced_90,
     SUM(CASE WHEN due_on < :as_of AND due_on >= :back_30 THEN open_amount ELSE 0 END)
       AS d1_30,
     SUM(CASE WHEN due_on < :back_30 AND due_on >= :back_60 THEN open_amount ELSE 0 END)
@@ -398,7 +514,8 @@ SELECT page.customer_id, page.seq, page.name,
   COALESCE(h.placed, 0) AS on_hold, h.day AS hold_since,
   COALESCE(guaranteed.amount, 0) AS guarantees, guaranteed.soonest_expiry,
   COALESCE(guaranteed.expiring, 0) AS expiring,
-  COALESCE(signed.total, 0) - COALESCE(settled.amount, 0) AS exposure,
+  COALESCE(signed.total, 0) + COALESCE(charged.amount, 0) - COALESCE(settled.amount, 0)
+    - COALESCE(credited.amount, 0) AS exposure,
   COALESCE(receivable.outstanding, 0) AS outstanding,
   COALESCE(receivable.invoiced_90, 0) AS invoiced_90,
   COALESCE(receivable.d1_30, 0) AS d1_30, COALESCE(receivable.d31_60, 0) AS d31_60,
@@ -413,6 +530,8 @@ LEFT JOIN {holds} h ON h.position = (
 LEFT JOIN guaranteed ON guaranteed.customer_id = page.customer_id
 LEFT JOIN signed ON signed.customer_id = page.customer_id
 LEFT JOIN settled ON settled.customer_id = page.customer_id
+LEFT JOIN charged ON charged.customer_id = page.customer_id
+LEFT JOIN credited ON credited.customer_id = page.customer_id
 LEFT JOIN receivable ON receivable.customer_id = page.customer_id
 ORDER BY page.seq
 """
@@ -423,7 +542,11 @@ ORDER BY page.seq
 RECEIVABLES = """
 SELECT SUM(i.amount - COALESCE(s.amount, 0)) AS outstanding,
   SUM(CASE WHEN i.due_on < :as_of THEN i.amount - COALESCE(s.amount, 0) ELSE 0 END) AS overdue
-FROM {invoices} i LEFT JOIN (
+FROM (
+  SELECT invoice_id, customer_id, issued_on, due_on, amount FROM {invoices}
+  UNION ALL
+  SELECT debit_note_id, customer_id, issued_on, due_on, amount FROM {debit_notes}
+) i LEFT JOIN (
   SELECT invoice_id, SUM(amount) AS amount FROM {settlements}
   WHERE settled_on <= :as_of GROUP BY invoice_id
 ) s ON s.invoice_id = i.invoice_id
@@ -440,6 +563,8 @@ class CreditReport(ReadModel):
 
     name = "credit"
     table_names = tuple(KEYS)
+    # Days overdue of dunning levels 1-3; the read side sets those of MOPS_DUNNING_LEVELS.
+    dunning_days: tuple[int, ...] = (1, 30, 60)
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}credit_customers ("
         "customer_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, name TEXT NOT NULL)",
@@ -477,6 +602,25 @@ class CreditReport(ReadModel):
         "settled_on TEXT NOT NULL, kind TEXT NOT NULL, amount BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}credit_settlements_customer "
         "ON {p}credit_settlements (customer_id, settled_on)",
+        # Reminders (催收) by contract, for each overdue item's last reminder.
+        "CREATE TABLE IF NOT EXISTS {p}credit_reminders ("
+        "position BIGINT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
+        "level INTEGER NOT NULL, sent_on TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_reminders_customer "
+        "ON {p}credit_reminders (customer_id, sent_on)",
+        # Interest debit notes (owed by the customer) and penalties (credited to it).
+        "CREATE TABLE IF NOT EXISTS {p}credit_debit_notes ("
+        "debit_note_id TEXT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
+        "issued_on TEXT NOT NULL, due_on TEXT NOT NULL, amount BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_debit_notes_customer "
+        "ON {p}credit_debit_notes (customer_id, issued_on)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_penalties ("
+        "penalty_id TEXT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
+        "signed_on TEXT NOT NULL, credited_on TEXT NOT NULL, amount BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {n}credit_penalties_customer "
+        "ON {p}credit_penalties (customer_id, credited_on)",
+        "CREATE TABLE IF NOT EXISTS {p}credit_penalty_waivers ("
+        "penalty_id TEXT PRIMARY KEY, waived_on TEXT NOT NULL)",
     )
 
     def contract(self, contract_id: str) -> Row | None:
@@ -513,6 +657,9 @@ class CreditReport(ReadModel):
             "contracts": "credit_contracts",
             "invoices": "credit_invoices",
             "settlements": "credit_settlements",
+            "debit_notes": "credit_debit_notes",
+            "penalties": "credit_penalties",
+            "waivers": "credit_penalty_waivers",
         }
         statement, params = _bind(
             REPORT.format(**{k: self.table(v) for k, v in names.items()}),
@@ -540,6 +687,43 @@ class CreditReport(ReadModel):
         return [
             {**credit_item(row, as_of), "seq": int(row["seq"])}
             for row in self.figures(as_of, after=after, limit=limit)
+        ]
+
+    def dunning(self, as_of: date) -> list[Row]:
+        """`/reports/credit/dunning`: every item (invoice, debit note) overdue at `as_of`,
+        by customer (in report order) and due date, with its dunning level and the last
+        reminder sent on its contract by then (`dunning_item`)."""
+        day = as_of.isoformat()
+        items = (
+            "SELECT invoice_id, contract_id, customer_id, issued_on, due_on, amount "
+            f"FROM {self.table('credit_invoices')}"
+        )
+        if "credit_debit_notes" in KEYS:  # interest debit notes are dunned like invoices
+            items += (
+                " UNION ALL SELECT debit_note_id, contract_id, customer_id, issued_on, due_on, "
+                f"amount FROM {self.table('credit_debit_notes')}"
+            )
+        overdue = self.query(
+            "SELECT i.*, c.seq, i.amount - COALESCE((SELECT SUM(s.amount) FROM "
+            f"{self.table('credit_settlements')} s WHERE s.invoice_id = i.invoice_id "
+            f"AND s.settled_on <= ?), 0) AS open FROM ({items}) i "
+            f"JOIN {self.table('credit_customers')} c ON c.customer_id = i.customer_id "
+            "WHERE i.issued_on <= ? AND i.due_on < ? ORDER BY c.seq, i.due_on, i.invoice_id",
+            [day, day, day],
+        )
+        last: dict[str, Row] = {}
+        for reminder in self.query(
+            f"SELECT * FROM {self.table('credit_reminders')} WHERE sent_on <= ? ORDER BY position",
+            [day],
+        ):
+            last[reminder["contract_id"]] = reminder
+        return [
+            {
+                "customer_id": item["customer_id"],
+                **dunning_item(item, as_of, self.dunning_days, last.get(item["contract_id"])),
+            }
+            for item in overdue
+            if int(item["open"]) > 0
         ]
 
     def alerts(
@@ -585,6 +769,7 @@ class CreditReport(ReadModel):
         statement, params = _bind(
             RECEIVABLES.format(
                 invoices=self.table("credit_invoices"),
+                debit_notes=self.table("credit_debit_notes"),
                 settlements=self.table("credit_settlements"),
                 assessments=self.table("credit_assessments"),
                 contracts=self.table("credit_contracts"),
@@ -612,8 +797,16 @@ class CreditProjection(Projection[CreditReport]):
         contract = None
         if isinstance(
             domain_event,
-            Contract.InvoiceIssued | Contract.PaymentRecorded | Contract.WrittenOff,
+            Contract.InvoiceIssued
+            | Contract.PaymentRecorded
+            | Contract.WrittenOff
+            | Contract.PenaltyAssessed
+            | Contract.CreditApplied
+            | Contract.PenaltyWaived
+            | Contract.InterestCharged,
         ):
+            contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
+        if isinstance(domain_event, Contract.ReminderSent):  # dunning: the last reminder
             contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
         changes = fold(domain_event, tracking.notification_id, contract)
         if not changes:

@@ -23,7 +23,10 @@ Company figures and the decisions behind them:
   (due on `issued_on + payment_term_days`, as the invoice records it). "Collected" is
   what payments received on or before the last day of the period settled of those
   invoices (a payment settles invoices oldest first; its allocations are in the
-  event). Write-offs are not collections. `null` when nothing falls due.
+  event). Write-offs are not collections. `null` when nothing falls due. Interest
+  debit notes fall due like invoices (on their `through` day); a penalty's credit
+  applied to an item counts as collected on the day it is applied (a credit note
+  lowers what is owed "exactly like a payment"), and a waiver takes it back.
 - `sla_compliance`: over the complaints received in the period (by the received
   `occurred_at`), the share that met both deadlines among those whose outcome is known
   at `as_of` (default now): met = responded by `respond_by` and resolved by
@@ -100,7 +103,7 @@ from domain.errors import ValidationFailed
 from domain.marketing_plan import PERCENT_FIGURES, MarketingPlan, targets_for
 from projections.budget_execution import ledger_rows
 from projections.events import iso_utc, plain
-from projections.money import CENT, RATIO, cents, day_text, money_text, number, ratio
+from projections.money import CENT, RATIO, cents, day_text, money_text, number, ratio, utc_day
 from projections.rows import RecentRows, inserts, update, upsert
 from projections.store import ReadModel, Statement
 
@@ -663,6 +666,48 @@ def payment_facts(event: Contract.PaymentRecorded, position: int, owner_id: str)
     return [payment, *allocations]
 
 
+def collection_facts(
+    event: Contract.InterestCharged | Contract.CreditApplied | Contract.PenaltyWaived,
+    position: int,
+) -> list[Row]:
+    """What penalties and interest add to the collection rate.
+
+    A debit note is billed like an invoice, falling due on its `through` day; a
+    penalty's credit applied to an item collects it like a payment (DOMAIN.md: "exactly
+    like a payment"), on the day it is applied; a waiver takes that back on its day.
+    """
+    contract_id = str(event.originator_id)
+    allocations: list[Any]
+    match event:
+        case Contract.InterestCharged():
+            note = _fact(
+                position,
+                0,
+                "invoice",
+                event.through,
+                subject=str(event.debit_note_id),
+                ref=contract_id,
+                amount=cents(event.amount),
+            )
+            return [note]
+        case Contract.CreditApplied():
+            day, sign, allocations = event.on, 1, list(event.allocations)
+        case Contract.PenaltyWaived():
+            day, sign, allocations = utc_day(event.occurred_at), -1, list(event.reversals)
+    return [
+        _fact(
+            position,
+            n,
+            "allocation",
+            day,
+            subject=str(allocation["invoice_id"]),
+            ref=contract_id,
+            amount=sign * cents(allocation["amount"]),
+        )
+        for n, allocation in enumerate(allocations, start=1)
+    ]
+
+
 def budget_ref(event: Budget.Committed | Budget.OverrunRequested, kind: str, key: str) -> Row:
     """A commitment or an overrun request, which its release or approval books against."""
     return {
@@ -809,7 +854,14 @@ class KpiProjection(Projection[KpiReport]):
                 if (row := self._contract_row(contract_id)) is not None:
                     self._written.append((self._contracts, contract_id, {**row, **owner}))
                 return [update(contracts, "contract_id", contract_id, owner)]
-            case Contract.Signed() | Contract.InvoiceIssued() | Contract.PaymentRecorded():
+            case (
+                Contract.Signed()
+                | Contract.InvoiceIssued()
+                | Contract.PaymentRecorded()
+                | Contract.InterestCharged()
+                | Contract.CreditApplied()
+                | Contract.PenaltyWaived()
+            ):
                 contract = self._contract_row(contract_id)
                 if contract is not None:
                     return self._contract_money(event, position, contract["owner_id"])
@@ -835,6 +887,8 @@ class KpiProjection(Projection[KpiReport]):
                 return view.insert_facts([invoice])
             case Contract.PaymentRecorded():
                 return view.insert_facts(payment_facts(event, position, owner_id))
+            case Contract.InterestCharged() | Contract.CreditApplied() | Contract.PenaltyWaived():
+                return view.insert_facts(collection_facts(event, position))
         return []
 
     def _signed(self, event: Contract.Signed, position: int, owner_id: str) -> list[Statement]:

@@ -28,6 +28,11 @@ first such line on a tie). The per-sku amounts of an event therefore always add 
 to the event's amount, and the split replays identically. A line whose share is
 zero gets no fact row for that event.
 
+Penalties (credited to the customer, on the late delivery's day; a waiver books the
+penalty back, negative, on its own day) and interest charged (on the debit note's
+`through` day) are `penalties` and `interest_charged`, apart from revenue, split over
+the lines like an invoice, in `sales_adjustments`.
+
 Terminated contracts keep their signed figures (the signing happened); cancelled
 contracts were never signed and book nothing.
 """
@@ -87,7 +92,20 @@ GROUP_KEYS = {
     "sku": "sku",
     "owner": "owner_id",
 }
-MONEY = ("revenue", "cost", "gross_profit", "invoiced", "collected", "written_off")
+MONEY = (
+    "revenue",
+    "cost",
+    "gross_profit",
+    "invoiced",
+    "collected",
+    "written_off",
+    "penalties",
+    "interest_charged",
+)
+# Penalties credited and interest charged, apart from revenue (API.md, Report rows,
+# sales): a table of their own, so that a database folded before them needs no change.
+ADJUSTMENTS = ("penalties", "interest_charged")
+ADJUSTMENT_COLUMNS = (*FACT_COLUMNS[:11], *ADJUSTMENTS)
 
 
 def split_pro_rata(amount: int, weights: Sequence[int]) -> list[int]:
@@ -193,6 +211,28 @@ def fold_facts(contract: Row | None, event: Any, position: int) -> list[Row]:
     return []
 
 
+def fold_adjustments(contract: Row | None, event: Any, position: int) -> list[Row]:
+    """Penalties credited (on the late delivery's day; a waiver takes one back on its own
+    day) and interest charged (on `through`), split over the lines like an invoice."""
+    if contract is None:
+        return []
+    match event:
+        case Contract.PenaltyAssessed():
+            amount, day, measure = event.amount, utc_day(event.occurred_at), "penalties"
+        case Contract.PenaltyWaived():
+            amount, day, measure = -event.amount, utc_day(event.occurred_at), "penalties"
+        case Contract.InterestCharged():
+            amount, day, measure = event.amount, event.through, "interest_charged"
+        case _:
+            return []
+    rows = []
+    for fact in split_facts(contract, position, "invoiced", day, amount):
+        share = fact["invoiced"]
+        rows.append({**{c: fact[c] for c in FACT_COLUMNS[:11]}, **dict.fromkeys(ADJUSTMENTS, 0)})
+        rows[-1][measure] = share
+    return rows
+
+
 def signed_facts(contract: Row, event: Contract.Signed, position: int) -> list[Row]:
     """A fact per line signed, on the signing day; the first line counts the contract."""
     return [
@@ -239,7 +279,7 @@ class SalesReport(ReadModel):
     """Signed, delivered, invoiced, collected and written-off figures, groupable."""
 
     name = "sales"
-    table_names = ("sales_contracts", "sales_facts")
+    table_names = ("sales_contracts", "sales_facts", "sales_adjustments")
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}sales_contracts ("
         "contract_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, owner_id TEXT NOT NULL, "
@@ -253,6 +293,11 @@ class SalesReport(ReadModel):
         "units_delivered BIGINT NOT NULL, invoiced BIGINT NOT NULL, "
         "collected BIGINT NOT NULL, written_off BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}sales_facts_day ON {p}sales_facts (day)",
+        "CREATE TABLE IF NOT EXISTS {p}sales_adjustments ("
+        "fact_id TEXT PRIMARY KEY, position BIGINT NOT NULL, day TEXT NOT NULL, "
+        "month TEXT NOT NULL, quarter TEXT NOT NULL, contract_id TEXT NOT NULL, "
+        "customer_id TEXT NOT NULL, region TEXT, channel TEXT NOT NULL, sku TEXT NOT NULL, "
+        "owner_id TEXT NOT NULL, penalties BIGINT NOT NULL, interest_charged BIGINT NOT NULL)",
     )
 
     def contract(self, contract_id: str) -> Row | None:
@@ -267,6 +312,19 @@ class SalesReport(ReadModel):
 
     def add_facts(self, facts: Sequence[Row], tracking: Tracking) -> None:
         self.write(inserts(self.table("sales_facts"), FACT_COLUMNS, facts), tracking)
+
+    def add_adjustments(self, rows: Sequence[Row], tracking: Tracking) -> None:
+        self.write(inserts(self.table("sales_adjustments"), ADJUSTMENT_COLUMNS, rows), tracking)
+
+    def _facts_source(self) -> str:
+        """The facts and the adjustments as one relation with every measure."""
+        facts = ", ".join([*FACT_COLUMNS, *(f"0 AS {a}" for a in ADJUSTMENTS)])
+        zeros = ", ".join(f"0 AS {m}" for m in ("signed_lines", "signed_contracts", *MEASURES))
+        adjusted = ", ".join([*FACT_COLUMNS[:11], zeros, *ADJUSTMENTS])
+        return (
+            f"(SELECT {facts} FROM {self.table('sales_facts')} UNION ALL "
+            f"SELECT {adjusted} FROM {self.table('sales_adjustments')}) f"
+        )
 
     def report(
         self,
@@ -285,13 +343,13 @@ class SalesReport(ReadModel):
         keys = [GROUP_KEYS[key] for key in dict.fromkeys(group_by)]
         where, params = filters((("day >= ?", iso_date(day_from)), ("day <= ?", iso_date(day_to))))
         clause = f"WHERE {' AND '.join(where)} " if where else ""
-        sums = ", ".join(f"SUM({m}) AS {m}" for m in MEASURES)
+        sums = ", ".join(f"SUM({m}) AS {m}" for m in (*MEASURES, *ADJUSTMENTS))
         # A contract's signing facts share every key but sku, and its skus are distinct:
         # grouped by sku, each signed line is one contract; otherwise the first line
         # counts it. Exact, and 3x faster than COUNT(DISTINCT) at 100 000 contracts.
         signed = "signed_lines" if "sku" in keys else "signed_contracts"
         select = ", ".join([*keys, f"SUM({signed}) AS contracts_signed", sums])
-        statement = f"SELECT {select} FROM {self.table('sales_facts')} {clause}"
+        statement = f"SELECT {select} FROM {self._facts_source()} {clause}"
         if keys:
             # NULL regions sort last on both databases.
             order = ", ".join(f"({k} IS NULL), {k}" for k in keys)
@@ -303,7 +361,7 @@ class SalesReport(ReadModel):
 
     @staticmethod
     def _item(row: Row, keys: Sequence[str]) -> Row:
-        figures = {m: int(row[m] or 0) for m in MEASURES}
+        figures = {m: int(row[m] or 0) for m in (*MEASURES, *ADJUSTMENTS)}
         figures["gross_profit"] = figures["revenue"] - figures["cost"]
         item: Row = {key: row[key] for key in keys}
         item["contracts_signed"] = int(row["contracts_signed"] or 0)
@@ -316,6 +374,8 @@ class SalesReport(ReadModel):
             "invoiced",
             "collected",
             "written_off",
+            "penalties",
+            "interest_charged",
         ):
             item[name] = money_text(figures[name]) if name in MONEY else figures[name]
         return item
@@ -360,6 +420,10 @@ class SalesProjection(Projection[SalesReport]):
 
     def _facts(self, event: Any, tracking: Tracking) -> None:
         contract = self._contracts.get(str(event.originator_id), self.view.contract)
+        adjustments = fold_adjustments(contract, event, tracking.notification_id)
+        if adjustments:
+            self.view.add_adjustments(adjustments, tracking)
+            return
         facts = fold_facts(contract, event, tracking.notification_id)
         if facts:
             self.view.add_facts(facts, tracking)

@@ -544,9 +544,14 @@ class ContractWriter:
         return lambda: self.app.handle(self.finance, IssueInvoice(cid, amount, issued))
 
     def pay(self, cid: UUID, amount: Decimal, received: date, reference: str) -> Any:
-        return lambda: self.app.handle(
-            self.finance, RecordPayment(cid, amount, received, reference)
-        )
+        """Pay an invoice's amount, less what a late delivery's penalty credited on it."""
+
+        def run() -> None:
+            due = min(amount, self.app.get(cid, Contract).outstanding)
+            if due > 0:
+                self.app.handle(self.finance, RecordPayment(cid, due, received, reference))
+
+        return run
 
     def remind(self, cid: UUID, owner: Any, level: int, day: date) -> Any:
         sender = self.finance if level > 1 or self.rng.random() < 0.5 else owner

@@ -90,6 +90,9 @@ def test_sales_rows_carry_the_group_keys_and_money_as_strings(http, ids):
                 "invoiced": "500.00",
                 "collected": "500.00",
                 "written_off": "0.00",
+                # API.md: penalties and interest apart from revenue (none here).
+                "penalties": "0.00",
+                "interest_charged": "0.00",
             },
             {
                 "customer_id": ids["C1"],
@@ -103,6 +106,9 @@ def test_sales_rows_carry_the_group_keys_and_money_as_strings(http, ids):
                 "invoiced": "300.00",
                 "collected": "300.00",
                 "written_off": "0.00",
+                # API.md: penalties and interest apart from revenue (none here).
+                "penalties": "0.00",
+                "interest_charged": "0.00",
             },
         ],
         "next_cursor": None,
