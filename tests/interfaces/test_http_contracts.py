@@ -35,6 +35,8 @@ ROUTES = {
     "contract.write_off": "/contracts/{id}/write-offs",
     "contract.cancel": "/contracts/{id}/cancel",
     "contract.terminate": "/contracts/{id}/terminate",
+    "contract.waive_penalty": "/contracts/{id}/penalties/" + str(uuid4()) + "/waive",
+    "contract.interest": "/contracts/{id}/interest",
 }
 
 
