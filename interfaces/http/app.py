@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from interfaces.bootstrap import Services, build
-from interfaces.http import errors
+from interfaces.http import errors, openapi
 from interfaces.http.exports import install as install_exports
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import BodyLimit, RequestLog
@@ -71,7 +71,9 @@ def create_app(
         summary="Event-sourced back office of a marketing company",
         lifespan=lifespan,
         dependencies=[Depends(storable_parameters)],
+        **openapi.WITHOUT_CDN_DOCS,
     )
+    openapi.install(app)
     # Inside `errors.install`'s UnexpectedErrors: a body cut short at the limit is no error.
     app.add_middleware(BodyLimit)
     install_exports(app)  # lists and reports as CSV or xlsx too (exports.py)

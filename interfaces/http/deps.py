@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
 from application.permissions import Caller
 from domain.errors import Forbidden
 from interfaces.auth import caller_from
 from interfaces.bootstrap import Services
+from interfaces.http.openapi import bearer
 
 
 async def get_services(request: Request) -> Services:
@@ -24,7 +26,12 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def current_caller(request: Request, services: ServicesDep) -> Caller:
+async def current_caller(
+    request: Request,
+    services: ServicesDep,
+    # Declares the bearer scheme for the OpenAPI document; the header is read below.
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Caller:
     caller = caller_from(
         request.headers.get("authorization"),
         services.jwt_secret,

@@ -10,10 +10,17 @@ a client (or schemathesis) can hold the server to it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import FastAPI
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import SkipJsonSchema
+
+from interfaces.http.docs import install_docs
+from interfaces.http.schemas.answers.common import Event
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -175,3 +182,162 @@ LIST: dict[int | str, dict[str, Any]] = _problems(401, 403, 422, *_SERVER)
 
 OPEN: dict[int | str, dict[str, Any]] = _problems(422, 500)
 """A query anyone may make (`/health`): the process answers while it lives."""
+
+
+# What a 2xx answers, declared on the route: `responses=read_of(CustomerView)` and the like.
+# The routes answer `JSONResponse`s, so these models document the answer without
+# serialising it; the fuzz test holds the server to them.
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[Item]):
+    """A page of a list: its items, and the cursor to the next page (null on the last)."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="pass as `?cursor=` for the next page")
+
+
+_PAGES: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def page_of(item: type[BaseModel]) -> type[BaseModel]:
+    """The page model of a list's items, named after them (`CustomerItemPage`)."""
+    if item not in _PAGES:
+        name = f"{item.__name__.removesuffix('Item')}Page"
+        _PAGES[item] = create_model(name, __base__=Page[item], __doc__=Page.__doc__)  # type: ignore[valid-type]
+    return _PAGES[item]
+
+
+ETAG_OF_READ = {
+    "description": 'the version read, as `"<version>"`: send it as `If-Match` with a command',
+    "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+}
+
+
+def read_of(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """`GET /{collection}/{id}`: the aggregate (now, at a version, or as of a time), ETag."""
+    answer = {"model": model, "description": "the aggregate", "headers": {"ETag": ETAG_OF_READ}}
+    return {200: answer, **READ}
+
+
+def list_of(
+    item: type[BaseModel], errors: dict[int | str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A paginated list of items (`GET /{collection}`, history, the audit log)."""
+    return {200: {"model": page_of(item), "description": "a page of items"}, **(errors or LIST)}
+
+
+def history_of() -> dict[int | str, dict[str, Any]]:
+    """`GET /{collection}/{id}/history`: a page of the aggregate's events, oldest first."""
+    return list_of(Event, READ)
+
+
+def answer_of(
+    model: type[BaseModel],
+    errors: dict[int | str, Any] | None = None,
+    description: str = "the answer",
+) -> dict[int | str, dict[str, Any]]:
+    """Any other query's 200 (a report, a sub-entity, a status) with its problems."""
+    return {
+        200: {"model": model, "description": description},
+        **(errors if errors is not None else READ),
+    }
+
+
+# The bearer token of API.md: FastAPI lists the scheme, and the requirement on every
+# operation that depends on it (the caller's dependency does, `interfaces/http/deps.py`).
+bearer = HTTPBearer(
+    bearerFormat="JWT",
+    description="`Authorization: Bearer <JWT>` (HS256; claims `sub`, `roles`, `exp`): "
+    "`mops token --sub NAME --role ROLE` prints one",
+    auto_error=False,
+)
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'the version the command expects, as `"<version>"` (the `ETag` of a read); '
+    "another version answers 409 `version_conflict` and writes nothing",
+    "schema": {"type": "string"},
+    "example": '"3"',
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "any string of the caller's: the same key with the same body answers the "
+    "first answer again and writes nothing; with another body, 409 `idempotency_key_reused`",
+    "schema": {"type": "string"},
+    "example": "order-2026-0042",
+}
+
+
+def machine_name(summary: str | None, operation_id: str) -> bool:
+    """Whether a summary is only the route function's name (FastAPI's default)."""
+    return not summary or operation_id.startswith(summary.lower().replace(" ", "_") + "_")
+
+
+def _first_clause(description: str) -> str:
+    """A docstring's first line up to its role list or qualification, without markup."""
+    first = description.split("\n\n")[0].replace("\n", " ").strip()
+    first = re.sub(r" \([^()]*\)", "", first)  # the roles who may, a parameter's name
+    return re.split(r"; |: ", first)[0].rstrip(".").replace("`", "").strip()
+
+
+def _describe(document: dict[str, Any]) -> dict[str, Any]:
+    """Fill in what every operation says the same way: summaries from docstrings, and the
+    headers and example of each command's request."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if machine_name(operation.get("summary"), operation["operationId"]):
+                written = _first_clause(operation.get("description", ""))
+                if written:
+                    operation["summary"] = written
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            named = {p["name"] for p in operation.get("parameters", [])}
+            for header in (IF_MATCH, IDEMPOTENCY_KEY):
+                if header["name"] not in named:
+                    operation.setdefault("parameters", []).append(header)
+            examples = body["schema"].get("examples")
+            if examples and "example" not in body:
+                body["example"] = examples[0]
+            _name_body(document, operation, body)
+    return document
+
+
+def _name_body(document: dict[str, Any], operation: dict[str, Any], body: dict[str, Any]) -> None:
+    """List a command's body among the components under its model's name, so that a
+    generated client has a named type for it (`RegisterLead`); two models of one name
+    are told apart by their resource (`RisksReopen`, `ComplaintsReopen`)."""
+    schema = body["schema"]
+    if "$ref" in schema:
+        return
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    title = schema.get("title", "Body")
+    resource = "".join(part.title() for part in re.split(r"[-_ ]", operation["tags"][0]))
+    for name in (title, resource + title, f"{resource}{title}_{operation['operationId']}"):
+        if components.get(name, schema) == schema:
+            components[name] = schema
+            body["schema"] = {"$ref": f"#/components/schemas/{name}"}
+            return
+
+
+# FastAPI's own `/docs` and `/redoc` load their assets from a CDN: an app passes these to
+# `FastAPI(...)`, and `install` serves the pages with local assets instead (docs.py).
+WITHOUT_CDN_DOCS: dict[str, Any] = {"docs_url": None, "redoc_url": None}
+
+
+def install(app: FastAPI) -> None:
+    """Serve `/docs`, `/redoc` and the document, with summaries, command headers, examples
+    and named bodies filled in."""
+    install_docs(app)
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return _describe(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -226,7 +226,8 @@ fuzzing = schemathesis.openapi.from_dict(
             "generation": {"max-examples": EXAMPLES, "database": "none"},
             # Drawing a large body is slow on a busy two-core machine; that is no failure.
             "suppress-health-check": ["too_slow"],
-            "phases": {"coverage": {"enabled": False}},
+            # The document's examples have their own test (below): `given` takes none.
+            "phases": {"coverage": {"enabled": False}, "examples": {"enabled": False}},
         }
     ),
 )
@@ -267,6 +268,19 @@ def test_every_operation_documents_its_errors_as_problems() -> None:
                 assert schema["required"] == ["id", "version"], where
 
 
+# The examples of the document (a body per command), each sent once, as admin.
+examples = schemathesis.openapi.from_dict(
+    DOCUMENT,
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"database": "none"},
+            "phases": {"fuzzing": {"enabled": False}, "coverage": {"enabled": False}},
+        }
+    ),
+)
+
+
 @fuzzing.parametrize()
 @fuzzing.given(caller=st.sampled_from(CALLERS), chance=st.randoms(use_true_random=False))
 def test_random_requests_answer_as_documented(
@@ -274,6 +288,12 @@ def test_random_requests_answer_as_documented(
 ) -> None:
     """No 5xx; every status, body, content type and header as the document says."""
     live_app.check(case, caller, chance)
+
+
+@examples.parametrize()
+def test_example_requests_answer_as_documented(case: Case, live_app: LiveApp) -> None:
+    """The same, for the document's examples of each operation, sent as admin."""
+    live_app.check(case, ADMIN, random.Random(zlib.crc32(f"{case.method} {case.path}".encode())))
 
 
 @coverage.parametrize()

@@ -12,7 +12,7 @@ from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.errors import problem
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import LIST, READ
+from interfaces.http.openapi import READ, answer_of, list_of
 from interfaces.http.reads import (
     caught_up,
     decode_cursor,
@@ -21,13 +21,15 @@ from interfaces.http.reads import (
     page_limit,
     read_answer,
 )
+from interfaces.http.schemas.answers import system as answers
+from interfaces.http.schemas.answers.common import Event
 from interfaces.trust import TrustError, load_signing_key, seal, verify_store
 from projections.chain_store import chain_of
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("/events", responses=LIST)
+@router.get("/events", responses=list_of(Event))
 def audit_events(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -65,7 +67,7 @@ def audit_events(
     return read_answer(page(rows, size, "position"), fresh)
 
 
-@router.get("/verify", responses=READ)
+@router.get("/verify", responses=answer_of(answers.ChainVerdict, READ))
 def audit_verify(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
     """Recompute the log's hash chain: how far it holds, its head, and the first break."""
     if not caller.may_read_audit():
@@ -74,7 +76,7 @@ def audit_verify(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
     return JSONResponse(verdict.as_json())
 
 
-@router.get("/seal", responses=READ)
+@router.get("/seal", responses=answer_of(answers.Seal, READ))
 def audit_seal(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
     """The current head of the chain, signed with the deployment's Ed25519 key."""
     if not caller.may_read_audit():

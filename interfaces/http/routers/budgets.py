@@ -28,7 +28,7 @@ from domain.budget import CATEGORIES, QUARTERS, Budget, available_on, line_key
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import (
     aggregate_answer,
     directory_answer,
@@ -36,6 +36,7 @@ from interfaces.http.reads import (
     history_answer,
 )
 from interfaces.http.schemas import budgets as bodies
+from interfaces.http.schemas.answers import budgets as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/budgets", tags=["budgets"])
@@ -262,7 +263,7 @@ async def close_budget(budget_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(CloseBudget(budget_id))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.BudgetItem))
 def list_budgets(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -285,7 +286,7 @@ def list_budgets(
     )
 
 
-@router.get("/{budget_id}", responses=READ)
+@router.get("/{budget_id}", responses=read_of(answers.BudgetView))
 def get_budget(
     budget_id: UUID,
     caller: CurrentCaller,
@@ -297,7 +298,7 @@ def get_budget(
     return aggregate_answer(services, Budget, budget_id, version, as_of, represent)
 
 
-@router.get("/{budget_id}/history", responses=READ)
+@router.get("/{budget_id}/history", responses=history_of())
 def budget_history(
     budget_id: UUID,
     caller: CurrentCaller,

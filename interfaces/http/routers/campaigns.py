@@ -26,10 +26,11 @@ from domain.campaign import Campaign
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import budgets as budget_bodies
 from interfaces.http.schemas import campaigns as bodies
+from interfaces.http.schemas.answers import campaigns as answers
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
 
@@ -228,7 +229,7 @@ async def cancel_campaign(campaign_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(CancelCampaign(campaign_id, body.reason))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.CampaignItem))
 def list_campaigns(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -257,7 +258,7 @@ def list_campaigns(
     )
 
 
-@router.get("/{campaign_id}", responses=READ)
+@router.get("/{campaign_id}", responses=read_of(answers.CampaignView))
 def get_campaign(
     campaign_id: UUID,
     caller: CurrentCaller,
@@ -269,7 +270,7 @@ def get_campaign(
     return aggregate_answer(services, Campaign, campaign_id, version, as_of, represent)
 
 
-@router.get("/{campaign_id}/history", responses=READ)
+@router.get("/{campaign_id}/history", responses=history_of())
 def campaign_history(
     campaign_id: UUID,
     caller: CurrentCaller,

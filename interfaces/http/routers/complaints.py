@@ -30,9 +30,10 @@ from domain.complaint import Complaint
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import directory_answer, history_answer, moment
 from interfaces.http.schemas import complaints as bodies
+from interfaces.http.schemas.answers import complaints as answers
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -191,7 +192,7 @@ async def reopen(complaint_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(ReopenComplaint(complaint_id, body.reason, body.occurred_at))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.ComplaintItem))
 def list_complaints(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -222,7 +223,7 @@ def list_complaints(
     )
 
 
-@router.get("/{complaint_id}", responses=READ)
+@router.get("/{complaint_id}", responses=read_of(answers.ComplaintView))
 def get_complaint(
     complaint_id: UUID,
     caller: CurrentCaller,
@@ -242,7 +243,7 @@ def get_complaint(
     return JSONResponse(represent(complaint, judged_at), headers={"ETag": f'"{complaint.version}"'})
 
 
-@router.get("/{complaint_id}/history", responses=READ)
+@router.get("/{complaint_id}/history", responses=history_of())
 def complaint_history(
     complaint_id: UUID,
     caller: CurrentCaller,

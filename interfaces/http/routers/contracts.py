@@ -31,7 +31,7 @@ from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, READ, answer_of, history_of, list_of, read_of
+from interfaces.http.openapi import COMMAND, CREATE, answer_of, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.answers import contracts as answers
@@ -346,7 +346,7 @@ async def charge_interest(contract_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(ChargeInterest(contract_id, body.through), created_id="debit_note_id")
 
 
-@router.get("/{contract_id}/interest/{debit_note_id}", responses=READ)
+@router.get("/{contract_id}/interest/{debit_note_id}", responses=answer_of(answers.DebitNote))
 def get_debit_note(
     contract_id: UUID, debit_note_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> JSONResponse:

@@ -35,9 +35,10 @@ from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, answer_of, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import customers as bodies
+from interfaces.http.schemas.answers import customers as answers
 from interfaces.http.schemas.common import Empty
 from interfaces.personal_data import destroy_key
 
@@ -324,7 +325,7 @@ async def record_satisfaction(customer_id: UUID, call: CommandDep) -> JSONRespon
     return await call.answer(RecordSatisfaction(customer_id, body.score, body.source))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.CustomerItem))
 def list_customers(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -357,7 +358,7 @@ def list_customers(
     )
 
 
-@router.get("/{customer_id}/guarantees/{guarantee_id}", responses=READ)
+@router.get("/{customer_id}/guarantees/{guarantee_id}", responses=answer_of(answers.Guarantee))
 def get_guarantee(
     customer_id: UUID, guarantee_id: UUID, caller: CurrentCaller, services: ServicesDep
 ) -> JSONResponse:
@@ -369,7 +370,7 @@ def get_guarantee(
     return JSONResponse(plain(guarantee))
 
 
-@router.get("/{customer_id}", responses=READ)
+@router.get("/{customer_id}", responses=read_of(answers.CustomerView))
 def get_customer(
     customer_id: UUID,
     caller: CurrentCaller,
@@ -381,7 +382,7 @@ def get_customer(
     return aggregate_answer(services, Customer, customer_id, version, as_of, represent)
 
 
-@router.get("/{customer_id}/history", responses=READ)
+@router.get("/{customer_id}/history", responses=history_of())
 def customer_history(
     customer_id: UUID,
     caller: CurrentCaller,

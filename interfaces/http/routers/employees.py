@@ -44,9 +44,10 @@ from interfaces.bootstrap import Services
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import employees as bodies
+from interfaces.http.schemas.answers import employees as answers
 from interfaces.http.schemas.common import Empty
 from interfaces.personal_data import destroy_key
 
@@ -338,7 +339,7 @@ async def close_improvement_plan(
     return await call.answer(CloseImprovementPlan(employee_id, plan_id, body.outcome))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.EmployeeItem))
 def list_employees(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -369,7 +370,7 @@ def list_employees(
     )
 
 
-@router.get("/{employee_id}", responses=READ)
+@router.get("/{employee_id}", responses=read_of(answers.EmployeeView))
 def get_employee(
     employee_id: UUID,
     caller: CurrentCaller,
@@ -382,7 +383,7 @@ def get_employee(
     return aggregate_answer(services, Employee, employee_id, version, as_of, represent)
 
 
-@router.get("/{employee_id}/history", responses=READ)
+@router.get("/{employee_id}/history", responses=history_of())
 def employee_history(
     employee_id: UUID,
     caller: CurrentCaller,

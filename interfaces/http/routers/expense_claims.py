@@ -24,9 +24,10 @@ from domain.expense_claim import ExpenseClaim
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import expense_claims as bodies
+from interfaces.http.schemas.answers import expense_claims as answers
 
 router = APIRouter(prefix="/expense-claims", tags=["expense claims"])
 
@@ -130,7 +131,7 @@ async def pay_expense_claim(claim_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(MarkExpenseClaimPaid(claim_id, body.paid_on))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.ExpenseClaimItem))
 def list_expense_claims(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -161,7 +162,7 @@ def list_expense_claims(
     )
 
 
-@router.get("/{claim_id}", responses=READ)
+@router.get("/{claim_id}", responses=read_of(answers.ExpenseClaimView))
 def get_expense_claim(
     claim_id: UUID,
     caller: CurrentCaller,
@@ -173,7 +174,7 @@ def get_expense_claim(
     return aggregate_answer(services, ExpenseClaim, claim_id, version, as_of, represent)
 
 
-@router.get("/{claim_id}/history", responses=READ)
+@router.get("/{claim_id}/history", responses=history_of())
 def expense_claim_history(
     claim_id: UUID,
     caller: CurrentCaller,

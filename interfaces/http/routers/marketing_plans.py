@@ -33,7 +33,7 @@ from domain.marketing_plan import STRATEGY_KINDS, TARGET_FIGURES, MarketingPlan
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, number
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import (
     aggregate_answer,
     directory_answer,
@@ -41,6 +41,7 @@ from interfaces.http.reads import (
     history_answer,
 )
 from interfaces.http.schemas import marketing_plans as bodies
+from interfaces.http.schemas.answers import marketing_plans as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/marketing-plans", tags=["marketing plans"])
@@ -221,7 +222,7 @@ async def record_plan_measurement(plan_id: UUID, call: CommandDep) -> JSONRespon
     return await call.answer(command)
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.MarketingPlanItem))
 def list_marketing_plans(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -244,7 +245,7 @@ def list_marketing_plans(
     )
 
 
-@router.get("/{plan_id}", responses=READ)
+@router.get("/{plan_id}", responses=read_of(answers.MarketingPlanView))
 def get_marketing_plan(
     plan_id: UUID,
     caller: CurrentCaller,
@@ -256,7 +257,7 @@ def get_marketing_plan(
     return aggregate_answer(services, MarketingPlan, plan_id, version, as_of, represent)
 
 
-@router.get("/{plan_id}/history", responses=READ)
+@router.get("/{plan_id}/history", responses=history_of())
 def marketing_plan_history(
     plan_id: UUID,
     caller: CurrentCaller,

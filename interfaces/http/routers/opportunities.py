@@ -28,9 +28,10 @@ from domain.opportunity import Opportunity, Quote
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, money_text
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import opportunities as bodies
+from interfaces.http.schemas.answers import opportunities as answers
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
 
@@ -249,7 +250,7 @@ async def reopen(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(ReopenOpportunity(opportunity_id, occurred_at=body.occurred_at))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.OpportunityItem))
 def list_opportunities(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -278,7 +279,7 @@ def list_opportunities(
     )
 
 
-@router.get("/{opportunity_id}", responses=READ)
+@router.get("/{opportunity_id}", responses=read_of(answers.OpportunityView))
 def get_opportunity(
     opportunity_id: UUID,
     caller: CurrentCaller,
@@ -290,7 +291,7 @@ def get_opportunity(
     return aggregate_answer(services, Opportunity, opportunity_id, version, as_of, represent)
 
 
-@router.get("/{opportunity_id}/history", responses=READ)
+@router.get("/{opportunity_id}/history", responses=history_of())
 def opportunity_history(
     opportunity_id: UUID,
     caller: CurrentCaller,

@@ -19,9 +19,10 @@ from domain.price_list import PriceList
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import price_lists as bodies
+from interfaces.http.schemas.answers import price_lists as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/price-lists", tags=["price lists"])
@@ -115,7 +116,7 @@ async def publish(price_list_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(PublishPriceList(price_list_id))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.PriceListItem))
 def list_price_lists(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -143,7 +144,7 @@ def list_price_lists(
     )
 
 
-@router.get("/{price_list_id}", responses=READ)
+@router.get("/{price_list_id}", responses=read_of(answers.PriceListView))
 def get_price_list(
     price_list_id: UUID,
     caller: CurrentCaller,
@@ -155,7 +156,7 @@ def get_price_list(
     return aggregate_answer(services, PriceList, price_list_id, version, as_of, represent)
 
 
-@router.get("/{price_list_id}/history", responses=READ)
+@router.get("/{price_list_id}/history", responses=history_of())
 def price_list_history(
     price_list_id: UUID,
     caller: CurrentCaller,

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     encode_cursor,
     moment,
@@ -26,11 +26,12 @@ from interfaces.http.reads import (
     refuse_nul,
     report_side,
 )
+from interfaces.http.schemas.answers import reports as answers
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/follow-ups", responses=LIST)
+@router.get("/follow-ups", responses=answer_of(answers.FollowUpsReport, LIST))
 def follow_ups_report(
     caller: CurrentCaller,
     services: ServicesDep,

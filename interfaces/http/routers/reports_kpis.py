@@ -26,15 +26,16 @@ from fastapi.responses import JSONResponse
 from domain.employee import Employee
 from domain.errors import Forbidden, NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST, READ
+from interfaces.http.openapi import LIST, READ, answer_of
 from interfaces.http.reads import moment, report_side
+from interfaces.http.schemas.answers import reports as answers
 from projections.kpis import period_days
 from projections.money import utc_day
 
 router = APIRouter(prefix="/reports/kpis", tags=["reports"])
 
 
-@router.get("/company", responses=LIST)
+@router.get("/company", responses=answer_of(answers.CompanyKpisReport, LIST))
 def company_kpis(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -52,7 +53,7 @@ def company_kpis(
     return side.answer(content)
 
 
-@router.get("/employees/{employee_id}", responses=READ)
+@router.get("/employees/{employee_id}", responses=answer_of(answers.EmployeeKpisReport, READ))
 def employee_kpis(
     employee_id: UUID,
     caller: CurrentCaller,

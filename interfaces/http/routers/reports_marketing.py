@@ -18,14 +18,15 @@ from fastapi.responses import JSONResponse
 from domain.budget import Budget
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST, READ
+from interfaces.http.openapi import LIST, READ, answer_of
 from interfaces.http.reads import decode_cursor, moment, page, page_limit, report_side
+from interfaces.http.schemas.answers import reports as answers
 from projections.campaigns import report_item
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/budgets/{budget_id}", responses=READ)
+@router.get("/budgets/{budget_id}", responses=answer_of(answers.BudgetReport, READ))
 def budget_report(
     budget_id: UUID,
     caller: CurrentCaller,
@@ -47,7 +48,11 @@ def budget_report(
     return side.answer(content)
 
 
-@router.get("/campaigns", responses=LIST)
+@router.get(
+    "/campaigns",
+    summary="Each campaign's spend, reach, leads, revenue and return",
+    responses=answer_of(answers.CampaignsReport, LIST),
+)
 def campaigns_report(
     caller: CurrentCaller,
     services: ServicesDep,

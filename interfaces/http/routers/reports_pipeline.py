@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     day_range,
     group_keys,
@@ -30,12 +30,13 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.schemas.answers import reports as answers
 from projections.pipeline import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/pipeline", responses=LIST)
+@router.get("/pipeline", responses=answer_of(answers.PipelineReport, LIST))
 def pipeline_report(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -23,15 +23,16 @@ from fastapi.responses import JSONResponse
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import EARLIEST_REPORT_DAY, moment, report_side
+from interfaces.http.schemas.answers import reports as answers
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/risks", responses=LIST)
+@router.get("/risks", responses=answer_of(answers.RiskReport, LIST))
 def risk_report(
     caller: CurrentCaller,
     services: ServicesDep,

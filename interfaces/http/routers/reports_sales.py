@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     EARLIEST_REPORT_DAY,
     day_range,
@@ -33,6 +33,7 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.schemas.answers import reports as answers
 from projections.money import utc_day
 from projections.sales import GROUP_KEYS
 
@@ -62,7 +63,7 @@ def _as_of(now: datetime, value: str | None) -> tuple[date, str]:
     return day, value
 
 
-@router.get("/sales", responses=LIST)
+@router.get("/sales", responses=answer_of(answers.SalesReport, LIST))
 def sales_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -92,7 +93,11 @@ def sales_report(
     return side.answer(page if as_of is None else {"as_of": as_of, **page})
 
 
-@router.get("/credit", responses=LIST)
+@router.get(
+    "/credit",
+    summary="Each customer's credit position",
+    responses=answer_of(answers.CreditReport, LIST),
+)
 def credit_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -119,7 +124,7 @@ def credit_report(
     )
 
 
-@router.get("/credit/alerts", responses=LIST)
+@router.get("/credit/alerts", responses=answer_of(answers.CreditAlerts, LIST))
 def credit_alerts(
     caller: CurrentCaller,
     services: ServicesDep,

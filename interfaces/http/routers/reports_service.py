@@ -22,7 +22,7 @@ from domain.complaint import Complaint
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import LIST, READ
+from interfaces.http.openapi import LIST, READ, answer_of
 from interfaces.http.reads import (
     group_keys,
     moment,
@@ -31,12 +31,13 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.schemas.answers import reports as answers
 from projections.complaints import GROUP_KEYS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/complaints", responses=LIST)
+@router.get("/complaints", responses=answer_of(answers.ComplaintsReport, LIST))
 def complaints_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -59,7 +60,7 @@ def complaints_report(
     return side.answer({"as_of": echo, **offset_page(rows, offset, size)})
 
 
-@router.get("/complaints/{complaint_id}", responses=READ)
+@router.get("/complaints/{complaint_id}", responses=answer_of(answers.ComplaintTimings, READ))
 def complaint_timings(
     complaint_id: UUID,
     caller: CurrentCaller,

@@ -27,9 +27,10 @@ from domain.risk import Risk
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import risks as bodies
+from interfaces.http.schemas.answers import risks as answers
 
 router = APIRouter(prefix="/risks", tags=["risks"])
 
@@ -179,7 +180,7 @@ async def reopen(risk_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(ReopenRisk(risk_id, body.reason, body.occurred_at))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.RiskItem))
 def list_risks(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -206,7 +207,7 @@ def list_risks(
     )
 
 
-@router.get("/{risk_id}", responses=READ)
+@router.get("/{risk_id}", responses=read_of(answers.RiskView))
 def get_risk(
     risk_id: UUID,
     caller: CurrentCaller,
@@ -218,7 +219,7 @@ def get_risk(
     return aggregate_answer(services, Risk, risk_id, version, as_of, represent)
 
 
-@router.get("/{risk_id}/history", responses=READ)
+@router.get("/{risk_id}/history", responses=history_of())
 def risk_history(
     risk_id: UUID,
     caller: CurrentCaller,

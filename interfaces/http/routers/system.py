@@ -8,14 +8,15 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from interfaces.http.deps import CurrentCaller, ServicesDep, current_caller
 from interfaces.http.errors import DATABASE_ERRORS, database_problem, problem
-from interfaces.http.openapi import LIST, OPEN, problem_response
+from interfaces.http.openapi import LIST, OPEN, answer_of, bearer, list_of, problem_response
+from interfaces.http.schemas.answers import system as answers
 
 router = APIRouter(tags=["system"])
 
@@ -47,7 +48,7 @@ METRICS: dict[int | str, dict[str, Any]] = {
 HEALTH_POSITION_SECONDS = 1.0
 
 
-@router.get("/health", responses=OPEN)
+@router.get("/health", responses=answer_of(answers.Health, OPEN))
 async def health(services: ServicesDep) -> JSONResponse:
     """Liveness, and the newest position of the event log (no token needed).
 
@@ -63,7 +64,11 @@ async def health(services: ServicesDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "position": position})
 
 
-@router.get("/ready", responses=READY)
+@router.get(
+    "/ready",
+    summary="Readiness: the database answers and the read models keep up",
+    responses=answer_of(answers.Ready, READY),
+)
 def ready(request: Request, services: ServicesDep) -> JSONResponse:
     """Readiness: the database answers and every read model folds, within the lag allowed."""
     try:
@@ -91,7 +96,7 @@ def ready(request: Request, services: ServicesDep) -> JSONResponse:
     return response
 
 
-@router.get("/projections", responses=LIST)
+@router.get("/projections", responses=list_of(answers.ReadModelStatus))
 def projections(caller: CurrentCaller, services: ServicesDep) -> JSONResponse:
     """Each read model's position, lag behind the log, state, and the process folding it."""
     items = services.read_side.status(services.backoffice.max_position())
@@ -111,7 +116,12 @@ async def _may_scrape(request: Request, services: ServicesDep) -> None:
     await current_caller(request, services)
 
 
-@router.get("/metrics", responses=METRICS, response_class=Response)
+@router.get(
+    "/metrics",
+    responses=METRICS,
+    response_class=Response,
+    dependencies=[Security(bearer)],  # a user's token, or MOPS_METRICS_TOKEN
+)
 async def metrics(request: Request, services: ServicesDep) -> Response:
     """Requests, commands, the log's head and the read models, for Prometheus.
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StrictInt
 
-from interfaces.http.schemas.common import Command, Count, Money, ShortText, Text
+from interfaces.http.schemas.common import Command, Count, Money, ShortText, Text, example
 
 Category = Literal["sales", "promotion", "customer_service", "personnel"]
 Period = Literal["Q1", "Q2", "Q3", "Q4"]
@@ -30,6 +30,19 @@ class SalesTarget(Command):
 
 
 class DraftBudget(Command):
+    model_config = example(
+        {
+            "fiscal_year": 2027,
+            "name": "Budget 2027",
+            "lines": [
+                {"category": "promotion", "period": "Q1", "amount": "300000.00"},
+                {"category": "sales", "period": "Q1", "amount": "450000.00"},
+            ],
+            "targets": [
+                {"period": "Q1", "revenue": "5000000.00", "units": 400, "new_customers": 25}
+            ],
+        }
+    )
     fiscal_year: StrictInt = Field(ge=1900, le=9998)
     name: ShortText | None = None
     lines: list[BudgetLine] = Field(max_length=16)
@@ -37,16 +50,26 @@ class DraftBudget(Command):
 
 
 class AmendBudget(Command):
+    model_config = example(
+        {
+            "name": "Budget 2027, revised",
+            "lines": [{"category": "promotion", "period": "Q1", "amount": "320000.00"}],
+        }
+    )
     name: ShortText | None = None
     lines: list[BudgetLine] | None = Field(default=None, max_length=16)
     targets: list[SalesTarget] | None = Field(default=None, max_length=4)
 
 
 class Reasons(Command):
+    model_config = example({"reasons": "Promotion spend is 40% above last year's"})
     reasons: Text
 
 
 class Commit(Command):
+    model_config = example(
+        {"category": "promotion", "period": "Q1", "amount": "80000.00", "reference": "PO-2027-0015"}
+    )
     category: Category
     period: Period
     amount: Money = Field(gt=0)
@@ -55,6 +78,16 @@ class Commit(Command):
 
 
 class RecordExpense(Command):
+    model_config = example(
+        {
+            "category": "promotion",
+            "period": "Q1",
+            "amount": "12000.00",
+            "expense_type": "advertising",
+            "reference": "PO-2027-0015",
+            "description": "Trade magazine advertisement, March issue",
+        }
+    )
     category: Category
     period: Period
     amount: Money = Field(gt=0)
@@ -66,6 +99,14 @@ class RecordExpense(Command):
 
 
 class RequestOverrun(Command):
+    model_config = example(
+        {
+            "category": "promotion",
+            "period": "Q1",
+            "amount": "50000.00",
+            "justification": "An extra booth at the Canton Fair",
+        }
+    )
     category: Category
     period: Period
     amount: Money = Field(gt=0)
@@ -73,6 +114,16 @@ class RequestOverrun(Command):
 
 
 class Reallocate(Command):
+    model_config = example(
+        {
+            "from_category": "sales",
+            "from_period": "Q2",
+            "to_category": "promotion",
+            "to_period": "Q2",
+            "amount": "30000.00",
+            "reason": "Spend moved to the spring campaign",
+        }
+    )
     from_category: Category
     from_period: Period
     to_category: Category

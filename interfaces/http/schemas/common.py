@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -25,6 +25,12 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+def example(body: dict[str, Any]) -> ConfigDict:
+    """A command body's example for the OpenAPI document; one the API accepts (a test
+    validates each against its model)."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 class Command(BaseModel):
     """A command body: unknown fields are a validation error."""
 
@@ -33,6 +39,8 @@ class Command(BaseModel):
 
 class Empty(Command):
     """A command that takes no fields: `{}`."""
+
+    model_config = example({})
 
 
 Score1to5 = Annotated[int, Field(ge=1, le=5, strict=True)]

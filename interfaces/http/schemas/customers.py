@@ -16,6 +16,7 @@ from interfaces.http.schemas.common import (
     Score1to5,
     ShortText,
     Text,
+    example,
 )
 
 
@@ -26,6 +27,19 @@ class ContactBody(Command):
 
 
 class RegisterLead(Command):
+    model_config = example(
+        {
+            "name": "Hangzhou Lianhua Trading Co.",
+            "kind": "company",
+            "industry": "retail",
+            "region": "East",
+            "source": "exhibition",
+            "contacts": [
+                {"name": "Li Wei", "phone": "+86 571 8888 1234", "email": "li.wei@lianhua.example"}
+            ],
+            "tags": ["key-account"],
+        }
+    )
     name: ShortText
     kind: Literal["company", "person"]
     industry: str | None = Field(default=None, max_length=200)
@@ -40,6 +54,7 @@ class RegisterLead(Command):
 
 
 class UpdateProfile(Command):
+    model_config = example({"region": "North", "tags": ["key-account", "export"]})
     name: ShortText | None = None
     industry: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=200)
@@ -48,20 +63,31 @@ class UpdateProfile(Command):
 
 
 class AssignOwner(Command):
+    model_config = example({"owner_id": "e-sales-02"})
     owner_id: ShortText
 
 
 class Reason(Command):
+    model_config = example({"reason": "Chose a competitor's offer"})
     reason: Text
 
 
 class Erase(Command):
     """Why the data subject's personal data is erased (kept in the `Erased` event)."""
 
+    model_config = example({"reason": "The data subject's request of 2026-03-02"})
+
     reason: Text
 
 
 class RecordFollowUp(Command):
+    model_config = example(
+        {
+            "kind": "call",
+            "notes": "Discussed the Q2 order; a quote follows",
+            "next_follow_up_on": "2026-04-15",
+        }
+    )
     kind: Literal["call", "visit", "email", "meeting"]
     notes: Text
     occurred_at: AwareDatetime | None = None
@@ -69,6 +95,17 @@ class RecordFollowUp(Command):
 
 
 class AssessCredit(Command):
+    model_config = example(
+        {
+            "rating": "B",
+            "score": 72,
+            "credit_limit": "500000.00",
+            "max_payment_term_days": 60,
+            "guarantee_required": False,
+            "valid_until": "2026-12-31",
+            "basis": "2025 audited accounts and payment history",
+        }
+    )
     rating: Literal["A", "B", "C", "D"]
     score: StrictInt = Field(ge=0, le=100)
     credit_limit: Money = Field(ge=0)
@@ -79,25 +116,30 @@ class AssessCredit(Command):
 
 
 class RegisterGuarantee(Command):
+    model_config = example({"amount": "200000.00", "kind": "bank", "expires_on": "2027-03-31"})
     amount: Money = Field(gt=0)
     kind: Literal["bank", "deposit", "corporate", "other"]
     expires_on: date
 
 
 class EnrollMembership(Command):
+    model_config = example({"tier": "gold"})
     tier: ShortText
 
 
 class AwardPoints(Command):
+    model_config = example({"points": 500, "reason": "Annual contract renewal"})
     points: PositiveCount
     reason: Text
 
 
 class RedeemPoints(Command):
+    model_config = example({"points": 200, "reward": "An on-site training day"})
     points: PositiveCount
     reward: Text
 
 
 class RecordSatisfaction(Command):
+    model_config = example({"score": 4, "source": "post-delivery survey"})
     score: Score1to5
     source: ShortText

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from interfaces.http.schemas.common import Command, Money, ShortText, Text
+from interfaces.http.schemas.common import Command, Money, ShortText, Text, example
 from interfaces.http.schemas.contracts import PaymentTerm, Quantity
 
 Stage = Literal["qualification", "needs_analysis", "proposal", "negotiation"]
@@ -22,6 +22,16 @@ Channel = Literal["direct", "distributor", "online", "agent"]
 
 
 class OpenOpportunity(Command):
+    model_config = example(
+        {
+            "customer_id": "3f2b8c1e-6a4d-4e8b-9c1a-2d5e7f9a0b1c",
+            "title": "Pumps for the Ningbo plant expansion",
+            "expected_value": "250000.00",
+            "expected_close_on": "2026-06-30",
+            "source": "exhibition",
+            "competitors": ["Grundfos"],
+        }
+    )
     customer_id: UUID
     title: ShortText
     expected_value: Money = Field(gt=0)
@@ -33,12 +43,16 @@ class OpenOpportunity(Command):
 
 
 class Advance(Command):
+    model_config = example({"to_stage": "needs_analysis", "note": "Site visit done"})
     to_stage: Stage
     note: str | None = Field(default=None, max_length=5000)
     occurred_at: AwareDatetime | None = None
 
 
 class Regress(Command):
+    model_config = example(
+        {"to_stage": "needs_analysis", "reason": "The customer changed the specification"}
+    )
     to_stage: Stage
     reason: Text
     note: str | None = Field(default=None, max_length=5000)
@@ -54,6 +68,20 @@ class QuoteLine(Command):
 
 
 class AddQuote(Command):
+    model_config = example(
+        {
+            "lines": [
+                {
+                    "sku": "PUMP-200",
+                    "quantity": 20,
+                    "unit_price": "12000.00",
+                    "unit_cost": "8200.00",
+                }
+            ],
+            "valid_until": "2026-05-31",
+            "payment_term_days": 30,
+        }
+    )
     lines: list[QuoteLine] = Field(min_length=1, max_length=500)
     valid_until: date
     payment_term_days: PaymentTerm
@@ -61,12 +89,22 @@ class AddQuote(Command):
 
 
 class RecordNegotiation(Command):
+    model_config = example(
+        {"summary": "Price and delivery discussed", "concessions": "Free installation"}
+    )
     summary: Text
     concessions: str | None = Field(default=None, max_length=5000)
     occurred_at: AwareDatetime | None = None
 
 
 class Win(Command):
+    model_config = example(
+        {
+            "quote_id": "c41e9b07-2f6d-4a85-b3e1-7a9d0c5f6e12",
+            "delivery_due_on": "2026-07-31",
+            "channel": "direct",
+        }
+    )
     quote_id: UUID
     delivery_due_on: date
     channel: Channel = "direct"
@@ -74,10 +112,12 @@ class Win(Command):
 
 
 class Lose(Command):
+    model_config = example({"reason": "price", "competitor": "Grundfos"})
     reason: LossReason
     competitor: ShortText | None = None
     occurred_at: AwareDatetime | None = None
 
 
 class Reopen(Command):
+    model_config = example({})
     occurred_at: AwareDatetime | None = None
