@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -165,6 +165,23 @@ def notice_id(notice: Notice, occurrence: int) -> str:
     return str(uuid5(NOTICE_NAMESPACE, "|".join((*notice.key, str(occurrence)))))
 
 
+# The Customer events that change a customer's credit figures (others: its name, owner).
+CREDIT_EVENTS = (
+    Customer.CreditAssessed,
+    Customer.CreditHoldPlaced,
+    Customer.CreditHoldReleased,
+    Customer.GuaranteeRegistered,
+    Customer.GuaranteeReleased,
+)
+# The credit alerts an event brings about; the others come with the days (the tick).
+EVENT_CREDIT_ALERTS = frozenset({"over_limit", "near_limit", "credit_hold"})
+
+
+def event_driven(notice: Notice) -> bool:
+    """Whether an event raises the notice in the fold (else only the tick raises it)."""
+    return notice.rule == "credit_alert" and notice.level in EVENT_CREDIT_ALERTS
+
+
 def level_value(rule: str, level: str) -> int | str:
     """A notice's level as the API shows it: the dunning level a number, else the text."""
     return int(level) if rule == "dunning_due" else level
@@ -269,9 +286,13 @@ class Notifications(credit.CreditReport):
         rows = self.figures(day, after=int(seqs[0]["seq"]) - 1, limit=1)
         return [row for row in rows if row["customer_id"] == customer_id]
 
-    def owners(self) -> dict[str, str]:
-        rows = self.query(f"SELECT customer_id, owner_id FROM {self.table('notice_owners')}")
-        return {row["customer_id"]: row["owner_id"] for row in rows}
+    def owners(self, customer_id: str | None = None) -> dict[str, str]:
+        """Customers' owners: of one customer, or of all."""
+        statement = f"SELECT customer_id, owner_id FROM {self.table('notice_owners')}"
+        params = [] if customer_id is None else [customer_id]
+        if customer_id is not None:
+            statement += " WHERE customer_id = ?"
+        return {row["customer_id"]: row["owner_id"] for row in self.query(statement, params)}
 
     def invoices(self, contract_id: str | None) -> list[Row]:
         """Invoices with their open amount (cents) and contract owner: one contract's, or
@@ -321,9 +342,8 @@ class Notifications(credit.CreditReport):
         the subjects that answer for them (None: every subject)."""
         if family == "credit":
             figures = self.credit_figures(utc_day(at), subject)
-            return credit_notices(figures, self.owners(), at), None if subject is None else [
-                subject
-            ]
+            owners = self.owners(subject)
+            return credit_notices(figures, owners, at), None if subject is None else [subject]
         if family == "dunning":
             invoices = self.invoices(subject)
             scope = None if subject is None else [row["invoice_id"] for row in invoices]
@@ -334,13 +354,46 @@ class Notifications(credit.CreditReport):
         rows = self.follow_ups(subject, day)
         return follow_up_notices(rows, at), None if subject is None else [subject]
 
-    def evaluate(self, family: str, subject: str | None, at: datetime) -> list[Statement]:
-        """The statements raising and clearing a family's notices (for a subject) at `at`."""
-        notices, scope = self.holding(family, subject, at)
+    def evaluate(
+        self, family: str, subject: str | None, at: datetime, *, tick: bool = True
+    ) -> list[Statement]:
+        """The statements raising and clearing a family's notices (for a subject) at `at`.
+
+        A tick raises every notice that holds. A fold (`tick=False`) raises only those an
+        event brings about (`event_driven`), and clears any that stopped holding: a
+        reminder, a payment, a response end a time-driven notice at once, while one that
+        time brings about waits for the tick (a log written in a burst, a year back-dated,
+        would otherwise raise every invoice overdue between its issue and its payment).
+        """
         rules, subject_type = FAMILIES[family]
-        return self.reconcile(notices, rules, subject_type, scope, at)
+        if not tick and family != "credit" and not self.any_open(family, subject):
+            return []  # the fold only clears these: nothing open, nothing to do
+        notices, scope = self.holding(family, subject, at)
+        raising = None if tick else event_driven
+        return self.reconcile(notices, rules, subject_type, scope, at, raising=raising)
 
     # Raising and clearing.
+
+    def any_open(self, family: str, subject: str | None) -> bool:
+        """Whether a notice of the family is open (for the subject: a contract's invoices
+        for dunning)."""
+        rules, subject_type = FAMILIES[family]
+        notices = self.table("notices")
+        statement = (
+            f"SELECT 1 FROM {notices} n WHERE n.cleared_at IS NULL AND n.subject_type = ? "
+            f"AND n.rule IN ({', '.join('?' for _ in rules)})"
+        )
+        params: list[Any] = [subject_type, *rules]
+        if subject is not None and family == "dunning":
+            statement += (
+                f" AND n.subject_id IN (SELECT invoice_id FROM {self.table('credit_invoices')} "
+                "WHERE contract_id = ?)"
+            )
+            params.append(subject)
+        elif subject is not None:
+            statement += " AND n.subject_id = ?"
+            params.append(subject)
+        return bool(self.query(statement + " LIMIT 1", params))
 
     def open_notices(
         self, rules: Sequence[str], subject_type: str, subjects: Sequence[str] | None
@@ -365,8 +418,11 @@ class Notifications(credit.CreditReport):
         subject_type: str,
         subjects: Sequence[str] | None,
         at: datetime,
+        *,
+        raising: Callable[[Notice], bool] | None = None,
     ) -> list[Statement]:
-        """Raise the notices not open yet, clear the open ones of the scope not holding."""
+        """Raise the notices not open yet (those `raising` accepts, if given), and clear
+        the open ones of the scope that do not hold."""
         holding = {notice.key: notice for notice in notices}
         opened = {
             (r["rule"], r["subject_type"], r["subject_id"], r["level"]): r["id"]
@@ -375,7 +431,7 @@ class Notifications(credit.CreditReport):
         statements: list[Statement] = []
         moment = iso_utc(at)
         for key, notice in holding.items():
-            if key not in opened:
+            if key not in opened and (raising is None or raising(notice)):
                 statements.extend(self.raised(notice, moment))
         for key, nid in opened.items():
             if key not in holding:
@@ -728,7 +784,8 @@ class NotificationProjection(Projection[Notifications]):
             self.view.write(statements, tracking)
             raised: list[Statement] = []
             for family, subject in families:
-                raised.extend(self.view.evaluate(family, subject, domain_event.timestamp))
+                at = domain_event.timestamp
+                raised.extend(self.view.evaluate(family, subject, at, tick=False))
             self.view.write(raised, tracking)
 
     def facts(self, event: Any, position: int) -> tuple[list[Statement], list[tuple[str, str]]]:
@@ -738,7 +795,8 @@ class NotificationProjection(Projection[Notifications]):
             case Customer.Event():
                 statements = customer_facts(view, event, position)
                 cid = str(event.originator_id)
-                families = [("credit", cid)] if statements else []
+                changes_credit = statements and isinstance(event, CREDIT_EVENTS)
+                families = [("credit", cid)] if changes_credit else []
                 if isinstance(event, Customer.FollowUpRecorded):
                     families.append(("follow_up", cid))
                 return statements, families

@@ -330,8 +330,9 @@ class ReadSide:
                     self._factories.append(view.factory)
                     self.views[spec.name] = view
         self._by_tracking_table = {v.tracking_table_name: v for v in self.views.values()}
-        if "notifications" in self.views:
-            self.views["notifications"].dunning_days = self.notice_settings.dunning_days
+        for name in ("credit", "notifications"):  # each shows or raises dunning levels
+            if name in self.views:
+                self.views[name].dunning_days = self.notice_settings.dunning_days
 
     @property
     def runners(self) -> dict[str, Lane]:

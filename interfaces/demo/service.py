@@ -119,6 +119,8 @@ class ComplaintWriter:
             track(moments, description="demo complaints", console=self.company.console)
         ):
             self.write_one(number, received_at)
+        self.write_at_risk()
+        count += 1
         tally: Counter[str] = Counter()
         for kid in self.written:
             complaint = self.app.get(kid, Complaint)
@@ -130,6 +132,26 @@ class ComplaintWriter:
             f"{count} complaints ({tally['breached']} breached, {tally['reopened']} reopened, "
             f"{tally['open']} open)"
         )
+
+    def write_at_risk(self) -> None:
+        """The newest complaint: assigned, unanswered, 85 % of its response window gone by
+        now, so that the notifications show a complaint at risk (drawing no dice)."""
+        respond_in = timedelta(hours=self.app.policy.sla_response_hours["low"])
+        received_at = self.now - respond_in * 0.85
+        kid = self.app.handle(
+            self.lead,
+            ReceiveComplaint(
+                customer_id=self.company.customers[-1],
+                channel="email",
+                category="service",
+                severity="low",
+                description=DESCRIPTIONS["service"],
+                occurred_at=received_at,
+            ),
+        ).id
+        self.written.append(kid)
+        at = received_at + timedelta(minutes=20)
+        self.app.handle(self.lead, AssignComplaint(kid, self.team[0], at))
 
     # One complaint.
 

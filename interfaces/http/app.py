@@ -27,6 +27,7 @@ from interfaces.http.routers import (
     notifications,
     opportunities,
     price_lists,
+    reports_dunning,
     reports_follow_ups,
     reports_kpis,
     reports_learning,
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(reports_recruitment.router)
     app.include_router(notifications.router)
     app.include_router(webhooks.router)
+    app.include_router(reports_dunning.router)
     app.include_router(training_programs.router)
     app.include_router(research_reports.router)
     app.include_router(reports_learning.router)

@@ -68,6 +68,24 @@ class ReadSideCollector(Collector):
             failed.add_metric(name, 1 if item["state"] == "failed" else 0)
             restarts.add_metric(name, item["restarts"])
         yield from (position, lag, failed, restarts)
+        yield from deliveries(services)
+
+
+def deliveries(services: Services) -> Iterator[Metric]:
+    """Webhook deliveries of notifications by outcome, from the notifications read model:
+    attempts `delivered` and `failed`, outbox rows `pending` and `given_up`."""
+    if "notifications" not in services.read_side.views:
+        return
+    outcomes = services.read_side.view("notifications").delivery_outcomes()
+    family = GaugeMetricFamily(
+        "mops_notification_deliveries",
+        "Webhook deliveries of notifications by outcome (attempts delivered or failed; "
+        "outbox rows pending or given up)",
+        labels=["outcome"],
+    )
+    for outcome, count in outcomes.items():
+        family.add_metric([outcome], count)
+    yield family
 
 
 class Metrics:

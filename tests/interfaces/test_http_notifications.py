@@ -231,6 +231,10 @@ def test_a_receiver_answering_500_gets_the_same_delivery_again(deployment):
         (200, True),
     ]
     assert listed["pending"] == 0 and "secret" not in listed
+    metrics = client.get("/metrics", headers=ADMIN).text
+    assert 'mops_notification_deliveries{outcome="failed"} 2.0' in metrics
+    assert 'mops_notification_deliveries{outcome="delivered"} 1.0' in metrics
+    assert 'mops_notification_deliveries{outcome="pending"} 0.0' in metrics
 
 
 def test_a_restart_delivers_what_was_pending(database):

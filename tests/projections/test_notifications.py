@@ -144,6 +144,22 @@ def test_dunning_levels_rise_once_each_and_clear_on_a_reminder_and_on_payment(wo
     assert (second["level"], second["cleared_at"]) == ("2", None)
     assert len(notices(world, "dunning_due")) == 2
     run_tick(world, at(2, 15))
+    assert world.read_side.wait("credit", app.max_position(), timeout=20)
+    [row] = [
+        r
+        for r in world.read_side.view("credit").dunning(date(2026, 2, 15))
+        if r["customer_id"] == str(ids["customer"])
+    ]
+    assert row == {
+        "customer_id": str(ids["customer"]),
+        "invoice_id": ids["invoice"],
+        "contract_id": str(ids["contract"]),
+        "due_on": "2026-01-15",
+        "days_overdue": 31,
+        "open": "1000.00",
+        "level": 2,
+        "last_reminder": {"level": 1, "sent_on": "2026-01-17"},
+    }
     world.now[0] = at(2, 16)
     app.handle(FINANCE, RecordPayment(ids["contract"], Decimal("1000.00"), date(2026, 2, 16), "P1"))
     assert all(row["cleared_at"] is not None for row in notices(world, "dunning_due"))
@@ -238,6 +254,10 @@ def test_a_follow_up_is_due_on_its_day_and_again_on_a_new_day(world):
     run_tick(world, at(5, 4))
     world.now[0] = at(5, 5)
     app.handle(SAM, RecordFollowUp(customer, "call", "again", next_follow_up_on=date(2026, 5, 5)))
+    assert [r["cleared_at"] is None for r in notices(world, "follow_up_due", str(customer))] == [
+        False  # cleared by the follow-up; the new date waits for the tick
+    ]
+    run_tick(world, at(5, 5, 13))
     rows = notices(world, "follow_up_due", str(customer))
     assert [(r["level"], r["cleared_at"] is not None) for r in rows] == [
         ("2026-05-03", True),

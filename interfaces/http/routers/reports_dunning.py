@@ -1,0 +1,48 @@
+"""`GET /reports/credit/dunning`: the credit report's overdue items and their dunning (催收).
+
+Every invoice and interest debit note overdue at `as_of`, customer by customer in the
+credit report's order, oldest due first: `customer_id, invoice_id, contract_id, due_on,
+days_overdue, open, level` (the dunning level its days overdue reach, by
+`MOPS_DUNNING_LEVELS`; 0 below the first) and `last_reminder` (`{level, sent_on}` of the
+last reminder sent on its contract by `as_of`, or null). Takes `as_of` and `known_at`
+like every report; pages by offset.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from interfaces.http.deps import CurrentCaller, ServicesDep
+from interfaces.http.openapi import LIST
+from interfaces.http.reads import encode_cursor, page_limit, page_offset, report_side
+from interfaces.http.routers.reports_sales import _as_of
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("/credit/dunning", responses=LIST)
+def credit_dunning(
+    caller: CurrentCaller,
+    services: ServicesDep,
+    as_of: str | None = None,
+    known_at: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    wait_for: int | None = None,
+) -> JSONResponse:
+    """Each overdue invoice's dunning level at `as_of`, and the last reminder sent."""
+    side = report_side(services, ["credit"], known_at, wait_for)
+    day, echo = _as_of(side.now, as_of)
+    size = page_limit(limit)
+    offset = page_offset(cursor)
+    found = side.view("credit").dunning(day)
+    page = found[offset : offset + size]
+    more = len(found) > offset + size
+    return side.answer(
+        {
+            "as_of": echo,
+            "items": page,
+            "next_cursor": encode_cursor(offset + size) if more else None,
+        }
+    )
