@@ -88,6 +88,12 @@ def credit_alerts(page: Page) -> dict[str, Any]:
     return {"items": answer["items"], "more": answer["next_cursor"] is not None}
 
 
+def notifications(page: Page) -> dict[str, Any]:
+    """The caller's newest notifications (their inbox, `GET /notifications`)."""
+    answer = page.api.get("/notifications", limit=10)
+    return {"items": answer["items"], "more": answer["next_cursor"] is not None}
+
+
 def budget_burn(page: Page, year: int) -> dict[str, Any]:
     """The year's budget, line by line: committed and spent against what it may use."""
     query = {"fiscal_year": [str(year)]}
@@ -148,6 +154,7 @@ def panels(page: Page, period: str | None) -> dict[str, Any]:
         "budget": _panel(lambda: budget_burn(page, year)),
         "sla": _panel(lambda: sla(page)),
         "risks": _panel(lambda: risks(page)),
+        "notifications": _panel(lambda: notifications(page)),
     }
 
 

@@ -19,6 +19,7 @@ from interfaces.bootstrap import build
 from interfaces.http.app import create_app
 from projections.notice_clock import tick
 from tests.conftest import bearer
+from tests.web.conftest import session
 
 ROLE_OF = {"dunning_due": "finance", "credit_alert": "finance", "sla_at_risk": "service"}
 
@@ -43,12 +44,20 @@ def test_the_demo_year_raises_a_realistic_set_seen_by_its_staff(seeded_demo):
             dunning = client.get(
                 "/reports/credit/dunning", params={"limit": 1000}, headers=bearer("f", "finance")
             )
+            dashboard = client.get("/ui?lang=zh", headers=session("fiona", "finance")).text
             seen = {row["id"]: inboxes(client, row) for row in rows if row["rule"] in ROLE_OF}
     finally:
         services.close()
     assert again == 0
+    assert "我的通知" in dashboard and "dunning_due" in dashboard  # the dashboard's panel
     opened = Counter(row["rule"] for row in rows)
-    assert {"credit_alert", "dunning_due", "sla_at_risk"} <= opened.keys(), opened
+    assert {
+        "credit_alert",
+        "dunning_due",
+        "sla_at_risk",
+        "budget_line_90",
+        "risk_warning",
+    } <= opened.keys(), opened
     assert {(row["subject_id"], row["level"]) for row in rows if row["rule"] == "credit_alert"} == {
         (a["customer_id"], a["alert"]) for a in credit_alerts
     }
