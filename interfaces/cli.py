@@ -103,9 +103,8 @@ def serve(
             "mint one with `mops token --sub alice --role admin`[/]"
         )
     if dev and not settings.signing_key:
-        # A key for this run's seals; every worker inherits it.
-        os.environ["MOPS_SIGNING_KEY"] = new_signing_key()
-        settings = Settings()
+        # A key for this run's seals (workers inherit it through the environment, below).
+        settings = settings.model_copy(update={"signing_key": new_signing_key()})
         errors.print("[yellow]--dev: seals are signed with a key made for this run[/]")
     # The tables are made once, here, before any worker starts; each worker then runs
     # for the read side, which one of them at a time runs (projections/leadership.py).
@@ -123,6 +122,8 @@ def serve(
     if dev and not settings.jwt_secret:
         # Every worker must sign and check tokens with the same secret.
         os.environ["MOPS_JWT_SECRET"] = DEV_JWT_SECRET
+    if dev and settings.signing_key and not os.environ.get("MOPS_SIGNING_KEY"):
+        os.environ["MOPS_SIGNING_KEY"] = settings.signing_key  # the same key in every worker
     uvicorn.run(
         # Each worker builds the API from the environment it inherits.
         "interfaces.http.app:create_app",

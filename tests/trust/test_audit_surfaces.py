@@ -40,8 +40,15 @@ def written(database: Database) -> Iterator[Services]:
     wired.close()
 
 
-def env(database: Database, **more: str) -> dict[str, str]:
-    return {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET, **more}
+def env(database: Database, **more: str) -> dict[str, str | None]:
+    # No signing key unless a test gives one (None unsets what another test's in-process
+    # `serve --dev` may have left in os.environ).
+    return {
+        "MOPS_DATABASE_URL": database.url,
+        "MOPS_JWT_SECRET": DEV_JWT_SECRET,
+        "MOPS_SIGNING_KEY": None,
+        **more,
+    }
 
 
 def run(database: Database, *args: str, **more: str):  # type: ignore[no-untyped-def]
