@@ -58,6 +58,7 @@ COLUMNS = (
     "updated_at",
 )
 MENTION_COLUMNS = (
+    "mention_key",
     "report_id",
     "position",
     "name",
@@ -147,6 +148,7 @@ def mentions(row: Row, position: int) -> list[list[Any]]:
     """The mention rows of a published report, one per competitor it names."""
     return [
         [
+            f"{row['id']}|{competitor_key(c['name'])}",
             row["id"],
             position,
             c["name"],
@@ -183,15 +185,17 @@ class CompetitorReport(RowPerAggregateView):
         "drafted_at TEXT NOT NULL, drafted_position BIGINT NOT NULL, updated_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}research_reports_position "
         "ON {p}research_reports (drafted_position)",
+        # A unique key comes first in every table: verify keys a table's rows by the first
+        # column (a mention: report and competitor; a loss: its event's position).
         "CREATE TABLE IF NOT EXISTS {p}competitor_mentions ("
-        "report_id TEXT NOT NULL, position BIGINT NOT NULL, name TEXT NOT NULL, "
-        "name_key TEXT NOT NULL, market_share TEXT, price_position TEXT NOT NULL, "
-        "strengths TEXT NOT NULL, weaknesses TEXT NOT NULL, published_at TEXT NOT NULL, "
-        "fieldwork_to TEXT NOT NULL, PRIMARY KEY (report_id, name_key))",
+        "mention_key TEXT PRIMARY KEY, report_id TEXT NOT NULL, position BIGINT NOT NULL, "
+        "name TEXT NOT NULL, name_key TEXT NOT NULL, market_share TEXT, "
+        "price_position TEXT NOT NULL, strengths TEXT NOT NULL, weaknesses TEXT NOT NULL, "
+        "published_at TEXT NOT NULL, fieldwork_to TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {p}competitor_opportunities ("
         "id TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {p}competitor_losses ("
-        "opportunity_id TEXT NOT NULL, position BIGINT NOT NULL, name TEXT NOT NULL, "
+        "position BIGINT NOT NULL, opportunity_id TEXT NOT NULL, name TEXT NOT NULL, "
         "name_key TEXT NOT NULL, value TEXT NOT NULL, lost_at TEXT NOT NULL, reopened_at TEXT, "
         "PRIMARY KEY (opportunity_id, position))",
     )

@@ -256,14 +256,16 @@ class TrainingReport(RowPerAggregateView):
         "updated_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}training_programs_position "
         "ON {p}training_programs (planned_position)",
+        # A unique key comes first in every table: verify keys a table's rows by the first
+        # column (one state per event: its position; one row per employee and program).
         "CREATE TABLE IF NOT EXISTS {p}training_program_states ("
-        "program_id TEXT NOT NULL, position BIGINT NOT NULL, occurred_at TEXT NOT NULL, "
+        "position BIGINT NOT NULL, program_id TEXT NOT NULL, occurred_at TEXT NOT NULL, "
         "first_session_on TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (program_id, position))",
         "CREATE INDEX IF NOT EXISTS {n}training_program_states_time "
         "ON {p}training_program_states (occurred_at)",
         "CREATE TABLE IF NOT EXISTS {p}training_hours ("
-        "employee_id TEXT NOT NULL, program_id TEXT NOT NULL, year INTEGER NOT NULL, "
-        "hours TEXT NOT NULL, PRIMARY KEY (employee_id, program_id))",
+        "hours_key TEXT PRIMARY KEY, employee_id TEXT NOT NULL, program_id TEXT NOT NULL, "
+        "year INTEGER NOT NULL, hours TEXT NOT NULL)",
     )
 
     def put_state(
@@ -294,9 +296,10 @@ class TrainingReport(RowPerAggregateView):
         statements += [
             (
                 insert(
-                    self.table("training_hours"), ("employee_id", "program_id", "year", "hours")
+                    self.table("training_hours"),
+                    ("hours_key", "employee_id", "program_id", "year", "hours"),
                 ),
-                [employee_id, row["id"], year, str(h)],
+                [f"{employee_id}|{row['id']}", employee_id, row["id"], year, str(h)],
             )
             for employee_id, h in hours.items()
         ]
