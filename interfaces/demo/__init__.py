@@ -14,6 +14,7 @@ from interfaces.bootstrap import kpi_attainment_source, policy_of
 from interfaces.demo.claims import write_claims
 from interfaces.demo.company import DemoCompany
 from interfaces.demo.customers import write_customers
+from interfaces.demo.learning import write_learning
 from interfaces.demo.marketing import write_marketing
 from interfaces.demo.people import write_appraisals, write_staff
 from interfaces.demo.pipeline import write_pipeline
@@ -61,6 +62,8 @@ def write_demo(
         write_claims(company)
         # Appraisals last: the quarter they judge has been written.
         write_appraisals(company)
+        # Training and research: a program's review reads the KPIs the parts above wrote.
+        write_learning(company)
         # The risk register last: its warnings read what every other part wrote.
         write_risks(company)
         company.summary.insert(0, f"{written} customers written")
