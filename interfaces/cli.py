@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import time
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import typer
@@ -495,6 +495,10 @@ def demo(
     customers: Annotated[int, typer.Option(help="how many customers")] = 300,
     months: Annotated[int, typer.Option(help="how far back the history reaches")] = 12,
     seed: int = 7,
+    sla_clock: Annotated[
+        Literal["24x7", "business"],
+        typer.Option(help="the complaints' SLA clock (business: working hours of MOPS_BUSINESS_*)"),
+    ] = "24x7",
 ) -> None:
     """Write a seeded demo company through the application layer."""
     from interfaces.demo import write_demo
@@ -502,7 +506,12 @@ def demo(
     settings = Settings()
     try:
         summary = write_demo(
-            settings, customers=customers, months=months, seed=seed, console=console
+            settings,
+            customers=customers,
+            months=months,
+            seed=seed,
+            console=console,
+            sla_clock=sla_clock,
         )
     except DomainError as error:
         errors.print(f"[red]{error.code}: {error.detail}[/]")

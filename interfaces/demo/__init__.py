@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from rich.console import Console
 
@@ -27,13 +28,22 @@ from projections.runner import ReadSide
 
 
 def write_demo(
-    settings: Settings, *, customers: int, months: int, seed: int, console: Console
+    settings: Settings,
+    *,
+    customers: int,
+    months: int,
+    seed: int,
+    console: Console,
+    sla_clock: Literal["24x7", "business"] = "24x7",
 ) -> str:
-    """Write the demo company, part by part; answers a summary."""
+    """Write the demo company, part by part; answers a summary. Its complaints run the
+    SLA clock asked for, round the clock unless `business` (whatever MOPS_SLA_CLOCK says)."""
     now = datetime.now(UTC)
     reach = timedelta(days=31 * months)
     # The demo writes a history that reaches back months, beyond the everyday window.
-    policy = replace(policy_of(settings), backdating=reach + timedelta(days=1))
+    policy = replace(
+        policy_of(settings), backdating=reach + timedelta(days=1), sla_clock=sla_clock
+    )
     env = settings.persistence_env()
     # The demo writes without projection runners: the appraisals read the KPI read model
     # after folding into it what the log holds, read through a back office of its own
@@ -57,7 +67,7 @@ def write_demo(
         write_pipeline(company)
         write_contracts(company)
         # Complaints about the customers and their signed contracts.
-        write_complaints(company)
+        write_complaints(company, sla_clock)
         # A month of the staff's expense claims, booked on the budget as approved.
         write_claims(company)
         # Appraisals last: the quarter they judge has been written.

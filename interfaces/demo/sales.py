@@ -13,6 +13,13 @@ cancellations, and one signing refused by the credit check (`credit_limit_exceed
 which the summary reports. Some customers pay early, most on time or a little late, and a
 few stop paying altogether: their invoices age past 30, 60 and 90 days and draw reminders.
 
+A delivery after the due date of a contract with a penalty rate assesses its penalty (a
+credit note); once every contract is written, a sales manager who does not own it waives
+the largest penalty still open to a waiver (on an active or terminated contract), and
+finance charges late-payment interest through today on the contracts whose open invoices
+are the longest overdue. Neither draws from the dice: the parts written after this one
+see the same sequence with or without them.
+
 Customers need a valid credit assessment to be signed for. The customer part assesses
 some of them; this part assesses a few more (finance, ratings A and B) when too few
 qualify.
@@ -34,6 +41,7 @@ from application.commands.contracts import (
     AmendContract,
     ApproveContractReview,
     CancelContract,
+    ChargeInterest,
     DraftContract,
     IssueInvoice,
     RecordDelivery,
@@ -43,6 +51,7 @@ from application.commands.contracts import (
     SignContract,
     SubmitContract,
     TerminateContract,
+    WaivePenalty,
     WriteOff,
 )
 from application.commands.customers import AssessCredit
@@ -73,6 +82,8 @@ MIN_CUSTOMERS = 6
 REMINDER_DAYS = ((1, 10), (2, 40), (3, 75))
 # The roles some contracts play; every other contract is "normal".
 ROLES = ["write_off", "terminate", "refused", "cancel_draft", "cancel_review"]
+# Interest is charged on the contracts holding the longest overdue invoices, this many.
+INTEREST_CONTRACTS = 3
 # Step kinds, in the order they run on the same day.
 DELIVERY, INVOICE, REMINDER, PAYMENT = range(4)
 # A step to run later: its day, its kind, and the command to run.
@@ -101,6 +112,10 @@ class Tally:
     reminders: int = 0
     refusal: str | None = None
     written_off: Decimal | None = None
+    penalties: int = 0
+    penalty_amount: Decimal = Decimal("0.00")
+    waived: Decimal | None = None
+    interest: list[Decimal] = field(default_factory=list)
 
 
 def write_contracts(company: DemoCompany) -> None:
@@ -135,6 +150,15 @@ class ContractWriter:
         plans = self.plan(eligible)
         for plan in track(plans, description="demo contracts", console=self.company.console):
             self.write_one(plan)
+        # Every signed contract of the demo, this part's and the won opportunities'.
+        signed = self.signed_contracts()
+        self.waive_a_penalty(signed)
+        self.charge_interest(signed)
+        for contract in signed:
+            self.tally.penalties += len(contract.penalties)
+            self.tally.penalty_amount += sum(
+                (p["amount"] for p in contract.penalties.values()), Decimal("0.00")
+            )
         self.summarise(len(plans))
 
     def creditworthy(self, customer: Customer) -> bool:
@@ -558,6 +582,50 @@ class ContractWriter:
         note = {1: "friendly reminder", 2: "second reminder", 3: "final notice"}[level]
         return lambda: self.app.handle(sender, SendReminder(cid, level, note, self.at(day, 10)))
 
+    # Once every contract is written: a waiver and interest.
+
+    def signed_contracts(self) -> list[Contract]:
+        """The contracts signed for the demo's customers, as they stand."""
+        return [
+            self.app.get(contract_id, Contract)
+            for customer_id in dict.fromkeys(self.company.customers)
+            for contract_id in self.app.get(customer_id, Customer).signed_contracts
+        ]
+
+    def waive_a_penalty(self, signed: list[Contract]) -> None:
+        """The largest penalty a waiver may still reverse (its contract active or
+        terminated), waived by the sales manager, never on a contract of their own."""
+        manager = self.manager.caller.actor
+        open_to_waiver = [
+            (penalty["amount"], contract.id, penalty["id"])
+            for contract in signed
+            if contract.status in ("active", "terminated") and contract.owner_id != manager
+            for penalty in contract.penalties.values()
+            if not penalty["waived"]
+        ]
+        if not open_to_waiver:
+            return
+        amount, contract_id, penalty_id = max(open_to_waiver)
+        reason = "the delay came from the customer's late sign-off of the creative"
+        self.app.handle(self.manager, WaivePenalty(contract_id, penalty_id, reason))
+        self.tally.waived = amount
+
+    def charge_interest(self, signed: list[Contract]) -> None:
+        """Late-payment interest through today, by finance, on the contracts whose oldest
+        open invoice fell due longest ago (one debit note each)."""
+        oldest: list[tuple[date, UUID]] = []
+        for contract in (self.app.get(c.id, Contract) for c in signed):  # after the waiver
+            overdue = [
+                invoice["due_on"]
+                for invoice in contract.invoices.values()
+                if invoice["due_on"] < self.today and invoice["settled"] < invoice["amount"]
+            ]
+            if overdue and contract.status in ("active", "terminated"):
+                oldest.append((min(overdue), contract.id))
+        for _, contract_id in sorted(oldest)[:INTEREST_CONTRACTS]:
+            answer = self.app.handle(self.finance, ChargeInterest(contract_id, self.today))
+            self.tally.interest.append(Decimal(answer.extra["amount"]))
+
     # The summary.
 
     def summarise(self, planned: int) -> None:
@@ -577,6 +645,12 @@ class ContractWriter:
             f"{tally.rejected} rejected in review then amended, "
             f"{tally.late_deliveries} late deliveries, {tally.reminders} reminders, "
             f"{tally.assessed} more credit assessments"
+        )
+        waived = "none" if tally.waived is None else f"1 of {tally.waived}"
+        self.company.summary.append(
+            f"{tally.penalties} late-delivery penalties assessed ({tally.penalty_amount}), "
+            f"waived: {waived}, interest of {sum(tally.interest, Decimal('0.00'))} charged "
+            f"on {len(tally.interest)} overdue contracts"
         )
         if self.carried:
             self.company.summary.append(f"parts not played: {', '.join(self.carried)}")

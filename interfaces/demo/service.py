@@ -10,6 +10,11 @@ customer's satisfaction (lower after a breach). Half of those about a customer w
 signed contracts name one of them. The service lead receives and assigns; the
 assignees are the service team's active employees; a sales manager escalates the
 critical and the late ones.
+
+The SLA clock is round the clock unless the demo is asked for the business one
+(`mops demo --sla-clock business`): then the deadlines count working hours of the
+business calendar, and each complaint's handling is timed against the deadlines its
+receipt stamped (the same instants as its severity's hours round the clock).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from rich.progress import track
@@ -84,8 +89,13 @@ class Case:
     agent: Request
 
 
-def write_complaints(company: DemoCompany) -> None:
-    """Write the demo's complaints; adds a line to the summary."""
+def write_complaints(
+    company: DemoCompany, sla_clock: Literal["24x7", "business"] = "24x7"
+) -> None:
+    """Write the demo's complaints under the SLA clock the demo's policy runs (the caller
+    sets it); adds a line to the summary."""
+    if company.app.policy.sla_clock != sla_clock:
+        raise ValueError(f"the demo's policy runs the {company.app.policy.sla_clock} SLA clock")
     ComplaintWriter(company).write()
 
 
@@ -128,9 +138,11 @@ class ComplaintWriter:
             tally["breached"] += timings["response_breached"] or timings["resolution_breached"]
             tally["reopened"] += bool(complaint.reopens)
             tally["open"] += complaint.is_open
+        business = self.app.policy.sla_clock == "business"
+        clock = " under the business SLA clock" if business else ""
         self.company.summary.append(
-            f"{count} complaints ({tally['breached']} breached, {tally['reopened']} reopened, "
-            f"{tally['open']} open)"
+            f"{count} complaints{clock} ({tally['breached']} breached, "
+            f"{tally['reopened']} reopened, {tally['open']} open)"
         )
 
     def write_at_risk(self) -> None:
@@ -188,7 +200,7 @@ class ComplaintWriter:
 
     def _receive(self, number: int, received_at: datetime) -> Case:
         """Receive a complaint from a customer; draw how its handling goes."""
-        rng, app, policy = self.rng, self.app, self.app.policy
+        rng, app = self.rng, self.app
         customer_id = rng.choice(self.company.customers)
         # The oldest complaints take every severity, category and channel in turn, so
         # even a small demo shows each of them; the rest are drawn.
@@ -210,6 +222,9 @@ class ComplaintWriter:
             ),
         ).id
         self.written.append(kid)
+        # Its windows as its receipt stamped them: the severity's hours round the clock, or
+        # in working hours of the business calendar.
+        complaint = app.get(kid, Complaint)
         # Every fifteenth complaint gets stuck after its answer; some are answered or
         # resolved late.
         stuck = number % 15 == 7
@@ -219,8 +234,8 @@ class ComplaintWriter:
         return Case(
             kid=kid,
             received_at=received_at,
-            respond_in=timedelta(hours=policy.sla_response_hours[severity]),
-            resolve_in=timedelta(hours=policy.sla_resolution_hours[severity]),
+            respond_in=complaint.respond_by - received_at,
+            resolve_in=complaint.resolve_by - received_at,
             stuck=stuck,
             late_answer=late_answer,
             late_resolution=late_resolution,
