@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import uuid4
@@ -24,10 +24,15 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from application.commands.customers import AssessCredit, PlaceCreditHold, RegisterLead
+from application.commands.customers import (
+    AssessCredit,
+    PlaceCreditHold,
+    RecordFollowUp,
+    RegisterLead,
+)
 from interfaces.bootstrap import build
 from interfaces.http.app import create_app
-from projections.notice_clock import tick
+from projections.notice_clock import NoticeSettings, deliver_due, tick
 from tests.conftest import as_, assert_problem, bearer
 
 SECRET = "s3cret-of-the-test"
@@ -82,7 +87,12 @@ def free_port() -> int:
 
 def quick(database, **overrides):
     settings = database.settings(
-        webhook_retry_seconds=0.2, webhook_retry_max_seconds=0.4, tick_seconds=1e6, **overrides
+        **{
+            "webhook_retry_seconds": 0.2,
+            "webhook_retry_max_seconds": 0.4,
+            "tick_seconds": 1e6,
+            **overrides,
+        }
     )
     return build(settings, run_projections=True)
 
@@ -281,3 +291,76 @@ def test_two_processes_and_two_ticks_deliver_once(database):
         one.close()
         two.close()
         receiver.close()
+
+
+def test_a_deleted_webhook_receives_nothing_more(deployment):
+    services, client = deployment
+    receiver = Receiver()
+    try:
+        hook = subscribe(client, receiver.url)
+        assert client.post(f"/webhooks/{hook}/delete", json={}, headers=ADMIN).status_code == 200
+        before = services.backoffice.max_position()
+        again = client.post(f"/webhooks/{hook}/delete", json={}, headers=ADMIN)
+        assert_problem(again, 409, "invalid_state")
+        unknown = client.post(f"/webhooks/{uuid4()}/delete", json={}, headers=ADMIN)
+        assert_problem(unknown, 404, "not_found")
+        assert services.backoffice.max_position() == before
+        customer = customer_on_hold(services.backoffice)
+        sam = client.get("/notifications", headers=bearer("sam", "sales")).json()["items"]
+        assert customer in [i["subject_id"] for i in sam]
+        time.sleep(1.0)
+        assert receiver.received == []
+    finally:
+        receiver.close()
+    [listed] = client.get("/webhooks", headers=ADMIN).json()["items"]
+    assert listed["deleted_at"] is not None and listed["deliveries"] == []
+
+
+def test_the_clock_ticks_in_the_one_process_holding_the_read_side(database):
+    one, two = quick(database, tick_seconds=0.3), quick(database, tick_seconds=0.3)
+    try:
+        customer = one.backoffice.handle(
+            SAM, RegisterLead(name="Due today", kind="company", source="web", contacts=[])
+        ).id
+        today = datetime.now(UTC).date()
+        one.backoffice.handle(SAM, RecordFollowUp(customer, "call", "hi", next_follow_up_on=today))
+        view = one.read_side.view("notifications")
+        statement = f"SELECT * FROM {view.table('notices')} WHERE rule = 'follow_up_due'"
+        deadline = time.monotonic() + 20
+        while not view.query(statement) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # some more ticks
+        [due] = view.query(statement)
+        assert (due["subject_id"], due["level"], due["cleared_at"]) == (
+            str(customer),
+            today.isoformat(),
+            None,
+        )
+        clocks = [services.read_side._clock for services in (one, two)]
+        assert [clock is not None and clock.ticks >= 2 for clock in clocks].count(True) == 1
+        assert [clock is None for clock in clocks].count(True) == 1
+    finally:
+        one.close()
+        two.close()
+
+
+def test_retries_double_from_10_s_up_to_an_hour_and_stop_after_24_h(deployment):
+    schedule = [NoticeSettings().backoff(n).total_seconds() for n in range(1, 11)]
+    assert schedule == [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]
+    services, client = deployment
+    receiver = Receiver(script=[500] * 50)
+    try:
+        subscribe(client, receiver.url)
+        customer_on_hold(services.backoffice)
+        receiver.wait_for(1)
+        view = services.read_side.view("notifications")
+        deadline = time.monotonic() + 10
+        while not view.delivery_outcomes()["failed"] and time.monotonic() < deadline:
+            time.sleep(0.02)  # the worker's first attempt logged: the next is in 10 s
+        later = datetime.now(UTC) + timedelta(hours=25)
+        deliver_due(view, NoticeSettings(), clock=lambda: later)
+    finally:
+        receiver.close()
+    outcomes = view.delivery_outcomes()
+    assert (outcomes["given_up"], outcomes["pending"], outcomes["delivered"]) == (1, 0, 0)
+    assert outcomes["failed"] == len(receiver.received) >= 1
