@@ -48,8 +48,6 @@ PENDING_ANSWERS = frozenset(
         "GET /training-programs/{program_id}/history",
         "GET /research-reports/{report_id}",
         "GET /research-reports/{report_id}/history",
-        "GET /notifications",
-        "GET /webhooks",
         "GET /reports/recruitment",
         "GET /reports/training",
         "GET /reports/competitors",

@@ -25,7 +25,7 @@ from domain.notification import RULES
 from interfaces.bootstrap import Services
 from interfaces.http.commands import CommandDep, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import COMMAND, LIST
+from interfaces.http.openapi import COMMAND, list_of
 from interfaces.http.reads import (
     caught_up,
     day_range,
@@ -35,6 +35,7 @@ from interfaces.http.reads import (
     read_answer,
     refuse_nul,
 )
+from interfaces.http.schemas.answers import notifications as answers
 from interfaces.http.schemas.common import Empty
 from projections.notifications import recipient_keys
 
@@ -49,7 +50,7 @@ def in_inbox(services: Services, caller: Caller, notification_id: UUID) -> None:
         raise NotFound(f"notification {notification_id} not found")
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.Notification))
 def inbox(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -14,14 +14,15 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import encode_cursor, page_limit, page_offset, report_side
 from interfaces.http.routers.reports_sales import _as_of
+from interfaces.http.schemas.answers import notifications as answers
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/credit/dunning", responses=LIST)
+@router.get("/credit/dunning", responses=answer_of(answers.DunningReport, LIST))
 def credit_dunning(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -19,9 +19,10 @@ from domain.errors import Forbidden
 from domain.notification import Webhook
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import COMMAND, CREATE, LIST
+from interfaces.http.openapi import COMMAND, CREATE, list_of
 from interfaces.http.reads import caught_up, encode_cursor, page_limit, page_offset, read_answer
 from interfaces.http.schemas import notifications as bodies
+from interfaces.http.schemas.answers import notifications as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/webhooks", tags=["notifications"])
@@ -41,7 +42,7 @@ async def delete_webhook(webhook_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(DeleteWebhook(webhook_id))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.WebhookView))
 def list_webhooks(
     caller: CurrentCaller,
     services: ServicesDep,
