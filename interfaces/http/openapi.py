@@ -146,11 +146,13 @@ LOCATION = {
 }
 
 
-def _answer(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
+def _answer(
+    description: str, model: type[CommandAnswer] = CommandAnswer, **headers: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "description": description,
         "headers": headers,
-        "content": {"application/json": {"schema": json_schema(CommandAnswer)}},
+        "content": {"application/json": {"schema": json_schema(model)}},
     }
 
 
@@ -173,6 +175,17 @@ CREATE: dict[int | str, dict[str, Any]] = {
     **_COMMAND_PROBLEMS,
 }
 """A command that creates an aggregate or a sub-entity of one → 201 with `Location`."""
+
+
+def command_of(model: type[CommandAnswer], *, created: bool = False) -> dict[int | str, Any]:
+    """A command whose answer carries extras (`finalize`'s `score`): `COMMAND` or `CREATE`
+    with the answer's model, a `CommandAnswer` whose extras have defaults (see `position`)."""
+    if created:
+        answer = _answer("created: its id and version", model, ETag=ETAG, Location=LOCATION)
+        return {201: answer, **_COMMAND_PROBLEMS}
+    answer = _answer("done: the aggregate's id and new version", model, ETag=ETAG)
+    return {200: answer, **_COMMAND_PROBLEMS}
+
 
 READ: dict[int | str, dict[str, Any]] = _problems(401, 403, 404, 422, *_SERVER)
 """A query addressing something by id: `GET /{collection}/{id}`, its history, a report."""

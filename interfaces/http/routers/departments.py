@@ -16,8 +16,9 @@ from fastapi.responses import JSONResponse
 from domain.department import Department, department_id
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import READ
+from interfaces.http.openapi import history_of, read_of
 from interfaces.http.reads import aggregate_answer, history_answer, refuse_nul
+from interfaces.http.schemas.answers.staffing_plans import DepartmentView
 
 router = APIRouter(prefix="/departments", tags=["departments"])
 
@@ -38,7 +39,7 @@ def represent(department: Department) -> dict[str, Any]:
     }
 
 
-@router.get("/{name}", responses=READ)
+@router.get("/{name}", responses=read_of(DepartmentView))
 def get_department(
     name: str,
     caller: CurrentCaller,
@@ -51,7 +52,7 @@ def get_department(
     return aggregate_answer(services, Department, department_id(name), version, as_of, represent)
 
 
-@router.get("/{name}/history", responses=READ)
+@router.get("/{name}/history", responses=history_of())
 def department_history(
     name: str,
     caller: CurrentCaller,

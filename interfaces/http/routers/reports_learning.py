@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     day_range,
     moment,
@@ -25,11 +25,13 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.schemas.answers.research_reports import CompetitorsReport
+from interfaces.http.schemas.answers.training_programs import TrainingReport
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/training", responses=LIST)
+@router.get("/training", responses=answer_of(TrainingReport, LIST))
 def training_report(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -57,7 +59,7 @@ def training_report(
     return side.answer(content if as_of is None else {"as_of": as_of, **content})
 
 
-@router.get("/competitors", responses=LIST)
+@router.get("/competitors", responses=answer_of(CompetitorsReport, LIST))
 def competitors_report(
     caller: CurrentCaller,
     services: ServicesDep,

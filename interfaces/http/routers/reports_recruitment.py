@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.openapi import LIST
+from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     encode_cursor,
     fiscal_year_filter,
@@ -28,12 +28,13 @@ from interfaces.http.reads import (
     refuse_nul,
     report_side,
 )
+from interfaces.http.schemas.answers.staffing_plans import RecruitmentReport
 from projections.recruitment import public
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/recruitment", responses=LIST)
+@router.get("/recruitment", responses=answer_of(RecruitmentReport, LIST))
 def recruitment_report(
     caller: CurrentCaller,
     services: ServicesDep,

@@ -20,9 +20,10 @@ from domain.research_report import ResearchReport
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import research_reports as bodies
+from interfaces.http.schemas.answers import research_reports as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/research-reports", tags=["research-reports"])
@@ -135,7 +136,7 @@ async def return_research_report(report_id: UUID, call: CommandDep) -> JSONRespo
     return await call.answer(ReturnResearchReport(report_id, body.comments))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.ResearchReportItem))
 def list_research_reports(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -160,7 +161,7 @@ def list_research_reports(
     )
 
 
-@router.get("/{report_id}", responses=READ)
+@router.get("/{report_id}", responses=read_of(answers.ResearchReportView))
 def get_research_report(
     report_id: UUID,
     caller: CurrentCaller,
@@ -172,7 +173,7 @@ def get_research_report(
     return aggregate_answer(services, ResearchReport, report_id, version, as_of, represent)
 
 
-@router.get("/{report_id}/history", responses=READ)
+@router.get("/{report_id}/history", responses=history_of())
 def research_report_history(
     report_id: UUID,
     caller: CurrentCaller,

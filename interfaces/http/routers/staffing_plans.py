@@ -30,7 +30,7 @@ from domain.staffing_plan import StaffingLine, StaffingPlan
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import (
     aggregate_answer,
     directory_answer,
@@ -38,6 +38,7 @@ from interfaces.http.reads import (
     history_answer,
 )
 from interfaces.http.schemas import staffing_plans as bodies
+from interfaces.http.schemas.answers import staffing_plans as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/staffing-plans", tags=["staffing plans"])
@@ -175,7 +176,7 @@ async def revise_staffing_plan(plan_id: UUID, call: CommandDep) -> JSONResponse:
     return await call.answer(ReviseStaffingPlan(plan_id))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.StaffingPlanItem))
 def list_staffing_plans(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -200,7 +201,7 @@ def list_staffing_plans(
     )
 
 
-@router.get("/{plan_id}", responses=READ)
+@router.get("/{plan_id}", responses=read_of(answers.StaffingPlanView))
 def get_staffing_plan(
     plan_id: UUID,
     caller: CurrentCaller,
@@ -212,7 +213,7 @@ def get_staffing_plan(
     return aggregate_answer(services, StaffingPlan, plan_id, version, as_of, represent)
 
 
-@router.get("/{plan_id}/history", responses=READ)
+@router.get("/{plan_id}/history", responses=history_of())
 def staffing_plan_history(
     plan_id: UUID,
     caller: CurrentCaller,

@@ -25,9 +25,17 @@ from domain.training_program import TrainingProgram
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, LIST, READ
+from interfaces.http.openapi import (
+    COMMAND,
+    CREATE,
+    command_of,
+    history_of,
+    list_of,
+    read_of,
+)
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import training_programs as bodies
+from interfaces.http.schemas.answers import training_programs as answers
 from interfaces.http.schemas.common import Empty
 from interfaces.http.schemas.customers import Reason
 
@@ -177,7 +185,10 @@ async def record_training_assessment(program_id: UUID, call: CommandDep) -> JSON
 
 
 @router.post(
-    "/{program_id}/complete", openapi_extra=body_schema(bodies.Complete), responses=COMMAND
+    "/{program_id}/complete",
+    openapi_extra=body_schema(bodies.Complete),
+    responses=COMMAND,
+    summary="Complete the program, booking its cost and every participant's hours",
 )
 async def complete_training_program(program_id: UUID, call: CommandDep) -> JSONResponse:
     """Complete: book the cost, record the hours on every participant (hr)."""
@@ -187,7 +198,11 @@ async def complete_training_program(program_id: UUID, call: CommandDep) -> JSONR
     return await call.answer(command)
 
 
-@router.post("/{program_id}/evaluate", openapi_extra=body_schema(Empty), responses=COMMAND)
+@router.post(
+    "/{program_id}/evaluate",
+    openapi_extra=body_schema(Empty),
+    responses=command_of(answers.TrainingEvaluation),
+)
 async def evaluate_training_program(program_id: UUID, call: CommandDep) -> JSONResponse:
     """Review the completed program's effectiveness; answers the review (hr)."""
     await call.read(EvaluateTrainingProgram, Empty, Target(TrainingProgram, program_id))
@@ -201,7 +216,7 @@ async def cancel_training_program(program_id: UUID, call: CommandDep) -> JSONRes
     return await call.answer(CancelTrainingProgram(program_id, body.reason))
 
 
-@router.get("", responses=LIST)
+@router.get("", responses=list_of(answers.TrainingProgramItem))
 def list_training_programs(
     caller: CurrentCaller,
     services: ServicesDep,
@@ -226,7 +241,7 @@ def list_training_programs(
     )
 
 
-@router.get("/{program_id}", responses=READ)
+@router.get("/{program_id}", responses=read_of(answers.TrainingProgramView))
 def get_training_program(
     program_id: UUID,
     caller: CurrentCaller,
@@ -238,7 +253,7 @@ def get_training_program(
     return aggregate_answer(services, TrainingProgram, program_id, version, as_of, represent)
 
 
-@router.get("/{program_id}/history", responses=READ)
+@router.get("/{program_id}/history", responses=history_of())
 def training_program_history(
     program_id: UUID,
     caller: CurrentCaller,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from interfaces.http.schemas.common import Command, Money, ShortText, Text
+from interfaces.http.schemas.common import Command, Money, ShortText, Text, example
 from interfaces.http.schemas.marketing_plans import Percent
 
 Method = Literal["survey", "interview", "visit", "desk", "panel", "mixed"]
@@ -40,6 +40,33 @@ class Measurement(Command):
 
 
 class DraftReport(Command):
+    model_config = example(
+        {
+            "title": "Agency market survey Mar 2026",
+            "topic": "How firms choose a marketing agency, and whom they choose",
+            "method": "survey",
+            "fieldwork_from": "2026-03-04",
+            "fieldwork_to": "2026-03-29",
+            "region": "north",
+            "sample_size": 420,
+            "market_size": "86000000.00",
+            "growth_rate": "0.065",
+            "competitors": [
+                {
+                    "name": "Bluewave Media",
+                    "market_share": "18.5",
+                    "price_position": "high",
+                    "strengths": ["national reach"],
+                    "weaknesses": ["premium prices"],
+                }
+            ],
+            "swot": {"strengths": ["service"], "threats": ["price war"]},
+            "customer_needs": ["measurable results"],
+            "findings": "Price decides the first deal; service decides the second.",
+            "recommendations": ["bundle reporting with every package"],
+            "measurements": [{"metric": "market_share", "period": "2026-Q1", "value": "8.2"}],
+        }
+    )
     title: ShortText
     topic: Text
     method: Method
@@ -58,6 +85,9 @@ class DraftReport(Command):
 
 
 class AmendReport(Command):
+    model_config = example(
+        {"findings": "Price decides the first deal; service decides the second and third."}
+    )
     title: ShortText | None = None
     topic: Text | None = None
     method: Method | None = None
@@ -76,4 +106,5 @@ class AmendReport(Command):
 
 
 class Return(Command):
+    model_config = example({"comments": "Name the sample's regions, and the survey's dates"})
     comments: Text

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, StrictBool
 
 from interfaces.http.schemas.budgets import Period
-from interfaces.http.schemas.common import Command, Money, Score1to5, ShortText, Text
+from interfaces.http.schemas.common import Command, Money, Score1to5, ShortText, Text, example
 
 Kind = Literal["onboarding", "skills", "management", "professional"]
 Hours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2)]
@@ -24,6 +24,22 @@ class Session(Command):
 
 
 class PlanProgram(Command):
+    model_config = example(
+        {
+            "title": "Solution selling workshop",
+            "kind": "skills",
+            "objectives": "Qualify needs, build the business case, negotiate on value",
+            "trainer": "Qin Wei (external trainer)",
+            "sessions": [
+                {"starts_at": "2026-05-06T09:00:00Z", "hours": "6", "location": "Head office"},
+                {"starts_at": "2026-05-13T09:00:00Z", "hours": "4.5"},
+            ],
+            "target_departments": ["sales"],
+            "planned_cost": "4800.00",
+            "budget_id": "a11c07fb-ed67-4175-ab06-2348621b0422",
+            "period": "Q2",
+        }
+    )
     title: ShortText
     kind: Kind
     objectives: Text
@@ -36,6 +52,7 @@ class PlanProgram(Command):
 
 
 class AmendProgram(Command):
+    model_config = example({"trainer": "Feng Lan", "planned_cost": "5200.00"})
     title: ShortText | None = None
     kind: Kind | None = None
     objectives: Text | None = None
@@ -48,16 +65,33 @@ class AmendProgram(Command):
 
 
 class Enrollment(Command):
+    model_config = example({"employee_id": "5ce52dcc-6f16-4a33-a228-f3ad9b51d451"})
     employee_id: UUID
 
 
 class Attendance(Command):
+    model_config = example(
+        {
+            "session_id": "502efd87-122c-451a-a88a-df36cd1c84c5",
+            "employee_id": "5ce52dcc-6f16-4a33-a228-f3ad9b51d451",
+            "attended": True,
+        }
+    )
     session_id: UUID
     employee_id: UUID
     attended: StrictBool
 
 
 class Assessment(Command):
+    model_config = example(
+        {
+            "employee_id": "5ce52dcc-6f16-4a33-a228-f3ad9b51d451",
+            "pre_score": "52",
+            "post_score": "66",
+            "reaction": 5,
+            "feedback": "Useful cases",
+        }
+    )
     employee_id: UUID
     pre_score: Score | None = None
     post_score: Score
@@ -66,5 +100,6 @@ class Assessment(Command):
 
 
 class Complete(Command):
+    model_config = example({"completed_on": "2026-05-27", "actual_cost": "4560.00"})
     completed_on: date
     actual_cost: Money = Field(ge=0)
