@@ -31,7 +31,15 @@ from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, answer_of, history_of, list_of, read_of
+from interfaces.http.openapi import (
+    COMMAND,
+    CREATE,
+    answer_of,
+    command_of,
+    history_of,
+    list_of,
+    read_of,
+)
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.answers import contracts as answers
@@ -259,7 +267,9 @@ async def sign_contract(contract_id: UUID, call: CommandDep) -> JSONResponse:
 
 
 @router.post(
-    "/{contract_id}/deliveries", openapi_extra=body_schema(bodies.RecordDelivery), responses=COMMAND
+    "/{contract_id}/deliveries",
+    openapi_extra=body_schema(bodies.RecordDelivery),
+    responses=command_of(answers.DeliveryRecorded),
 )
 async def record_delivery(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Deliver quantities per sku, never more than ordered (its owner in sales)."""
@@ -338,7 +348,7 @@ async def waive_penalty(contract_id: UUID, penalty_id: UUID, call: CommandDep) -
     "/{contract_id}/interest",
     status_code=201,
     openapi_extra=body_schema(bodies.ChargeInterest),
-    responses=CREATE,
+    responses=command_of(answers.InterestCharged, created=True),
 )
 async def charge_interest(contract_id: UUID, call: CommandDep) -> JSONResponse:
     """Charge late-payment interest through a day as one debit note (finance)."""

@@ -44,7 +44,7 @@ from interfaces.bootstrap import Services
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
-from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
+from interfaces.http.openapi import COMMAND, CREATE, command_of, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import employees as bodies
 from interfaces.http.schemas.answers import employees as answers
@@ -278,7 +278,7 @@ async def submit_evaluation(
 @router.post(
     "/{employee_id}/appraisals/{appraisal_id}/finalize",
     openapi_extra=body_schema(Empty),
-    responses=COMMAND,
+    responses=command_of(answers.AppraisalFinalized),
 )
 async def finalize_appraisal(
     employee_id: UUID, appraisal_id: UUID, call: CommandDep

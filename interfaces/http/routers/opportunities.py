@@ -28,7 +28,7 @@ from domain.opportunity import Opportunity, Quote
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, money_text
-from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
+from interfaces.http.openapi import COMMAND, CREATE, command_of, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import opportunities as bodies
 from interfaces.http.schemas.answers import opportunities as answers
@@ -217,7 +217,11 @@ async def record_negotiation(opportunity_id: UUID, call: CommandDep) -> JSONResp
     return await call.answer(command)
 
 
-@router.post("/{opportunity_id}/win", openapi_extra=body_schema(bodies.Win), responses=COMMAND)
+@router.post(
+    "/{opportunity_id}/win",
+    openapi_extra=body_schema(bodies.Win),
+    responses=command_of(answers.OpportunityWon),
+)
 async def win(opportunity_id: UUID, call: CommandDep) -> JSONResponse:
     """Win with a valid quote, drafting its contract (its owner in sales, or a sales_manager)."""
     body = await call.read(WinOpportunity, bodies.Win, Target(Opportunity, opportunity_id))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
+from interfaces.http.openapi import CommandAnswer
 from interfaces.http.schemas.answers.common import (
     Aggregate,
     Answer,
@@ -152,3 +154,27 @@ class ContractItem(Listed):
     total: Money
     signed_on: date | None
     drafted_at: datetime
+
+
+class AssessedPenalty(Answer):
+    """The penalty a late delivery assessed (capped at the contract's share)."""
+
+    id: Id
+    amount: Money
+    days_late: int
+
+
+class DeliveryRecorded(CommandAnswer):
+    """A delivery's answer: the contract's id and version, and the penalty it assessed
+    when it came late (absent otherwise)."""
+
+    penalty: AssessedPenalty | SkipJsonSchema[None] = Field(
+        default=None, description="the late-delivery penalty assessed, if any"
+    )
+
+
+class InterestCharged(CommandAnswer):
+    """`interest`'s answer: the new debit note's id (`id`), the contract's version, and
+    the interest charged."""
+
+    amount: Money | SkipJsonSchema[None] = Field(default=None, description="the interest")

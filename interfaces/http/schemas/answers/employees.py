@@ -6,7 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
+from interfaces.http.openapi import CommandAnswer
 from interfaces.http.schemas.answers.common import (
     Aggregate,
     Answer,
@@ -151,3 +153,12 @@ class EmployeeItem(Answer):
     hired_on: date | None
     version: int = Field(ge=1)
     registered_position: int
+
+
+class AppraisalFinalized(CommandAnswer):
+    """`finalize`'s answer: the employee's id and version, the score and the rating."""
+
+    score: Decimal | SkipJsonSchema[None] = Field(
+        default=None, description="the weighted score, 0 to 100"
+    )
+    rating: str | SkipJsonSchema[None] = Field(default=None, description="the rating it gives")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from interfaces.http.openapi import CommandAnswer
 from interfaces.http.schemas.answers.common import Aggregate, Answer, Id, Listed, Money, Subject
 
 
@@ -90,3 +94,12 @@ class OpportunityItem(Listed):
     opened_at: datetime
     closed_at: datetime | None
     created_at: datetime
+
+
+class OpportunityWon(CommandAnswer):
+    """`win`'s answer: the opportunity's id and version, and the contract drafted from
+    the quote."""
+
+    contract_id: Id | SkipJsonSchema[None] = Field(
+        default=None, description="the draft contract saved with the win"
+    )
