@@ -5,14 +5,15 @@ so once per deployment however many processes run; it starts when the lease is t
 and stops when it is lost (projections/runner.py).
 
 - **Tick** (every `MOPS_TICK_SECONDS`): every rule evaluated for every subject at the
-  tick's moment, in one transaction, while the notifications fold waits (its lane's
-  lock): overdue invoices and their dunning levels, SLA clocks, follow-ups due today,
-  credit alerts that come with the day (overdue buckets, expiring guarantees and
-  assessments). Raising is keyed by (rule, subject, level), so a tick run twice raises
-  nothing twice. `budget_line_90` and `risk_warning` are evaluated here alone, from the
-  budget execution and risk reports read through their views' queries, as the risk
-  report reads them: the condition of a budget line crossing 0.9, and of an
-  early-warning indicator turning on, are what those reports answer at the moment.
+  tick's moment, a family of rules at a time, each in a transaction of its own while
+  the notifications fold waits (its lane's lock; see `tick`): overdue invoices and
+  their dunning levels, SLA clocks, follow-ups due today, credit alerts that come with
+  the day (overdue buckets, expiring guarantees and assessments). Raising is keyed by
+  (rule, subject, level), so a tick run twice raises nothing twice. `budget_line_90`
+  and `risk_warning` are evaluated here alone, from the budget execution and risk
+  reports read through their views' queries, as the risk report reads them: the
+  condition of a budget line crossing 0.9, and of an early-warning indicator turning
+  on, are what those reports answer at the moment.
 - **Deliveries**: every outbox row due is POSTed to its webhook, body as stored when the
   notice was raised, `X-Mops-Delivery: <notification id>`, `X-Mops-Signature:
   sha256=<HMAC-SHA256 of the body with the webhook's secret>`. A 2xx answer delivers it;
@@ -38,6 +39,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from projections.events import iso_utc
@@ -152,20 +154,31 @@ def tick(
     *,
     views: Views | None = None,
     thresholds: Mapping[str, Decimal] | None = None,
+    lock: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> int:
-    """Evaluate every rule for every subject at `at`, in one transaction; answers how many
-    notices were raised or cleared."""
-    with view.batch():
-        statements: list[Statement] = []
-        for family in FAMILIES:
-            statements.extend(view.evaluate(family, None, at))
-        if views is not None:
-            budget = budget_notices(views, at)
-            statements.extend(view.reconcile(budget, ("budget_line_90",), "budget_line", None, at))
-            risk = risk_notices(views, at, thresholds or {})
-            statements.extend(view.reconcile(risk, ("risk_warning",), "indicator", None, at))
-        view.run(statements)
-    return len(statements)
+    """Evaluate every rule for every subject at `at`; answers how many statements it wrote
+    (0: nothing was raised or cleared).
+
+    Each family of rules is evaluated and written in a transaction of its own, holding
+    `lock` (the notifications lane's: no fold of an event interleaves with it) for that
+    family only. The shared subscription folds every read model in turn, so while the
+    tick holds the lane the next events of every read model wait: one family at a time
+    keeps that wait to the longest family's evaluation. The budget and risk reports are
+    read before, outside the lock.
+    """
+    steps = [partial(view.evaluate, family, None, at) for family in FAMILIES]
+    if views is not None:
+        budget = budget_notices(views, at)
+        risk = risk_notices(views, at, thresholds or {})
+        steps.append(partial(view.reconcile, budget, ("budget_line_90",), "budget_line", None, at))
+        steps.append(partial(view.reconcile, risk, ("risk_warning",), "indicator", None, at))
+    written = 0
+    for step in steps:
+        with lock(), view.batch():
+            statements: list[Statement] = step()
+            view.run(statements)
+        written += len(statements)
+    return written
 
 
 # Deliveries.
@@ -311,13 +324,8 @@ class NoticeClock:
         self._thread.start()
 
     def _tick(self) -> None:
-        with self.lock():
-            tick(
-                self.view,
-                self.clock(),
-                views=self.views,
-                thresholds=self.settings.risk_thresholds,
-            )
+        thresholds = self.settings.risk_thresholds
+        tick(self.view, self.clock(), views=self.views, thresholds=thresholds, lock=self.lock)
         self.ticks += 1
 
     def _run(self) -> None:
