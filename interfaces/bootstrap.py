@@ -70,9 +70,12 @@ def business_calendar_of(settings: Settings) -> BusinessCalendar:
 
 def notice_settings_of(settings: Settings) -> NoticeSettings:
     """The settings of the notifications' clock: tick, dunning levels, webhook retries."""
+    dunning_days = tuple(int(days) for days in settings.dunning_levels.split(","))
+    if list(dunning_days) != sorted(set(dunning_days)):
+        raise SystemExit("MOPS_DUNNING_LEVELS: days overdue of levels 1-3, ascending (1,30,60)")
     return NoticeSettings(
         tick_seconds=settings.tick_seconds,
-        dunning_days=tuple(int(days) for days in settings.dunning_levels.split(",")),
+        dunning_days=dunning_days,
         retry_seconds=settings.webhook_retry_seconds,
         retry_max_seconds=settings.webhook_retry_max_seconds,
         retry_for_seconds=settings.webhook_retry_for_seconds,

@@ -55,9 +55,16 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 
 @pytest.fixture(scope="module")
 def world(module_database):
+    services = invoiced(module_database)
+    yield services
+    services.close()
+
+
+def invoiced(database, **settings):
+    """Services over the database with C's contract K signed and invoiced on 01-05."""
     now = [at(1, 5)]
     services = build(
-        module_database.settings(backdating_days=400, tick_seconds=1e6),
+        database.settings(backdating_days=400, tick_seconds=1e6, **settings),
         run_projections=True,
         clock=lambda: now[0],
     )
@@ -101,8 +108,7 @@ def world(module_database):
         "invoice": str(invoice.extra.get("invoice_id", invoice.id)),
     }
     services.now = now
-    yield services
-    services.close()
+    return services
 
 
 def caught_up(world):
@@ -274,3 +280,22 @@ def test_the_folded_tables_equal_a_rebuild(world):
         world.settings.dialect,
     )
     assert differences == []
+
+
+def test_dunning_levels_follow_the_setting(database):
+    services = invoiced(database, dunning_levels="5,10,15")
+    try:
+        for day, level in ((19, None), (20, "1"), (25, "2"), (30, "3")):
+            run_tick(services, at(1, day))  # due 01-15: 4, 5, 10 and 15 days overdue
+            opened = [r["level"] for r in notices(services, "dunning_due") if not r["cleared_at"]]
+            assert opened == ([] if level is None else [level]), day
+        assert services.read_side.wait("credit", services.backoffice.max_position(), 20)
+        [item] = services.read_side.view("credit").dunning(date(2026, 1, 30))
+        assert (item["days_overdue"], item["level"]) == (15, 3)
+    finally:
+        services.close()
+
+
+def test_dunning_levels_out_of_order_are_refused(database):
+    with pytest.raises(SystemExit, match="MOPS_DUNNING_LEVELS"):
+        build(database.settings(dunning_levels="30,1,60"))
