@@ -102,12 +102,13 @@ def invoiced(database, **settings):
     app.handle(FINANCE, ApproveContractReview(contract, "finance"))
     app.handle(MANAGER, SignContract(contract, date(2026, 1, 5)))
     invoice = app.handle(FINANCE, IssueInvoice(contract, Decimal("1000.00"), date(2026, 1, 5)))
-    services.ids = {
+    # The scenario's ids and clock ride on the services the tests are given.
+    services.ids = {  # type: ignore[attr-defined]
         "customer": customer,
         "contract": contract,
         "invoice": str(invoice.extra.get("invoice_id", invoice.id)),
     }
-    services.now = now
+    services.now = now  # type: ignore[attr-defined]
     return services
 
 
