@@ -101,7 +101,6 @@ KEYS = {
     "credit_invoices": "invoice_id",
     "credit_settlements": "settlement_id",
     "credit_reminders": "position",
-    "credit_reminders": "position",
     "credit_debit_notes": "debit_note_id",
     "credit_penalties": "penalty_id",
     "credit_penalty_waivers": "penalty_id",
@@ -229,8 +228,6 @@ def contract_facts(event: Any, position: int, contract: Row) -> list[Change]:
             return settlements(event, position, contract, "write_off", day_text(event.occurred_at))
         case Contract.ReminderSent():
             return [reminder_sent(event, position, contract)]
-        case Contract.ReminderSent():
-            return [reminder_sent(event, position, contract)]
         case (
             Contract.PenaltyAssessed()
             | Contract.CreditApplied()
@@ -321,36 +318,6 @@ def _settled(
         )
         for n, allocation in enumerate(allocations)
     ]
-
-
-def reminder_sent(event: Contract.ReminderSent, position: int, contract: Row) -> Change:
-    """A reminder (催收) of a level, sent on its contract on the day of its `occurred_at`."""
-    row = {
-        "position": position,
-        "contract_id": str(event.originator_id),
-        "customer_id": contract["customer_id"],
-        "level": event.level,
-        "sent_on": day_text(event.occurred_at),
-    }
-    return Change("credit_reminders", row)
-
-
-def dunning_item(item: Row, as_of: date, levels: Sequence[int], last: Row | None) -> Row:
-    """An overdue invoice (or debit note) of the report: its dunning level at `as_of` (the
-    highest of MOPS_DUNNING_LEVELS its days overdue reach, 0 below the first) and the last
-    reminder sent on its contract by then."""
-    days = (as_of - date.fromisoformat(item["due_on"])).days
-    return {
-        "invoice_id": item["invoice_id"],
-        "contract_id": item["contract_id"],
-        "due_on": item["due_on"],
-        "days_overdue": days,
-        "open": money_text(int(item["open"])),
-        "level": sum(1 for reached in levels if days >= reached),
-        "last_reminder": None
-        if last is None
-        else {"level": int(last["level"]), "sent_on": last["sent_on"]},
-    }
 
 
 def reminder_sent(event: Contract.ReminderSent, position: int, contract: Row) -> Change:
@@ -598,8 +565,6 @@ class CreditReport(ReadModel):
     table_names = tuple(KEYS)
     # Days overdue of dunning levels 1-3; the read side sets those of MOPS_DUNNING_LEVELS.
     dunning_days: tuple[int, ...] = (1, 30, 60)
-    # Days overdue of dunning levels 1-3; the read side sets those of MOPS_DUNNING_LEVELS.
-    dunning_days: tuple[int, ...] = (1, 30, 60)
     schema = (
         "CREATE TABLE IF NOT EXISTS {p}credit_customers ("
         "customer_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, name TEXT NOT NULL)",
@@ -637,12 +602,6 @@ class CreditReport(ReadModel):
         "settled_on TEXT NOT NULL, kind TEXT NOT NULL, amount BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {n}credit_settlements_customer "
         "ON {p}credit_settlements (customer_id, settled_on)",
-        # Reminders (催收) by contract, for each overdue item's last reminder.
-        "CREATE TABLE IF NOT EXISTS {p}credit_reminders ("
-        "position BIGINT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
-        "level INTEGER NOT NULL, sent_on TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS {n}credit_reminders_customer "
-        "ON {p}credit_reminders (customer_id, sent_on)",
         # Reminders (催收) by contract, for each overdue item's last reminder.
         "CREATE TABLE IF NOT EXISTS {p}credit_reminders ("
         "position BIGINT PRIMARY KEY, contract_id TEXT NOT NULL, customer_id TEXT NOT NULL, "
@@ -767,43 +726,6 @@ class CreditReport(ReadModel):
             if int(item["open"]) > 0
         ]
 
-    def dunning(self, as_of: date) -> list[Row]:
-        """`/reports/credit/dunning`: every item (invoice, debit note) overdue at `as_of`,
-        by customer (in report order) and due date, with its dunning level and the last
-        reminder sent on its contract by then (`dunning_item`)."""
-        day = as_of.isoformat()
-        items = (
-            "SELECT invoice_id, contract_id, customer_id, issued_on, due_on, amount "
-            f"FROM {self.table('credit_invoices')}"
-        )
-        if "credit_debit_notes" in KEYS:  # interest debit notes are dunned like invoices
-            items += (
-                " UNION ALL SELECT debit_note_id, contract_id, customer_id, issued_on, due_on, "
-                f"amount FROM {self.table('credit_debit_notes')}"
-            )
-        overdue = self.query(
-            "SELECT i.*, c.seq, i.amount - COALESCE((SELECT SUM(s.amount) FROM "
-            f"{self.table('credit_settlements')} s WHERE s.invoice_id = i.invoice_id "
-            f"AND s.settled_on <= ?), 0) AS open FROM ({items}) i "
-            f"JOIN {self.table('credit_customers')} c ON c.customer_id = i.customer_id "
-            "WHERE i.issued_on <= ? AND i.due_on < ? ORDER BY c.seq, i.due_on, i.invoice_id",
-            [day, day, day],
-        )
-        last: dict[str, Row] = {}
-        for reminder in self.query(
-            f"SELECT * FROM {self.table('credit_reminders')} WHERE sent_on <= ? ORDER BY position",
-            [day],
-        ):
-            last[reminder["contract_id"]] = reminder
-        return [
-            {
-                "customer_id": item["customer_id"],
-                **dunning_item(item, as_of, self.dunning_days, last.get(item["contract_id"])),
-            }
-            for item in overdue
-            if int(item["open"]) > 0
-        ]
-
     def alerts(
         self, as_of: date, *, after: int = 0, limit: int = 50, chunk: int = 5000
     ) -> list[Row]:
@@ -883,8 +805,6 @@ class CreditProjection(Projection[CreditReport]):
             | Contract.PenaltyWaived
             | Contract.InterestCharged,
         ):
-            contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
-        if isinstance(domain_event, Contract.ReminderSent):  # dunning: the last reminder
             contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
         if isinstance(domain_event, Contract.ReminderSent):  # dunning: the last reminder
             contract = self._contracts.get(str(domain_event.originator_id), self.view.contract)
