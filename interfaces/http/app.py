@@ -47,6 +47,39 @@ from interfaces.http.routers import (
 from interfaces.settings import Settings
 from interfaces.web import routes as pages
 
+# The API's routers, in the order their operations appear in the OpenAPI document.
+API_ROUTERS = (
+    system.router,
+    customers.router,
+    contracts.router,
+    audit.router,
+    reports_sales.router,
+    budgets.router,
+    campaigns.router,
+    reports_marketing.router,
+    complaints.router,
+    employees.router,
+    reports_service.router,
+    reports_kpis.router,
+    price_lists.router,
+    opportunities.router,
+    reports_pipeline.router,
+    marketing_plans.router,
+    risks.router,
+    expense_claims.router,
+    reports_risks.router,
+    reports_follow_ups.router,
+    staffing_plans.router,
+    departments.router,
+    reports_recruitment.router,
+    notifications.router,
+    webhooks.router,
+    reports_dunning.router,
+    training_programs.router,
+    research_reports.router,
+    reports_learning.router,
+)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -83,35 +116,8 @@ def create_app(
     # logged and counted once.
     app.state.metrics = Metrics(lambda: getattr(app.state, "services", None))
     app.add_middleware(RequestLog, metrics=app.state.metrics)
-    app.include_router(system.router)
-    app.include_router(customers.router)
-    app.include_router(contracts.router)
-    app.include_router(audit.router)
-    app.include_router(reports_sales.router)
-    app.include_router(budgets.router)
-    app.include_router(campaigns.router)
-    app.include_router(reports_marketing.router)
-    app.include_router(complaints.router)
-    app.include_router(employees.router)
-    app.include_router(reports_service.router)
-    app.include_router(reports_kpis.router)
-    app.include_router(price_lists.router)
-    app.include_router(opportunities.router)
-    app.include_router(reports_pipeline.router)
-    app.include_router(marketing_plans.router)
-    app.include_router(risks.router)
-    app.include_router(expense_claims.router)
-    app.include_router(reports_risks.router)
-    app.include_router(reports_follow_ups.router)
-    app.include_router(staffing_plans.router)
-    app.include_router(departments.router)
-    app.include_router(reports_recruitment.router)
-    app.include_router(notifications.router)
-    app.include_router(webhooks.router)
-    app.include_router(reports_dunning.router)
-    app.include_router(training_programs.router)
-    app.include_router(research_reports.router)
-    app.include_router(reports_learning.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     app.mount("/ui/static", pages.static_files(), name="ui-static")
     app.include_router(pages.router)
     return app
