@@ -150,14 +150,20 @@ def contract_scenario(client: Any, pick: Pick) -> None:
         {"amount": invoiced, "issued_on": days_ago(20)},
         FINANCE,
     )
-    paid = pick(CENT, invoiced - CENT) if invoiced > CENT else invoiced
+    # The late delivery's penalty is credited against the invoice (DOMAIN.md, Penalties):
+    # what is left open is what may be paid and written off.
+    contract = ok(client.get(f"/contracts/{kid}", headers=AUDITOR))
+    still_open = invoiced - Decimal(contract["penalties_credited"])
+    if still_open < CENT:
+        return
+    paid = pick(CENT, still_open - CENT) if still_open > CENT else still_open
     payment = {"amount": paid, "received_on": today(), "reference": uuid4().hex}
     post(client, f"/contracts/{kid}/payments", payment, FINANCE)
-    if paid == invoiced:
+    if paid == still_open:
         return
     if draft["payment_term_days"] == 0:  # the invoice is overdue
         post(client, f"/contracts/{kid}/reminders", {"level": pick(1, 3)}, FINANCE)
-    write_off = {"amount": pick(CENT, invoiced - paid), "reason": "settled"}
+    write_off = {"amount": pick(CENT, still_open - paid), "reason": "settled"}
     post(client, f"/contracts/{kid}/write-offs", write_off, WRITER_OFF)
 
 
@@ -416,6 +422,46 @@ def staffing_scenario(client: Any, pick: Pick) -> None:
     post(client, f"/staffing-plans/{pid}/approve", {}, EXECUTIVE)
 
 
+def learning_scenario(client: Any, pick: Pick) -> None:
+    """A training program on its own budget's personnel line, run to completion, and a
+    research report naming a competitor, accepted (no measurements: no plan needed)."""
+    year = next(_years)
+    line = {"category": "personnel", "period": "Q1", "amount": MAX_MONEY}
+    bid = post(client, "/budgets", {"fiscal_year": year, "lines": [line]}, FINANCE)["id"]
+    post(client, f"/budgets/{bid}/submit", {}, FINANCE)
+    post(client, f"/budgets/{bid}/approve", {}, EXECUTIVE)
+    starts = datetime.now(UTC) - timedelta(days=2)
+    program = {
+        "title": unique("Course"),
+        "kind": "skills",
+        "objectives": "sell",
+        "trainer": "Ms Lin",
+        "sessions": [{"starts_at": starts.isoformat(), "hours": pick(CENT, Decimal(24))}],
+        "planned_cost": pick(CENT, MAX_MONEY),
+        "budget_id": bid,
+        "period": "Q1",
+    }
+    tid = post(client, "/training-programs", program, HR)["id"]
+    post(client, f"/training-programs/{tid}/approve", {}, EXECUTIVE)
+    agent = hired(client, pick)
+    post(client, f"/training-programs/{tid}/enrollments", {"employee_id": agent}, HR)
+    done = {"completed_on": today(), "actual_cost": pick(Decimal(0), program["planned_cost"])}
+    post(client, f"/training-programs/{tid}/complete", done, HR)
+    report = {
+        "title": unique("Survey"),
+        "topic": "the north",
+        "method": "survey",
+        "fieldwork_from": today(),
+        "fieldwork_to": today(),
+        "sample_size": pick(0, MAX_COUNT),
+        "competitors": [{"name": unique("Rival"), "market_share": pick(Decimal(0), Decimal(100))}],
+        "findings": "prices drive choice",
+    }
+    rid = post(client, "/research-reports", report, MARKETING)["id"]
+    post(client, f"/research-reports/{rid}/submit", {}, MARKETING)
+    post(client, f"/research-reports/{rid}/accept", {}, EXECUTIVE)
+
+
 SCENARIOS: list[Callable[[Any, Pick], None]] = [
     customer_scenario,
     contract_scenario,
@@ -426,6 +472,7 @@ SCENARIOS: list[Callable[[Any, Pick], None]] = [
     risk_scenario,
     complaint_scenario,
     staffing_scenario,
+    learning_scenario,
 ]
 
 
