@@ -210,6 +210,21 @@ class _Store:
                 f"erased_at = COALESCE({self.keys}.erased_at, excluded.erased_at)",
                 (subject, now, now),
             )
+        if self.postgres:
+            self._compact_keys()
+
+    def _compact_keys(self) -> None:
+        """PostgreSQL keeps an updated row's old version (here: the destroyed key) in the
+        table's pages until they are reused; VACUUM FULL writes the table anew without it.
+        The keys table is small: a rewrite takes milliseconds. (It cannot run inside a
+        transaction: autocommit, on a connection of the store's pool.)"""
+        with self.datastore.get_connection() as connection:
+            autocommit = connection.autocommit
+            connection.autocommit = True
+            try:
+                connection.execute(f"VACUUM FULL {self.keys}")
+            finally:
+                connection.autocommit = autocommit
 
     def state(self, subject: str, *, create: bool, person: bool = False) -> KeyState:
         """The subject's key (made when `create` and none exists), or why there is none."""

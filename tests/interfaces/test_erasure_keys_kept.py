@@ -5,13 +5,18 @@ another process erased the subject never decrypts that subject's old events afte
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import psycopg
 
 from application.backoffice import Backoffice
 from application.commands.customers import EraseCustomer, RegisterLead
-from tests.conftest import Database, as_, unique
+from interfaces.personal_data import destroy_key
+from tests.conftest import POSTGRES_URL, Database, as_, unique
 
 READER = textwrap.dedent(
     """
@@ -55,5 +60,39 @@ def test_a_process_holding_a_key_shows_erased_after_another_erases(database: Dat
         reader.stdin.flush()
         assert json.loads(reader.stdout.readline()) == "[erased]"
         assert reader.wait(timeout=30) == 0
+    finally:
+        app.close()
+
+
+def _key_table_file_bytes(database: Database) -> bytes:
+    """The raw bytes of the keys table as stored on disk (SQLite: the database file and its
+    WAL after a checkpoint; PostgreSQL: the table's relation file, read by the server)."""
+    if database.dialect == "sqlite":
+        path = database.url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return b"".join(Path(p).read_bytes() for p in (path, f"{path}-wal") if Path(p).exists())
+    schema = database.url.rsplit("schema=", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+        [(blob,)] = connection.execute(
+            "SELECT pg_read_binary_file(pg_relation_filepath(%s))",
+            (f'"{schema}".mops_subject_keys',),
+        ).fetchall()
+    return bytes(blob)
+
+
+def test_a_destroyed_key_is_gone_from_the_table_files(database: Database) -> None:
+    env = database.env()
+    app = Backoffice(env)
+    try:
+        subject = app.handle(
+            as_("sam", "sales"), RegisterLead(name=unique("Wu"), kind="person", source="web")
+        ).id
+        key_text = app.mapper.keys.store.living()[0]["secret"].encode()  # type: ignore[attr-defined]
+        assert key_text in _key_table_file_bytes(database)  # the search can find it
+        app.handle(as_("lee", "legal"), EraseCustomer(subject, "asked"))
+        destroy_key(app.mapper, subject)
+        assert key_text not in _key_table_file_bytes(database)
     finally:
         app.close()
