@@ -17,6 +17,14 @@ from application.backoffice import Backoffice
 from application.commands.customers import EraseCustomer, RegisterLead
 from interfaces.personal_data import destroy_key
 from tests.conftest import POSTGRES_URL, Database, as_, unique
+from tests.interfaces.test_erasure import (
+    HR,
+    LEGAL,
+    candidate,
+    person_lead,
+    plaintexts,
+    read_everything,
+)
 
 READER = textwrap.dedent(
     """
@@ -96,3 +104,52 @@ def test_a_destroyed_key_is_gone_from_the_table_files(database: Database) -> Non
         assert key_text not in _key_table_file_bytes(database)
     finally:
         app.close()
+
+
+def _relation_file_bytes(database: Database) -> bytes:
+    """SQLite: the database file and its WAL after a checkpoint. PostgreSQL: every file of
+    every relation of the test's schema (tables, their indexes and TOAST), as the server
+    stores them, after a checkpoint."""
+    if database.dialect == "sqlite":
+        return _key_table_file_bytes(database)  # the whole file: every table is in it
+    schema = database.url.rsplit("schema=", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+        rows = connection.execute(
+            "SELECT pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN (%s, 'pg_toast') AND pg_relation_filepath(c.oid) IS NOT NULL "
+            "AND c.relkind IN ('r', 'i', 't') AND pg_relation_size(c.oid) > 0 "
+            "AND (n.nspname = %s OR c.oid IN (SELECT reltoastrelid FROM pg_class k "
+            "JOIN pg_namespace m ON m.oid = k.relnamespace WHERE m.nspname = %s))",
+            (schema, schema, schema),
+        ).fetchall()
+    return b"".join(bytes(blob) for (blob,) in rows)
+
+
+def _holders(database: Database, plaintext: bytes) -> list[str]:
+    schema = database.url.rsplit("schema=", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT c.relname, pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "AND c.relkind IN ('r', 'i', 't') AND pg_relation_size(c.oid) > 0",
+            (schema,),
+        ).fetchall()
+    return [name for name, blob in rows if plaintext in bytes(blob)]
+
+
+def test_after_an_erasure_no_file_of_the_database_holds_the_old_values(
+    client, module_database: Database
+) -> None:
+    cid, values = person_lead(client)
+    eid, name = candidate(client)
+    read_everything(client, cid)
+    client.get("/employees", headers=HR)
+    before = _relation_file_bytes(module_database)
+    assert values["email"].encode() in before and name.encode() in before  # findable
+    assert client.post(f"/customers/{cid}/erase", json={"reason": "x"}, headers=LEGAL).is_success
+    assert client.post(f"/employees/{eid}/erase", json={"reason": "x"}, headers=HR).is_success
+    after = _relation_file_bytes(module_database)
+    for plaintext in [*plaintexts(values), name.encode()]:
+        assert plaintext not in after, (plaintext, _holders(module_database, plaintext))

@@ -32,6 +32,7 @@ from application.commands.customers import (
 )
 from domain.customer import Contact, Customer
 from domain.errors import NotFound
+from interfaces.erasure import compact_after_erasure
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
@@ -162,6 +163,9 @@ async def erase_customer(customer_id: UUID, call: CommandDep) -> JSONResponse:
     answer = await call.answer(EraseCustomer(customer_id, body.reason))
     # Once the erasure is saved; a crash before this is repaired by the key store.
     await run_in_threadpool(destroy_key, call.services.backoffice.mapper, customer_id)
+    # And the old values out of the PostgreSQL tables that held them (interfaces/erasure.py).
+    position = json.loads(bytes(answer.body))["position"]
+    await run_in_threadpool(compact_after_erasure, call.services, position)
     return answer
 
 

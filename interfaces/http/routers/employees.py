@@ -10,6 +10,7 @@ department, status and manager, never grades, targets or appraisals.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -41,6 +42,7 @@ from domain.employee import Employee
 from domain.employee import Target as KpiTarget
 from domain.errors import Forbidden
 from interfaces.bootstrap import Services
+from interfaces.erasure import compact_after_erasure
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
@@ -137,6 +139,9 @@ async def erase_employee(employee_id: UUID, call: CommandDep) -> JSONResponse:
     answer = await call.answer(EraseEmployee(employee_id, body.reason))
     # Once the erasure is saved; a crash before this is repaired by the key store.
     await run_in_threadpool(destroy_key, call.services.backoffice.mapper, employee_id)
+    # And the old values out of the PostgreSQL tables that held them (interfaces/erasure.py).
+    position = json.loads(bytes(answer.body))["position"]
+    await run_in_threadpool(compact_after_erasure, call.services, position)
     return answer
 
 
