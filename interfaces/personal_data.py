@@ -33,9 +33,10 @@ every read shows `"[erased]"` for those fields.
 - **Identity digests.** Duplicate detection keys (a normalised name with a phone or an
   email) are stored as `pseudonym(key)`: HMAC-SHA256 with a secret of the deployment kept
   in `mops_deployment_secrets`, made when first needed.
-- **Limits.** The database keeps what the engine keeps: on PostgreSQL, an updated or
-  deleted row (a destroyed key, a scrubbed read-model row) lives on as a dead tuple until
-  VACUUM reclaims it, and in the WAL and in backups; SQLite overwrites deleted content
+- **Limits.** The database keeps what the engine keeps: on PostgreSQL an updated row lives
+  on as a dead tuple, so the destroyed key's table is rewritten (`VACUUM FULL`) at once and
+  the read models' tables after the erase routes (interfaces/erasure.py); the WAL and
+  backups keep it for as long as they are kept. SQLite overwrites deleted content
   (`PRAGMA secure_delete`) and a checkpoint clears the WAL. Events stored before this
   module existed hold their personal fields in plain text; once the subject is erased
   they read `"[erased]"` too, but their bytes cannot be rewritten (the hash chain).
