@@ -132,6 +132,11 @@ class Page:
         status = STATUS_BY_CODE.get(error.code, 422)
         return self.render("error.html", status=status, error=error, status_code=status)
 
+    def export_link(self, file_format: str) -> str:
+        """This list's or report's rows, every page, as a file (`/ui/export/...`)."""
+        changes: dict[str, str | None] = {"cursor": None, "format": file_format, "lang": None}
+        return "/ui/export" + self.link(**changes).removeprefix("/ui")
+
     def link(self, **changes: str | None) -> str:
         """This page's URL with some query values changed (None drops one)."""
         items = [(k, v) for k, v in self.request.query_params.multi_items() if k not in changes]

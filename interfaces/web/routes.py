@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from domain.errors import DomainError, NotFound
 from interfaces.auth import caller_from
@@ -85,6 +86,42 @@ def _session(request: Request, services: Services, page: Page, token: str, goal:
         secure=request.url.scheme == "https",
     )
     return response
+
+
+class ApiAnswer(Response):
+    """The API's own answer to a GET of `path`, with the session's token as the bearer:
+    the export links of the pages, answered by the API's export (interfaces/http/exports.py)
+    under the read rules of the session's caller."""
+
+    def __init__(self, path: str, token: str) -> None:
+        super().__init__()
+        self.path, self.token = path, token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kept = [(k, v) for k, v in scope["headers"] if k not in (b"authorization", b"cookie")]
+        headers = [*kept, (b"authorization", f"Bearer {self.token}".encode())]
+        dropped = ("route", "endpoint", "path_params", "router", "state")
+        inner = {k: v for k, v in scope.items() if k not in dropped}
+        inner.update(path=self.path, raw_path=self.path.encode(), headers=headers, state={})
+        await scope["app"](inner, receive, send)
+
+
+def _exportable(path: str) -> bool:
+    lists = {collection.list_path for collection in COLLECTIONS.values()}
+    return path in lists or path.startswith("/reports/") or path == "/audit/events"
+
+
+@router.get("/export/{api_path:path}")
+def export_file(api_path: str, request: Request, services: ServicesDep) -> Response:
+    """A list or report, every page, as CSV or an Excel workbook (`?format=`), for the
+    session's caller: the export links of the list and report pages."""
+    page = signed_in_page(request, services)
+    if isinstance(page, Response):
+        return page
+    path = "/" + api_path
+    if not _exportable(path):
+        return page.refusal(NotFound(f"nothing to export at {path}"))
+    return ApiAnswer(path, request.cookies[SESSION_COOKIE])
 
 
 @router.post("/sign-out")
