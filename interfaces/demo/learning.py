@@ -253,6 +253,7 @@ class TrainingWriter:
                 ),
             )
         completed_on = min(first + timedelta(days=7 * len(sessions)), ends.date(), self.today)
+        completed_on = max(completed_on, self.earliest)  # a short demo's window is short
         actual = (course.planned_cost * course.spent).quantize(CENT)
         app.handle(hr, CompleteTrainingProgram(program_id, completed_on, actual))
         if app.ports.kpi_attainment is no_kpi_attainment:

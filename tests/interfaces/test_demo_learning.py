@@ -128,3 +128,16 @@ def test_demo_competitors_report_names_the_competitors_with_research_and_losses(
     assert by_key["apex marketing"]["reports"] == 2
     assert by_key["apex marketing"]["weaknesses"] == {"thin service team": 2}
     assert all(r["market_share"] is not None and r["price_position"] for r in rows if r["reports"])
+
+
+def test_a_short_demo_completes_its_training_inside_the_back_dating_window(database) -> None:
+    """Nine months of history: the quarters reviewed began before the window did."""
+    from typer.testing import CliRunner
+
+    from interfaces.bootstrap import DEV_JWT_SECRET
+    from interfaces.cli import cli
+
+    env = {"MOPS_DATABASE_URL": database.url, "MOPS_JWT_SECRET": DEV_JWT_SECRET}
+    written = CliRunner().invoke(cli, ["demo", "--customers", "3", "--months", "9"], env=env)
+    assert written.exit_code == 0, written.output
+    assert "training program" in written.output
