@@ -37,7 +37,6 @@ from projections.notice_clock import NoticeClock, NoticeSettings
 from projections.notifications import NotificationProjection, Notifications
 from projections.pipeline import PipelineProjection, PipelineReport
 from projections.price_lists import PriceListDirectory, PriceListProjection
-from projections.recruitment import RecruitmentProjection, RecruitmentReport
 from projections.rebuild import PAGE_SIZE as PAGE_SIZE
 from projections.rebuild import Difference as Difference
 from projections.rebuild import catch_up
@@ -45,6 +44,7 @@ from projections.rebuild import fresh_view as fresh_view
 from projections.rebuild import rebuild as rebuild
 from projections.rebuild import replay as replay
 from projections.rebuild import verify as verify
+from projections.recruitment import RecruitmentProjection, RecruitmentReport
 from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.staffing_plans import StaffingPlanDirectory, StaffingPlanProjection

@@ -323,9 +323,11 @@ def _describe(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_body(document: dict[str, Any], operation: dict[str, Any], body: dict[str, Any]) -> None:
-    """List a command's body among the components under its model's name, so that a
+    """List a command's body among the components under its model's name too, so that a
     generated client has a named type for it (`RegisterLead`); two models of one name
-    are told apart by their resource (`RisksReopen`, `ComplaintsReopen`)."""
+    are told apart by their resource (`RisksReopen`, `ComplaintsReopen`). The request keeps
+    its schema written out in place: a reader (or a fuzzer) of one operation needs no
+    lookup."""
     schema = body["schema"]
     if "$ref" in schema:
         return
@@ -335,7 +337,6 @@ def _name_body(document: dict[str, Any], operation: dict[str, Any], body: dict[s
     for name in (title, resource + title, f"{resource}{title}_{operation['operationId']}"):
         if components.get(name, schema) == schema:
             components[name] = schema
-            body["schema"] = {"$ref": f"#/components/schemas/{name}"}
             return
 
 
