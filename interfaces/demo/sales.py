@@ -578,9 +578,16 @@ class ContractWriter:
         return run
 
     def remind(self, cid: UUID, owner: Any, level: int, day: date) -> Any:
+        """Remind, unless nothing is overdue that day any more (a late delivery's penalty
+        credit may have settled the invoice meanwhile)."""
         sender = self.finance if level > 1 or self.rng.random() < 0.5 else owner
         note = {1: "friendly reminder", 2: "second reminder", 3: "final notice"}[level]
-        return lambda: self.app.handle(sender, SendReminder(cid, level, note, self.at(day, 10)))
+
+        def run() -> None:
+            if self.app.get(cid, Contract).overdue_on(day):
+                self.app.handle(sender, SendReminder(cid, level, note, self.at(day, 10)))
+
+        return run
 
     # Once every contract is written: a waiver and interest.
 
