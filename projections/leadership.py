@@ -38,6 +38,8 @@ LISTEN_SECONDS = 0.1
 # The first key of mops's advisory locks ("mops" in ASCII); the second names the schema.
 READ_SIDE_LOCK = 0x6D6F7073
 TABLES_LOCK = READ_SIDE_LOCK + 1
+# Held by the transaction that creates the event store's tables (subscriptions.py).
+EVENT_TABLES_LOCK = READ_SIDE_LOCK + 2
 APPLICATION_NAME_PREFIX = "mops read side "
 SERVER_KEEPALIVES = (
     "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; "

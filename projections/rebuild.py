@@ -23,6 +23,7 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment, get_topic
 
+from projections.leadership import table_creation_lock
 from projections.store import ReadModel
 
 # Events read (and then folded) per page; each read model commits once per page.
@@ -283,10 +284,12 @@ def rebuild_group(
     """Drop the read models and fold the log up to `head` into them, in one pass."""
     with read_model_factory(env) as factory:
         targets = []
-        for spec in specs:
-            view = emptied(factory, spec.view_class(dialect, prefix))
-            topics = folded_topics(spec.projection)
-            targets.append(Target(spec.name, view, spec.projection(view=view), 0, head, topics))
+        # Processes rebuilding other read models at once drop and create tables too.
+        with table_creation_lock(env, dialect):
+            for spec in specs:
+                view = emptied(factory, spec.view_class(dialect, prefix))
+                topics = folded_topics(spec.projection)
+                targets.append(Target(spec.name, view, spec.projection(view=view), 0, head, topics))
         fold_log(app, targets, progress=progress)
 
 
@@ -322,7 +325,10 @@ def _rebuild_in_worker(
     def advanced(positions: int) -> None:
         _advanced[index] += positions  # this process alone writes its slot
 
-    app = application_class(env)
+    # Constructing the application creates its tables, as the other workers' do: two at
+    # once deadlocked on PostgreSQL (the chain trigger's function against its table).
+    with table_creation_lock(env, dialect):
+        app = application_class(env)
     try:
         rebuild_group(app, specs, env, dialect, head, prefix, advanced)
     finally:

@@ -29,7 +29,7 @@ from eventsourcing.postgres import (
     PostgresSubscription,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from projections.chain import StoredRow
 from projections.chain_store import (
@@ -39,6 +39,7 @@ from projections.chain_store import (
     postgres_chain_statements,
     sqlite_chain_statement,
 )
+from projections.leadership import EVENT_TABLES_LOCK, schema_key
 
 # How often a subscription looks for what another process wrote (on SQLite nothing
 # else tells it): the read side runs in one process of many, and a query answered by
@@ -100,6 +101,12 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(
             postgres_chain_statements(datastore, self.events_table_name)
         )
+        # Two processes replacing the chain's function and trigger at once deadlock (one
+        # locks the function, the other the table): their create transactions take turns.
+        turn = SQL("SELECT pg_advisory_xact_lock({a}, {b})").format(
+            a=Literal(EVENT_TABLES_LOCK), b=Literal(schema_key(datastore.schema))
+        )
+        self.sql_create_statements.insert(0, turn)
         self.chain = PostgresChainStore(datastore, self.events_table_name)
 
     def create_table(self) -> None:
