@@ -3,6 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python bench/deployment.py [--quick] [--only sqlite|postgres] [--workers N...]
+    .venv/bin/python bench/deployment.py --read-your-writes [--runs N] [--samples N]
 
 On each database (PostgreSQL `test` at 127.0.0.1:5432, every server on a fresh schema
 dropped when it stops; SQLite, a fresh file in a temporary directory) it starts real
@@ -954,6 +955,37 @@ def measure_target(
             )
 
 
+def bench_read_your_writes(dialect: str, bench: Bench) -> Results:
+    """Read-your-writes alone (`--read-your-writes`): no load, runs interleaved, one worker."""
+    results = Results(dialect, load_before=load())
+    print(f"\n== {dialect} read-your-writes (load {results.load_before})", flush=True)
+    for run in range(bench.sizes.runs):
+        for target, label in RYW_LABELS.items():
+
+            def one(target: str = target, label: str = label, run: int = run) -> None:
+                if not room_for(target, 1, bench, results):
+                    results.notes.append(f"run {run + 1} {target}: no room")
+                    return
+                with (
+                    fresh_database(dialect, bench.directory, bench.admin) as db,
+                    serving(target, db, 1, bench) as served,
+                ):
+                    prepare(served, bench)
+                    samples = asyncio.run(
+                        follow_and_read(served.port, served.ids, bench.token, bench.sizes.ryw)
+                    )
+                results.ryw.setdefault(label, []).extend(samples)
+                print(
+                    f"  run {run + 1}  read-your-writes {label}: p50 "
+                    f"{percentile(samples, 0.5):.1f} ms, p95 {percentile(samples, 0.95):.1f} ms",
+                    flush=True,
+                )
+
+            attempt(f"run {run + 1} {target} read-your-writes", results, one)
+    results.load_after = load()
+    return results
+
+
 def hammer(work: Callable[[], None], threads: int, warm: float, window: float) -> Load:
     """`work()` from `threads` threads for `warm` + `window` s; the calls done in the window."""
     begin = time.perf_counter() + warm
@@ -1155,11 +1187,18 @@ def goals(results: Results, sizes: Sizes) -> list[str]:
             f"1 client, workers {workers}: mops x FastAPI + one raw commit {ratio(one, raw)}"
             " (goal >= 0.5)"
         )
+    return lines + read_your_writes_lines(results)
+
+
+def read_your_writes_lines(results: Results) -> list[str]:
+    """Read-your-writes within and across processes, p50 and p95 of every run's samples."""
+    lines = []
     for label, goal in (("within one process", 10), ("across processes", 25)):
         samples = results.ryw.get(label, [])
         lines.append(
             f"read-your-writes {label}: p50 {percentile(samples, 0.5):.1f} ms, "
-            f"p95 {percentile(samples, 0.95):.1f} ms (goal p50 <= {goal} ms)"
+            f"p95 {percentile(samples, 0.95):.1f} ms, {len(samples)} samples"
+            f" (goal p50 <= {goal} ms)"
         )
     return lines
 
@@ -1212,10 +1251,24 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, nargs="+", help="worker counts [default 1 2; --quick 1]"
     )
+    parser.add_argument(
+        "--read-your-writes",
+        action="store_true",
+        help="only read-your-writes, within and across processes (no load)",
+    )
+    parser.add_argument("--runs", type=int, help="interleaved runs [default 3; --quick 1]")
+    parser.add_argument("--samples", type=int, help="read-your-writes samples per run")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.workers:
         sizes = replace(sizes, workers=tuple(args.workers))
+    if args.runs:
+        sizes = replace(sizes, runs=args.runs)
+    if args.samples:
+        sizes = replace(sizes, ryw=args.samples)
+    if args.read_your_writes:
+        sizes = replace(sizes, clients=(1,), per_client=min(sizes.per_client, sizes.ryw))
+    measure = bench_read_your_writes if args.read_your_writes else bench_database
     for line in machine():
         print(line)
     print(f"sizes: {sizes}", flush=True)
@@ -1238,11 +1291,17 @@ def main() -> None:
                     continue
             bench = Bench(sizes, Path(directory), secret, token, has_workers, admin)
             try:
-                all_results.append(bench_database(dialect, bench))
+                all_results.append(measure(dialect, bench))
             finally:
                 if admin is not None:
                     admin.close()
-    report(all_results, sizes)
+    if args.read_your_writes:
+        for results in all_results:
+            print(f"\n### {results.dialect} (load {results.load_before} -> {results.load_after})")
+            for line in [*read_your_writes_lines(results), *results.notes]:
+                print(f"- {line}")
+    else:
+        report(all_results, sizes)
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load average {load()}")
 
 
