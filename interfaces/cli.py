@@ -75,6 +75,10 @@ AGGREGATES = {
 
 
 WORKER_HEALTHCHECK_SECONDS = 30
+# uvicorn's "auto" takes uvloop and httptools when they are installed (the project's
+# dependencies, but on Windows), else asyncio and h11; the others force one for a test.
+EventLoop = Literal["auto", "asyncio", "uvloop"]
+HttpParser = Literal["auto", "h11", "httptools"]
 
 
 @cli.command()
@@ -86,6 +90,12 @@ def serve(
         bool, typer.Option(help="let --dev run against a PostgreSQL database")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    loop: Annotated[
+        EventLoop, typer.Option(help="event loop: auto takes uvloop when installed")
+    ] = "auto",
+    http: Annotated[
+        HttpParser, typer.Option(help="HTTP/1.1 parser: auto takes httptools when installed")
+    ] = "auto",
 ) -> None:
     """Serve the HTTP API (projections in-process unless MOPS_PROJECTIONS=external)."""
     import uvicorn
@@ -117,7 +127,9 @@ def serve(
     logs = log_config()
     if workers == 1:
         app = create_app(settings, dev=dev)
-        uvicorn.run(app, host=host, port=port, log_config=logs, access_log=False)
+        uvicorn.run(
+            app, host=host, port=port, log_config=logs, access_log=False, loop=loop, http=http
+        )
         return
     if dev and not settings.jwt_secret:
         # Every worker must sign and check tokens with the same secret.
@@ -133,6 +145,8 @@ def serve(
         port=port,
         log_config=logs,
         access_log=False,
+        loop=loop,
+        http=http,
         # A worker answers the supervisor's pings only once its imports are done: on a
         # loaded host that took more than uvicorn's 5 s, and it killed workers in turn.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
