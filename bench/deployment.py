@@ -22,12 +22,19 @@ time). Measured in the same run and interleaved, A B C ... A B C ..., median of 
 - `mops-ext`: the same with `MOPS_PROJECTIONS=external` and `mops projections run` beside.
 
 Each with 1 and 16 clients and with 1 and 2 worker processes (uvicorn `--workers` over an
-app factory; `mops serve --workers`), the same uvicorn settings for all (`mops serve`'s:
-h11, asyncio, log level info, access log on). Also the PostgreSQL connections each server
-process holds idle and after the load (pg_stat_activity's client ports matched to the
-processes' sockets), and read-your-writes: from a command's answer to the answer of
-`GET /customers?wait_for=<position>`, within one process (projections in the server) and
-across processes (projections in `mops projections run`), p50 and p95.
+app factory; `mops serve --workers`), the same uvicorn settings for all: log level info,
+access log on (mops: its own JSON line a request), and the event loop and HTTP parser of
+`--servers` (default `auto/auto`: uvloop and httptools when installed, else asyncio and
+h11, as `mops serve` does). `--servers asyncio/h11 uvloop/httptools` compares them in one
+run: each run measures every target under each setting in turn (A/B interleaved), each
+setting gets its table, and the mops-to-peer and mops-to-noop ratios compare like with
+like. `--targets` measures a few targets only (raw-nohttp goes with raw).
+
+Also the PostgreSQL connections each server process holds idle and after the load
+(pg_stat_activity's client ports matched to the processes' sockets), and read-your-writes:
+from a command's answer to the answer of `GET /customers?wait_for=<position>`, within one
+process (projections in the server) and across processes (projections in `mops projections
+run`), p50 and p95.
 
 Every server is stopped whatever happens (its whole process group, killed if it does not
 stop); a target starts only when its connections fit on the shared PostgreSQL server, and
@@ -98,6 +105,20 @@ class Sizes:
     ryw: int  # read-your-writes samples per run, on one worker
     clients: tuple[int, ...] = (1, 16)
     workers: tuple[int, ...] = (1, 2)
+    servers: tuple[str, ...] = ("auto/auto",)  # each a `loop/http` setting, compared
+    targets: tuple[str, ...] = TARGETS
+
+
+# The event loop and HTTP/1.1 parser uvicorn is told to use, `loop/http`.
+LOOPS, PARSERS = ("auto", "asyncio", "uvloop"), ("auto", "h11", "httptools")
+
+
+def server_setting(text: str) -> str:
+    """`loop/http` checked (argparse's type), e.g. `uvloop/httptools`."""
+    loop, _, http = text.partition("/")
+    if loop not in LOOPS or http not in PARSERS:
+        raise argparse.ArgumentTypeError(f"{text!r}: loop/http, loop of {LOOPS}, http of {PARSERS}")
+    return text
 
 
 FULL = Sizes(runs=3, warm=0.3, window=1.5, per_client=8, ryw=60)
@@ -687,6 +708,13 @@ class Bench:
     token: str
     serve_has_workers: bool
     admin: psycopg.Connection[Any] | None  # this bench's own connection, PostgreSQL only
+    server: str = "auto/auto"  # the `loop/http` of the servers started now
+
+
+def server_options(bench: Bench) -> list[str]:
+    """`--loop L --http H`, for uvicorn and `mops serve` alike."""
+    loop, _, http = bench.server.partition("/")
+    return ["--loop", loop, "--http", http]
 
 
 @dataclass
@@ -708,12 +736,12 @@ def base_environment() -> dict[str, str]:
     return env
 
 
-def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
+def uvicorn_command(factory: str, port: int, workers: int, bench: Bench) -> list[str]:
     """uvicorn over one of this module's app factories, with `mops serve`'s settings."""
     return [
         *(sys.executable, "-m", "uvicorn", f"deployment:{factory}", "--factory"),
         *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-        *("--log-level", "info"),
+        *("--log-level", "info", *server_options(bench)),
     ]
 
 
@@ -751,7 +779,7 @@ def launch(target: str, db: Database, workers: int, bench: Bench, started: list[
         DogSchool(env=db.library_env).close()
         env |= {**db.library_env, "CREATE_TABLE": "n"}
     log = bench.directory / f"{target}-{workers}-{port}.log"
-    server = start(uvicorn_command(f"{target}_app", port, workers), env, log)
+    server = start(uvicorn_command(f"{target}_app", port, workers, bench), env, log)
     started.append(server)
     wait_until(ready(server, port, workers), server, f"{target} server")
     served = Served(target, port, server, [])
@@ -771,10 +799,11 @@ def launch_mops(
     projections = "external" if target == "mops-ext" else "inprocess"
     env = mops_environment(bench, db, projections)
     command = [sys.executable, "-m", "interfaces.cli", "serve", "--port", str(port)]
+    command += server_options(bench)
     if bench.serve_has_workers:
         command += ["--workers", str(workers)]
     elif workers > 1:
-        command = uvicorn_command("mops_app", port, workers)
+        command = uvicorn_command("mops_app", port, workers, bench)
     server = start(command, env, bench.directory / f"{target}-{workers}-{port}.log")
     started.append(server)
     helpers = []
@@ -869,6 +898,9 @@ class Results:
     """Every figure of one database."""
 
     dialect: str
+    server: str = "auto/auto"  # the `loop/http` of every server measured
+    # The same database's figures under the other `--servers` settings, interleaved.
+    compared: list[Results] = field(default_factory=list)
     rates: dict[tuple[str, int, int], list[Load]] = field(default_factory=dict)
     held: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     peak: dict[tuple[str, int], int] = field(default_factory=dict)  # all processes, loaded
@@ -938,7 +970,8 @@ def measure_target(
             error = f"  errors {load.errors}: {load.first_error}" if load.errors else ""
             print(
                 f"  run {run + 1}  {target:<10} workers {workers}  clients {clients:>2}  "
-                f"{load.rate:>8,.0f} /s  (client {load.client_cost}/request){error}",
+                f"{load.rate:>8,.0f} /s  (client {load.client_cost}/request, "
+                f"{bench.server}){error}",
                 flush=True,
             )
         if bench.admin is not None:
@@ -1075,29 +1108,52 @@ def attempt(what: str, results: Results, work: Callable[[], None]) -> None:
 
 
 def bench_database(dialect: str, bench: Bench) -> Results:
-    """Every target, interleaved run after run, then read-your-writes, on one database."""
-    results = Results(dialect, load_before=load())
+    """Every target, interleaved run after run, then read-your-writes, on one database.
+
+    With several `--servers` settings, each run measures the targets under each in turn;
+    the results of the first hold the others' (`compared`).
+    """
+    results = Results(dialect, load_before=load(), server=bench.sizes.servers[0])
+    results.compared = [
+        Results(dialect, load_before=results.load_before, server=x) for x in bench.sizes.servers[1:]
+    ]
     print(f"\n== {dialect} (load {results.load_before})", flush=True)
     sizes = bench.sizes
     for run in range(sizes.runs):
         for workers in sizes.workers:
-            for target in TARGETS:
+            for setting in [results, *results.compared]:
+                served_so = replace(bench, server=setting.server)
+                for target in sizes.targets:
 
-                def one(target: str = target, workers: int = workers, run: int = run) -> None:
-                    if not room_for(target, workers, bench, results):
-                        results.notes.append(f"run {run + 1} {target} workers {workers}: no room")
-                        return
-                    with fresh_database(dialect, bench.directory, bench.admin) as db:
-                        measure_target(target, db, workers, bench, results, run)
+                    def one(
+                        target: str = target,
+                        workers: int = workers,
+                        run: int = run,
+                        bench: Bench = served_so,
+                        results: Results = setting,
+                    ) -> None:
+                        if not room_for(target, workers, bench, results):
+                            results.notes.append(
+                                f"run {run + 1} {target} workers {workers}: no room"
+                            )
+                            return
+                        with fresh_database(dialect, bench.directory, bench.admin) as db:
+                            measure_target(target, db, workers, bench, results, run)
 
-                attempt(f"run {run + 1} {target} workers {workers}", results, one)
+                    what = f"run {run + 1} {target} workers {workers} {setting.server}"
+                    attempt(what, setting, one)
 
         def nohttp(run: int = run) -> None:
             if room_for("raw", 1, bench, results):
                 measure_raw_nohttp(dialect, bench, results, run)
 
-        attempt(f"run {run + 1} raw-nohttp", results, nohttp)
+        if "raw" in sizes.targets:
+            attempt(f"run {run + 1} raw-nohttp", results, nohttp)
+    for other in results.compared:  # no HTTP: the same ceiling for every setting
+        other.rates |= {key: x for key, x in results.rates.items() if key[0] == "raw-nohttp"}
     results.load_after = load()
+    for other in results.compared:
+        other.load_after = results.load_after
     print(f"  (load {results.load_after})", flush=True)
     return results
 
@@ -1128,13 +1184,15 @@ def machine() -> list[str]:
     names = ("eventsourcing", "fastapi", "uvicorn", "psycopg", "pydantic")
     loop = "uvloop" if find_spec("uvloop") else "asyncio"
     http = "httptools" if find_spec("httptools") else "h11"
+    installed = [name for name in ("uvloop", "httptools") if find_spec(name)]
     return [
         f"machine: nproc {len(os.sched_getaffinity(0))} (of {os.cpu_count()}), {cpu}, "
         f"{int(mem) / 1024 / 1024:.1f} GiB RAM",
         f"software: Python {sys.version.split()[0]}, PostgreSQL {server}, "
         f"SQLite {sqlite3.sqlite_version}, "
         + ", ".join(f"{name} {version(name)}" for name in names),
-        f"uvicorn serves with loop {loop}, http {http}, log level info, access log on",
+        f"uvicorn: {', '.join(installed) or 'neither uvloop nor httptools'} installed (auto: "
+        f"loop {loop}, http {http}); log level info, access log on",
         f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average: {load()}",
     ]
 
@@ -1152,7 +1210,7 @@ def rows_of(results: Results, sizes: Sizes) -> list[list[str]]:
             noop = results.median("noop", workers, clients)
             raw = results.median("raw", workers, clients)
             peer = results.median("peer", workers, clients)
-            for target in TARGETS:
+            for target in sizes.targets:
                 loads = results.rates.get((target, workers, clients), [])
                 value = results.median(target, workers, clients)
                 rows.append(
@@ -1164,6 +1222,8 @@ def rows_of(results: Results, sizes: Sizes) -> list[list[str]]:
                         str(sum(x.errors for x in loads)),
                     ]
                 )
+        if "raw" not in sizes.targets:
+            continue
         value = results.median("raw-nohttp", 0, clients)
         loads = results.rates.get(("raw-nohttp", 0, clients), [])
         runs = " ".join(f"{x.rate:.0f}" for x in loads)
@@ -1207,8 +1267,9 @@ def report(all_results: list[Results], sizes: Sizes) -> None:
     """The Markdown tables of every database, the goals and the notes."""
     header = ["target", "workers", "clients", "cmd/s (median)", "runs", "x noop", "x raw"]
     header += ["x peer", "errors"]
-    for results in all_results:
-        print(f"\n### {results.dialect} (load {results.load_before} -> {results.load_after})\n")
+    for results in [x for first in all_results for x in (first, *first.compared)]:
+        loads = f"load {results.load_before} -> {results.load_after}"
+        print(f"\n### {results.dialect}, loop/http {results.server} ({loads})\n")
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
         for row in rows_of(results, sizes):
@@ -1227,6 +1288,23 @@ def report(all_results: list[Results], sizes: Sizes) -> None:
             print(f"- {line}")
         for note in results.notes:
             print(f"- note: {note}")
+    for results in all_results:
+        for other in results.compared:
+            compare(results, other, sizes)
+
+
+def compare(first: Results, other: Results, sizes: Sizes) -> None:
+    """Each target's median under `other`'s server setting over its median under `first`'s."""
+    print(f"\n### {first.dialect}: {other.server} over {first.server}, medians\n")
+    print("| target | workers | clients | " + f"{first.server} | {other.server} | ratio |")
+    print("|---|---|---|---|---|---|")
+    for clients in sizes.clients:
+        for workers in sizes.workers:
+            for target in sizes.targets:
+                a = first.median(target, workers, clients)
+                b = other.median(target, workers, clients)
+                shown = [f"{x:,.0f}" if x is not None else "-" for x in (a, b)]
+                print(f"| {target} | {workers} | {clients} | {' | '.join(shown)} | {ratio(b, a)} |")
 
 
 def mops_cli(args: list[str], env: dict[str, str]) -> str:
@@ -1258,8 +1336,22 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, help="interleaved runs [default 3; --quick 1]")
     parser.add_argument("--samples", type=int, help="read-your-writes samples per run")
+    parser.add_argument(
+        "--servers",
+        type=server_setting,
+        nargs="+",
+        help="uvicorn's event loop and HTTP parser, loop/http, each compared in every run "
+        "[default auto/auto], e.g. asyncio/h11 uvloop/httptools",
+    )
+    parser.add_argument(
+        "--targets", nargs="+", choices=TARGETS, help="these targets only [default all]"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
+    if args.servers:
+        sizes = replace(sizes, servers=tuple(args.servers))
+    if args.targets:
+        sizes = replace(sizes, targets=tuple(x for x in TARGETS if x in args.targets))
     if args.workers:
         sizes = replace(sizes, workers=tuple(args.workers))
     if args.runs:
