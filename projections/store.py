@@ -7,6 +7,7 @@ tracking recorder of the library for each database.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,8 @@ Finish = Callable[[Any], None]
 # A run of at least this many rows of one plain INSERT is loaded with COPY on PostgreSQL.
 COPY_ROWS = 20
 PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)")
+
+logger = logging.getLogger(__name__)
 
 
 class NamedSQLiteTrackingRecorder(SQLiteTrackingRecorder):
@@ -98,6 +101,8 @@ class ReadModel(TrackingRecorder):
         self._local = threading.local()
         self._tracked = threading.Condition()
         self._last_tracked: dict[str, int] = {}
+        # Who waits (`waiting`): how to wake each, and for which upstream application.
+        self._wakers: dict[Callable[[], None], str] = {}
 
     if TYPE_CHECKING:
         # Given by the library's recorder of each dialect, which follows this class in
@@ -206,7 +211,7 @@ class ReadModel(TrackingRecorder):
     def _tracked_up_to(self, tracking: Tracking) -> None:
         with self._tracked:
             self._last_tracked[tracking.application_name] = tracking.notification_id
-            self._tracked.notify_all()
+            self._wake()
 
     def heard_tracked(self, tracking: Tracking) -> None:
         """Take note of a position another process committed, and wake who waits for it."""
@@ -214,7 +219,45 @@ class ReadModel(TrackingRecorder):
             known = self._last_tracked.get(tracking.application_name, 0)
             if tracking.notification_id > known:
                 self._last_tracked[tracking.application_name] = tracking.notification_id
-                self._tracked.notify_all()
+                self._wake()
+
+    def _wake(self) -> None:
+        """Wake every wait on this view (under `_tracked`): threads, and `waiting` blocks."""
+        self._tracked.notify_all()
+        for wake in self._wakers:
+            try:
+                wake()
+            except Exception:  # a fold that committed must not fail for a waiter's sake
+                logger.exception("could not wake a wait on %s", type(self).__name__)
+
+    def waited_for(self) -> set[str]:
+        """The upstream applications whose positions `waiting` blocks wait for now."""
+        with self._tracked:
+            return set(self._wakers.values())
+
+    def known_position(self, application_name: str) -> int:
+        """The position this process knows the view has folded (folded here, or heard of)."""
+        return self._last_tracked.get(application_name, 0)
+
+    @contextmanager
+    def waiting(self, application_name: str, wake: Callable[[], None]) -> Iterator[None]:
+        """While the block runs, call `wake` (in any thread) whenever a position is known.
+
+        For a wait that does not block a thread (an event loop's): it sleeps until woken,
+        by a fold of this process or a commit another process announces (PostgreSQL),
+        instead of by the clock.
+        """
+        with self._tracked:
+            self._wakers[wake] = application_name
+        self._watched()
+        try:
+            yield
+        finally:
+            with self._tracked:
+                self._wakers.pop(wake, None)
+
+    def _watched(self) -> None:
+        """A wait began: have its position looked for where nothing announces it."""
 
     def insert_tracking(self, tracking: Tracking) -> None:
         """Record a position with no rows to change (an event this view does not fold)."""
@@ -319,8 +362,19 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as cursor:
+        datastore = getattr(self._local, "datastore", None) or self.datastore
+        with datastore.transaction(commit=commit) as cursor:
             yield cursor
+
+    @contextmanager
+    def through(self, datastore: Any) -> Iterator[None]:
+        """Run this thread's reads and writes on another datastore of the same database
+        and schema until the block ends: the folds, on the read side's own connection."""
+        self._local.datastore = datastore
+        try:
+            yield
+        finally:
+            self._local.datastore = None
 
     def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
         # A batch's commit need not wait for the disk: its rows commit with their

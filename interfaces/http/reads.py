@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import typing
 from collections.abc import Callable, Collection, Sequence
@@ -222,32 +224,44 @@ async def wait_without_a_thread(request: Request, waits: RequestWaits) -> None:
         return  # the route meets the error (the database's, a view not here) itself
 
 
-# How often a waiting request looks at the tracking table itself: a fold in this process,
-# or one another process announces (PostgreSQL), is seen at once without it; on SQLite a
-# fold by another process is seen this much later at worst.
+# How often a waiting request looks at the tracking table itself, should nothing wake it:
+# a fold in this process, one another process announces (PostgreSQL), or one the tracking
+# watch of this process finds (SQLite, `projections.store.TrackingWatch`) wakes it at once.
 _TABLE_LOOK_SECONDS = 0.1
 
 
 async def _folded(services: Services, name: str, position: int, deadline: float) -> bool:
     """Whether a read model folded `position` before the deadline, looked at as the
-    blocking wait does (`ReadModel.wait`): what this process heard, then the table."""
+    blocking wait does (`ReadModel.wait`): what this process knows, then the table.
+
+    Sleeps on the event loop until the view says a new position is known (`waiting`),
+    not for a slice of time: the answer follows the fold by the loop's next turn.
+    """
     view = services.read_side.view(name)
     app_name = services.read_side.app_name
-    interval = 0.002
+    loop = asyncio.get_running_loop()
+    news = asyncio.Event()
+
+    def wake() -> None:  # in the thread that learnt of a position
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(news.set)
+
     next_look = 0.0
-    while True:
-        if view._last_tracked.get(app_name, 0) >= position:
-            return True
-        now = monotonic()
-        if now >= next_look:
-            if await anyio.to_thread.run_sync(view.has_tracking_id, app_name, position):
+    with view.waiting(app_name, wake):
+        while True:
+            news.clear()  # before looking: news arriving after the look is kept
+            if view.known_position(app_name) >= position:
                 return True
-            next_look = now + _TABLE_LOOK_SECONDS
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            return False
-        await anyio.sleep(min(interval, remaining))
-        interval = min(interval * 2, view.poll_seconds)
+            now = monotonic()
+            if now >= next_look:
+                if await anyio.to_thread.run_sync(view.has_tracking_id, app_name, position):
+                    return True
+                next_look = monotonic() + _TABLE_LOOK_SECONDS
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(news.wait(), min(remaining, next_look - monotonic()))
 
 
 def _signed_in(request: Request, services: Services) -> bool:
