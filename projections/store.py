@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from time import monotonic
+from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
@@ -31,6 +32,9 @@ Finish = Callable[[Any], None]
 # A run of at least this many rows of one plain INSERT is loaded with COPY on PostgreSQL.
 COPY_ROWS = 20
 PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)")
+# How often, while a query waits, the tracking tables of SQLite are looked at for what
+# another process folded (nothing announces it there); nobody looks while nobody waits.
+WATCH_SECONDS = 0.005
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +248,8 @@ class ReadModel(TrackingRecorder):
         """While the block runs, call `wake` (in any thread) whenever a position is known.
 
         For a wait that does not block a thread (an event loop's): it sleeps until woken,
-        by a fold of this process or a commit another process announces (PostgreSQL),
-        instead of by the clock.
+        by a fold of this process, a commit another process announces (PostgreSQL), or a
+        look at the tracking table (SQLite, `TrackingWatch`), instead of by the clock.
         """
         with self._tracked:
             self._wakers[wake] = application_name
@@ -316,6 +320,72 @@ class ReadModel(TrackingRecorder):
         raise NotImplementedError
 
 
+class TrackingWatch:
+    """Looks at the tracking tables that waits of this process wait on, for what another
+    process folded: on SQLite no commit is announced across processes.
+
+    One thread for the whole process, however many waits: it looks every
+    `WATCH_SECONDS` while a wait (`ReadModel.waiting`) is on, and sleeps, costing
+    nothing, while none is; each position it finds wakes the view's waits
+    (`heard_tracked`), as a PostgreSQL announcement does.
+    """
+
+    def __init__(self) -> None:
+        self._views: weakref.WeakSet[ReadModel] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._someone_waits = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, view: ReadModel) -> None:
+        """A wait on the view began: look at its table until its waits end."""
+        with self._lock:
+            self._views.add(view)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="tracking-watch")
+                self._thread.daemon = True
+                self._thread.start()
+        self._someone_waits.set()
+
+    def _waited(self) -> list[tuple[ReadModel, set[str]]]:
+        """The views waited on, each with the applications waited for; forgets the rest."""
+        waited = []
+        with self._lock:  # so that `add` cannot slip in between a look and a discard
+            for view in list(self._views):
+                names = view.waited_for()
+                if names:
+                    waited.append((view, names))
+                else:
+                    self._views.discard(view)
+        return waited
+
+    def _run(self) -> None:
+        while True:
+            self._someone_waits.wait()
+            waited = self._waited()
+            if not waited:
+                self._someone_waits.clear()
+                if self._waited():  # a wait began between the look and the clear
+                    self._someone_waits.set()
+                continue
+            for view, names in waited:
+                for name in names:
+                    self._look(view, name)
+            sleep(WATCH_SECONDS)
+
+    @staticmethod
+    def _look(view: ReadModel, application_name: str) -> None:
+        try:
+            position = view.max_tracking_id(application_name)
+        except Exception as error:  # a view being closed: its waits end by their deadline
+            logger.debug("tracking watch of %s: %r", type(view).__name__, error)
+            return
+        if position is not None:
+            view.heard_tracked(Tracking(application_name, position))
+
+
+_watch = TrackingWatch()
+
+
 class SQLiteReadModel(ReadModel, NamedSQLiteTrackingRecorder):
     """A read model on SQLite, in the same database file as the events."""
 
@@ -329,6 +399,9 @@ class SQLiteReadModel(ReadModel, NamedSQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.read_model_ddl()]
+
+    def _watched(self) -> None:
+        _watch.add(self)
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
