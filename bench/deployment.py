@@ -624,11 +624,18 @@ class Load:
     window: float = 0.0
     answered: int = 0  # every answer, the warm-up's too
     client_cpu: float = 0.0  # CPU seconds this process spent driving them
+    server_cpu: float = 0.0  # CPU seconds every process of the target spent meanwhile
 
     @property
     def client_cost(self) -> str:
         """The client's CPU per request, to judge what it takes from the server's cores."""
         return f"{self.client_cpu / self.answered * 1e6:.0f} us" if self.answered else "-"
+
+    @property
+    def server_cost(self) -> float:
+        """The target's CPU microseconds per answer: on a shared machine, steadier than
+        the rate, which other work's load takes its share of."""
+        return self.server_cpu / self.answered * 1e6 if self.answered else float("nan")
 
     @property
     def rate(self) -> float:
@@ -914,6 +921,11 @@ class Results:
         loads = self.rates.get((target, workers, clients))
         return statistics.median(load.rate for load in loads) if loads else None
 
+    def median_cost(self, target: str, workers: int, clients: int) -> float | None:
+        """The median server CPU microseconds per request of a target's runs, or None."""
+        loads = self.rates.get((target, workers, clients))
+        return statistics.median(load.server_cost for load in loads) if loads else None
+
 
 def held_connections(served: Served, admin: psycopg.Connection[Any]) -> str:
     """PostgreSQL connections per process: `[12]`, `supervisor 0, workers [12, 9]`, `+ run [4]`."""
@@ -963,15 +975,18 @@ def measure_target(
             time.sleep(0.5)
             idle = held_connections(served, bench.admin)
         prepare(served, bench)
+        pids = [pid for process in (served.server, *served.helpers) for pid in process.tree()]
         for clients in sizes.clients:
             plans = served.plans(clients)
+            cpu = cpu_seconds(pids)
             load = asyncio.run(drive(served.port, plans, sizes.warm, sizes.window))
+            load.server_cpu = cpu_seconds(pids) - cpu
             results.rates.setdefault((target, workers, clients), []).append(load)
             error = f"  errors {load.errors}: {load.first_error}" if load.errors else ""
             print(
                 f"  run {run + 1}  {target:<10} workers {workers}  clients {clients:>2}  "
-                f"{load.rate:>8,.0f} /s  (client {load.client_cost}/request, "
-                f"{bench.server}){error}",
+                f"{load.rate:>8,.0f} /s  (client {load.client_cost}/request, server "
+                f"{load.server_cost:.0f} us/request, {bench.server}){error}",
                 flush=True,
             )
         if bench.admin is not None:
@@ -1017,6 +1032,16 @@ def bench_read_your_writes(dialect: str, bench: Bench) -> Results:
             attempt(f"run {run + 1} {target} read-your-writes", results, one)
     results.load_after = load()
     return results
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have spent, from /proc (gone ones: 0)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def hammer(work: Callable[[], None], threads: int, warm: float, window: float) -> Load:
@@ -1203,7 +1228,7 @@ def ratio(value: float | None, base: float | None) -> str:
 
 
 def rows_of(results: Results, sizes: Sizes) -> list[list[str]]:
-    """target, workers, clients, median, runs, x noop, x raw, x peer, errors."""
+    """target, workers, clients, median, runs, x noop, x raw, x peer, server CPU, errors."""
     rows = []
     for clients in sizes.clients:
         for workers in sizes.workers:
@@ -1213,12 +1238,14 @@ def rows_of(results: Results, sizes: Sizes) -> list[list[str]]:
             for target in sizes.targets:
                 loads = results.rates.get((target, workers, clients), [])
                 value = results.median(target, workers, clients)
+                cost = results.median_cost(target, workers, clients)
                 rows.append(
                     [
                         *(target, str(workers), str(clients)),
                         f"{value:,.0f}" if value is not None else "-",
                         " ".join(f"{x.rate:.0f}" for x in loads),
                         *(ratio(value, noop), ratio(value, raw), ratio(value, peer)),
+                        f"{cost:,.0f}" if cost is not None else "-",
                         str(sum(x.errors for x in loads)),
                     ]
                 )
@@ -1228,7 +1255,7 @@ def rows_of(results: Results, sizes: Sizes) -> list[list[str]]:
         loads = results.rates.get(("raw-nohttp", 0, clients), [])
         runs = " ".join(f"{x.rate:.0f}" for x in loads)
         shown = f"{value:,.0f}" if value is not None else "-"
-        rows.append(["raw-nohttp", "-", str(clients), shown, runs, "-", "-", "-", "0"])
+        rows.append(["raw-nohttp", "-", str(clients), shown, runs, "-", "-", "-", "-", "0"])
     return rows
 
 
@@ -1266,7 +1293,7 @@ def read_your_writes_lines(results: Results) -> list[str]:
 def report(all_results: list[Results], sizes: Sizes) -> None:
     """The Markdown tables of every database, the goals and the notes."""
     header = ["target", "workers", "clients", "cmd/s (median)", "runs", "x noop", "x raw"]
-    header += ["x peer", "errors"]
+    header += ["x peer", "server CPU us/request (median)", "errors"]
     for results in [x for first in all_results for x in (first, *first.compared)]:
         loads = f"load {results.load_before} -> {results.load_after}"
         print(f"\n### {results.dialect}, loop/http {results.server} ({loads})\n")
@@ -1296,15 +1323,20 @@ def report(all_results: list[Results], sizes: Sizes) -> None:
 def compare(first: Results, other: Results, sizes: Sizes) -> None:
     """Each target's median under `other`'s server setting over its median under `first`'s."""
     print(f"\n### {first.dialect}: {other.server} over {first.server}, medians\n")
-    print("| target | workers | clients | " + f"{first.server} | {other.server} | ratio |")
-    print("|---|---|---|---|---|---|")
+    print(
+        f"| target | workers | clients | cmd/s {first.server} | cmd/s {other.server} | ratio "
+        f"| server CPU us/request {first.server} | {other.server} | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for clients in sizes.clients:
         for workers in sizes.workers:
             for target in sizes.targets:
-                a = first.median(target, workers, clients)
-                b = other.median(target, workers, clients)
-                shown = [f"{x:,.0f}" if x is not None else "-" for x in (a, b)]
-                print(f"| {target} | {workers} | {clients} | {' | '.join(shown)} | {ratio(b, a)} |")
+                cells = [target, str(workers), str(clients)]
+                for figure in (first.median, other.median), (first.median_cost, other.median_cost):
+                    a, b = (median(target, workers, clients) for median in figure)
+                    cells += [f"{x:,.0f}" if x is not None else "-" for x in (a, b)]
+                    cells.append(ratio(b, a))
+                print("| " + " | ".join(cells) + " |")
 
 
 def mops_cli(args: list[str], env: dict[str, str]) -> str:
