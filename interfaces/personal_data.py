@@ -72,6 +72,7 @@ from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from domain.customer import ERASED, Customer, CustomerKind
 from domain.employee import Employee
+from projections.postgres import SHARED_POOL
 
 ENVELOPE = "_erasable_"
 KEYS_TABLE = "mops_subject_keys"
@@ -130,7 +131,11 @@ class _Store:
     """One database's key tables, on one datastore of the library (its own connections)."""
 
     def __init__(self, env: Environment) -> None:
-        self.factory = InfrastructureFactory.construct(env)
+        # On the pool of the process's commands and queries, whichever application (the
+        # one that writes, or the read side's reader) first needs the keys.
+        self.factory = InfrastructureFactory.construct(
+            Environment(env.name, {**env, SHARED_POOL: "y"})
+        )
         self.datastore: Any = self.factory.datastore  # type: ignore[attr-defined]
         self.postgres = not str(type(self.datastore).__module__).endswith("sqlite")
         schema = getattr(self.datastore, "schema", "") if self.postgres else ""
@@ -355,8 +360,8 @@ class _Store:
                 )
 
     def close(self) -> None:
+        # The factory closes its datastore, or gives back its share of the process's.
         self.factory.close()
-        self.datastore.close()
 
 
 def _new_secret() -> str:

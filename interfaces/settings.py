@@ -16,6 +16,7 @@ from projections.grouped import (
 )
 from projections.postgres import (
     LIBPQ_OPTIONS,
+    SHARED_POOL,
     MultiHostPostgresFactory,
     hosts_and_ports,
     libpq_options,
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # The commands of a process arriving together commit in one transaction (issue 16).
     group_commit: bool = True
+    # PostgreSQL: the most connections a process holds for commands and queries, all
+    # from one pool; where the process runs the read side, it adds 3 of its own.
+    db_pool_size: int = Field(default=10, ge=2)
     write_off_limit: Decimal = Field(default=Decimal("50000.00"), ge=0)
     # JSON in the environment: MOPS_EXPENSE_STANDARDS='{"travel": "20000"}'.
     expense_standards: dict[str, Decimal] = Field(
@@ -177,8 +181,8 @@ class Settings(BaseSettings):
             LIBPQ_OPTIONS: libpq_options(options, connect_timeout),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_POOL_SIZE": query.get("pool_size", ["2"])[0],
-            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["16"])[0],
+            **self._pool_sizes(query),
+            SHARED_POOL: "y",
             "POSTGRES_CONNECT_TIMEOUT": connect_timeout,
             "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitPostgresApplicationRecorder),
             "GROUP_COMMIT": "y" if self.group_commit else "n",
@@ -189,3 +193,24 @@ class Settings(BaseSettings):
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]
         return env
+
+    def _pool_sizes(self, query: dict[str, list[str]]) -> dict[str, str]:
+        """The process's pool: the URL's `pool_size` kept open, at most MOPS_DB_POOL_SIZE.
+
+        The URL's `max_overflow`, where given, caps it lower still.
+        """
+        kept = min(_whole(query, "pool_size", 2), self.db_pool_size)
+        most = self.db_pool_size
+        if "max_overflow" in query:
+            most = min(most, kept + _whole(query, "max_overflow", 0))
+        return {"POSTGRES_POOL_SIZE": str(kept), "POSTGRES_MAX_OVERFLOW": str(most - kept)}
+
+
+def _whole(query: dict[str, list[str]], name: str, default: int) -> int:
+    """A count given in MOPS_DATABASE_URL's query (the last one given), or the default."""
+    if name not in query:
+        return default
+    text = query[name][-1]
+    if not text.isdigit():
+        raise ValueError(f"MOPS_DATABASE_URL: {name} must be a whole number, not {text!r}")
+    return int(text)

@@ -13,18 +13,22 @@ keeps the pool looking for that host without long pauses while requests wait.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from time import monotonic
 from typing import Any
 from urllib.parse import unquote
 
 import psycopg
-from eventsourcing.postgres import PostgresFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import PoolTimeout
 
 LIBPQ_OPTIONS = "POSTGRES_LIBPQ_OPTIONS"
+# Set ("y"): every factory of this process for the same database and schema uses one
+# pool, sized by the first (interfaces/settings.py: at most MOPS_DB_POOL_SIZE).
+SHARED_POOL = "POSTGRES_SHARED_POOL"
 RECONNECT_TIMEOUT = "POSTGRES_RECONNECT_TIMEOUT"
 DEFAULT_PORT = "5432"
 
@@ -86,7 +90,12 @@ def connect_kwargs(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 class MultiHostPostgresFactory(PostgresFactory):
-    """The library's PostgreSQL factory, whose connections also take libpq's options."""
+    """The library's PostgreSQL factory, whose connections also take libpq's options.
+
+    With `SHARED_POOL` set, the factories of one process for one database and schema
+    (the application's, the read models', the personal-data keys') share one datastore,
+    so the process holds at most that pool's connections whatever uses them.
+    """
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
@@ -95,6 +104,17 @@ class MultiHostPostgresFactory(PostgresFactory):
         assert isinstance(parameters, dict), "the library passes its parameters as a dict"
         # The pool opens on first use: every connection it makes takes these.
         parameters.update(options)
+        self._shared_key: tuple[Any, ...] | None = None
+        self._given_back = False
+        if self.env.get(SHARED_POOL, "").lower() in ("y", "yes", "true", "1"):
+            self._shared_key = (self.datastore.schema, *sorted(parameters.items()))
+            own, self.datastore = self.datastore, _SHARED.take(self._shared_key, self.datastore)
+            if own is not self.datastore:
+                own.close()  # never opened: the shared one serves instead
+                return
+        self._configure_pool()
+
+    def _configure_pool(self) -> None:
         # The pool replaces a lost connection in the background, trying again 1, 2, 4,
         # 8, 16 s apart... for 5 minutes, and grows by one such attempt at a time: a
         # primary back 13 s after a failover was found at 15 s (it could be 31 s).
@@ -103,6 +123,53 @@ class MultiHostPostgresFactory(PostgresFactory):
         pool = self.datastore.pool
         pool.reconnect_timeout = float(self.env.get(RECONNECT_TIMEOUT) or pool.timeout)
         fail_fast(pool)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        # The library's closes the datastore's pool, which others may share.
+        self.close()
+
+    def close(self) -> None:
+        # Closed more than once (an application's `__del__` closes it again): its share
+        # of a shared datastore is given back once.
+        if self._shared_key is None:
+            super().close()
+        elif not self._given_back:
+            self._given_back = True
+            _SHARED.give_back(self._shared_key)
+
+
+class SharedDatastores:
+    """The datastores shared in this process, each closed when its last user gives it back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._datastores: dict[tuple[Any, ...], tuple[PostgresDatastore, int]] = {}
+
+    def take(self, key: tuple[Any, ...], offered: PostgresDatastore) -> PostgresDatastore:
+        """The datastore shared under `key`: the one offered when there is none yet.
+
+        Its pool may grow to the largest size any of its users asked for (it keeps open
+        what its first user asked for: growing that would need the pool open).
+        """
+        with self._lock:
+            datastore, users = self._datastores.get(key, (offered, 0))
+            self._datastores[key] = (datastore, users + 1)
+            pool = datastore.pool
+            if offered.pool.max_size > pool.max_size:
+                pool.resize(pool.min_size, offered.pool.max_size)
+            return datastore
+
+    def give_back(self, key: tuple[Any, ...]) -> None:
+        with self._lock:
+            datastore, users = self._datastores[key]
+            if users > 1:
+                self._datastores[key] = (datastore, users - 1)
+                return
+            del self._datastores[key]
+        datastore.close()
+
+
+_SHARED = SharedDatastores()
 
 
 # How long, once a request could not get a connection, others finding none idle give up at

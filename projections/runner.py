@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanPro
 from projections.notice_clock import NoticeClock, NoticeSettings
 from projections.notifications import NotificationProjection, Notifications
 from projections.pipeline import PipelineProjection, PipelineReport
+from projections.postgres import SHARED_POOL
 from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.rebuild import PAGE_SIZE as PAGE_SIZE
 from projections.rebuild import Difference as Difference
@@ -121,6 +123,9 @@ class Lane:
     view: Any
     projection: Projection[Any]
     position: int
+    # PostgreSQL: the read side's datastore, which the folds write through (not the pool
+    # that commands and queries share).
+    datastore: Any = None
     error: BaseException | None = None
     failed_at: int | None = None
     removed: bool = False
@@ -133,7 +138,7 @@ class Lane:
             if self.removed or self.error is not None or not todo:
                 return
             try:
-                with self.view.batch():
+                with self._written(), self.view.batch():
                     for domain_event, tracking in todo:
                         self.projection.process_event(domain_event, tracking)
                 self.position = todo[-1][1].notification_id
@@ -145,7 +150,7 @@ class Lane:
             self.projection = self.spec.projection(view=self.view)
             for domain_event, tracking in todo:
                 try:
-                    with self.view.batch():
+                    with self._written(), self.view.batch():
                         self.projection.process_event(domain_event, tracking)
                 except Exception as error:
                     self.projection = self.spec.projection(view=self.view)
@@ -155,6 +160,11 @@ class Lane:
                     logger.debug("projection %s failed: %r", self.spec.name, error)
                     return
                 self.position = tracking.notification_id
+
+    def _written(self) -> contextlib.AbstractContextManager[None]:
+        if self.datastore is None:
+            return contextlib.nullcontext()
+        return cast(contextlib.AbstractContextManager[None], self.view.through(self.datastore))
 
 
 class SharedSubscription:
@@ -359,9 +369,11 @@ class ReadSide:
                     **self.env,
                     # The reader only reads: the event tables were made by whoever wrote.
                     f"{self.app_name.upper()}_CREATE_TABLE": "n",
-                    # One connection reads the log for every read model; PostgreSQL
-                    # pools grow past this on demand, up to the overflow.
+                    # The read side's own connections, beside the process's pool: one
+                    # LISTENs for new events, one reads them for every read model.
+                    SHARED_POOL: "n",
                     "POSTGRES_POOL_SIZE": "1",
+                    "POSTGRES_MAX_OVERFLOW": "1",
                 },
             )
             try:
@@ -412,7 +424,9 @@ class ReadSide:
         spec = READ_MODELS[name]
         view = self.views[name]
         position = view.max_tracking_id(self.app_name) or 0
-        self._shared.add(Lane(spec, view, spec.projection(view=view), position))
+        reader: Any = self._shared.reader.recorder
+        datastore = reader.datastore if self.dialect == "postgres" else None
+        self._shared.add(Lane(spec, view, spec.projection(view=view), position, datastore))
 
     def start(self, name: str) -> None:
         """Start (or restart) the fold of one read model; it resumes from its position."""
