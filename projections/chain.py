@@ -36,18 +36,19 @@ def chain_table_name(events_table_name: str) -> str:
     return f"{events_table_name}_chain"
 
 
+_HEAD = struct.Struct(">q16sqi")  # position, aggregate id, version, topic's length
+_LENGTH = struct.Struct(">i")
+
+
 def canonical_bytes(
     position: int, aggregate_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     topic_bytes = topic.encode("utf-8")
     return b"".join(
         (
-            struct.pack(">q", position),
-            aggregate_id.bytes,
-            struct.pack(">q", version),
-            struct.pack(">i", len(topic_bytes)),
+            _HEAD.pack(position, aggregate_id.bytes, version, len(topic_bytes)),
             topic_bytes,
-            struct.pack(">i", len(state)),
+            _LENGTH.pack(len(state)),
             state,
         )
     )
@@ -55,12 +56,11 @@ def canonical_bytes(
 
 def link_hash(previous_hash: bytes, event: StoredRow) -> bytes:
     """hash(n) from hash(n-1) and event n."""
-    return hashlib.sha256(
-        previous_hash
-        + canonical_bytes(
-            event.position, event.aggregate_id, event.version, event.topic, event.state
-        )
-    ).digest()
+    digest = hashlib.sha256(previous_hash)
+    digest.update(
+        canonical_bytes(event.position, event.aggregate_id, event.version, event.topic, event.state)
+    )
+    return digest.digest()
 
 
 @dataclass(frozen=True)

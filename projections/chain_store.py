@@ -8,6 +8,7 @@ reads that verification and export walk.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
@@ -17,7 +18,15 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from projections.chain import BATCH, Link, StoredRow, chain_table_name, links_for
+from projections.chain import (
+    BATCH,
+    GENESIS,
+    Link,
+    StoredRow,
+    chain_table_name,
+    link_hash,
+    links_for,
+)
 
 
 class ChainStore(Protocol):
@@ -95,24 +104,24 @@ def postgres_chain_statements(datastore: PostgresDatastore, events_table: str) -
             "position bigint PRIMARY KEY, previous bigint NOT NULL, hash bytea NOT NULL)"
         ).format(**names),
         # Runs under the library's EXCLUSIVE lock on the events table, which every writer
-        # takes: links are written in position order, each after the one before it.
+        # takes: links are written in position order, each after the one before it. One
+        # statement reads the head and inserts the link (two statements cost a trigger
+        # about twice as much: docs/PERFORMANCE.md, issue 18). Replaced in place when an
+        # application opens the store, so a database chained before gets this body.
         SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger "
             "LANGUAGE plpgsql AS $body$ "
-            "DECLARE previous_position bigint; previous_hash bytea; topic_bytes bytea; "
             "BEGIN "
-            "SELECT position, hash INTO previous_position, previous_hash "
-            "FROM {schema}.{chain} ORDER BY position DESC LIMIT 1; "
-            "IF previous_position IS NULL THEN "
-            "previous_position := 0; previous_hash := decode(repeat('00', 32), 'hex'); "
-            "END IF; "
-            "topic_bytes := convert_to(NEW.topic, 'UTF8'); "
-            "INSERT INTO {schema}.{chain} (position, previous, hash) VALUES ("
-            "NEW.notification_id, previous_position, sha256(previous_hash "
+            "INSERT INTO {schema}.{chain} (position, previous, hash) "
+            "SELECT NEW.notification_id, coalesce(head.position, 0), "
+            "sha256(coalesce(head.hash, decode(repeat('00', 32), 'hex')) "
             "|| int8send(NEW.notification_id) || uuid_send(NEW.originator_id::uuid) "
             "|| int8send(NEW.originator_version::bigint) "
-            "|| int4send(octet_length(topic_bytes)) || topic_bytes "
-            "|| int4send(octet_length(NEW.state)) || NEW.state)); "
+            "|| int4send(octet_length(convert_to(NEW.topic, 'UTF8'))) "
+            "|| convert_to(NEW.topic, 'UTF8') "
+            "|| int4send(octet_length(NEW.state)) || NEW.state) "
+            "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT position, hash "
+            "FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head ON true; "
             "RETURN NULL; "
             "END $body$"
         ).format(**names),
@@ -238,19 +247,36 @@ def sqlite_chain_statement(events_table: str) -> str:
     )
 
 
+@functools.cache
+def _sqlite_link_statements(events_table: str) -> tuple[str, str]:
+    chain = chain_table_name(events_table)
+    return (
+        f"SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1",
+        f"INSERT INTO {chain} (position, previous, hash) VALUES (?, ?, ?)",
+    )
+
+
 def link_sqlite_events(
     cursor: sqlite3.Cursor | Any, events_table: str, rows: Sequence[StoredRow]
 ) -> None:
-    """Write the links of events just inserted, in the inserting transaction."""
-    chain = chain_table_name(events_table)
-    cursor.execute(f"SELECT position, previous, hash FROM {chain} ORDER BY position DESC LIMIT 1")
+    """Write the links of events just inserted, in the inserting transaction.
+
+    The head is read in the same transaction, under SQLite's single writer, so another
+    process's commits are always seen; a read of the last row and one insert an event
+    are the least statements that can be exact (see docs/PERFORMANCE.md, issue 18)."""
+    select_head, insert_link = _sqlite_link_statements(events_table)
+    cursor.execute(select_head)
     last = cursor.fetchone()
-    previous = Link(last[0], last[1], bytes(last[2])) if last else None
-    links = links_for(previous, rows)
-    cursor.executemany(
-        f"INSERT INTO {chain} (position, previous, hash) VALUES (?, ?, ?)",
-        [(k.position, k.previous, k.hash) for k in links],
-    )
+    previous, digest = (last[0], bytes(last[1])) if last else (0, GENESIS)
+    links = []
+    for row in rows:
+        digest = link_hash(digest, row)
+        links.append((row.position, previous, digest))
+        previous = row.position
+    if len(links) == 1:
+        cursor.execute(insert_link, links[0])
+    else:
+        cursor.executemany(insert_link, links)
 
 
 class SQLiteChainStore:

@@ -1,0 +1,134 @@
+"""The hash chain as issue 18's cut of its cost left it: the same bytes hashed as before,
+one chain however many processes write, and a database chained by the former PostgreSQL
+trigger still verifying once an application has replaced it."""
+
+from __future__ import annotations
+
+import multiprocessing
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from application.backoffice import Backoffice
+from interfaces.trust import verify_store
+from projections.chain import GENESIS, StoredRow, link_hash, links_for
+from projections.chain_store import chain_of
+from tests.conftest import POSTGRES_URL, Database, new_database
+from tests.factories import customer
+
+
+def test_the_hashed_bytes_are_those_chained_before() -> None:
+    """Digests computed by the chain's first version, kept here: a faster hash of the
+    same definition must give them, or every log chained before would fail to verify."""
+    rows = [
+        StoredRow(
+            1,
+            UUID("12345678-1234-5678-1234-567812345678"),
+            1,
+            "domain.customer:Customer.Registered",
+            '{"name":"é"}'.encode(),
+        ),
+        StoredRow(7, UUID(int=5), 2**40, "tópico", b""),
+    ]
+    first = "1237eccda544973d625aafd86a73d03122a6888d5942262c0c0b2c91db2fbeaa"
+    second = "c95243b48ecbfd3a421c3d3ff4f6da0f0d7b76abb95eacd3a8be11993afd31a2"
+    assert link_hash(GENESIS, rows[0]).hex() == first
+    assert link_hash(bytes.fromhex(first), rows[1]).hex() == second
+    assert [(k.position, k.previous, k.hash.hex()) for k in links_for(None, rows)] == [
+        (1, 0, first),
+        (7, 1, second),
+    ]
+
+
+def write_customers(env: dict[str, str], count: int) -> None:
+    """Another process's writes (its own application, pool and connections)."""
+    app = Backoffice(env)
+    try:
+        for _ in range(count):
+            customer(app)
+    finally:
+        app.close()
+
+
+def test_two_processes_writing_one_database_keep_one_chain(database: Database) -> None:
+    """Each writer links after the head it reads in its own transaction: commits of the
+    other process in between are seen, never linked over."""
+    app = Backoffice(database.env())
+    try:
+        customer(app)
+        other = multiprocessing.get_context("spawn").Process(
+            target=write_customers, args=(database.env(), 12)
+        )
+        other.start()
+        for _ in range(12):
+            customer(app)
+        other.join(timeout=120)
+        assert other.exitcode == 0
+        customer(app)  # after the other process's last commit
+        verdict = verify_store(chain_of(app.recorder))
+        assert verdict.ok, verdict
+        assert verdict.events == app.max_position()
+        # Two events a customer (the customer and its identity), 26 customers.
+        assert verdict.events >= 52
+    finally:
+        app.close()
+
+
+# The PostgreSQL trigger function as the chain's first version made it: two statements.
+# (Names qualified with the schema, as the application's are: the search path of the
+# connections that insert is not the test's.)
+FORMER_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.{table}_link() RETURNS trigger LANGUAGE plpgsql AS $body$
+DECLARE previous_position bigint; previous_hash bytea; topic_bytes bytea;
+BEGIN
+SELECT position, hash INTO previous_position, previous_hash
+FROM {schema}.{table}_chain ORDER BY position DESC LIMIT 1;
+IF previous_position IS NULL THEN
+previous_position := 0; previous_hash := decode(repeat('00', 32), 'hex');
+END IF;
+topic_bytes := convert_to(NEW.topic, 'UTF8');
+INSERT INTO {schema}.{table}_chain (position, previous, hash) VALUES (
+NEW.notification_id, previous_position, sha256(previous_hash
+|| int8send(NEW.notification_id) || uuid_send(NEW.originator_id::uuid)
+|| int8send(NEW.originator_version::bigint)
+|| int4send(octet_length(topic_bytes)) || topic_bytes
+|| int4send(octet_length(NEW.state)) || NEW.state));
+RETURN NULL;
+END $body$
+"""
+
+
+def test_a_database_chained_by_the_former_trigger_gets_the_new_one_and_verifies(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    database = new_database("postgres", tmp_path_factory)
+    try:
+        former_trigger_then_new(database)
+    finally:
+        database.close()
+
+
+def former_trigger_then_new(database: Database) -> None:
+    schema = database.url.split("schema=")[1]
+    app = Backoffice(database.env())
+    table = str(app.recorder.events_table_name)  # type: ignore[attr-defined]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as db:
+        db.execute(FORMER_FUNCTION.format(schema=schema, table=table))
+        for _ in range(3):
+            customer(app)  # linked by the former function
+        app.close()
+        reopened = Backoffice(database.env())  # replaces the function as it opens
+        try:
+            for _ in range(3):
+                customer(reopened)
+            [(source,)] = db.execute(
+                "SELECT prosrc FROM pg_proc WHERE proname = %s AND pronamespace = %s::regnamespace",
+                (f"{table}_link", schema),
+            ).fetchall()
+            assert "INTO previous_position" not in source
+            verdict = verify_store(chain_of(reopened.recorder))
+            assert verdict.ok, verdict
+            assert verdict.events == reopened.max_position() >= 12
+        finally:
+            reopened.close()
