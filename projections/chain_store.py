@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from projections.chain import (
@@ -256,18 +257,35 @@ def _sqlite_link_statements(events_table: str) -> tuple[str, str]:
     )
 
 
+# The head each open write transaction linked last, by the library's cursor of that
+# transaction (the library opens a cursor a transaction and closes it at the end). From
+# its first write to its end an SQLite transaction is the database's only writer, so the
+# next link it writes follows that head without reading it back: the group commit links
+# a batch of commands without a read each. Kept only while the next event takes the
+# next position (a rolled-back savepoint frees its positions: then the head is read).
+_linked: weakref.WeakKeyDictionary[SQLiteCursor, tuple[str, int, bytes]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def link_sqlite_events(
     cursor: sqlite3.Cursor | Any, events_table: str, rows: Sequence[StoredRow]
 ) -> None:
     """Write the links of events just inserted, in the inserting transaction.
 
     The head is read in the same transaction, under SQLite's single writer, so another
-    process's commits are always seen; a read of the last row and one insert an event
-    are the least statements that can be exact (see docs/PERFORMANCE.md, issue 18)."""
+    process's commits are always seen; within one transaction, the head it linked last
+    (see `_linked`). Then one insert an event (docs/PERFORMANCE.md, issue 18)."""
+    if not rows:
+        return
     select_head, insert_link = _sqlite_link_statements(events_table)
-    cursor.execute(select_head)
-    last = cursor.fetchone()
-    previous, digest = (last[0], bytes(last[1])) if last else (0, GENESIS)
+    linked = _linked.get(cursor) if isinstance(cursor, SQLiteCursor) else None
+    if linked is not None and linked[0] == events_table and linked[1] + 1 == rows[0].position:
+        previous, digest = linked[1], linked[2]
+    else:
+        cursor.execute(select_head)
+        last = cursor.fetchone()
+        previous, digest = (last[0], bytes(last[1])) if last else (0, GENESIS)
     links = []
     for row in rows:
         digest = link_hash(digest, row)
@@ -277,6 +295,8 @@ def link_sqlite_events(
         cursor.execute(insert_link, links[0])
     else:
         cursor.executemany(insert_link, links)
+    if isinstance(cursor, SQLiteCursor):
+        _linked[cursor] = (events_table, previous, digest)
 
 
 class SQLiteChainStore:

@@ -5,10 +5,13 @@ trigger still verifying once an application has replaced it."""
 from __future__ import annotations
 
 import multiprocessing
-from uuid import UUID
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from application.backoffice import Backoffice
 from interfaces.trust import verify_store
@@ -132,3 +135,47 @@ def former_trigger_then_new(database: Database) -> None:
             assert verdict.events == reopened.max_position() >= 12
         finally:
             reopened.close()
+
+
+def stored(count: int) -> list[StoredEvent]:
+    aggregate = uuid4()
+    return [StoredEvent(aggregate, v, "tests:Event", b"{}") for v in range(1, count + 1)]
+
+
+@pytest.fixture
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]:
+    app = Backoffice(new_database("sqlite", tmp_path_factory).env())
+    yield app
+    app.close()
+
+
+def test_a_batch_links_each_command_after_the_one_before(sqlite_app: Backoffice) -> None:
+    """The group commit's batch: links after the first follow the head the transaction
+    linked last, without reading it; a conflicting command in between changes nothing."""
+    recorder = sqlite_app.recorder
+    taken = stored(1)
+    recorder.insert_events(taken)
+    answers = recorder.insert_batch([stored(2), taken, stored(1), stored(3)])  # type: ignore[attr-defined]
+    assert [a is None for a in answers] == [False, True, False, False]
+    verdict = verify_store(chain_of(recorder))
+    assert verdict.ok, verdict
+    assert verdict.events == sqlite_app.max_position() == 7
+
+
+def test_a_link_rolled_back_in_its_transaction_is_not_linked_over(
+    sqlite_app: Backoffice,
+) -> None:
+    """A savepoint rolled back after its events were linked frees their positions: the
+    next events of the transaction take them, and are linked after the head as stored."""
+    recorder: Any = sqlite_app.recorder
+    recorder.insert_events(stored(1))
+    with recorder.datastore.transaction(commit=True) as cursor:
+        recorder._insert_events(cursor, stored(2))
+        cursor.execute("SAVEPOINT undone")
+        recorder._insert_events(cursor, stored(2))  # positions 4 and 5, linked
+        cursor.execute("ROLLBACK TO undone")
+        cursor.execute("RELEASE undone")
+        recorder._insert_events(cursor, stored(3))  # positions 4 to 6 again
+    verdict = verify_store(chain_of(recorder))
+    assert verdict.ok, verdict
+    assert verdict.events == sqlite_app.max_position() == 6
