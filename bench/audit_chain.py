@@ -4,6 +4,7 @@ linking every event costs the command path.
 Run from the repository root:
 
     .venv/bin/python bench/audit_chain.py [--quick] [--only sqlite|postgres]
+        [--rounds N] [--commands N] [--no-verify]
 
 For each database (an SQLite file in a temporary directory; fresh `bench_<random>` schemas
 in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end):
@@ -33,19 +34,21 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL, Identifier
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from write_path import (
     Database,
+    Run,
     follow_up,
     load,
     new_lead,
@@ -58,7 +61,8 @@ from write_path import (
 
 from application.backoffice import Backoffice
 from interfaces.trust import verify_store
-from projections.chain_store import ChainStore, chain_of
+from projections.chain import Link, StoredRow, chain_table_name, links_for
+from projections.chain_store import ChainStore, chain_of, stored_row
 from projections.grouped import (
     GroupCommitPostgresApplicationRecorder,
     GroupCommitSQLiteApplicationRecorder,
@@ -102,6 +106,68 @@ class UnchainedPostgresRecorder(GroupCommitPostgresApplicationRecorder):
         PostgresApplicationRecorder.create_table(self)
 
 
+def _link_before(cursor: Any, events_table: str, rows: Sequence[StoredRow]) -> None:
+    """The SQLite link step before issue 18's cut (for comparison only)."""
+    if not rows:
+        return
+    chain = chain_table_name(events_table)
+    cursor.execute(f"SELECT position, previous, hash FROM {chain} ORDER BY position DESC LIMIT 1")
+    last = cursor.fetchone()
+    previous = Link(last[0], last[1], bytes(last[2])) if last else None
+    cursor.executemany(
+        f"INSERT INTO {chain} (position, previous, hash) VALUES (?, ?, ?)",
+        [(k.position, k.previous, k.hash) for k in links_for(previous, rows)],
+    )
+
+
+class BeforeSQLiteRecorder(GroupCommitSQLiteApplicationRecorder):
+    """mops's SQLite recorder with the link step before issue 18's cut (comparison only)."""
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+        events = zip(positions or (), stored_events, strict=True)
+        _link_before(
+            c,
+            self.events_table_name,
+            [
+                stored_row(p, e.originator_id, e.originator_version, e.topic, e.state)
+                for p, e in events
+            ],
+        )
+        return positions
+
+
+class BeforePostgresRecorder(GroupCommitPostgresApplicationRecorder):
+    """mops's PostgreSQL recorder with the link trigger before issue 18's cut (comparison
+    only): two statements a row."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema, chain = Identifier(datastore.schema), Identifier(f"{events_table_name}_chain")
+        self.sql_create_statements[-2] = SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger "
+            "LANGUAGE plpgsql AS $body$ "
+            "DECLARE previous_position bigint; previous_hash bytea; topic_bytes bytea; "
+            "BEGIN "
+            "SELECT position, hash INTO previous_position, previous_hash "
+            "FROM {schema}.{chain} ORDER BY position DESC LIMIT 1; "
+            "IF previous_position IS NULL THEN "
+            "previous_position := 0; previous_hash := decode(repeat('00', 32), 'hex'); "
+            "END IF; "
+            "topic_bytes := convert_to(NEW.topic, 'UTF8'); "
+            "INSERT INTO {schema}.{chain} (position, previous, hash) VALUES ("
+            "NEW.notification_id, previous_position, sha256(previous_hash "
+            "|| int8send(NEW.notification_id) || uuid_send(NEW.originator_id::uuid) "
+            "|| int8send(NEW.originator_version::bigint) "
+            "|| int4send(octet_length(topic_bytes)) || topic_bytes "
+            "|| int4send(octet_length(NEW.state)) || NEW.state)); "
+            "RETURN NULL; "
+            "END $body$"
+        ).format(schema=schema, chain=chain, function=Identifier(f"{events_table_name}_link"))
+
+
 def topic(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -113,21 +179,47 @@ def unchained(db: Database) -> Backoffice:
     )
 
 
+def before(db: Database) -> Backoffice:
+    recorder = BeforeSQLiteRecorder if db.dialect == "sqlite" else BeforePostgresRecorder
+    return Backoffice(
+        {**db.settings.persistence_env(), "APPLICATION_RECORDER_TOPIC": topic(recorder)}
+    )
+
+
 def seeded(app: Backoffice, count: int = 64) -> list[uuid.UUID]:
     return [new_lead(app) for _ in range(count)]
 
 
-def median_rates(
+def rounds_of(
     targets: dict[str, Callable[[int, int], None]], threads: int, sizes: Sizes
-) -> dict[str, float]:
-    rates: dict[str, list[float]] = {name: [] for name in targets}
+) -> dict[str, list[Run]]:
+    runs: dict[str, list[Run]] = {name: [] for name in targets}
     for _ in range(sizes.rounds):
         for name, work in targets.items():
-            rates[name].append(run_threads(threads, sizes.commands, work).rate)
-    return {name: statistics.median(values) for name, values in rates.items()}
+            runs[name].append(run_threads(threads, sizes.commands, work))
+    return runs
 
 
-def measure_commands(chained_db: Database, unchained_db: Database, sizes: Sizes) -> list[str]:
+def paired_cost(runs: dict[str, list[Run]], name: str) -> str:
+    """The median of the rounds' own costs (each round's `name` against its `unchained`),
+    with their quartiles: how far the noise of the machine reaches."""
+    costs = [1 - a.rate / b.rate for a, b in zip(runs[name], runs["unchained"], strict=True)]
+    low, _, high = statistics.quantiles(costs, n=4) if len(costs) > 1 else costs * 3
+    return f"{statistics.median(costs):+.1%} ({low:+.0%}..{high:+.0%})"
+
+
+def cpu_extra(runs: dict[str, list[Run]], name: str) -> str:
+    """This process's CPU time a command over the unchained one's, medians (µs)."""
+
+    def cpu(target: str) -> float:
+        return statistics.median(run.cpu_ms for run in runs[target])
+
+    return f"{1000 * (cpu(name) - cpu('unchained')):+.0f}"
+
+
+def measure_commands(
+    chained_db: Database, unchained_db: Database, before_db: Database | None, sizes: Sizes
+) -> list[str]:
     rows = []
     with ExitStack() as stack:
         chained_app = Backoffice(chained_db.settings.persistence_env())
@@ -135,23 +227,40 @@ def measure_commands(chained_db: Database, unchained_db: Database, sizes: Sizes)
         plain_app = unchained(unchained_db)
         stack.callback(plain_app.close)
         assert chain_of(plain_app.recorder).exists() is False, "the comparison must not chain"
-        chained_ids, plain_ids = seeded(chained_app), seeded(plain_app)
+        apps = {"chained": chained_app, "unchained": plain_app}
+        if before_db is not None:
+            apps["chained before"] = before(before_db)
+            stack.callback(apps["chained before"].close)
+        work = {name: follow_up(app, seeded(app)) for name, app in apps.items()}
         for threads in (1, 16):
             raw = chained_db.raw(threads)
             stack.callback(raw.close)
             targets = {
-                "chained": follow_up(chained_app, chained_ids),
-                "unchained": follow_up(plain_app, plain_ids),
+                **work,
                 **{k: v for k, v in raw_targets(raw).items() if k == "raw commit"},
             }
-            rates = median_rates(targets, threads, sizes)
+            runs = rounds_of(targets, threads, sizes)
+            rates = {
+                name: statistics.median(run.rate for run in done) for name, done in runs.items()
+            }
             cost = 1 - rates["chained"] / rates["unchained"]
+            was = (
+                f"{rates['chained before']:,.0f} | "
+                f"{1 - rates['chained before'] / rates['unchained']:+.1%} | "
+                f"{paired_cost(runs, 'chained before')} | {cpu_extra(runs, 'chained before')} | "
+                if before_db is not None
+                else ""
+            )
             rows.append(
-                f"| {chained_db.dialect} | {threads} | {rates['chained']:,.0f} | "
-                f"{rates['unchained']:,.0f} | {cost:+.1%} | {rates['raw commit']:,.0f} | "
+                f"| {chained_db.dialect} | {threads} | {load()} | {rates['chained']:,.0f} | "
+                f"{rates['unchained']:,.0f} | {cost:+.1%} | {paired_cost(runs, 'chained')} | "
+                f"{cpu_extra(runs, 'chained')} | {was}{rates['raw commit']:,.0f} | "
                 f"{rates['chained'] / rates['raw commit']:.2f} |"
             )
             print(rows[-1], flush=True)
+        for name, app in apps.items():
+            if name != "unchained":
+                assert verify_store(chain_of(app.recorder)).ok, f"{name}: the chain broke"
     return rows
 
 
@@ -202,10 +311,14 @@ def databases(dialect: str) -> Any:
     return sqlite_database() if dialect == "sqlite" else postgres_database()
 
 
-def bench(dialect: str, sizes: Sizes) -> tuple[list[str], list[str]]:
+def bench(dialect: str, sizes: Sizes, with_before: bool) -> tuple[list[str], list[str]]:
     print(f"\n== {dialect} (load {load()})", flush=True)
-    with databases(dialect) as chained_db, databases(dialect) as unchained_db:
-        commands = measure_commands(chained_db, unchained_db, sizes)
+    with ExitStack() as stack:
+        chained_db, unchained_db = (stack.enter_context(databases(dialect)) for _ in range(2))
+        before_db = stack.enter_context(databases(dialect)) if with_before else None
+        commands = measure_commands(chained_db, unchained_db, before_db, sizes)
+    if not sizes.events:
+        return commands, []
     with databases(dialect) as db:
         verification = measure_verify(db, sizes)
     return commands, verification
@@ -215,8 +328,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer commands, rounds, events")
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser.add_argument("--rounds", type=int, help="rounds of each measure (default 5)")
+    parser.add_argument("--commands", type=int, help="commands a target, round and thread count")
+    parser.add_argument("--no-verify", action="store_true", help="the commands' cost only")
+    parser.add_argument(
+        "--before", action="store_true", help="also the link step before issue 18's cut"
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
+    sizes = replace(
+        sizes,
+        rounds=args.rounds or sizes.rounds,
+        commands=args.commands or sizes.commands,
+        events=0 if args.no_verify else sizes.events,
+    )
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"date: {date}; load: {load()}; {os.cpu_count()} cores; sizes: {sizes}")
     commands: list[str] = []
@@ -227,14 +352,15 @@ def main() -> None:
         if dialect == "postgres" and not postgres_reachable():
             print("\n== postgres: not reachable; its figures are skipped")
             continue
-        more_commands, more_verification = bench(dialect, sizes)
+        more_commands, more_verification = bench(dialect, sizes, args.before)
         commands += more_commands
         verification += more_verification
+    was = " chained before /s | its cost | by round | its CPU µs |" if args.before else ""
     print(
-        "\n| database | threads | chained /s | unchained /s | chain's cost | raw commit /s |"
-        " chained ÷ raw |"
+        "\n| database | threads | load | chained /s | unchained /s | chain's cost | by round |"
+        f" CPU µs/command |{was} raw commit /s | chained ÷ raw |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * (4 if args.before else 0) + "---|---|")
     print("\n".join(commands))
     print("\n| database | events | way | events/s | ÷ read + decode |")
     print("|---|---|---|---|---|")
