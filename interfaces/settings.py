@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # The commands of a process arriving together commit in one transaction (issue 16).
     group_commit: bool = True
     # PostgreSQL: the most connections a process holds for commands and queries, all
-    # from one pool; where the process runs the read side, it adds 3 of its own.
+    # from one pool; where the process runs the read side, it adds 2 of its own.
     db_pool_size: int = Field(default=10, ge=2)
     write_off_limit: Decimal = Field(default=Decimal("50000.00"), ge=0)
     # JSON in the environment: MOPS_EXPENSE_STANDARDS='{"travel": "20000"}'.

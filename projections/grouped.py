@@ -112,7 +112,9 @@ class GroupCommitPostgresApplicationRecorder(ReadyPostgresApplicationRecorder):
                     conn.rollback()  # the failed transaction, before the pool has it back
                 raise
         # The pipeline has synced: every statement has answered and COMMIT succeeded.
-        return [self._positions(c, e) for c, e in zip(cursors, batch, strict=True)]
+        positions = [self._positions(c, e) for c, e in zip(cursors, batch, strict=True)]
+        ring(self.bell)  # this process's subscribers hear at once, before the NOTIFY
+        return positions
 
     def _insert_unless_stored(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]

@@ -194,10 +194,19 @@ class AdvisoryLease:
     every call then raises `psycopg.OperationalError`, and the next connects anew.
     """
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        events_channel: str | None = None,
+        on_events: Callable[[], None] | None = None,
+    ) -> None:
         self._connect_kwargs = connect_kwargs(env)
         self._key = schema_key(postgres_schema(env))
         self._channel = tracking_channel(postgres_schema(env))
+        # The log's own channel, for the read side's subscription in this process: it
+        # needs no connection of its own to hear of new events (subscriptions.py).
+        self._events_channel = events_channel
+        self._on_events = on_events
         self._connection: psycopg.Connection[Any] | None = None
         self._held = False
         # The listener and a reader of the holder may connect at once: one connection.
@@ -216,6 +225,8 @@ class AdvisoryLease:
                 # it look, so a host that vanished without a word loses it in seconds.
                 connection.execute(SERVER_KEEPALIVES)
                 connection.execute(f'LISTEN "{self._channel}"')
+                if self._events_channel is not None:
+                    connection.execute(f'LISTEN "{self._events_channel}"')
                 self._connection = connection
             return self._connection
 
@@ -267,7 +278,10 @@ class AdvisoryLease:
     def listen(self, timeout: float, heard: Callable[[str], None], stop: threading.Event) -> None:
         try:
             for notify in self._connected().notifies(timeout=timeout):
-                heard(notify.payload)
+                if notify.channel == self._events_channel and self._on_events is not None:
+                    self._on_events()
+                else:
+                    heard(notify.payload)
         except psycopg.Error:
             self._drop_connection()
             raise
@@ -277,10 +291,16 @@ class AdvisoryLease:
         self._drop_connection()
 
 
-def lease_for(env: dict[str, str], dialect: str) -> Lease:
-    """The read side's lease of the database this environment names."""
+def lease_for(
+    env: dict[str, str],
+    dialect: str,
+    events_channel: str | None = None,
+    on_events: Callable[[], None] | None = None,
+) -> Lease:
+    """The read side's lease of the database this environment names; on PostgreSQL it
+    also calls `on_events` whenever the log's `events_channel` is notified."""
     if dialect == "postgres":
-        return AdvisoryLease(env)
+        return AdvisoryLease(env, events_channel, on_events)
     path = sqlite_lock_path(env, "read-side")
     return MemoryLease() if path is None else FileLease(path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -32,12 +33,12 @@ from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryP
 from projections.expense_claims import ExpenseClaimDirectory, ExpenseClaimProjection
 from projections.follow_ups import FollowUpProjection, FollowUps
 from projections.kpis import KpiProjection, KpiReport
-from projections.leadership import Leadership, lease_for, table_creation_lock
+from projections.leadership import Leadership, lease_for, postgres_schema, table_creation_lock
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.notice_clock import NoticeClock, NoticeSettings
 from projections.notifications import NotificationProjection, Notifications
 from projections.pipeline import PipelineProjection, PipelineReport
-from projections.postgres import SHARED_POOL
+from projections.postgres import SHARED_POOL, connect_kwargs
 from projections.price_lists import PriceListDirectory, PriceListProjection
 from projections.rebuild import PAGE_SIZE as PAGE_SIZE
 from projections.rebuild import Difference as Difference
@@ -51,7 +52,7 @@ from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.staffing_plans import StaffingPlanDirectory, StaffingPlanProjection
 from projections.store import ReadModel, dialects, read_tracking_news
-from projections.subscriptions import ReadyCount
+from projections.subscriptions import ReadyCount, postgres_bell, ring
 from projections.training import TrainingProjection, TrainingReport
 from projections.warnings import WARNING_READ_MODELS
 
@@ -59,6 +60,9 @@ SUPERVISE_SECONDS = 0.5
 # The most events a live runner folds in one transaction (on SQLite the transaction
 # holds the write lock, which commands wait for).
 LIVE_BATCH_SIZE = 100
+# How long the read side's reading of the log waits for its one connection, which the
+# folds of a batch hold meanwhile (PostgreSQL).
+READER_WAIT_SECONDS = 60
 
 logger = logging.getLogger(__name__)
 
@@ -240,18 +244,35 @@ class SharedSubscription:
         held = cast(ReadyCount, subscription.subscription)
         with subscription:
             for first in subscription:
-                events = [first]
-                while len(events) < LIVE_BATCH_SIZE and held.ready():
-                    try:
-                        events.append(next(subscription))
-                    except StopIteration:
-                        break
+                events = [first, *self._ready(subscription, held, LIVE_BATCH_SIZE - 1)]
                 with self._lock:
                     lanes = list(self.lanes.values())
-                for lane in lanes:
+                for done, lane in enumerate(lanes, start=1):
                     lane.fold(events)
+                    # What arrived during this pass joins it: the lanes still to come fold
+                    # it with the rest, those done fold it now. A command answered while
+                    # the pass ran is then read back within this pass, not after the next
+                    # (with 21 read models a pass takes tens of ms on PostgreSQL).
+                    fresh = self._ready(subscription, held, LIVE_BATCH_SIZE - len(events))
+                    if fresh:
+                        events.extend(fresh)
+                        for early in lanes[:done]:
+                            early.fold(fresh)
                 if self._changed.is_set() or self._closing.is_set():
                     return
+
+    @staticmethod
+    def _ready(
+        subscription: ApplicationSubscription[Any], held: ReadyCount, most: int
+    ) -> list[Any]:
+        """What the subscription holds already, up to `most` events, without waiting."""
+        events: list[Any] = []
+        while len(events) < most and held.ready():
+            try:
+                events.append(next(subscription))
+            except StopIteration:
+                break
+        return events
 
     def close(self) -> None:
         self._closing.set()
@@ -305,8 +326,10 @@ class ReadSide:
         self.leadership: Leadership | None = None
         try:
             self._construct_views()
+            channel = f"{self.app_name.lower()}_events"  # the library's name of the log
+            bell = postgres_bell(connect_kwargs(env)["dbname"], postgres_schema(env), channel)
             self.leadership = Leadership(
-                lease_for(env, dialect),
+                lease_for(env, dialect, channel, functools.partial(ring, bell)),
                 candidate=run,
                 elected=self._elected,
                 deposed=self._deposed,
@@ -369,11 +392,14 @@ class ReadSide:
                     **self.env,
                     # The reader only reads: the event tables were made by whoever wrote.
                     f"{self.app_name.upper()}_CREATE_TABLE": "n",
-                    # The read side's own connections, beside the process's pool: one
-                    # LISTENs for new events, one reads them for every read model.
+                    # The read side's own connection, beside the process's pool: it
+                    # reads the log and writes every fold, one after the other (the
+                    # lease's connection hears of new events), so a read of the log may
+                    # wait for a long batch of folds.
                     SHARED_POOL: "n",
                     "POSTGRES_POOL_SIZE": "1",
-                    "POSTGRES_MAX_OVERFLOW": "1",
+                    "POSTGRES_MAX_OVERFLOW": "0",
+                    "POSTGRES_CONNECT_TIMEOUT": str(READER_WAIT_SECONDS),
                 },
             )
             try:

@@ -45,6 +45,8 @@ from projections.leadership import EVENT_TABLES_LOCK, schema_key
 # else tells it): the read side runs in one process of many, and a query answered by
 # another waits for it (read-your-writes across processes within tens of ms).
 POLL_INTERVAL_SECONDS = 0.02
+# How often a PostgreSQL subscription looks for new events when no bell rang.
+FALLBACK_POLL_SECONDS = 1.0
 
 _listeners: dict[str, weakref.WeakSet[threading.Event]] = {}
 # Reentrant: an allocation made while holding it may run the garbage collector, whose
@@ -88,8 +90,48 @@ class ReadyCount:
         )
 
 
+def postgres_bell(dbname: str, schema: str, channel: str) -> str:
+    """The name of the bell rung in this process when a PostgreSQL events table is
+    notified of new events."""
+    return f"postgres:{dbname}/{schema or 'public'}/{channel}"
+
+
 class ReadyPostgresSubscription(ReadyCount, PostgresSubscription):
-    """The library's LISTEN/NOTIFY subscription, which says what it holds."""
+    """The library's LISTEN/NOTIFY subscription, which says what it holds, and hears of
+    new events without a connection of its own.
+
+    The library's holds a pooled connection to LISTEN for as long as it runs. Here the
+    read side's lease connection, which every process holds anyway, LISTENs for the log's
+    channel too and rings the table's bell (leadership.py, runner.py): the read side then
+    needs two connections in all, the lease and the one that reads the log.
+    """
+
+    _recorder: ReadyPostgresApplicationRecorder
+
+    def __init__(
+        self,
+        recorder: ReadyPostgresApplicationRecorder,
+        gt: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> None:
+        self._stopping = threading.Event()  # before the threads the library starts
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+
+    def _listen(self) -> None:
+        bell = self._recorder.bell
+        _listen(bell, self._has_been_notified)
+        # What was committed between the first pull and now rang nobody: pull again.
+        self._has_been_notified.set()
+        # And now and then, whatever rang: a notification lost with a lease's connection
+        # (or a process whose lease does not listen) delays the folds, it does not stop them.
+        while not self._has_been_stopped:
+            self._stopping.wait(FALLBACK_POLL_SECONDS)
+            self._has_been_notified.set()
+        _unlisten(bell, self._has_been_notified)
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopping.set()
 
 
 class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -121,6 +163,19 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
         return ReadyPostgresSubscription(recorder=self, gt=gt, topics=topics)
+
+    @property
+    def bell(self) -> str:
+        """The bell this process's subscriptions to this log listen to."""
+        dbname = str(self.datastore.pool.kwargs.get("dbname", ""))  # type: ignore[union-attr]
+        return postgres_bell(dbname, self.datastore.schema, self.channel_name)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super().insert_events(stored_events, **kwargs)
+        ring(self.bell)  # this process's subscribers hear at once, before the NOTIFY
+        return positions
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         """The log position of an aggregate's event of that version, or None."""

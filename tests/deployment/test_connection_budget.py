@@ -21,10 +21,10 @@ from tests.deployment.processes import Processes, bearer, running
 SALES = bearer("sam", "sales")
 AUDITOR = bearer("audrey", "auditor")
 POOL_SIZE = 4
-# The read side's own: the lease (which also hears other processes' tracking commits),
-# the subscription's LISTEN for new events, and the one connection that reads the log
-# and writes every fold.
-READ_SIDE = 3
+# The read side's own: the lease (which also hears of new events and of the tracking
+# commits of other processes), and the one connection that reads the log and writes
+# every fold.
+READ_SIDE = 2
 CLIENTS = 16
 IDLE_GOAL = 12
 POSTGRES_PORT = 5432
