@@ -1353,8 +1353,7 @@ def mops_cli(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def main() -> None:
-    """Parse the arguments, print the machine, bench each database, print the tables."""
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run, well under a minute")
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
@@ -1378,7 +1377,11 @@ def main() -> None:
     parser.add_argument(
         "--targets", nargs="+", choices=TARGETS, help="these targets only [default all]"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def sizes_of(args: argparse.Namespace) -> Sizes:
+    """The sizes of a run: quick or full, with what the arguments change."""
     sizes = QUICK if args.quick else FULL
     if args.servers:
         sizes = replace(sizes, servers=tuple(args.servers))
@@ -1392,6 +1395,13 @@ def main() -> None:
         sizes = replace(sizes, ryw=args.samples)
     if args.read_your_writes:
         sizes = replace(sizes, clients=(1,), per_client=min(sizes.per_client, sizes.ryw))
+    return sizes
+
+
+def main() -> None:
+    """Parse the arguments, print the machine, bench each database, print the tables."""
+    args = arguments()
+    sizes = sizes_of(args)
     measure = bench_read_your_writes if args.read_your_writes else bench_database
     for line in machine():
         print(line)

@@ -102,20 +102,7 @@ def serve(
 
     from interfaces.http.app import create_app
 
-    settings = Settings()
-    refusal = _serve_refusal(settings, dev=dev, dev_allow_postgres=dev_allow_postgres)
-    if refusal is not None:
-        errors.print(f"[red]mops serve: {refusal}[/]", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
-    if dev and not settings.jwt_secret:
-        errors.print(
-            "[yellow]--dev: signing tokens with the built-in development secret; "
-            "mint one with `mops token --sub alice --role admin`[/]"
-        )
-    if dev and not settings.signing_key:
-        # A key for this run's seals (workers inherit it through the environment, below).
-        settings = settings.model_copy(update={"signing_key": new_signing_key()})
-        errors.print("[yellow]--dev: seals are signed with a key made for this run[/]")
+    settings = _settings_to_serve(dev=dev, dev_allow_postgres=dev_allow_postgres)
     # The tables are made once, here, before any worker starts; each worker then runs
     # for the read side, which one of them at a time runs (projections/leadership.py).
     # A database that cannot be reached is said in one line, not a worker's traceback.
@@ -151,6 +138,25 @@ def serve(
         # loaded host that took more than uvicorn's 5 s, and it killed workers in turn.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def _settings_to_serve(*, dev: bool, dev_allow_postgres: bool) -> Settings:
+    """The settings `serve` runs with: refused in one line (exit 2), or with --dev's keys."""
+    settings = Settings()
+    refusal = _serve_refusal(settings, dev=dev, dev_allow_postgres=dev_allow_postgres)
+    if refusal is not None:
+        errors.print(f"[red]mops serve: {refusal}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if dev and not settings.jwt_secret:
+        errors.print(
+            "[yellow]--dev: signing tokens with the built-in development secret; "
+            "mint one with `mops token --sub alice --role admin`[/]"
+        )
+    if dev and not settings.signing_key:
+        # A key for this run's seals (workers inherit it through the environment, in serve).
+        settings = settings.model_copy(update={"signing_key": new_signing_key()})
+        errors.print("[yellow]--dev: seals are signed with a key made for this run[/]")
+    return settings
 
 
 def _serve_refusal(settings: Settings, *, dev: bool, dev_allow_postgres: bool) -> str | None:
