@@ -21,13 +21,13 @@ from urllib.parse import unquote
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, strtobool
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import PoolTimeout
 
 LIBPQ_OPTIONS = "POSTGRES_LIBPQ_OPTIONS"
 # Set ("y"): every factory of this process for the same database and schema uses one
-# pool, sized by the first (interfaces/settings.py: at most MOPS_DB_POOL_SIZE).
+# pool, as large as the largest asked for (interfaces/settings.py: MOPS_DB_POOL_SIZE).
 SHARED_POOL = "POSTGRES_SHARED_POOL"
 RECONNECT_TIMEOUT = "POSTGRES_RECONNECT_TIMEOUT"
 DEFAULT_PORT = "5432"
@@ -106,7 +106,7 @@ class MultiHostPostgresFactory(PostgresFactory):
         parameters.update(options)
         self._shared_key: tuple[Any, ...] | None = None
         self._given_back = False
-        if self.env.get(SHARED_POOL, "").lower() in ("y", "yes", "true", "1"):
+        if strtobool(self.env.get(SHARED_POOL) or "n"):
             self._shared_key = (self.datastore.schema, *sorted(parameters.items()))
             own, self.datastore = self.datastore, _SHARED.take(self._shared_key, self.datastore)
             if own is not self.datastore:

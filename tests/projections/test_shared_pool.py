@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
+from pydantic import ValidationError
 
 from interfaces.settings import Settings
 from projections.postgres import SHARED_POOL
@@ -74,3 +75,26 @@ def test_a_user_asking_for_a_larger_pool_grows_the_shared_one(env):
     finally:
         large.close()
         small.close()
+
+
+def pool_sizes(url_query: str, **settings: object) -> tuple[str, str]:
+    url = f"postgresql://postgres@127.0.0.1:5432/test{url_query}"
+    env = Settings(database_url=url, jwt_secret=DEV_JWT_SECRET, **settings).persistence_env()
+    return env["POSTGRES_POOL_SIZE"], env["POSTGRES_MAX_OVERFLOW"]
+
+
+def test_the_pool_is_capped_at_mops_db_pool_size_and_the_url_may_only_lower_it():
+    assert pool_sizes("") == ("2", "8")
+    assert pool_sizes("", db_pool_size=4) == ("2", "2")
+    assert pool_sizes("?pool_size=20") == ("10", "0")
+    assert pool_sizes("?pool_size=1&max_overflow=2") == ("1", "2")
+    assert pool_sizes("?max_overflow=50") == ("2", "8")
+
+
+def test_a_pool_size_that_is_no_whole_number_is_refused_by_name():
+    with pytest.raises(ValueError, match="pool_size must be a whole number"):
+        pool_sizes("?pool_size=many")
+    with pytest.raises(ValueError, match="max_overflow must be a whole number"):
+        pool_sizes("?max_overflow=-1")
+    with pytest.raises(ValidationError, match="db_pool_size"):
+        pool_sizes("", db_pool_size=1)
