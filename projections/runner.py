@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     ConnectionPoolClosedError,
     InfrastructureFactory,
     PersistenceError,
-    Tracking,
 )
-from eventsourcing.projection import ApplicationSubscription, Projection
+from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
 from projections.audit import AuditLog, AuditProjection
@@ -33,6 +31,7 @@ from projections.employee_directory import EmployeeDirectory, EmployeeDirectoryP
 from projections.expense_claims import ExpenseClaimDirectory, ExpenseClaimProjection
 from projections.follow_ups import FollowUpProjection, FollowUps
 from projections.kpis import KpiProjection, KpiReport
+from projections.lanes import SUPERVISE_SECONDS, Lane, SharedSubscription
 from projections.leadership import Leadership, lease_for, postgres_schema, table_creation_lock
 from projections.marketing_plans import MarketingPlanDirectory, MarketingPlanProjection
 from projections.notice_clock import NoticeClock, NoticeSettings
@@ -52,14 +51,10 @@ from projections.risks import RiskRegister, RiskRegisterProjection
 from projections.sales import SalesProjection, SalesReport
 from projections.staffing_plans import StaffingPlanDirectory, StaffingPlanProjection
 from projections.store import ReadModel, dialects, read_tracking_news
-from projections.subscriptions import ReadyCount, postgres_bell, ring
+from projections.subscriptions import postgres_bell, ring
 from projections.training import TrainingProjection, TrainingReport
 from projections.warnings import WARNING_READ_MODELS
 
-SUPERVISE_SECONDS = 0.5
-# The most events a live runner folds in one transaction (on SQLite the transaction
-# holds the write lock, which commands wait for).
-LIVE_BATCH_SIZE = 100
 # How long the read side's reading of the log waits for its one connection, which the
 # folds of a batch hold meanwhile (PostgreSQL).
 READER_WAIT_SECONDS = 60
@@ -117,169 +112,6 @@ def construct_view(spec: ReadModelSpec, env: dict[str, str], dialect: str, prefi
 
 def close_view(view: Any) -> None:
     view.factory.close()
-
-
-@dataclass(eq=False)
-class Lane:
-    """One read model fed by the shared subscription: its view, its fold, its position."""
-
-    spec: ReadModelSpec
-    view: Any
-    projection: Projection[Any]
-    position: int
-    # PostgreSQL: the read side's datastore, which the folds write through (not the pool
-    # that commands and queries share).
-    datastore: Any = None
-    error: BaseException | None = None
-    failed_at: int | None = None
-    removed: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def fold(self, events: list[tuple[Any, Tracking]]) -> None:
-        """Fold the events this lane has not folded yet, in one transaction."""
-        with self.lock:
-            todo = [(e, t) for e, t in events if t.notification_id > self.position]
-            if self.removed or self.error is not None or not todo:
-                return
-            try:
-                with self._written(), self.view.batch():
-                    for domain_event, tracking in todo:
-                        self.projection.process_event(domain_event, tracking)
-                self.position = todo[-1][1].notification_id
-                return
-            except Exception:
-                pass
-            # The batch rolled back: fold its events one by one, to stop at the failing one,
-            # with a fold whose caches of recent rows hold nothing of the rolled-back batch.
-            self.projection = self.spec.projection(view=self.view)
-            for domain_event, tracking in todo:
-                try:
-                    with self._written(), self.view.batch():
-                        self.projection.process_event(domain_event, tracking)
-                except Exception as error:
-                    self.projection = self.spec.projection(view=self.view)
-                    self.error = error
-                    self.failed_at = tracking.notification_id
-                    # The supervisor logs it, once for as long as it fails the same way.
-                    logger.debug("projection %s failed: %r", self.spec.name, error)
-                    return
-                self.position = tracking.notification_id
-
-    def _written(self) -> contextlib.AbstractContextManager[None]:
-        if self.datastore is None:
-            return contextlib.nullcontext()
-        return cast(contextlib.AbstractContextManager[None], self.view.through(self.datastore))
-
-
-class SharedSubscription:
-    """One subscription to the log for every read model a process runs.
-
-    The library's `ProjectionRunner` gives each projection a subscription of its own:
-    with a dozen read models, every event was read and decoded a dozen times, and each
-    runner held its own connections. Here one thread reads and decodes each event once
-    (through the library's `ApplicationSubscription`) and folds it into every lane, each
-    lane in its own transaction with its own tracking position, so a failing fold stops
-    only its own read model. The subscription starts from the lowest position among the
-    lanes; a lane skips what it has already folded. Adding a lane (a start or a restart
-    behind the others) makes the subscription start again from the new lowest position.
-    """
-
-    def __init__(self, application_class: type[Application[Any]], env: dict[str, str]) -> None:
-        self.reader = application_class(env)
-        self.lanes: dict[str, Lane] = {}
-        self._lock = threading.Lock()
-        self._changed = threading.Event()
-        self._closing = threading.Event()
-        self._subscription: ApplicationSubscription[Any] | None = None
-        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
-        self._thread.start()
-
-    def add(self, lane: Lane) -> None:
-        with self._lock:
-            self.lanes[lane.spec.name] = lane
-            self._restart_subscription()
-
-    def remove(self, name: str) -> Lane:
-        with self._lock:
-            lane = self.lanes.pop(name)
-        with lane.lock:
-            lane.removed = True
-        return lane
-
-    def _restart_subscription(self) -> None:
-        self._changed.set()
-        if self._subscription is not None:
-            self._subscription.stop()
-
-    def _run(self) -> None:
-        while not self._closing.is_set():
-            try:
-                subscription = None
-                with self._lock:
-                    self._changed.clear()
-                    live = [lane for lane in self.lanes.values() if lane.error is None]
-                    if live:
-                        after = min(lane.position for lane in live)
-                        subscription = ApplicationSubscription(self.reader, gt=after)
-                        self._subscription = subscription
-                if subscription is None:
-                    self._changed.wait(SUPERVISE_SECONDS)
-                    continue
-                try:
-                    self._follow(subscription)
-                finally:
-                    subscription.stop()
-            except Exception as error:
-                # Subscribing, reading or decoding failed (a lost connection): no lane can
-                # go on until the supervisor restarts it, which subscribes again.
-                logger.error("projection subscription failed: %r", error)
-                with self._lock:
-                    for lane in self.lanes.values():
-                        lane.error = lane.error or error
-                self._changed.wait(SUPERVISE_SECONDS)
-
-    def _follow(self, subscription: ApplicationSubscription[Any]) -> None:
-        # Both databases' recorders subscribe with a subscription that says what it holds
-        # (projections/subscriptions.py).
-        held = cast(ReadyCount, subscription.subscription)
-        with subscription:
-            for first in subscription:
-                events = [first, *self._ready(subscription, held, LIVE_BATCH_SIZE - 1)]
-                with self._lock:
-                    lanes = list(self.lanes.values())
-                for done, lane in enumerate(lanes, start=1):
-                    lane.fold(events)
-                    # What arrived during this pass joins it: the lanes still to come fold
-                    # it with the rest, those done fold it now. A command answered while
-                    # the pass ran is then read back within this pass, not after the next
-                    # (with 21 read models a pass takes tens of ms on PostgreSQL).
-                    fresh = self._ready(subscription, held, LIVE_BATCH_SIZE - len(events))
-                    if fresh:
-                        events.extend(fresh)
-                        for early in lanes[:done]:
-                            early.fold(fresh)
-                if self._changed.is_set() or self._closing.is_set():
-                    return
-
-    @staticmethod
-    def _ready(
-        subscription: ApplicationSubscription[Any], held: ReadyCount, most: int
-    ) -> list[Any]:
-        """What the subscription holds already, up to `most` events, without waiting."""
-        events: list[Any] = []
-        while len(events) < most and held.ready():
-            try:
-                events.append(next(subscription))
-            except StopIteration:
-                break
-        return events
-
-    def close(self) -> None:
-        self._closing.set()
-        with self._lock:
-            self._restart_subscription()
-        self._thread.join(timeout=10)
-        self.reader.close()
 
 
 class ReadSide:
@@ -516,7 +348,8 @@ class ReadSide:
         assert self._shared is not None
         lane.view.create_table()
         position = lane.view.max_tracking_id(self.app_name) or 0
-        self._shared.add(Lane(lane.spec, lane.view, lane.spec.projection(view=lane.view), position))
+        projection = lane.spec.projection(view=lane.view)
+        self._shared.add(Lane(lane.spec, lane.view, projection, position, lane.datastore))
 
     def view(self, name: str) -> Any:
         """The view to query."""

@@ -267,6 +267,26 @@ class ReadModel(TrackingRecorder):
         """Record a position with no rows to change (an event this view does not fold)."""
         self.write((), tracking)
 
+    def known_up_to(self, tracking: Tracking) -> None:
+        """Let this process's waits take a position as folded before it is recorded: the
+        view's rows are whole up to it (the events since changed none of them)."""
+        self._tracked_up_to(tracking)
+
+    def insert_trackings(self, views: Sequence[ReadModel], trackings: Sequence[Tracking]) -> None:
+        """Record the positions of several views of this database in one transaction (on
+        this view's connection), where each of its own would cost a commit."""
+        with self._transaction(commit=True) as cursor:
+            self._relax_commit(cursor)
+            for view, tracking in zip(views, trackings, strict=True):
+                view._insert_tracking(cursor, tracking)
+        for view, tracking in zip(views, trackings, strict=True):
+            view._tracked_up_to(tracking)
+
+    def _relax_commit(self, cursor: Any) -> None:
+        """Let this transaction commit without waiting for the disk, where that is set per
+        transaction: its rows commit with their tracking positions, so what a crash loses
+        is folded again."""
+
     def has_tracking_id(self, application_name: str, notification_id: int | None) -> bool:
         if notification_id is None:
             return True
@@ -450,12 +470,13 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
             self._local.datastore = None
 
     def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
-        # A batch's commit need not wait for the disk: its rows commit with their
-        # tracking position, so a batch lost to a crash is folded again (as SQLite's
-        # `synchronous=NORMAL` above). On a cursor of its own: see `_pipeline`.
+        self._relax_commit(cursor)
+        super()._finish_batch(cursor, tracking)
+
+    def _relax_commit(self, cursor: Any) -> None:
+        # As SQLite's `synchronous=NORMAL` above. On a cursor of its own: see `_pipeline`.
         with cursor.connection.cursor() as setting:
             setting.execute("SET LOCAL synchronous_commit TO OFF")
-        super()._finish_batch(cursor, tracking)
 
     def _execute_runs(self, cursor: Any, grouped: list[Run], finish: Finish | None) -> None:
         """Send the runs in as few round trips as can be: pipelined, long inserts copied.

@@ -277,9 +277,9 @@ def test_a_subscription_that_cannot_start_is_retried_and_the_read_models_catch_u
     database, monkeypatch
 ):
     """Subscribing fails once (the database is briefly unreachable): the folds resume."""
-    from projections import runner
+    from projections import lanes
 
-    library_subscription = runner.ApplicationSubscription
+    library_subscription = lanes.ApplicationSubscription
     failures = []
 
     def subscribe_failing_once(*args, **kwargs):
@@ -288,7 +288,7 @@ def test_a_subscription_that_cannot_start_is_retried_and_the_read_models_catch_u
             raise OperationalError("connection refused")
         return library_subscription(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "ApplicationSubscription", subscribe_failing_once)
+    monkeypatch.setattr(lanes, "ApplicationSubscription", subscribe_failing_once)
     app = Backoffice(database.env())
     read_side = ReadSide(
         Backoffice, database.env(), database.dialect, run=True, names=["audit_log"]
@@ -300,6 +300,41 @@ def test_a_subscription_that_cannot_start_is_retried_and_the_read_models_catch_u
         status = read_side.status(app.max_position())[0]
         assert (status["state"], status["lag"]) == ("running", 0)
         assert status["restarts"] >= 1 and "connection refused" in status["last_error"]
+    finally:
+        read_side.close()
+        app.close()
+
+
+def test_a_read_model_with_nothing_to_fold_records_its_position_without_a_fold(database):
+    """Customer events pass the contract directory by: no transaction of its own, yet
+    waits on it return and its tracking table reaches the log's head."""
+    names = ["customer_directory", "contract_directory", "price_lists"]
+    app = Backoffice(database.env())
+    read_side = ReadSide(Backoffice, database.env(), database.dialect, run=True, names=names)
+    try:
+        write_some(app, 1)
+        assert all(read_side.wait(name, app.max_position(), timeout=20) for name in names)
+        contracts = read_side.view("contract_directory")
+        batches: list[None] = []
+        library_batch = contracts.batch
+
+        def counted_batch():
+            batches.append(None)
+            return library_batch()
+
+        contracts.batch = counted_batch
+        write_some(app, 3)
+        head = app.max_position()
+        assert all(read_side.wait(name, head, timeout=20) for name in names)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            read_side.view(name).max_tracking_id(app.name) != head for name in names
+        ):
+            time.sleep(0.01)
+        assert [read_side.view(name).max_tracking_id(app.name) for name in names] == [head] * 3
+        assert batches == []
+        customers = read_side.view("customer_directory").rows("customer_directory")
+        assert len(customers) == 4
     finally:
         read_side.close()
         app.close()
