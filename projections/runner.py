@@ -356,6 +356,11 @@ class ReadSide:
         with self._lock:
             return self.views[name]
 
+    def known(self, name: str, position: int) -> bool:
+        """Whether this process knows, without asking the database, that the read model
+        has folded `position` (folded here, or announced by the process that folds it)."""
+        return bool(self.view(name).known_position(self.app_name) >= position)
+
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """Block until the read model has folded the log up to `position`; False on timeout.
 

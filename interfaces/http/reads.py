@@ -175,6 +175,11 @@ def caught_up(services: Services, read_model: str, wait_for: int | None) -> bool
     waits of one request share one deadline of at most `MAX_READ_WAIT_SECONDS`; a request
     whose waits ran before its query (`wait_without_a_thread`) mostly finds it met.
     """
+    waits = _request_waits.get()
+    if waits is not None:  # the route's read models, for `wait_without_a_thread`
+        _READ_MODELS_BY_ROUTE.setdefault(waits.route, set()).add(read_model)
+    if wait_for is not None and services.read_side.known(read_model, wait_for):
+        return True  # a position folded is one of the log's: no need to ask for the head
     head = services.backoffice.max_position()
     if wait_for is not None and wait_for > head:
         raise ValidationFailed.of("wait_for", f"lies beyond the head of the log ({head})")
@@ -183,9 +188,7 @@ def caught_up(services: Services, read_model: str, wait_for: int | None) -> bool
         return True
     now = monotonic()
     deadline = now + _wait_seconds(services)
-    waits = _request_waits.get()
     if waits is not None:  # in a request: its first wait sets the deadline of them all
-        _READ_MODELS_BY_ROUTE.setdefault(waits.route, set()).add(read_model)
         if waits.deadline is None:
             waits.deadline = deadline
         deadline = waits.deadline
@@ -212,6 +215,8 @@ async def wait_without_a_thread(request: Request, waits: RequestWaits) -> None:
     if wait_for is False:
         return
     try:
+        if wait_for is not None and all(services.read_side.known(n, wait_for) for n in names):
+            return
         head = await anyio.to_thread.run_sync(services.backoffice.max_position)
         if wait_for is not None and wait_for > head:
             return  # the route refuses it
@@ -228,6 +233,8 @@ async def wait_without_a_thread(request: Request, waits: RequestWaits) -> None:
 # a fold in this process, one another process announces (PostgreSQL), or one the tracking
 # watch of this process finds (SQLite, `projections.store.TrackingWatch`) wakes it at once.
 _TABLE_LOOK_SECONDS = 0.1
+# The first look, for a position folded before this process could hear of it.
+_FIRST_LOOK_SECONDS = 0.02
 
 
 async def _folded(services: Services, name: str, position: int, deadline: float) -> bool:
@@ -246,7 +253,9 @@ async def _folded(services: Services, name: str, position: int, deadline: float)
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
             loop.call_soon_threadsafe(news.set)
 
-    next_look = 0.0
+    # The table is looked at only should nothing wake the wait: a fold of this process
+    # or one announced (PostgreSQL) or watched (SQLite) from another wakes it first.
+    next_look = monotonic() + _FIRST_LOOK_SECONDS
     with view.waiting(app_name, wake):
         while True:
             news.clear()  # before looking: news arriving after the look is kept

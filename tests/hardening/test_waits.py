@@ -143,3 +143,29 @@ def test_concurrent_waits_all_end_when_the_read_model_folds(patient):
     for thread in threads:
         thread.join(10)
     assert results == [(200, None)] * 10
+
+
+def test_a_wait_for_a_position_known_folded_does_not_ask_for_the_log_head(patient):
+    """Read-your-writes costs one query once the read model is known to have folded the
+    write: the head of the log is asked for only when the wait cannot be met at once."""
+    services, client = patient
+    position = new_customer(client)
+    first = client.get("/customers", params={"wait_for": position}, headers=SALES)
+    assert first.status_code == 200, first.text
+    asked: list[None] = []
+    library_max_position = services.backoffice.max_position
+
+    def counted_max_position() -> int:
+        asked.append(None)
+        return library_max_position()
+
+    services.backoffice.max_position = counted_max_position  # type: ignore[method-assign]
+    try:
+        again = client.get("/customers", params={"wait_for": position}, headers=SALES)
+        assert again.status_code == 200, again.text
+        assert asked == []
+        beyond = client.get("/customers", params={"wait_for": position + 10**9}, headers=SALES)
+        assert_problem(beyond, 422, "validation_error")
+        assert asked
+    finally:
+        del services.backoffice.max_position
