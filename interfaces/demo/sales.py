@@ -8,10 +8,11 @@ after its invoice, nothing later than today) and whatever would fall after today
 for the future: recent contracts stay in review, approved, or half delivered.
 
 A few contracts are given a part to play, so that every run shows them: one write-off
-(finance, under the limit) on a customer that stopped paying, one termination, two
-cancellations, and one signing refused by the credit check (`credit_limit_exceeded`),
-which the summary reports. Some customers pay early, most on time or a little late, and a
-few stop paying altogether: their invoices age past 30, 60 and 90 days and draw reminders.
+(finance, under the limit) on a customer that stopped paying, one termination (both
+delivered late under a penalty rate), two cancellations, and one signing refused by the
+credit check (`credit_limit_exceeded`), which the summary reports. Some customers pay
+early, most on time or a little late, and a few stop paying altogether: their invoices
+age past 30, 60 and 90 days and draw reminders.
 
 A delivery after the due date of a contract with a penalty rate assesses its penalty (a
 credit note); once every contract is written, a sales manager who does not own it waives
@@ -86,6 +87,9 @@ ROLES = ["write_off", "terminate", "refused", "cancel_draft", "cancel_review"]
 INTEREST_CONTRACTS = 3
 # Step kinds, in the order they run on the same day.
 DELIVERY, INVOICE, REMINDER, PAYMENT = range(4)
+# The parts whose contracts are delivered late under a penalty rate, whatever the dice say
+# (signed 2 days after their start, first delivered 3 days after signing).
+LATE_ROLES = ("terminate", "write_off")
 # A step to run later: its day, its kind, and the command to run.
 Step = tuple[date, int, Any]
 
@@ -333,15 +337,21 @@ class ContractWriter:
         max_term = customer.credit["max_payment_term_days"]
         term = self.rng.choice([t for t in PAYMENT_TERMS if t <= max_term] or [max_term])
         owner = self.company.as_(plan.owner, "sales")
+        channel = self.rng.choice(CHANNELS)
+        due_on = plan.start + timedelta(days=self.rng.randint(30, 120))
+        penalty_rate = Decimal(self.rng.choice(["0", "0.02", "0.05"]))
+        if role in LATE_ROLES:
+            # Due the day after signing, delivered later: every run shows penalties.
+            due_on, penalty_rate = plan.start + timedelta(days=3), Decimal("0.05")
         contract_id = self.app.handle(
             owner,
             DraftContract(
                 customer_id=plan.customer_id,
-                channel=self.rng.choice(CHANNELS),
+                channel=channel,
                 lines=lines,
                 payment_term_days=term,
-                delivery_due_on=plan.start + timedelta(days=self.rng.randint(30, 120)),
-                penalty_rate=Decimal(self.rng.choice(["0", "0.02", "0.05"])),
+                delivery_due_on=due_on,
+                penalty_rate=penalty_rate,
                 notes=f"drafted {plan.start.isoformat()}",
             ),
         ).id

@@ -58,13 +58,15 @@ def tables(view: Any, spec: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def fold_plainly(app: Backoffice, spec: Any, env: dict[str, str], dialect: str) -> Any:
-    """The read model folded without a pass: every event, each in its own transaction."""
+    """The read model folded without a pass: every event given to the fold, in order, in
+    one transaction (one each took 99 s of the suite on PostgreSQL)."""
     view = fresh_view(spec, env, dialect, prefix="plain_")
     projection = spec.projection(view=view)
-    for notification in app.recorder.select_notifications(start=1, limit=10**6):
-        projection.process_event(
-            app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
-        )
+    with view.batch():
+        for notification in app.recorder.select_notifications(start=1, limit=10**6):
+            projection.process_event(
+                app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
+            )
     return view
 
 
