@@ -21,6 +21,7 @@ from projections.postgres import (
     hosts_and_ports,
     libpq_options,
 )
+from projections.sqlite_factory import StatementCachingSQLiteFactory
 from projections.warnings import DEFAULT_THRESHOLDS
 
 # Options of MOPS_DATABASE_URL's query that are mops's own, not libpq's.
@@ -156,7 +157,7 @@ class Settings(BaseSettings):
             # sqlite:///./mops.db is relative, sqlite:////var/mops.db absolute.
             path = unquote(self.database_url[len("sqlite:///") :]) or "./mops.db"
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": _topic(StatementCachingSQLiteFactory),
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": _topic(GroupCommitSQLiteApplicationRecorder),

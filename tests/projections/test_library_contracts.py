@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import (
     ApplicationRecorderTestCase,
     TrackingRecorderTestCase,
@@ -29,6 +28,10 @@ from projections.grouped import (
     GroupCommitSQLiteApplicationRecorder,
 )
 from projections.runner import READ_MODELS
+from projections.sqlite_factory import (
+    StatementCachingSQLiteConnectionPool,
+    StatementCachingSQLiteFactory,
+)
 from projections.subscriptions import (
     ReadyPostgresApplicationRecorder,
     SubscribableSQLiteApplicationRecorder,
@@ -47,7 +50,10 @@ class SQLiteFile:
     def setUp(self) -> None:
         self.threads = set(threading.enumerate())
         self.folder = tempfile.mkdtemp()
-        self.datastore = SQLiteDatastore(f"{self.folder}/contract.db")
+        # The datastore as mops makes it: the library's, its connections caching statements.
+        factory = StatementCachingSQLiteFactory({"SQLITE_DBNAME": f"{self.folder}/contract.db"})
+        self.datastore = factory.datastore
+        assert isinstance(self.datastore.pool, StatementCachingSQLiteConnectionPool)
 
     def tearDown(self) -> None:
         join_threads_started_since(self.threads)
@@ -165,3 +171,20 @@ def _view_contracts(dialect: str, base: type) -> dict[str, type]:
 
 globals().update(_view_contracts("sqlite", SQLiteFile))
 globals().update(_view_contracts("postgres", PostgresSchema))
+
+
+def test_mops_opens_sqlite_through_connections_that_cache_statements(tmp_path):
+    """The application and a read model, as settings make them on SQLite."""
+    from application.backoffice import Backoffice
+    from interfaces.settings import Settings
+    from projections.runner import construct_view
+
+    env = Settings(database_url=f"sqlite:///{tmp_path}/mops.db").persistence_env()
+    app = Backoffice(env)
+    view = construct_view(READ_MODELS["customer_directory"], env, "sqlite")
+    try:
+        for datastore in (app.recorder.datastore, view.datastore):
+            assert isinstance(datastore.pool, StatementCachingSQLiteConnectionPool)
+    finally:
+        view.factory.close()
+        app.close()
