@@ -156,12 +156,17 @@ class ReadSide:
         self._factories: list[InfrastructureFactory[Any]] = []
         self._by_tracking_table: dict[str, Any] = {}
         self.leadership: Leadership | None = None
+        self.log_bell = ""
         try:
             self._construct_views()
             channel = f"{self.app_name.lower()}_events"  # the library's name of the log
-            bell = postgres_bell(connect_kwargs(env)["dbname"], postgres_schema(env), channel)
+            # Rung when another process's commit is announced on the log's channel: the
+            # bell this process's subscriptions listen to (the recorder's `bell`).
+            self.log_bell = postgres_bell(
+                connect_kwargs(env)["dbname"], postgres_schema(env), channel
+            )
             self.leadership = Leadership(
-                lease_for(env, dialect, channel, functools.partial(ring, bell)),
+                lease_for(env, dialect, channel, functools.partial(ring, self.log_bell)),
                 candidate=run,
                 elected=self._elected,
                 deposed=self._deposed,

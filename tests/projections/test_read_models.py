@@ -18,7 +18,7 @@ from domain.values import Cause
 from projections import customer_directory
 from projections.audit import audit_row
 from projections.runner import READ_MODELS, ReadSide, close_view, construct_view, replay, verify
-from tests.conftest import as_, unique
+from tests.conftest import as_, new_database, unique
 
 SALES = as_("sam", "sales")
 SERVICE = as_("sue", "service")
@@ -338,3 +338,17 @@ def test_a_read_model_with_nothing_to_fold_records_its_position_without_a_fold(d
     finally:
         read_side.close()
         app.close()
+
+
+def test_the_read_side_rings_the_bell_its_log_subscription_listens_to(tmp_path_factory):
+    """Another process's commit, announced on the log's channel, wakes this process's
+    subscription: both name the bell alike (PostgreSQL; SQLite rings no bell)."""
+    database = new_database("postgres", tmp_path_factory)
+    app = Backoffice(database.env())
+    read_side = ReadSide(Backoffice, database.env(), database.dialect, run=False)
+    try:
+        assert read_side.log_bell == app.recorder.bell
+    finally:
+        read_side.close()
+        app.close()
+        database.close()
