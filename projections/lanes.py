@@ -32,9 +32,8 @@ class Lane:
 
     `position` is what it has folded; `recorded` what its tracking table says. A batch
     with no event the fold changes rows for (its projection's `folded_events`) costs
-    no transaction of its own: the position is known to this process's waits at once
-    and recorded with the other lanes' in one transaction when the pass ends
-    (`record_positions`).
+    no transaction of its own: the position is recorded with the other lanes' in one
+    transaction when the pass ends (`record_positions`), and waits learn of it then.
     """
 
     spec: ReadModelKind
@@ -65,8 +64,9 @@ class Lane:
             wanted = self._wanted(todo)
             last = todo[-1][1]
             if not wanted:
+                # Known to waits once recorded (`record_positions`), as the table says:
+                # a wait that returns finds its position in the tracking table too.
                 self.position = last.notification_id
-                self.view.known_up_to(last)
                 return
             try:
                 with self._written(), self.view.batch():

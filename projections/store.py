@@ -267,11 +267,6 @@ class ReadModel(TrackingRecorder):
         """Record a position with no rows to change (an event this view does not fold)."""
         self.write((), tracking)
 
-    def known_up_to(self, tracking: Tracking) -> None:
-        """Let this process's waits take a position as folded before it is recorded: the
-        view's rows are whole up to it (the events since changed none of them)."""
-        self._tracked_up_to(tracking)
-
     def insert_trackings(self, views: Sequence[ReadModel], trackings: Sequence[Tracking]) -> None:
         """Record the positions of several views of this database in one transaction (on
         this view's connection), where each of its own would cost a commit."""
