@@ -24,10 +24,13 @@ $(STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/mops serve --dev
 
+# Two test processes, each taking whole files (module fixtures stay in one process): the
+# suite took 21 min in one, 14 in two, on 2 cores. More would crowd PostgreSQL's 100
+# connections, which other runs share.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
