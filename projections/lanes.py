@@ -110,13 +110,11 @@ class Lane:
 
 def record_positions(lanes: list[Lane], application_name: str) -> None:
     """Record in one transaction the positions that lanes reached without a fold."""
-    behind = [lane for lane in lanes if lane.recorded < lane.position]
-    if not behind:
-        return
-    for lane in behind:
+    held = [lane for lane in lanes if lane.recorded < lane.position]
+    for lane in held:
         lane.lock.acquire()
     try:
-        behind = [lane for lane in behind if not lane.removed and lane.error is None]
+        behind = [lane for lane in held if not lane.removed and lane.error is None]
         if behind:
             first = behind[0]
             positions = [Tracking(application_name, lane.position) for lane in behind]
@@ -125,7 +123,7 @@ def record_positions(lanes: list[Lane], application_name: str) -> None:
             for lane, tracking in zip(behind, positions, strict=True):
                 lane.recorded = tracking.notification_id
     finally:
-        for lane in behind:
+        for lane in held:
             lane.lock.release()
 
 

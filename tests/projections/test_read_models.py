@@ -352,3 +352,35 @@ def test_the_read_side_rings_the_bell_its_log_subscription_listens_to(tmp_path_f
         read_side.close()
         app.close()
         database.close()
+
+
+def test_recording_positions_leaves_no_lane_locked_whatever_its_state(database):
+    """A lane that skipped events, then failed or was removed before the pass ended, is
+    not recorded, and its lock is free again (the supervisor takes it to restart it)."""
+    from projections.lanes import Lane, record_positions
+
+    app = Backoffice(database.env())
+    spec = READ_MODELS["contract_directory"]
+    views = [construct_view(spec, database.env(), database.dialect) for _ in range(3)]
+    try:
+        write_some(app, 1)
+        events = [
+            (app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+            for n in app.recorder.select_notifications(1, 1000)
+        ]
+        lanes = [Lane(spec, view, spec.projection(view=view), 0) for view in views]
+        for lane in lanes:
+            lane.fold(events)  # customer events only: nothing the contract directory folds
+        assert [(lane.position, lane.recorded) for lane in lanes] == [
+            (events[-1][1].notification_id, 0)
+        ] * 3
+        lanes[1].error = RuntimeError("failed meanwhile")
+        lanes[2].removed = True
+        record_positions(lanes, app.name)
+        assert [lane.recorded for lane in lanes] == [events[-1][1].notification_id, 0, 0]
+        assert all(lane.lock.acquire(timeout=1) for lane in lanes)
+        assert views[0].max_tracking_id(app.name) == events[-1][1].notification_id
+    finally:
+        for view in views:
+            close_view(view)
+        app.close()
