@@ -217,16 +217,40 @@ async def wait_without_a_thread(request: Request, waits: RequestWaits) -> None:
     try:
         if wait_for is not None and all(services.read_side.known(n, wait_for) for n in names):
             return
+        if wait_for is not None:
+            await _folded_unless_beyond_head(services, sorted(names), wait_for, waits)
+            return
         head = await anyio.to_thread.run_sync(services.backoffice.max_position)
-        if wait_for is not None and wait_for > head:
-            return  # the route refuses it
-        position = wait_for if wait_for is not None else head
         waits.deadline = monotonic() + _wait_seconds(services)
-        for name in sorted(names):
-            if position <= 0 or not await _folded(services, name, position, waits.deadline):
-                return
+        await _all_folded(services, sorted(names), head, waits.deadline)
     except (PersistenceError, ConnectionPoolClosedError, KeyError):
         return  # the route meets the error (the database's, a view not here) itself
+
+
+async def _folded_unless_beyond_head(
+    services: Services, names: list[str], wait_for: int, waits: RequestWaits
+) -> None:
+    """Wait for the read models while the log's head is asked for, not after it: a
+    position beyond the head ends the wait at once (the route refuses it)."""
+    waits.deadline = monotonic() + _wait_seconds(services)
+    head = asyncio.ensure_future(anyio.to_thread.run_sync(services.backoffice.max_position))
+    folded = asyncio.ensure_future(_all_folded(services, names, wait_for, waits.deadline))
+    try:
+        done, _ = await asyncio.wait({head, folded}, return_when=asyncio.FIRST_COMPLETED)
+        if folded in done or wait_for <= head.result():
+            await folded
+    finally:
+        folded.cancel()
+        # Its answer is not needed once the read models are there; nor is its error
+        # (the route asks for the head itself when it must).
+        head.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+
+async def _all_folded(services: Services, names: list[str], position: int, deadline: float) -> bool:
+    for name in names:
+        if position <= 0 or not await _folded(services, name, position, deadline):
+            return False
+    return True
 
 
 # How often a waiting request looks at the tracking table itself, should nothing wake it:
