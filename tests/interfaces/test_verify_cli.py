@@ -3,6 +3,7 @@ model behind the log, and passes on a healthy database; on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -79,7 +80,10 @@ def test_verify_fails_on_a_fold_that_is_wrong_though_a_rebuild_agrees(demo, data
     output = flat(verified.output)
     assert "live tables equal a rebuild" in output  # the first derivation is blind to it
     assert "fields differ from the aggregates" in output
-    assert "status: row 'prospect', aggregate 'customer'" in output
+    # A converted customer's row stays at the status it had before: a prospect's, or a
+    # lead's converted without being qualified (which of them the small demo converts
+    # varies from run to run).
+    assert re.search(r"status: row '(prospect|lead)', aggregate 'customer'", output), output
 
 
 def test_verify_fails_on_a_read_model_stopped_while_the_read_side_runs(database):
