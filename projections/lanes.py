@@ -12,7 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ApplicationSubscription, Projection
 
-from projections.rebuild import ReadModelKind
+from projections.rebuild import ReadModelKind, folded_event_classes
 from projections.subscriptions import ReadyCount
 
 # How long the subscription's thread sleeps before it looks again for lanes to feed.
@@ -53,7 +53,7 @@ class Lane:
     def __post_init__(self) -> None:
         if self.recorded < 0:
             self.recorded = self.position
-        self.folded = tuple(getattr(self.spec.projection, "folded_events", ()))
+        self.folded = folded_event_classes(self.spec.projection)
 
     def fold(self, events: Folded) -> None:
         """Fold the events this lane has not folded yet, in one transaction."""

@@ -180,7 +180,12 @@ def folded_topics(projection_class: type[Projection[Any]]) -> frozenset[str]:
     would then subscribe to those alone, and a read model's position would stop at the
     last event it folds, while mops tracks every event (read-your-writes waits on it).
     """
-    return topics_of(getattr(projection_class, "folded_events", ()))
+    return topics_of(folded_event_classes(projection_class))
+
+
+def folded_event_classes(projection_class: type[Projection[Any]]) -> tuple[type[Any], ...]:
+    """The event classes a projection names in `folded_events`; empty when it folds all."""
+    return tuple(getattr(projection_class, "folded_events", ()))
 
 
 @contextmanager
