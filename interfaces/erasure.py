@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 from interfaces.bootstrap import Services
+from interfaces.pg_rewrite import rewrite_tables
 
 # The read models that hold personal fields and fold an erasure.
 READ_MODELS_WITH_PERSONAL_FIELDS = (
@@ -58,11 +59,4 @@ def compact_after_erasure(services: Services, position: int) -> list[str]:
 
 def _vacuum_full(view: Any, tables: list[str]) -> list[str]:
     with view.datastore.get_connection() as connection:
-        autocommit = connection.autocommit
-        connection.autocommit = True  # VACUUM cannot run in a transaction
-        try:
-            for table in tables:
-                connection.execute(f"VACUUM FULL {table}")
-        finally:
-            connection.autocommit = autocommit
-    return tables
+        return rewrite_tables(connection, tables)

@@ -72,6 +72,7 @@ from eventsourcing.utils import Environment, get_topic, resolve_topic
 
 from domain.customer import ERASED, Customer, CustomerKind
 from domain.employee import Employee
+from interfaces.pg_rewrite import rewrite_tables
 from projections.postgres import SHARED_POOL
 
 ENVELOPE = "_erasable_"
@@ -224,16 +225,11 @@ class _Store:
     def _compact_keys(self) -> None:
         """PostgreSQL keeps an updated row's old version (here: the destroyed key) in the
         table's pages until they are reused; VACUUM FULL writes the table anew without it.
-        The keys table is small: a rewrite takes milliseconds. (It cannot run inside a
-        transaction: autocommit, on a connection of the store's pool.)"""
+        The keys table is small: a rewrite takes milliseconds, once the snapshots older than
+        the destruction have ended (interfaces/pg_rewrite.py)."""
         try:
             with self.datastore.get_connection() as connection:
-                autocommit = connection.autocommit
-                connection.autocommit = True
-                try:
-                    connection.execute(f"VACUUM FULL {self.keys}")
-                finally:
-                    connection.autocommit = autocommit
+                rewrite_tables(connection, [self.keys])
         except psycopg.Error as error:  # the key is destroyed; only the rewrite is missing
             logging.getLogger("mops.erasure").warning("keys table not compacted: %s", error)
 

@@ -9,13 +9,17 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
+import pytest
 
 from application.backoffice import Backoffice
 from application.commands.customers import EraseCustomer, RegisterLead
 from interfaces.personal_data import destroy_key
+from interfaces.pg_rewrite import REWRITE_WAIT_SECONDS
 from tests.conftest import POSTGRES_URL, Database, as_, unique
 from tests.interfaces.test_erasure import (
     HR,
@@ -90,17 +94,47 @@ def _key_table_file_bytes(database: Database) -> bytes:
     return bytes(blob)
 
 
+def _erased_lead(app: Backoffice) -> tuple[UUID, bytes]:
+    """A lead who is a person, erased (its key not yet destroyed), and its key's text."""
+    subject = app.handle(
+        as_("sam", "sales"), RegisterLead(name=unique("Wu"), kind="person", source="web")
+    ).id
+    key_text = app.mapper.keys.store.living()[0]["secret"].encode()  # type: ignore[attr-defined]
+    app.handle(as_("lee", "legal"), EraseCustomer(subject, "asked"))
+    return subject, key_text
+
+
 def test_a_destroyed_key_is_gone_from_the_table_files(database: Database) -> None:
-    env = database.env()
-    app = Backoffice(env)
+    app = Backoffice(database.env())
     try:
-        subject = app.handle(
-            as_("sam", "sales"), RegisterLead(name=unique("Wu"), kind="person", source="web")
-        ).id
-        key_text = app.mapper.keys.store.living()[0]["secret"].encode()  # type: ignore[attr-defined]
+        subject, key_text = _erased_lead(app)
         assert key_text in _key_table_file_bytes(database)  # the search can find it
-        app.handle(as_("lee", "legal"), EraseCustomer(subject, "asked"))
         destroy_key(app.mapper, subject)
+        assert key_text not in _key_table_file_bytes(database)
+    finally:
+        app.close()
+
+
+def test_the_keys_table_is_rewritten_only_after_an_older_snapshot_ends(
+    database: Database,
+) -> None:
+    """VACUUM FULL keeps a dead row that an open snapshot may still see: the rewrite waits
+    for the snapshots older than the destruction, so the key leaves the file anyway."""
+    if database.dialect != "postgres":
+        pytest.skip("PostgreSQL only: SQLite overwrites deleted content in place")
+    app = Backoffice(database.env())
+    try:
+        subject, key_text = _erased_lead(app)
+        with psycopg.connect(POSTGRES_URL) as reader:
+            reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            reader.execute("SELECT 1").fetchall()  # the snapshot is taken, and held
+            destroying = threading.Thread(target=destroy_key, args=(app.mapper, subject))
+            destroying.start()
+            destroying.join(timeout=1.0)
+            assert destroying.is_alive()  # waiting for the reader's snapshot to end
+            reader.rollback()
+        destroying.join(timeout=REWRITE_WAIT_SECONDS)
+        assert not destroying.is_alive()
         assert key_text not in _key_table_file_bytes(database)
     finally:
         app.close()
