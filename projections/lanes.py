@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ApplicationSubscription, Projection
 
 from projections.rebuild import ReadModelKind, folded_event_classes
+from projections.store import TrackingMoved
 from projections.subscriptions import ReadyCount
 
 # How long the subscription's thread sleeps before it looks again for lanes to feed.
@@ -34,6 +35,12 @@ class Lane:
     with no event the fold changes rows for (its projection's `folded_events`) costs
     no transaction of its own: the position is recorded with the other lanes' in one
     transaction when the pass ends (`record_positions`), and waits learn of it then.
+
+    Every commit of a lane records its position only over the one it recorded last: a
+    commit the database lost (PostgreSQL commits folds without waiting for the disk or a
+    standby, so a crash or a failover may lose the last ones) makes the next fail with
+    `TrackingMoved`, and the supervisor starts the lane again from its table, instead of
+    folding on past the lost events.
     """
 
     spec: ReadModelKind
@@ -69,11 +76,14 @@ class Lane:
                 self.position = last.notification_id
                 return
             try:
-                with self._written(), self.view.batch():
+                with self._written(), self.view.batch(after=self.recorded):
                     for domain_event, tracking in wanted:
                         self.projection.process_event(domain_event, tracking)
                     self.view.insert_tracking(last)
                 self.position = self.recorded = last.notification_id
+                return
+            except TrackingMoved as error:
+                self._moved(error)
                 return
             except Exception:
                 pass
@@ -90,8 +100,11 @@ class Lane:
         self.projection = self.spec.projection(view=self.view)
         for domain_event, tracking in wanted:
             try:
-                with self._written(), self.view.batch():
+                with self._written(), self.view.batch(after=self.recorded):
                     self.projection.process_event(domain_event, tracking)
+            except TrackingMoved as error:
+                self._moved(error)
+                return
             except Exception as error:
                 self.projection = self.spec.projection(view=self.view)
                 self.error = error
@@ -101,6 +114,12 @@ class Lane:
                 return
             self.position = self.recorded = tracking.notification_id
         self.position = last.notification_id
+
+    def _moved(self, error: TrackingMoved) -> None:
+        # Not this fold's fault: the supervisor restarts the lane from the table's position.
+        self.projection = self.spec.projection(view=self.view)
+        self.error = error
+        logger.warning("projection %s: %s; folding again from its table", self.spec.name, error)
 
     def _written(self) -> contextlib.AbstractContextManager[None]:
         if self.datastore is None:
@@ -119,7 +138,9 @@ def record_positions(lanes: list[Lane], application_name: str) -> None:
             first = behind[0]
             positions = [Tracking(application_name, lane.position) for lane in behind]
             with first._written():
-                first.view.insert_trackings([lane.view for lane in behind], positions)
+                first.view.insert_trackings(
+                    [lane.view for lane in behind], positions, [lane.recorded for lane in behind]
+                )
             for lane, tracking in zip(behind, positions, strict=True):
                 lane.recorded = tracking.notification_id
     finally:

@@ -17,7 +17,12 @@ from functools import cache
 from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
+from eventsourcing.persistence import (
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+    WaitInterruptedError,
+)
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
 from psycopg.sql import SQL, Composed
@@ -37,6 +42,13 @@ PLAIN_INSERT = re.compile(r"INSERT INTO (\S+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*
 WATCH_SECONDS = 0.005
 
 logger = logging.getLogger(__name__)
+
+
+class TrackingMoved(IntegrityError):
+    """A fold found its read model's position other than it had recorded: a commit of
+    its was lost (the database crashed or failed over before the commit reached the disk
+    or the standby), or another process folded. Folding on would leave a gap or a double;
+    the fold must start again from the table's position."""
 
 
 class NamedSQLiteTrackingRecorder(SQLiteTrackingRecorder):
@@ -169,8 +181,11 @@ class ReadModel(TrackingRecorder):
         self._tracked_up_to(tracking)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Run the reads and writes of this thread in one transaction until the block ends."""
+    def batch(self, *, after: int | None = None) -> Iterator[None]:
+        """Run the reads and writes of this thread in one transaction until the block ends.
+
+        `after`: the position the caller recorded last (0: none); the batch commits only
+        if the table still holds it (`TrackingMoved` otherwise)."""
         tracking = None
         with self._transaction(commit=True) as cursor:
             self._local.batch = cursor
@@ -179,17 +194,48 @@ class ReadModel(TrackingRecorder):
             try:
                 yield
                 tracking = self._local.batch_tracking
-                self._flush(cursor, finish=lambda cursor: self._finish_batch(cursor, tracking))
+                self._flush(
+                    cursor, finish=lambda cursor: self._finish_batch(cursor, tracking, after)
+                )
             finally:
                 self._local.batch = None
                 self._local.pending = []
         if tracking is not None:
             self._tracked_up_to(tracking)
 
-    def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
+    def _finish_batch(self, cursor: Any, tracking: Tracking | None, after: int | None) -> None:
         """The last statements of a batch, after its writes: its tracking position."""
         if tracking is not None:
+            self._record_tracking(cursor, tracking, after)
+
+    def _record_tracking(self, cursor: Any, tracking: Tracking, after: int | None) -> None:
+        """Record `tracking`; with `after`, only over that position (or, after 0, none)."""
+        if after is None:
             self._insert_tracking(cursor, tracking)
+            return
+        table = self._tracking_table()
+        if after == 0:
+            statement = (
+                f"INSERT INTO {table} (application_name, notification_id) VALUES (?, ?) "
+                "ON CONFLICT (application_name) DO NOTHING RETURNING notification_id"
+            )
+            params = [tracking.application_name, tracking.notification_id]
+        else:
+            statement = (
+                f"UPDATE {table} SET notification_id = ? "
+                "WHERE application_name = ? AND notification_id = ? RETURNING notification_id"
+            )
+            params = [tracking.notification_id, tracking.application_name, after]
+        cursor.execute(self._sql(statement), params)
+        if cursor.fetchone() is None:
+            raise TrackingMoved(
+                f"{table}: the position is no longer {after}; not recording "
+                f"{tracking.notification_id}"
+            )
+        self._announce(cursor, tracking)
+
+    def _announce(self, cursor: Any, tracking: Tracking) -> None:
+        """Tell other processes of a tracking commit, where the database can."""
 
     def _flush(self, cursor: Any, finish: Finish | None = None) -> None:
         """Send the batch's pending writes, in order, each run of one statement at once.
@@ -267,13 +313,20 @@ class ReadModel(TrackingRecorder):
         """Record a position with no rows to change (an event this view does not fold)."""
         self.write((), tracking)
 
-    def insert_trackings(self, views: Sequence[ReadModel], trackings: Sequence[Tracking]) -> None:
+    def insert_trackings(
+        self,
+        views: Sequence[ReadModel],
+        trackings: Sequence[Tracking],
+        afters: Sequence[int | None] | None = None,
+    ) -> None:
         """Record the positions of several views of this database in one transaction (on
-        this view's connection), where each of its own would cost a commit."""
+        this view's connection), where each of its own would cost a commit; each over the
+        position in `afters` (see `batch`)."""
+        expected = list(afters) if afters is not None else [None] * len(views)
         with self._transaction(commit=True) as cursor:
             self._relax_commit(cursor)
-            for view, tracking in zip(views, trackings, strict=True):
-                view._insert_tracking(cursor, tracking)
+            for view, tracking, after in zip(views, trackings, expected, strict=True):
+                view._record_tracking(cursor, tracking, after)
         for view, tracking in zip(views, trackings, strict=True):
             view._tracked_up_to(tracking)
 
@@ -464,9 +517,9 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
         finally:
             self._local.datastore = None
 
-    def _finish_batch(self, cursor: Any, tracking: Tracking | None) -> None:
+    def _finish_batch(self, cursor: Any, tracking: Tracking | None, after: int | None) -> None:
         self._relax_commit(cursor)
-        super()._finish_batch(cursor, tracking)
+        super()._finish_batch(cursor, tracking, after)
 
     def _relax_commit(self, cursor: Any) -> None:
         # As SQLite's `synchronous=NORMAL` above. On a cursor of its own: see `_pipeline`.
@@ -524,6 +577,9 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
         super()._insert_tracking(cursor, tracking)
+        self._announce(cursor, tracking)
+
+    def _announce(self, cursor: Any, tracking: Tracking) -> None:
         # Delivered on commit, to every process LISTENing (leadership.Leadership): a
         # query waiting for this position in another process wakes at once.
         cursor.execute(

@@ -222,6 +222,35 @@ def test_a_failed_runner_is_restarted_and_catches_up(deployment):
     assert len(read_side.view("customer_directory").search(limit=100)) == 2
 
 
+def test_a_fold_whose_last_commit_the_database_lost_folds_again_from_its_table(deployment):
+    """As a failover that lost the fold's last commit (rows and position together) leaves
+    it: the fold's next commit is refused and it starts again from the table, no gap."""
+    app, read_side, _ = deployment
+    write_some(app, 2)
+    kept = app.max_position()
+    assert read_side.wait("audit_log", kept, timeout=10)
+    write_some(app, 2)
+    assert read_side.wait("audit_log", app.max_position(), timeout=10)
+    view = read_side.view("audit_log")
+    with read_side.runners["audit_log"].lock, view._transaction(commit=True) as cursor:
+        cursor.execute(
+            view._sql(f"DELETE FROM {view.table('audit_log')} WHERE position > ?"), [kept]
+        )
+        cursor.execute(
+            view._sql(f"UPDATE {view._tracking_table()} SET notification_id = ?"), [kept]
+        )
+    write_some(app, 2)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        positions = [r["position"] for r in view.search(limit=1000)]
+        if positions == audited_positions(app):
+            break
+        time.sleep(0.05)
+    assert sorted(positions) == audited_positions(app)
+    status = {s["name"]: s for s in read_side.status(app.max_position())}["audit_log"]
+    assert status["restarts"] >= 1 and "no longer" in status["last_error"]
+
+
 class PoisonedDirectoryProjection(customer_directory.CustomerDirectoryProjection):
     """A fold that fails on every qualification, as a bad deploy of a fold would."""
 
