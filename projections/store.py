@@ -333,7 +333,7 @@ class ReadModel(TrackingRecorder):
     def _relax_commit(self, cursor: Any) -> None:
         """Let this transaction commit without waiting for the disk, where that is set per
         transaction: its rows commit with their tracking positions, so what a crash loses
-        is folded again."""
+        is folded again (a fold that finds its position gone back: `TrackingMoved`)."""
 
     def has_tracking_id(self, application_name: str, notification_id: int | None) -> bool:
         if notification_id is None:
