@@ -413,3 +413,31 @@ def test_recording_positions_leaves_no_lane_locked_whatever_its_state(database):
         for view in views:
             close_view(view)
         app.close()
+
+
+def test_recording_positions_over_a_moved_position_is_refused_and_records_nothing(database):
+    """A position recorded meanwhile by someone else (or lost) is not written over: the
+    pass fails, and the read side starts its lanes again from their tables."""
+    from projections.lanes import Lane, record_positions
+    from projections.store import TrackingMoved
+
+    app = Backoffice(database.env())
+    spec = READ_MODELS["contract_directory"]
+    view = construct_view(spec, database.env(), database.dialect)
+    try:
+        write_some(app, 1)
+        events = [
+            (app.mapper.to_domain_event(n), Tracking(app.name, n.id))
+            for n in app.recorder.select_notifications(1, 1000)
+        ]
+        lane = Lane(spec, view, spec.projection(view=view), 0)
+        lane.fold(events)
+        view.insert_tracking(Tracking(app.name, 1))  # another writer, unknown to the lane
+        with pytest.raises(TrackingMoved):
+            record_positions([lane], app.name)
+        assert lane.recorded == 0
+        assert lane.lock.acquire(timeout=1)
+        assert view.max_tracking_id(app.name) == 1
+    finally:
+        close_view(view)
+        app.close()
