@@ -29,6 +29,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.approval import SegregatedDecision
 from domain.base import FiscalYearKey, MopsAggregate
 from domain.errors import (
     BudgetExceeded,
@@ -299,8 +300,10 @@ def available_on(line: BudgetLine) -> Decimal:
     )
 
 
-class Budget(MopsAggregate):
+class Budget(SegregatedDecision):
     """The budget of one fiscal year: planned lines, and every commitment and expense."""
+
+    subject = "budget"
 
     # Declared state, assigned only by the events' apply methods. Declared for readers and
     # the type checker only: annotations in the class body at run time would make the
@@ -564,26 +567,14 @@ class Budget(MopsAggregate):
             raise ValidationFailed.of("lines", "a budget to submit plans at least one amount")
         self._record(self.Submitted, cause)
 
-    def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if same_subject(cause.actor, self.submitted_by):
-            raise SegregationOfDuties(
-                f"whoever submitted the budget may not {what} it", submitted_by=self.submitted_by
-            )
-
     def approve(self, cause: Cause) -> None:
         """An executive other than the submitter approves the budget; it may now be spent."""
-        if self.status != BudgetStatus.PENDING_APPROVAL:
-            raise InvalidState("approve", self.status)
-        self._decide_as_other(cause, "approve")
-        self._record(self.Approved, cause)
+        self._decide(cause, "approve", self.Approved)
 
     def reject(self, cause: Cause, reasons: str) -> None:
         """An executive other than the submitter sends the budget back to draft."""
         reasons = required_text(reasons, "reasons", 5000)
-        if self.status != BudgetStatus.PENDING_APPROVAL:
-            raise InvalidState("reject", self.status)
-        self._decide_as_other(cause, "reject")
-        self._record(self.Rejected, cause, reasons=reasons)
+        self._decide(cause, "reject", self.Rejected, reasons=reasons)
 
     def close(self, cause: Cause) -> None:
         """Close the year: no more commitments or expenses."""

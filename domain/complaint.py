@@ -374,22 +374,26 @@ class Complaint(MopsAggregate):
             )
         return at
 
+    def _step_at(
+        self, cause: Cause, occurred_at: datetime | None, command: str, *statuses: ComplaintStatus
+    ) -> datetime:
+        """When a step allowed in `statuses` happens: not before the complaint's previous step."""
+        at = cause.occurred(occurred_at)
+        self._require(command, *statuses)
+        return self._after_last_step(at)
+
     # Commands.
 
     def assign(self, cause: Cause, assignee_id: str, occurred_at: datetime | None = None) -> None:
         """Hand the received complaint to an (active) employee; the application checks who."""
         assignee = required_text(assignee_id, "assignee_id", 200)
-        at = cause.occurred(occurred_at)
-        self._require("assign", ComplaintStatus.RECEIVED)
-        self._after_last_step(at)
+        at = self._step_at(cause, occurred_at, "assign", ComplaintStatus.RECEIVED)
         self._record(self.Assigned, cause, occurred_at=at, assignee_id=assignee)
 
     def respond(self, cause: Cause, message: str, occurred_at: datetime | None = None) -> None:
         """Give the customer the first answer; the response time runs to its occurred_at."""
         message = required_text(message, "message", 5000)
-        at = cause.occurred(occurred_at)
-        self._require("respond", ComplaintStatus.ASSIGNED)
-        self._after_last_step(at)
+        at = self._step_at(cause, occurred_at, "respond", ComplaintStatus.ASSIGNED)
         self._record(self.Responded, cause, occurred_at=at, message=message)
 
     def record_progress(
@@ -403,9 +407,7 @@ class Complaint(MopsAggregate):
         note = required_text(note, "note", 5000)
         if not isinstance(customer_informed, bool):
             raise ValidationFailed.of("customer_informed", "must be true or false")
-        at = cause.occurred(occurred_at)
-        self._require("progress", ComplaintStatus.IN_PROGRESS)
-        self._after_last_step(at)
+        at = self._step_at(cause, occurred_at, "progress", ComplaintStatus.IN_PROGRESS)
         self._record(
             self.ProgressRecorded,
             cause,
@@ -445,9 +447,7 @@ class Complaint(MopsAggregate):
             "root_cause": choice(RootCause, root_cause, "root_cause"),
             "corrective_action": required_text(corrective_action, "corrective_action", 5000),
         }
-        at = cause.occurred(occurred_at)
-        self._require("resolve", ComplaintStatus.IN_PROGRESS)
-        self._after_last_step(at)
+        at = self._step_at(cause, occurred_at, "resolve", ComplaintStatus.IN_PROGRESS)
         self._record(self.Resolved, cause, occurred_at=at, assignee_id=self.assignee_id, **fields)
 
     def close(
@@ -460,17 +460,15 @@ class Complaint(MopsAggregate):
             or not 1 <= satisfaction <= 5
         ):
             raise ValidationFailed.of("satisfaction", "must be between 1 and 5")
-        at = cause.occurred(occurred_at)
-        self._require("close", ComplaintStatus.RESOLVED)
-        self._after_last_step(at)
+        at = self._step_at(cause, occurred_at, "close", ComplaintStatus.RESOLVED)
         self._record(self.Closed, cause, occurred_at=at, satisfaction=satisfaction)
 
     def reopen(self, cause: Cause, reason: str, occurred_at: datetime | None = None) -> None:
         """Reopen a resolved or closed complaint, within 30 days of its resolution."""
         reason = required_text(reason, "reason", 5000)
-        at = cause.occurred(occurred_at)
-        self._require("reopen", ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
-        self._after_last_step(at)
+        at = self._step_at(
+            cause, occurred_at, "reopen", ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED
+        )
         resolved_at = self.resolved_at
         # A resolved or closed complaint always has the time of its latest resolution.
         assert resolved_at is not None

@@ -238,18 +238,13 @@ class Department(MopsAggregate):
                     reason=MoveReason.UPGRADE,
                 )
         for employee_id, (position, hired_on) in sorted(staff.items()):
+            # Not a member: the loop above released whoever held another position.
             if not self.holds(employee_id, position):
-                self._record(
-                    self.Joined,
+                self.admit(
                     cause,
-                    department=self.name,
                     employee_id=employee_id,
                     position=position,
                     effective_on=hired_on,
-                    reason=MoveReason.UPGRADE.value,
-                    plan_id=None,
-                    revision=None,
-                    quarter=None,
-                    planned=None,
-                    filled=self.filled(position),
+                    reason=MoveReason.UPGRADE,
+                    places=None,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -39,6 +40,22 @@ class ValidationFailed(DomainError):
     def of(cls, field: str, message: str) -> ValidationFailed:
         """A validation error about a single field."""
         return cls([FieldError(field, message)])
+
+
+def run_checks(
+    errors: list[FieldError], checks: Iterable[tuple[str, Callable[[], Any]]]
+) -> dict[str, Any]:
+    """The value of every check that passed, by name; a failing one's complaints join `errors`.
+
+    Every check runs, so that a client hears of all its malformed fields at once.
+    """
+    checked: dict[str, Any] = {}
+    for name, check in checks:
+        try:
+            checked[name] = check()
+        except ValidationFailed as error:
+            errors.extend(error.errors)
+    return checked
 
 
 class InvalidState(DomainError):

@@ -45,16 +45,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.approval import PlanStatus, PlanWorkflow
 from domain.base import FiscalYearKey, MopsAggregate
 from domain.budget import QUARTERS, choice, quarter_bounds
-from domain.errors import (
-    DuplicatePlan,
-    FieldError,
-    InvalidState,
-    SegregationOfDuties,
-    ValidationFailed,
-)
-from domain.values import MAX_COUNT, Cause, Quarter, required_text, same_subject
+from domain.errors import DuplicatePlan, FieldError, InvalidState, ValidationFailed, run_checks
+from domain.values import MAX_COUNT, Cause, Quarter, required_text
 
 STRATEGY_KINDS = ("product", "price", "channel", "promotion")
 PERCENT_FIGURES = ("market_share", "brand_awareness")
@@ -62,12 +57,6 @@ TARGET_FIGURES = (*PERCENT_FIGURES, "customer_count")
 # More places than a survey or an industry report gives would only be noise.
 PERCENT_PLACES = 4
 HUNDRED = Decimal(100)
-
-
-class PlanStatus(StrEnum):
-    DRAFT = "draft"
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
 
 
 class Metric(StrEnum):
@@ -84,31 +73,12 @@ class Target(TypedDict):
     customer_count: int | None
 
 
-class ReturnedRevision(TypedDict):
-    """The revision last sent back to draft, with the executive's comments."""
-
-    revision: int
-    comments: str
-    returned_by: str
-    returned_at: datetime
-
-
 class ApprovedRevision(TypedDict):
     """The revision in force: what was approved, when and by whom."""
 
     revision: int
     strategies: dict[str, str]
     targets: list[Target]
-    approved_at: datetime
-    approved_by: str
-
-
-class RevisionApproval(TypedDict):
-    """One approved revision in the plan's history, with the plan version it reached."""
-
-    revision: int
-    version: int
-    submitted_by: str | None
     approved_at: datetime
     approved_by: str
 
@@ -262,7 +232,7 @@ class MarketingPlanYear(FiscalYearKey):
             year.plan_id = self.plan_id
 
 
-class MarketingPlan(MopsAggregate):
+class MarketingPlan(PlanWorkflow):
     """The marketing plan of one fiscal year: strategies, quarterly targets, measurements."""
 
     # Declared state, assigned only by the events' apply methods. Declared for readers and
@@ -273,14 +243,7 @@ class MarketingPlan(MopsAggregate):
         # The working revision: the one drafted, submitted or returned (or approved).
         strategies: dict[str, str]
         targets: list[Target]
-        status: str
-        revision: int
-        submitted_by: str | None
-        submitted_at: datetime | None
-        returned: ReturnedRevision | None
-        # The revision in force, None before the first approval.
         approved: ApprovedRevision | None
-        revisions: list[RevisionApproval]
         measurements: list[Measurement]
 
     class Drafted(MopsAggregate.Created):
@@ -292,13 +255,7 @@ class MarketingPlan(MopsAggregate):
             plan.fiscal_year = self.fiscal_year
             plan.strategies = dict(self.strategies)
             plan.targets = [t.copy() for t in self.targets]
-            plan.status = PlanStatus.DRAFT.value
-            plan.revision = 1
-            plan.submitted_by = None
-            plan.submitted_at = None
-            plan.returned = None
-            plan.approved = None
-            plan.revisions = []
+            plan._start_revisions()
             plan.measurements = []
 
     class Amended(MopsAggregate.Event):
@@ -309,65 +266,28 @@ class MarketingPlan(MopsAggregate):
             plan.strategies = dict(self.strategies)
             plan.targets = [t.copy() for t in self.targets]
 
-    class Submitted(MopsAggregate.Event):
-        revision: int
+    class Submitted(PlanWorkflow.Submitted):
+        """The draft revision was put before an executive."""
 
-        def apply(self, plan: MarketingPlan) -> None:
-            plan.status = PlanStatus.PENDING_APPROVAL.value
-            plan.submitted_by = self.actor
-            plan.submitted_at = self.occurred_at
+    class Returned(PlanWorkflow.Returned):
+        """An executive sent the revision back to draft, with comments."""
 
-    class Returned(MopsAggregate.Event):
-        revision: int
-        comments: str
-
-        def apply(self, plan: MarketingPlan) -> None:
-            plan.status = PlanStatus.DRAFT.value
-            plan.returned = ReturnedRevision(
-                revision=self.revision,
-                comments=self.comments,
-                returned_by=self.actor,
-                returned_at=self.occurred_at,
-            )
-            plan.submitted_by = None
-            plan.submitted_at = None
-
-    class Approved(MopsAggregate.Event):
-        revision: int
+    class Approved(PlanWorkflow.Approved):
         # What was approved, as the record of the decision.
         strategies: dict[str, str]
         targets: list[Target]
 
-        def apply(self, plan: MarketingPlan) -> None:
-            plan.status = PlanStatus.APPROVED.value
-            plan.approved = ApprovedRevision(
+        def in_force(self) -> ApprovedRevision:
+            return ApprovedRevision(
                 revision=self.revision,
                 strategies=dict(self.strategies),
                 targets=[t.copy() for t in self.targets],
                 approved_at=self.occurred_at,
                 approved_by=self.actor,
             )
-            plan.revisions = [
-                *plan.revisions,
-                RevisionApproval(
-                    revision=self.revision,
-                    version=self.originator_version,
-                    submitted_by=plan.submitted_by,
-                    approved_at=self.occurred_at,
-                    approved_by=self.actor,
-                ),
-            ]
-            plan.returned = None
 
-    class Revised(MopsAggregate.Event):
-        # The number of the new revision drafted.
-        revision: int
-
-        def apply(self, plan: MarketingPlan) -> None:
-            plan.status = PlanStatus.DRAFT.value
-            plan.revision = self.revision
-            plan.submitted_by = None
-            plan.submitted_at = None
+    class Revised(PlanWorkflow.Revised):
+        """A new revision of the approved plan was started."""
 
     class MeasurementRecorded(MopsAggregate.Event):
         metric: str
@@ -449,10 +369,7 @@ class MarketingPlan(MopsAggregate):
             raise InvalidState("amend", self.status)
         self._record(self.Amended, cause, strategies=new_strategies, targets=new_targets)
 
-    def submit(self, cause: Cause) -> None:
-        """Put the draft revision before an executive."""
-        if self.status != PlanStatus.DRAFT:
-            raise InvalidState("submit", self.status)
+    def _refuse_incomplete(self) -> None:
         errors: list[FieldError] = []
         if not self.strategies:
             errors.append(FieldError("strategies", "a plan to submit states a strategy"))
@@ -460,40 +377,9 @@ class MarketingPlan(MopsAggregate):
             errors.append(FieldError("targets", "a plan to submit sets a target"))
         if errors:
             raise ValidationFailed(errors)
-        self._record(self.Submitted, cause, revision=self.revision)
 
-    def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if same_subject(cause.actor, self.submitted_by):
-            raise SegregationOfDuties(
-                f"whoever submitted the plan may not {what} it", submitted_by=self.submitted_by
-            )
-
-    def approve(self, cause: Cause) -> None:
-        """An executive other than the submitter approves the revision: it is in force."""
-        if self.status != PlanStatus.PENDING_APPROVAL:
-            raise InvalidState("approve", self.status)
-        self._decide_as_other(cause, "approve")
-        self._record(
-            self.Approved,
-            cause,
-            revision=self.revision,
-            strategies=self.strategies,
-            targets=self.targets,
-        )
-
-    def return_(self, cause: Cause, comments: str) -> None:
-        """An executive other than the submitter sends the revision back to draft."""
-        comments = required_text(comments, "comments", 5000)
-        if self.status != PlanStatus.PENDING_APPROVAL:
-            raise InvalidState("return", self.status)
-        self._decide_as_other(cause, "return")
-        self._record(self.Returned, cause, revision=self.revision, comments=comments)
-
-    def revise(self, cause: Cause) -> None:
-        """Start a new revision of the approved plan; the approved one stays in force."""
-        if self.status != PlanStatus.APPROVED:
-            raise InvalidState("revise", self.status)
-        self._record(self.Revised, cause, revision=self.revision + 1)
+    def _approved_content(self) -> dict[str, Any]:
+        return {"strategies": self.strategies, "targets": self.targets}
 
     def record_measurement(
         self,
@@ -508,19 +394,20 @@ class MarketingPlan(MopsAggregate):
     ) -> None:
         """Record a measured market share or brand awareness of a quarter (from research)."""
         errors: list[FieldError] = []
-        checked: dict[str, Any] = {}
-        for name, check in (
-            ("metric", lambda: choice(Metric, metric, "metric")),
-            ("period", lambda: choice(Quarter, period, "period")),
-            ("value", lambda: percent(value, "value")),
-            ("source", lambda: required_text(source, "source", 200)),
-            ("method", lambda: None if method is None else required_text(method, "method", 5000)),
-            ("occurred_at", lambda: cause.occurred(occurred_at)),
-        ):
-            try:
-                checked[name] = check()
-            except ValidationFailed as error:
-                errors.extend(error.errors)
+        checked = run_checks(
+            errors,
+            (
+                ("metric", lambda: choice(Metric, metric, "metric")),
+                ("period", lambda: choice(Quarter, period, "period")),
+                ("value", lambda: percent(value, "value")),
+                ("source", lambda: required_text(source, "source", 200)),
+                (
+                    "method",
+                    lambda: None if method is None else required_text(method, "method", 5000),
+                ),
+                ("occurred_at", lambda: cause.occurred(occurred_at)),
+            ),
+        )
         if errors:
             raise ValidationFailed(errors)
         if self.approved is None:

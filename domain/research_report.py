@@ -29,13 +29,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
+from domain.approval import SegregatedDecision
 from domain.base import MopsAggregate
 from domain.budget import choice
 from domain.errors import (
     FieldError,
     InvalidState,
     NoApprovedPlan,
-    SegregationOfDuties,
     ValidationFailed,
 )
 from domain.marketing_plan import MarketingPlan, percent
@@ -46,7 +46,6 @@ from domain.values import (
     money,
     normalise_name,
     required_text,
-    same_subject,
 )
 
 PLAN_METRICS = ("market_share", "brand_awareness")
@@ -233,8 +232,11 @@ def _fieldwork(fieldwork_from: date, fieldwork_to: date) -> None:
         raise ValidationFailed.of("fieldwork_to", "may not lie before fieldwork_from")
 
 
-class ResearchReport(MopsAggregate):
+class ResearchReport(SegregatedDecision):
     """A market research report: drafted, submitted, accepted (published) or returned."""
+
+    subject = "report"
+    awaiting_decision = ReportStatus.SUBMITTED.value
 
     # Declared state, assigned only by the events' apply methods. Declared for readers and
     # the type checker only: annotations in the class body at run time would make the
@@ -362,19 +364,10 @@ class ResearchReport(MopsAggregate):
             raise InvalidState("submit", self.status)
         self._record(self.Submitted, cause)
 
-    def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if same_subject(cause.actor, self.submitted_by):
-            raise SegregationOfDuties(
-                f"whoever submitted the report may not {what} it", submitted_by=self.submitted_by
-            )
-
     def return_(self, cause: Cause, comments: str) -> None:
         """Send the report back to draft with comments."""
         comments = required_text(comments, "comments", 5000)
-        if self.status != ReportStatus.SUBMITTED:
-            raise InvalidState("return", self.status)
-        self._decide_as_other(cause, "return")
-        self._record(self.Returned, cause, comments=comments)
+        self._decide(cause, "return", self.Returned, comments=comments)
 
     def accept(self, cause: Cause, plans: Mapping[int, MarketingPlan | None]) -> None:
         """Publish the report, recording its measurements on the plans of their years.
@@ -382,9 +375,7 @@ class ResearchReport(MopsAggregate):
         `plans` holds the marketing plan of each of `plan_years()` (None: no plan); the
         plans are changed too and saved with the report in one transaction.
         """
-        if self.status != ReportStatus.SUBMITTED:
-            raise InvalidState("accept", self.status)
-        self._decide_as_other(cause, "accept")
+        self._refuse_undecidable(cause, "accept")
         for year in self.plan_years():
             plan = plans.get(year)
             if plan is None or plan.approved is None:

@@ -28,24 +28,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.approval import PlanStatus, PlanWorkflow
 from domain.base import MopsAggregate
 from domain.budget import choice
 from domain.department import Places, department_key, position_key
-from domain.errors import FieldError, InvalidState, SegregationOfDuties, ValidationFailed
-from domain.values import Cause, Quarter, count, money, required_text, same_subject
+from domain.errors import FieldError, InvalidState, ValidationFailed, run_checks
+from domain.values import Cause, Quarter, count, money, required_text
 
 STAFFING_PLAN_NAMESPACE = uuid5(NAMESPACE_URL, "mops:staffing-plan")
 MAX_LINES = 400
-
-
-class PlanStatus(StrEnum):
-    DRAFT = "draft"
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
 
 
 class StaffingLine(TypedDict):
@@ -64,25 +58,6 @@ class ApprovedRevision(TypedDict):
     lines: list[StaffingLine]
     approved_at: datetime
     approved_by: str
-
-
-class RevisionApproval(TypedDict):
-    """One approved revision in the plan's history, with the plan version it reached."""
-
-    revision: int
-    version: int
-    submitted_by: str | None
-    approved_at: datetime
-    approved_by: str
-
-
-class ReturnedRevision(TypedDict):
-    """The revision last sent back to draft, with the executive's comments."""
-
-    revision: int
-    comments: str
-    returned_by: str
-    returned_at: datetime
 
 
 def staffing_plan_id(department: str, fiscal_year: int) -> UUID:
@@ -105,20 +80,18 @@ def _line(index: int, line: Any) -> StaffingLine:
     errors: list[FieldError] = []
     unknown = sorted(set(line) - set(StaffingLine.__annotations__))
     errors.extend(FieldError(f"{where}.{name}", "is not a line field") for name in unknown)
-    checked: dict[str, Any] = {}
-    for name, check in (
-        ("position", lambda: required_text(line.get("position"), f"{where}.position", 200)),
-        ("quarter", lambda: choice(Quarter, line.get("quarter"), f"{where}.quarter")),
-        ("headcount", lambda: count(line.get("headcount"), f"{where}.headcount", most=100_000)),
+    checked = run_checks(
+        errors,
         (
-            "cost",
-            lambda: money(line.get("monthly_cost_per_head"), f"{where}.monthly_cost_per_head"),
+            ("position", lambda: required_text(line.get("position"), f"{where}.position", 200)),
+            ("quarter", lambda: choice(Quarter, line.get("quarter"), f"{where}.quarter")),
+            ("headcount", lambda: count(line.get("headcount"), f"{where}.headcount", most=100_000)),
+            (
+                "cost",
+                lambda: money(line.get("monthly_cost_per_head"), f"{where}.monthly_cost_per_head"),
+            ),
         ),
-    ):
-        try:
-            checked[name] = check()
-        except ValidationFailed as error:
-            errors.extend(error.errors)
+    )
     if "cost" in checked and checked["cost"] < 0:
         errors.append(FieldError(cost_field, "may not be negative"))
     if errors:
@@ -159,7 +132,7 @@ def plan_lines(lines: Iterable[Any] | None) -> list[StaffingLine]:
     return cleaned
 
 
-class StaffingPlan(MopsAggregate):
+class StaffingPlan(PlanWorkflow):
     """A department's staffing plan for a fiscal year: headcount by position and quarter."""
 
     # Declared state, assigned only by the events' apply methods. Declared for readers and
@@ -170,14 +143,7 @@ class StaffingPlan(MopsAggregate):
         fiscal_year: int
         # The working revision: the one drafted, submitted or returned (or approved).
         lines: list[StaffingLine]
-        status: str
-        revision: int
-        submitted_by: str | None
-        submitted_at: datetime | None
-        returned: ReturnedRevision | None
-        # The revision in force, None before the first approval.
         approved: ApprovedRevision | None
-        revisions: list[RevisionApproval]
 
     class Drafted(MopsAggregate.Created):
         department: str
@@ -188,13 +154,7 @@ class StaffingPlan(MopsAggregate):
             plan.department = self.department
             plan.fiscal_year = self.fiscal_year
             plan.lines = [line.copy() for line in self.lines]
-            plan.status = PlanStatus.DRAFT.value
-            plan.revision = 1
-            plan.submitted_by = None
-            plan.submitted_at = None
-            plan.returned = None
-            plan.approved = None
-            plan.revisions = []
+            plan._start_revisions()
 
     class Amended(MopsAggregate.Event):
         lines: list[StaffingLine]
@@ -202,65 +162,28 @@ class StaffingPlan(MopsAggregate):
         def apply(self, plan: StaffingPlan) -> None:
             plan.lines = [line.copy() for line in self.lines]
 
-    class Submitted(MopsAggregate.Event):
-        revision: int
+    class Submitted(PlanWorkflow.Submitted):
+        """The draft revision was put before an executive."""
 
-        def apply(self, plan: StaffingPlan) -> None:
-            plan.status = PlanStatus.PENDING_APPROVAL.value
-            plan.submitted_by = self.actor
-            plan.submitted_at = self.occurred_at
+    class Returned(PlanWorkflow.Returned):
+        """An executive sent the revision back to draft, with comments."""
 
-    class Returned(MopsAggregate.Event):
-        revision: int
-        comments: str
-
-        def apply(self, plan: StaffingPlan) -> None:
-            plan.status = PlanStatus.DRAFT.value
-            plan.returned = ReturnedRevision(
-                revision=self.revision,
-                comments=self.comments,
-                returned_by=self.actor,
-                returned_at=self.occurred_at,
-            )
-            plan.submitted_by = None
-            plan.submitted_at = None
-
-    class Approved(MopsAggregate.Event):
-        revision: int
+    class Approved(PlanWorkflow.Approved):
         # What was approved, and whose plan: the record of the decision.
         department: str
         fiscal_year: int
         lines: list[StaffingLine]
 
-        def apply(self, plan: StaffingPlan) -> None:
-            plan.status = PlanStatus.APPROVED.value
-            plan.approved = ApprovedRevision(
+        def in_force(self) -> ApprovedRevision:
+            return ApprovedRevision(
                 revision=self.revision,
                 lines=[line.copy() for line in self.lines],
                 approved_at=self.occurred_at,
                 approved_by=self.actor,
             )
-            plan.revisions = [
-                *plan.revisions,
-                RevisionApproval(
-                    revision=self.revision,
-                    version=self.originator_version,
-                    submitted_by=plan.submitted_by,
-                    approved_at=self.occurred_at,
-                    approved_by=self.actor,
-                ),
-            ]
-            plan.returned = None
 
-    class Revised(MopsAggregate.Event):
-        # The number of the new revision drafted.
-        revision: int
-
-        def apply(self, plan: StaffingPlan) -> None:
-            plan.status = PlanStatus.DRAFT.value
-            plan.revision = self.revision
-            plan.submitted_by = None
-            plan.submitted_at = None
+    class Revised(PlanWorkflow.Revised):
+        """A new revision of the approved plan was started."""
 
     @classmethod
     def draft(
@@ -268,16 +191,14 @@ class StaffingPlan(MopsAggregate):
     ) -> StaffingPlan:
         """Draft a department's plan of a fiscal year."""
         errors: list[FieldError] = []
-        checked: dict[str, Any] = {}
-        for name, check in (
-            ("department", lambda: required_text(department, "department", 200)),
-            ("fiscal_year", lambda: fiscal_year_of(fiscal_year)),
-            ("lines", lambda: plan_lines(lines)),
-        ):
-            try:
-                checked[name] = check()
-            except ValidationFailed as error:
-                errors.extend(error.errors)
+        checked = run_checks(
+            errors,
+            (
+                ("department", lambda: required_text(department, "department", 200)),
+                ("fiscal_year", lambda: fiscal_year_of(fiscal_year)),
+                ("lines", lambda: plan_lines(lines)),
+            ),
+        )
         if errors:
             raise ValidationFailed(errors)
         return cls._start(
@@ -296,47 +217,12 @@ class StaffingPlan(MopsAggregate):
             raise InvalidState("amend", self.status)
         self._record(self.Amended, cause, lines=cleaned)
 
-    def submit(self, cause: Cause) -> None:
-        """Put the draft revision before an executive."""
-        if self.status != PlanStatus.DRAFT:
-            raise InvalidState("submit", self.status)
+    def _refuse_incomplete(self) -> None:
         if not self.lines:
             raise ValidationFailed.of("lines", "a plan to submit plans a position")
-        self._record(self.Submitted, cause, revision=self.revision)
 
-    def _decide_as_other(self, cause: Cause, what: str) -> None:
-        if same_subject(cause.actor, self.submitted_by):
-            raise SegregationOfDuties(
-                f"whoever submitted the plan may not {what} it", submitted_by=self.submitted_by
-            )
-
-    def approve(self, cause: Cause) -> None:
-        """An executive other than the submitter puts the revision in force."""
-        if self.status != PlanStatus.PENDING_APPROVAL:
-            raise InvalidState("approve", self.status)
-        self._decide_as_other(cause, "approve")
-        self._record(
-            self.Approved,
-            cause,
-            revision=self.revision,
-            department=self.department,
-            fiscal_year=self.fiscal_year,
-            lines=self.lines,
-        )
-
-    def return_(self, cause: Cause, comments: str) -> None:
-        """An executive other than the submitter sends the revision back to draft."""
-        comments = required_text(comments, "comments", 5000)
-        if self.status != PlanStatus.PENDING_APPROVAL:
-            raise InvalidState("return", self.status)
-        self._decide_as_other(cause, "return")
-        self._record(self.Returned, cause, revision=self.revision, comments=comments)
-
-    def revise(self, cause: Cause) -> None:
-        """Start a new revision of the approved plan; the approved one stays in force."""
-        if self.status != PlanStatus.APPROVED:
-            raise InvalidState("revise", self.status)
-        self._record(self.Revised, cause, revision=self.revision + 1)
+    def _approved_content(self) -> dict[str, Any]:
+        return {"department": self.department, "fiscal_year": self.fiscal_year, "lines": self.lines}
 
     def places(self, position: str, quarter: str) -> Places | None:
         """The approved headcount of a position in a quarter; None before any approval."""

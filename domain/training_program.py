@@ -45,6 +45,7 @@ from domain.errors import (
     InvalidState,
     SegregationOfDuties,
     ValidationFailed,
+    run_checks,
 )
 from domain.values import CENT, Cause, Quarter, money, required_text, same_subject
 
@@ -508,19 +509,17 @@ class TrainingProgram(MopsAggregate):
     ) -> None:
         """Record an enrolled employee's scores before and after, and their reaction."""
         errors: list[FieldError] = []
-        checked: dict[str, Any] = {}
-        for name, check in (
+        checked = run_checks(
+            errors,
             (
-                "pre_score",
-                lambda: None if pre_score is None else score_0_100(pre_score, "pre_score"),
+                (
+                    "pre_score",
+                    lambda: None if pre_score is None else score_0_100(pre_score, "pre_score"),
+                ),
+                ("post_score", lambda: score_0_100(post_score, "post_score")),
+                ("employee_id", lambda: self._enrolled(employee_id)),
             ),
-            ("post_score", lambda: score_0_100(post_score, "post_score")),
-            ("employee_id", lambda: self._enrolled(employee_id)),
-        ):
-            try:
-                checked[name] = check()
-            except ValidationFailed as error:
-                errors.extend(error.errors)
+        )
         if isinstance(reaction, bool) or not isinstance(reaction, int) or not 1 <= reaction <= 5:
             errors.append(FieldError("reaction", "must be a whole number from 1 to 5"))
         if errors:
