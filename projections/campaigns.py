@@ -37,11 +37,14 @@ from projections.rows import (
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
     filters,
     inserts,
     name_pattern,
-    touched,
+    named,
+    row_fold,
+    stamp_columns,
     upsert,
 )
 from projections.store import Statement
@@ -67,10 +70,7 @@ COLUMNS = (
     "conversions",
     "attributed_revenue",
     "rating",
-    "version",
-    "drafted_at",
-    "drafted_position",
-    "updated_at",
+    *stamp_columns("drafted"),
 )
 STATUS_BY_EVENT = {
     Campaign.Submitted: "pending_approval",
@@ -130,8 +130,7 @@ def drafted(event: Campaign.Drafted, position: int) -> Row:
     """The row of a campaign just drafted, with nothing spent or reached yet."""
     return {
         "id": str(event.originator_id),
-        "name": event.name,
-        "name_key": normalise_name(event.name),
+        **named(event.name),
         "objective": event.objective,
         "status": "draft",
         "owner_id": event.owner_id,
@@ -149,10 +148,7 @@ def drafted(event: Campaign.Drafted, position: int) -> Row:
         "conversions": 0,
         "attributed_revenue": "0.00",
         "rating": None,
-        "version": event.originator_version,
-        "drafted_at": iso_utc(event.timestamp),
-        "drafted_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "drafted"),
     }
 
 
@@ -179,13 +175,9 @@ def result_recorded(row: Row, event: Campaign.ResultRecorded) -> Row:
     }
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(Campaign.Drafted, drafted)
+def fold(row: Row, event: Any) -> Row:
     """The row of a campaign after one more of its events."""
-    if isinstance(event, Campaign.Drafted):
-        return drafted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     status = STATUS_BY_EVENT.get(type(event))
     if status is not None:
         row["status"] = status
@@ -408,17 +400,8 @@ class CampaignProjection(RowPerAggregateProjection[CampaignReport]):
                     tracking,
                 )
             return
-        if not isinstance(domain_event, Campaign.Event):
-            self.view.insert_tracking(tracking)
-            return
-        campaign_id = str(domain_event.originator_id)
-        created = isinstance(domain_event, Campaign.Drafted)
-        row = None if created else self._rows.get(campaign_id, self.view.row)
-        folded = fold(row, domain_event, tracking.notification_id)
-        if folded is None:
-            self.view.insert_tracking(tracking)
-            return
-        facts = campaign_facts(domain_event, tracking.notification_id)
-        self.view.put_with_facts(folded, facts, tracking)
-        # Kept only once written: a write that fails leaves the memory as the table is.
-        self._rows.remember(campaign_id, folded)
+        super().process_event(domain_event, tracking)
+
+    def put(self, row: Row, event: Any, tracking: Tracking) -> None:
+        facts = campaign_facts(event, tracking.notification_id)
+        self.view.put_with_facts(row, facts, tracking)

@@ -23,19 +23,20 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 
 from domain.opportunity import Opportunity
 from domain.research_report import ResearchReport, competitor_key
 from projections.events import iso_utc
 from projections.money import number
 from projections.rows import (
-    RecentRows,
     Row,
+    RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
     insert,
-    touched,
+    row_fold,
+    stamp_columns,
     upsert,
 )
 
@@ -52,10 +53,7 @@ COLUMNS = (
     "competitors",
     "detail",
     "published_at",
-    "version",
-    "drafted_at",
-    "drafted_position",
-    "updated_at",
+    *stamp_columns("drafted"),
 )
 MENTION_COLUMNS = (
     "mention_key",
@@ -104,10 +102,7 @@ def drafted(event: ResearchReport.Drafted, position: int) -> Row:
         "competitors": json.dumps([c["name"] for c in event.competitors]),
         "detail": competitor_detail(event.competitors),
         "published_at": None,
-        "version": event.originator_version,
-        "drafted_at": iso_utc(event.timestamp),
-        "drafted_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "drafted"),
     }
 
 
@@ -125,13 +120,9 @@ def _amended(row: Row, changes: dict[str, Any]) -> Row:
     return new
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(ResearchReport.Drafted, drafted)
+def fold(row: Row, event: Any) -> Row:
     """The row of a report after one more of its events."""
-    if isinstance(event, ResearchReport.Drafted):
-        return drafted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case ResearchReport.Amended():
             return _amended(row, event.changes)
@@ -307,7 +298,7 @@ def competitor_rows(found: list[Row], losses: list[Row]) -> list[Row]:
     ]
 
 
-class CompetitorProjection(Projection[CompetitorReport]):
+class CompetitorProjection(RowPerAggregateProjection[CompetitorReport]):
     """Folds ResearchReport and Opportunity events; tracks every other event."""
 
     name = "competitors"
@@ -317,35 +308,24 @@ class CompetitorProjection(Projection[CompetitorReport]):
         Opportunity.Lost,
         Opportunity.Reopened,
     )
-
-    def __init__(self, view: CompetitorReport) -> None:
-        super().__init__(view)
-        self._rows = RecentRows()
+    events = ResearchReport.Event
+    creation = ResearchReport.Drafted
+    fold = staticmethod(fold)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if isinstance(domain_event, ResearchReport.Event):
-            self._report(domain_event, tracking)
-        elif isinstance(domain_event, Opportunity.Opened | Opportunity.Lost | Opportunity.Reopened):
+        if isinstance(domain_event, Opportunity.Opened | Opportunity.Lost | Opportunity.Reopened):
             self.view.write(self._opportunity(domain_event, tracking.notification_id), tracking)
         else:
-            self.view.insert_tracking(tracking)
+            super().process_event(domain_event, tracking)
 
-    def _report(self, event: Any, tracking: Tracking) -> None:
-        report_id = str(event.originator_id)
-        created = isinstance(event, ResearchReport.Drafted)
-        row = None if created else self._rows.get(report_id, self.view.row)
-        folded = fold(row, event, tracking.notification_id)
-        if folded is None:
-            self.view.insert_tracking(tracking)
-            return
+    def put(self, row: Row, event: Any, tracking: Tracking) -> None:
         statements = [
-            (upsert(self.view.table("research_reports"), COLUMNS), [folded[c] for c in COLUMNS])
+            (upsert(self.view.table("research_reports"), COLUMNS), [row[c] for c in COLUMNS])
         ]
         if isinstance(event, ResearchReport.Published):
             table = insert(self.view.table("competitor_mentions"), MENTION_COLUMNS)
-            statements += [(table, m) for m in mentions(folded, tracking.notification_id)]
+            statements += [(table, m) for m in mentions(row, tracking.notification_id)]
         self.view.write(statements, tracking)
-        self._rows.remember(report_id, folded)
 
     def _opportunity(self, event: Any, position: int) -> list[Any]:
         opportunity_id = str(event.originator_id)

@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.contract import Contract, line_total
-from projections.events import iso_utc
 from projections.rows import (
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
-    touched,
+    row_fold,
+    stamp_columns,
 )
 
 COLUMNS = (
@@ -25,10 +26,7 @@ COLUMNS = (
     "region",
     "total",
     "signed_on",
-    "version",
-    "drafted_at",
-    "drafted_position",
-    "updated_at",
+    *stamp_columns("drafted"),
 )
 
 STATUS_BY_EVENT = {
@@ -57,10 +55,7 @@ def drafted(event: Contract.Drafted, position: int) -> Row:
         "region": event.region,
         "total": _total(event.lines),
         "signed_on": None,
-        "version": event.originator_version,
-        "drafted_at": iso_utc(event.timestamp),
-        "drafted_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "drafted"),
     }
 
 
@@ -72,13 +67,9 @@ def amended(row: Row, changes: dict[str, Any]) -> Row:
     return row
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(Contract.Drafted, drafted)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of a contract after one more of its events."""
-    if isinstance(event, Contract.Drafted):
-        return drafted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case Contract.Amended():
             return amended(row, event.changes)
@@ -147,8 +138,6 @@ class ContractDirectoryProjection(RowPerAggregateProjection[ContractDirectory]):
     """Folds Contract events into the directory; tracks every other event too."""
 
     name = "contract_directory"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (Contract.Event,)
     events = Contract.Event
     creation = Contract.Drafted
     fold = staticmethod(fold)

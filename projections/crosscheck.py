@@ -21,7 +21,6 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +32,7 @@ from domain.campaign import Campaign
 from domain.complaint import Complaint
 from domain.contract import Contract
 from domain.customer import Customer
+from domain.department import department_key
 from domain.employee import Employee
 from domain.expense_claim import ExpenseClaim
 from domain.marketing_plan import MarketingPlan
@@ -43,10 +43,10 @@ from domain.risk import Risk
 from domain.staffing_plan import StaffingPlan
 from domain.training_program import TrainingProgram
 from domain.values import normalise_name
+from projections.crosscheck_formats import day, moment, revisions, stamps, text
 from projections.crosscheck_learning import research_report_row, training_program_row
 from projections.events import iso_utc, plain
 from projections.money import cents
-from projections.staffing_plans import staffing_plan_row
 
 Row = dict[str, Any]
 
@@ -91,33 +91,10 @@ class Stream:
         return bisect_right(self.positions, position)
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _moment(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
-
-
-def _stamps(aggregate: Any, position: int, created: str) -> Row:
-    """Version, creation (recording time, position in the log) and last recording time."""
-    return {
-        "id": str(aggregate.id),
-        "version": aggregate.version,
-        f"{created}_at": iso_utc(aggregate.created_on),
-        f"{created}_position": position,
-        "updated_at": iso_utc(aggregate.modified_on),
-    }
-
-
 def customer_row(c: Customer, position: int) -> Row:
     """What `GET /customers` must show of a customer."""
     return {
-        **_stamps(c, position, "registered"),
+        **stamps(c, position, "registered"),
         "name": c.name,
         "name_key": normalise_name(c.name),
         "kind": c.kind,
@@ -126,7 +103,7 @@ def customer_row(c: Customer, position: int) -> Row:
         "region": c.region,
         "industry": c.industry,
         "source": c.source,
-        "campaign_id": _text(c.campaign_id),
+        "campaign_id": text(c.campaign_id),
         "tags": json.dumps(list(c.tags)),
         "rating": c.credit["rating"] if c.credit else None,
         "on_hold": int(c.on_hold),
@@ -138,73 +115,79 @@ def customer_row(c: Customer, position: int) -> Row:
 def contract_row(c: Contract, position: int) -> Row:
     """What `GET /contracts` must show of a contract."""
     return {
-        **_stamps(c, position, "drafted"),
+        **stamps(c, position, "drafted"),
         "customer_id": str(c.customer_id),
         "owner_id": c.owner_id,
         "status": c.status,
         "channel": c.channel,
         "region": c.region,
         "total": str(c.total),
-        "signed_on": _day(c.signed_on),
+        "signed_on": day(c.signed_on),
     }
 
 
 def employee_row(e: Employee, position: int) -> Row:
     """What `GET /employees` must show of a person (no people data)."""
     return {
-        **_stamps(e, position, "registered"),
+        **stamps(e, position, "registered"),
         "name": e.name,
         "name_key": normalise_name(e.name),
         "position": e.position,
         "department": e.department,
         "status": e.status,
         "manager_id": e.manager_id,
-        "hired_on": _day(e.hired_on),
+        "hired_on": day(e.hired_on),
     }
 
 
 def expense_claim_row(c: ExpenseClaim, position: int) -> Row:
     """What `GET /expense-claims` must show of a claim."""
-    stamps = _stamps(c, position, "submitted")
+    dated = stamps(c, position, "submitted")
     return {
-        **stamps,
+        **dated,
         "submitted_at": iso_utc(c.submitted_at),  # business time, as the list shows it
         "claimant_id": c.claimant_id,
         "status": c.status,
         "expense_type": c.expense_type,
         "amount": str(c.amount),
-        "spent_on": _day(c.spent_on),
+        "spent_on": day(c.spent_on),
         "receipt_ref": c.receipt_ref,
         "budget_id": str(c.budget_id),
         "category": c.category,
         "period": c.period,
-        "decided_at": _moment(c.decided_at),
+        "decided_at": moment(c.decided_at),
         "decided_by": c.decided_by,
         "approver_capacity": c.approver_capacity,
         "budget_version": c.booking["budget_version"] if c.booking else None,
-        "paid_on": _day(c.paid_on),
+        "paid_on": day(c.paid_on),
     }
 
 
 def marketing_plan_row(p: MarketingPlan, position: int) -> Row:
     """What `GET /marketing-plans` must show of a plan."""
-    approved = p.approved
     return {
-        **_stamps(p, position, "created"),
+        **stamps(p, position, "created"),
         "fiscal_year": p.fiscal_year,
-        "status": p.status,
-        "revision": p.revision,
-        "approved_revision": approved["revision"] if approved else None,
-        "approved_at": iso_utc(approved["approved_at"]) if approved else None,
-        "approved_by": approved["approved_by"] if approved else None,
+        **revisions(p),
         "measurement_count": len(p.measurements),
+    }
+
+
+def staffing_plan_row(p: StaffingPlan, position: int) -> Row:
+    """What `GET /staffing-plans` must show of a plan."""
+    return {
+        **stamps(p, position, "created"),
+        "department": p.department,
+        "department_key": department_key(p.department),
+        "fiscal_year": p.fiscal_year,
+        **revisions(p),
     }
 
 
 def budget_row(b: Budget, position: int) -> Row:
     """What `GET /budgets` must show of a budget."""
     return {
-        **_stamps(b, position, "drafted"),
+        **stamps(b, position, "drafted"),
         "fiscal_year": b.fiscal_year,
         "name": b.name,
         "status": b.status,
@@ -216,15 +199,15 @@ def budget_row(b: Budget, position: int) -> Row:
 def campaign_row(c: Campaign, position: int) -> Row:
     """What `GET /campaigns` must show of a campaign."""
     return {
-        **_stamps(c, position, "drafted"),
+        **stamps(c, position, "drafted"),
         "name": c.name,
         "name_key": normalise_name(c.name),
         "objective": c.objective,
         "status": c.status,
         "owner_id": c.owner_id,
         "channels": json.dumps(list(c.channels)),
-        "starts_on": _day(c.starts_on),
-        "ends_on": _day(c.ends_on),
+        "starts_on": day(c.starts_on),
+        "ends_on": day(c.ends_on),
         "budget_id": str(c.budget_id),
         "budget_period": c.budget_period,
         "budget_amount": str(c.budget_amount),
@@ -241,12 +224,12 @@ def campaign_row(c: Campaign, position: int) -> Row:
 
 def complaint_row(c: Complaint, position: int) -> Row:
     """What `GET /complaints` must show of a complaint."""
-    stamps = _stamps(c, position, "received")
+    dated = stamps(c, position, "received")
     return {
-        **stamps,
+        **dated,
         "received_at": iso_utc(c.received_at),  # business time, as the list shows it
         "customer_id": str(c.customer_id),
-        "contract_id": _text(c.contract_id),
+        "contract_id": text(c.contract_id),
         "channel": c.channel,
         "category": c.category,
         "severity": c.severity,
@@ -255,9 +238,9 @@ def complaint_row(c: Complaint, position: int) -> Row:
         "escalation_level": c.escalation_level,
         "respond_by": iso_utc(c.respond_by),
         "resolve_by": iso_utc(c.resolve_by),
-        "responded_at": _moment(c.responded_at),
-        "resolved_at": _moment(c.resolved_at),
-        "closed_at": _moment(c.closed_at),
+        "responded_at": moment(c.responded_at),
+        "resolved_at": moment(c.resolved_at),
+        "closed_at": moment(c.closed_at),
         "satisfaction": c.satisfaction,
         "reopen_count": len(c.reopens),
     }
@@ -271,7 +254,7 @@ def opportunity_row(o: Opportunity, position: int) -> Row:
     """
     loss = o.loss if o.status == "lost" else None
     return {
-        **_stamps(o, position, "created"),
+        **stamps(o, position, "created"),
         "title": o.title,
         "name_key": normalise_name(o.title),
         "customer_id": str(o.customer_id),
@@ -283,10 +266,10 @@ def opportunity_row(o: Opportunity, position: int) -> Row:
         "value": cents(o.value),
         "probability": str(o.probability),
         "weighted_value": cents(o.weighted_value),
-        "expected_close_on": _day(o.expected_close_on),
+        "expected_close_on": day(o.expected_close_on),
         "opened_at": iso_utc(o.opened_at),
-        "closed_at": _moment(o.closed_at),
-        "contract_id": _text(o.contract_id),
+        "closed_at": moment(o.closed_at),
+        "contract_id": text(o.contract_id),
         "loss_reason": loss["reason"] if loss else None,
         "competitor": loss["competitor"] if loss else None,
         "quotes": len(o.quotes),
@@ -297,15 +280,15 @@ def opportunity_row(o: Opportunity, position: int) -> Row:
 def price_list_row(p: PriceList, position: int) -> Row:
     """What `GET /price-lists` must show of a list."""
     return {
-        **_stamps(p, position, "created"),
+        **stamps(p, position, "created"),
         "name": p.name,
         "name_key": normalise_name(p.name),
         "status": p.status,
         "currency": p.currency,
-        "valid_from": _day(p.valid_from),
-        "valid_to": _day(p.valid_to),
+        "valid_from": day(p.valid_from),
+        "valid_to": day(p.valid_to),
         "price_count": len(p.active_prices),
-        "published_at": _moment(p.published_at),
+        "published_at": moment(p.published_at),
     }
 
 
@@ -313,7 +296,7 @@ def risk_row(r: Risk, position: int) -> Row:
     """What `GET /risks` must show of a risk: its current assessment and open actions."""
     current = r.current_assessment
     return {
-        **_stamps(r, position, "created"),
+        **stamps(r, position, "created"),
         "category": r.category,
         "title": r.title,
         "owner_id": r.owner_id,

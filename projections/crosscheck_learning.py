@@ -8,23 +8,9 @@ from typing import Any
 
 from domain.research_report import ResearchReport
 from domain.training_program import TrainingProgram
-from projections.events import iso_utc
+from projections.crosscheck_formats import day, moment, stamps, text
 
 Row = dict[str, Any]
-
-
-def _stamps(aggregate: Any, position: int, created: str) -> Row:
-    return {
-        "id": str(aggregate.id),
-        "version": aggregate.version,
-        f"{created}_at": iso_utc(aggregate.created_on),
-        f"{created}_position": position,
-        "updated_at": iso_utc(aggregate.modified_on),
-    }
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _participants(program: TrainingProgram) -> str:
@@ -34,8 +20,8 @@ def _participants(program: TrainingProgram) -> str:
         entries[employee_id] = {
             "attended": sorted(s for s, attended in p["attendance"].items() if attended),
             "reaction": a["reaction"] if a else None,
-            "pre": _text(a["pre_score"]) if a else None,
-            "post": _text(a["post_score"]) if a else None,
+            "pre": text(a["pre_score"]) if a else None,
+            "post": text(a["post_score"]) if a else None,
         }
     return json.dumps(entries, sort_keys=True)
 
@@ -44,7 +30,7 @@ def training_program_row(p: TrainingProgram, position: int) -> Row:
     """What `GET /training-programs` (and the training report) must hold of a program."""
     review = p.review
     return {
-        **_stamps(p, position, "planned"),
+        **stamps(p, position, "planned"),
         "title": p.title,
         "kind": p.kind,
         "status": p.status,
@@ -59,16 +45,16 @@ def training_program_row(p: TrainingProgram, position: int) -> Row:
         ),
         "participants": _participants(p),
         "enrolled": len(p.participants),
-        "completed_on": None if p.completed_on is None else p.completed_on.isoformat(),
-        "actual_cost": _text(p.actual_cost),
-        "kpi_change": _text(review["kpi_change_avg"]) if review else None,
+        "completed_on": day(p.completed_on),
+        "actual_cost": text(p.actual_cost),
+        "kpi_change": text(review["kpi_change_avg"]) if review else None,
     }
 
 
 def research_report_row(r: ResearchReport, position: int) -> Row:
     """What `GET /research-reports` (and the competitors report) must hold of a report."""
     return {
-        **_stamps(r, position, "drafted"),
+        **stamps(r, position, "drafted"),
         "title": r.title,
         "topic": r.topic,
         "method": r.method,
@@ -82,7 +68,7 @@ def research_report_row(r: ResearchReport, position: int) -> Row:
             [
                 {
                     "name": c["name"],
-                    "market_share": _text(c["market_share"]),
+                    "market_share": text(c["market_share"]),
                     "price_position": c["price_position"],
                     "strengths": list(c["strengths"]),
                     "weaknesses": list(c["weaknesses"]),
@@ -90,5 +76,5 @@ def research_report_row(r: ResearchReport, position: int) -> Row:
                 for c in r.competitors
             ]
         ),
-        "published_at": None if r.published_at is None else iso_utc(r.published_at),
+        "published_at": moment(r.published_at),
     }

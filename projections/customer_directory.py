@@ -6,16 +6,18 @@ import json
 from typing import Any
 
 from domain.customer import ERASED, Customer
-from domain.values import CustomerKind, normalise_name
-from projections.events import iso_utc
+from domain.values import CustomerKind
 from projections.rows import (
     NAME_LIKE,
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
     name_pattern,
-    touched,
+    named,
+    row_fold,
+    stamp_columns,
 )
 
 COLUMNS = (
@@ -34,10 +36,7 @@ COLUMNS = (
     "on_hold",
     "tier",
     "points",
-    "version",
-    "registered_at",
-    "registered_position",
-    "updated_at",
+    *stamp_columns("registered"),
 )
 
 
@@ -45,8 +44,7 @@ def registered(event: Customer.Registered, position: int) -> Row:
     """The directory row of a customer just registered: a lead."""
     return {
         "id": str(event.originator_id),
-        "name": event.name,
-        "name_key": normalise_name(event.name),
+        **named(event.name),
         "kind": event.kind,
         "status": "lead",
         "owner_id": event.owner_id,
@@ -59,10 +57,7 @@ def registered(event: Customer.Registered, position: int) -> Row:
         "on_hold": 0,
         "tier": None,
         "points": 0,
-        "version": event.originator_version,
-        "registered_at": iso_utc(event.timestamp),
-        "registered_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "registered"),
     }
 
 
@@ -70,19 +65,15 @@ def profile_updated(row: Row, changes: dict[str, Any]) -> Row:
     """The row with the profile fields an update changed."""
     row = {**row, **{f: changes[f] for f in ("industry", "region") if f in changes}}
     if "name" in changes:
-        row.update(name=changes["name"], name_key=normalise_name(changes["name"]))
+        row.update(named(changes["name"]))
     if "tags" in changes:
         row["tags"] = json.dumps(changes["tags"])
     return row
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(Customer.Registered, registered)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of a customer after one more of its events."""
-    if isinstance(event, Customer.Registered):
-        return registered(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case Customer.ProfileUpdated():
             return profile_updated(row, event.changes)
@@ -98,7 +89,7 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
             return {**row, "status": "customer"}
         case Customer.Erased() if event.kind == CustomerKind.PERSON:
             # A person's name is personal data (the directory keeps no contacts).
-            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
+            return {**row, **named(ERASED)}
         case Customer.CreditAssessed():
             return {**row, "rating": event.rating}
         case Customer.CreditHoldPlaced():
@@ -173,8 +164,6 @@ class CustomerDirectoryProjection(RowPerAggregateProjection[CustomerDirectory]):
     """Folds Customer events into the directory; tracks every other event too."""
 
     name = "customer_directory"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (Customer.Event,)
     events = Customer.Event
     creation = Customer.Registered
     fold = staticmethod(fold)

@@ -12,16 +12,17 @@ from typing import Any
 
 from domain.customer import ERASED
 from domain.employee import Employee
-from domain.values import normalise_name
-from projections.events import iso_utc
 from projections.rows import (
     NAME_LIKE,
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
     name_pattern,
-    touched,
+    named,
+    row_fold,
+    stamp_columns,
 )
 
 COLUMNS = (
@@ -33,10 +34,7 @@ COLUMNS = (
     "status",
     "manager_id",
     "hired_on",
-    "version",
-    "registered_at",
-    "registered_position",
-    "updated_at",
+    *stamp_columns("registered"),
 )
 
 
@@ -44,17 +42,13 @@ def candidate_registered(event: Employee.CandidateRegistered, position: int) -> 
     """The directory row of a candidate just registered."""
     return {
         "id": str(event.originator_id),
-        "name": event.name,
-        "name_key": normalise_name(event.name),
+        **named(event.name),
         "position": event.position,
         "department": event.department,
         "status": "candidate",
         "manager_id": None,
         "hired_on": None,
-        "version": event.originator_version,
-        "registered_at": iso_utc(event.timestamp),
-        "registered_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "registered"),
     }
 
 
@@ -80,13 +74,9 @@ def transferred(row: Row, event: Employee.Transferred) -> Row:
     }
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(Employee.CandidateRegistered, candidate_registered)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of an employee after one more of its events."""
-    if isinstance(event, Employee.CandidateRegistered):
-        return candidate_registered(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case Employee.Hired():
             return hired(row, event)
@@ -99,7 +89,7 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
         case Employee.Terminated():
             return {**row, "status": "terminated"}
         case Employee.Erased():
-            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
+            return {**row, **named(ERASED)}
     return row
 
 
@@ -155,8 +145,6 @@ class EmployeeDirectoryProjection(RowPerAggregateProjection[EmployeeDirectory]):
     """Folds Employee events into the directory; tracks every other event too."""
 
     name = "employee_directory"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (Employee.Event,)
     events = Employee.Event
     creation = Employee.CandidateRegistered
     fold = staticmethod(fold)

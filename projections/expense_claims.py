@@ -18,7 +18,7 @@ from projections.rows import (
     RowPerAggregateProjection,
     RowPerAggregateView,
     directory_page,
-    touched,
+    row_fold,
 )
 
 COLUMNS = (
@@ -81,13 +81,9 @@ def decided(row: Row, event: ExpenseClaim.Approved | ExpenseClaim.Rejected, stat
     }
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(ExpenseClaim.Submitted, submitted)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of a claim after one more of its events."""
-    if isinstance(event, ExpenseClaim.Submitted):
-        return submitted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case ExpenseClaim.Approved():
             return decided(row, event, "approved")
@@ -156,8 +152,6 @@ class ExpenseClaimProjection(RowPerAggregateProjection[ExpenseClaimDirectory]):
     """Folds ExpenseClaim events into the directory; tracks every other event too."""
 
     name = "expense_claims"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (ExpenseClaim.Event,)
     events = ExpenseClaim.Event
     creation = ExpenseClaim.Submitted
     fold = staticmethod(fold)

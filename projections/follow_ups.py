@@ -31,9 +31,16 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from domain.customer import ERASED, Customer
-from domain.values import CustomerKind, normalise_name
+from domain.values import CustomerKind
 from projections.events import iso_utc
-from projections.rows import Row, RowPerAggregateProjection, RowPerAggregateView, insert, upsert
+from projections.rows import (
+    Row,
+    RowPerAggregateProjection,
+    RowPerAggregateView,
+    insert,
+    named,
+    upsert,
+)
 
 COLUMNS = (
     "id",
@@ -57,8 +64,7 @@ def registered(event: Customer.Registered) -> Row:
     """The follow-up row of a customer just registered: a lead with no contact yet."""
     return {
         "id": str(event.originator_id),
-        "name": event.name,
-        "name_key": normalise_name(event.name),
+        **named(event.name),
         "owner_id": event.owner_id,
         "status": "lead",
         "next_follow_up_on": None,
@@ -88,10 +94,9 @@ def fold(row: Row | None, event: Any, position: int) -> Row | None:
         return None
     match event:
         case Customer.ProfileUpdated() if "name" in event.changes:
-            name = event.changes["name"]
-            return {**row, "name": name, "name_key": normalise_name(name)}
+            return {**row, **named(event.changes["name"])}
         case Customer.Erased() if event.kind == CustomerKind.PERSON:
-            return {**row, "name": ERASED, "name_key": normalise_name(ERASED)}
+            return {**row, **named(ERASED)}
         case Customer.OwnerAssigned():
             return {**row, "owner_id": event.owner_id}
         case Customer.FollowUpRecorded():
@@ -185,8 +190,6 @@ class FollowUpProjection(RowPerAggregateProjection[FollowUps]):
     """Folds Customer events into the follow-up rows; tracks every other event too."""
 
     name = "follow_ups"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (Customer.Event,)
     events = Customer.Event
     creation = Customer.Registered
     fold = staticmethod(fold)

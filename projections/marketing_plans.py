@@ -9,29 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.marketing_plan import MarketingPlan, PlanStatus
-from projections.events import iso_utc
+from domain.marketing_plan import MarketingPlan
+from projections.plans import REVISION_COLUMNS, first_revision, revision_step
 from projections.rows import (
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
-    touched,
+    row_fold,
+    stamp_columns,
 )
 
 COLUMNS = (
     "id",
     "fiscal_year",
-    "status",
-    "revision",
-    "approved_revision",
-    "approved_at",
-    "approved_by",
+    *REVISION_COLUMNS,
     "measurement_count",
-    "version",
-    "created_at",
-    "created_position",
-    "updated_at",
+    *stamp_columns("created"),
 )
 
 
@@ -40,49 +35,19 @@ def drafted(event: MarketingPlan.Drafted, position: int) -> Row:
     return {
         "id": str(event.originator_id),
         "fiscal_year": event.fiscal_year,
-        "status": PlanStatus.DRAFT.value,
-        "revision": 1,
-        "approved_revision": None,
-        "approved_at": None,
-        "approved_by": None,
+        **first_revision(),
         "measurement_count": 0,
-        "version": event.originator_version,
-        "created_at": iso_utc(event.timestamp),
-        "created_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "created"),
     }
 
 
-def approved(row: Row, event: MarketingPlan.Approved) -> Row:
-    """The row of a plan whose revision was approved: the revision in force, by whom, when."""
-    return {
-        **row,
-        "status": PlanStatus.APPROVED.value,
-        "approved_revision": event.revision,
-        "approved_at": iso_utc(event.occurred_at),
-        "approved_by": event.actor,
-    }
-
-
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(MarketingPlan.Drafted, drafted)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of a plan after one more of its events."""
-    if isinstance(event, MarketingPlan.Drafted):
-        return drafted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
-        case MarketingPlan.Submitted():
-            return {**row, "status": PlanStatus.PENDING_APPROVAL.value}
-        case MarketingPlan.Returned():
-            return {**row, "status": PlanStatus.DRAFT.value}
-        case MarketingPlan.Approved():
-            return approved(row, event)
-        case MarketingPlan.Revised():
-            return {**row, "status": PlanStatus.DRAFT.value, "revision": event.revision}
         case MarketingPlan.MeasurementRecorded():
             return {**row, "measurement_count": row["measurement_count"] + 1}
-    return row
+    return revision_step(MarketingPlan, row, event)
 
 
 class MarketingPlanDirectory(RowPerAggregateView):
@@ -126,8 +91,6 @@ class MarketingPlanProjection(RowPerAggregateProjection[MarketingPlanDirectory])
     """Folds MarketingPlan events into the directory; tracks every other event too."""
 
     name = "marketing_plans"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (MarketingPlan.Event,)
     events = MarketingPlan.Event
     creation = MarketingPlan.Drafted
     fold = staticmethod(fold)

@@ -13,9 +13,18 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.price_list import PriceList
-from domain.values import normalise_name
 from projections.events import iso_utc
-from projections.rows import NAME_LIKE, Row, directory_page, insert_once, name_pattern, update
+from projections.rows import (
+    NAME_LIKE,
+    Row,
+    created_stamps,
+    directory_page,
+    insert_once,
+    name_pattern,
+    named,
+    stamp_columns,
+    update,
+)
 from projections.store import ReadModel, Statement
 
 LIST_COLUMNS = (
@@ -26,10 +35,7 @@ LIST_COLUMNS = (
     "currency",
     "valid_from",
     "valid_to",
-    "version",
-    "created_at",
-    "created_position",
-    "updated_at",
+    *stamp_columns("created"),
 )
 
 
@@ -70,16 +76,12 @@ class PriceListDirectory(ReadModel):
     def created(self, event: PriceList.Created, position: int, tracking: Tracking) -> None:
         row = {
             "id": str(event.originator_id),
-            "name": event.name,
-            "name_key": normalise_name(event.name),
+            **named(event.name),
             "status": "draft",
             "currency": event.currency,
             "valid_from": event.valid_from.isoformat(),
             "valid_to": event.valid_to.isoformat() if event.valid_to else None,
-            "version": event.originator_version,
-            "created_at": iso_utc(event.timestamp),
-            "created_position": position,
-            "updated_at": iso_utc(event.timestamp),
+            **created_stamps(event, position, "created"),
         }
         self.write(
             [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, TypeVar
+from functools import wraps
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
@@ -48,6 +49,27 @@ def update(table: str, key: str, key_value: Any, values: Row) -> Statement:
     """An UPDATE that sets the values given on the row whose key column has key_value."""
     sets = ", ".join(f"{column} = ?" for column in values)
     return f"UPDATE {table} SET {sets} WHERE {key} = ?", [*values.values(), key_value]
+
+
+def named(name: str) -> Row:
+    """A row's name and the key a directory's text search matches (see `name_pattern`)."""
+    return {"name": name, "name_key": normalise_name(name)}
+
+
+def stamp_columns(created: str) -> tuple[str, ...]:
+    """The columns that date a row: its version, its creation (`<created>_at`,
+    `<created>_position`) and its last recording time."""
+    return ("version", f"{created}_at", f"{created}_position", "updated_at")
+
+
+def created_stamps(event: Any, position: int, created: str) -> Row:
+    """The values of `stamp_columns(created)` for a row its aggregate's first event makes."""
+    return {
+        "version": event.originator_version,
+        f"{created}_at": iso_utc(event.timestamp),
+        f"{created}_position": position,
+        "updated_at": iso_utc(event.timestamp),
+    }
 
 
 def touched(row: Row, event: Any) -> Row:
@@ -109,19 +131,60 @@ class RowPerAggregateView(ReadModel):
         )
 
 
+class Fold(Protocol):
+    """A pure fold of a row per aggregate: its row after one more of its events."""
+
+    def __call__(self, row: Row | None, event: Any, position: int) -> Row | None: ...
+
+
+def row_fold(
+    creation: type[Any], created: Callable[[Any, int], Row]
+) -> Callable[[Callable[[Row, Any], Row]], Fold]:
+    """The fold `(row, event, position) -> row` of a row per aggregate, made from the
+    step `(row, event) -> row` of its later events.
+
+    The creation event makes the row with `created(event, position)`; a later event of
+    an aggregate without a row leaves nothing to write (None); any other is given the
+    row already stamped with its version and recording time (see `touched`).
+    """
+
+    def decorate(step: Callable[[Row, Any], Row]) -> Fold:
+        @wraps(step)
+        def fold(row: Row | None, event: Any, position: int) -> Row | None:
+            if isinstance(event, creation):
+                return created(event, position)
+            if row is None:
+                return None
+            return step(touched(row, event), event)
+
+        return fold
+
+    return decorate
+
+
 AnyRowPerAggregateView = TypeVar("AnyRowPerAggregateView", bound=RowPerAggregateView)
 
 
 class RowPerAggregateProjection(Projection[AnyRowPerAggregateView]):
     """Folds one aggregate type's events into a row per aggregate; tracks every event.
 
-    Subclasses give the aggregate's event base class, the event that creates a row,
-    and the pure fold `(row, event, position) -> row` (None: nothing to write); the
-    view has `row(id)` and `put(row, tracking)`, as a `RowPerAggregateView` has.
+    Subclasses give the aggregate's event base class (what it folds, unless it names
+    `folded_events` itself), the event that creates a row, and the pure fold
+    `(row, event, position) -> row` (None: nothing to write); the view has `row(id)`
+    and `put(row, tracking)`, as a `RowPerAggregateView` has. A read model that writes
+    more than the row for an event overrides `put`.
     """
 
     events: ClassVar[type[Any]]
     creation: ClassVar[type[Any]]
+    # The events it folds; every other one it only tracks (see projections/rebuild.py).
+    folded_events: ClassVar[tuple[type[Any], ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A read model that folds nothing but its aggregate's events need not name them twice.
+        if "folded_events" not in cls.__dict__ and "events" in cls.__dict__:
+            cls.folded_events = (cls.events,)
 
     def __init__(self, view: AnyRowPerAggregateView) -> None:
         super().__init__(view)
@@ -144,9 +207,14 @@ class RowPerAggregateProjection(Projection[AnyRowPerAggregateView]):
         if folded is None:
             self.view.insert_tracking(tracking)
             return
-        self.view.put(folded, tracking)
+        self.put(folded, domain_event, tracking)
         # Kept only once written: a write that fails leaves the memory as the table is.
         self._rows.remember(aggregate_id, folded)
+
+    def put(self, row: Row, event: Any, tracking: Tracking) -> None:
+        """Write an aggregate's folded row (and whatever else its event adds) and the
+        tracking position in one transaction."""
+        self.view.put(row, tracking)
 
 
 NAME_LIKE = "name_key LIKE ? ESCAPE '\\'"

@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from domain.department import department_key
-from domain.staffing_plan import PlanStatus, StaffingPlan
-from projections.events import iso_utc
+from domain.staffing_plan import StaffingPlan
+from projections.plans import REVISION_COLUMNS, first_revision, revision_step
 from projections.rows import (
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
-    touched,
+    row_fold,
+    stamp_columns,
 )
 
 COLUMNS = (
@@ -26,15 +28,8 @@ COLUMNS = (
     "department",
     "department_key",
     "fiscal_year",
-    "status",
-    "revision",
-    "approved_revision",
-    "approved_at",
-    "approved_by",
-    "version",
-    "created_at",
-    "created_position",
-    "updated_at",
+    *REVISION_COLUMNS,
+    *stamp_columns("created"),
 )
 
 
@@ -45,41 +40,15 @@ def drafted(event: StaffingPlan.Drafted, position: int) -> Row:
         "department": event.department,
         "department_key": department_key(event.department),
         "fiscal_year": event.fiscal_year,
-        "status": PlanStatus.DRAFT.value,
-        "revision": 1,
-        "approved_revision": None,
-        "approved_at": None,
-        "approved_by": None,
-        "version": event.originator_version,
-        "created_at": iso_utc(event.timestamp),
-        "created_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **first_revision(),
+        **created_stamps(event, position, "created"),
     }
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(StaffingPlan.Drafted, drafted)
+def fold(row: Row, event: Any) -> Row:
     """The directory row of a plan after one more of its events."""
-    if isinstance(event, StaffingPlan.Drafted):
-        return drafted(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
-    match event:
-        case StaffingPlan.Submitted():
-            return {**row, "status": PlanStatus.PENDING_APPROVAL.value}
-        case StaffingPlan.Returned():
-            return {**row, "status": PlanStatus.DRAFT.value}
-        case StaffingPlan.Approved():
-            return {
-                **row,
-                "status": PlanStatus.APPROVED.value,
-                "approved_revision": event.revision,
-                "approved_at": iso_utc(event.occurred_at),
-                "approved_by": event.actor,
-            }
-        case StaffingPlan.Revised():
-            return {**row, "status": PlanStatus.DRAFT.value, "revision": event.revision}
-    return row
+    return revision_step(StaffingPlan, row, event)
 
 
 class StaffingPlanDirectory(RowPerAggregateView):
@@ -128,28 +97,6 @@ class StaffingPlanProjection(RowPerAggregateProjection[StaffingPlanDirectory]):
     """Folds StaffingPlan events into the directory; tracks every other event too."""
 
     name = "staffing_plans"
-    # The events it folds; every other one it only tracks (see projections/rebuild.py).
-    folded_events = (StaffingPlan.Event,)
     events = StaffingPlan.Event
     creation = StaffingPlan.Drafted
     fold = staticmethod(fold)
-
-
-def staffing_plan_row(plan: StaffingPlan, position: int) -> Row:
-    """What `GET /staffing-plans` must show of a plan (projections/crosscheck.py)."""
-    approved = plan.approved
-    return {
-        "id": str(plan.id),
-        "version": plan.version,
-        "created_at": iso_utc(plan.created_on),
-        "created_position": position,
-        "updated_at": iso_utc(plan.modified_on),
-        "department": plan.department,
-        "department_key": department_key(plan.department),
-        "fiscal_year": plan.fiscal_year,
-        "status": plan.status,
-        "revision": plan.revision,
-        "approved_revision": approved["revision"] if approved else None,
-        "approved_at": iso_utc(approved["approved_at"]) if approved else None,
-        "approved_by": approved["approved_by"] if approved else None,
-    }

@@ -32,9 +32,11 @@ from projections.rows import (
     Row,
     RowPerAggregateProjection,
     RowPerAggregateView,
+    created_stamps,
     directory_page,
     insert,
-    touched,
+    row_fold,
+    stamp_columns,
     upsert,
 )
 
@@ -56,10 +58,7 @@ COLUMNS = (
     "completed_on",
     "actual_cost",
     "kpi_change",
-    "version",
-    "planned_at",
-    "planned_position",
-    "updated_at",
+    *stamp_columns("planned"),
 )
 
 
@@ -99,10 +98,7 @@ def planned(event: TrainingProgram.Planned, position: int) -> Row:
         "completed_on": None,
         "actual_cost": None,
         "kpi_change": None,
-        "version": event.originator_version,
-        "planned_at": iso_utc(event.timestamp),
-        "planned_position": position,
-        "updated_at": iso_utc(event.timestamp),
+        **created_stamps(event, position, "planned"),
     }
 
 
@@ -151,13 +147,9 @@ def _assessment(row: Row, event: TrainingProgram.AssessmentRecorded) -> Row:
     return _participant(row, event.employee_id, **entry)
 
 
-def fold(row: Row | None, event: Any, position: int) -> Row | None:
+@row_fold(TrainingProgram.Planned, planned)
+def fold(row: Row, event: Any) -> Row:
     """The row of a program after one more of its events."""
-    if isinstance(event, TrainingProgram.Planned):
-        return planned(event, position)
-    if row is None:
-        return None
-    row = touched(row, event)
     match event:
         case TrainingProgram.Amended():
             return _amended(row, event)
@@ -375,25 +367,13 @@ class TrainingProjection(RowPerAggregateProjection[TrainingReport]):
     """Folds TrainingProgram events into the training read model; tracks every other event."""
 
     name = "training"
-    folded_events = (TrainingProgram.Event,)
     events = TrainingProgram.Event
     creation = TrainingProgram.Planned
     fold = staticmethod(fold)
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if not isinstance(domain_event, self.events):
-            self.view.insert_tracking(tracking)
-            return
-        aggregate_id = str(domain_event.originator_id)
-        created = isinstance(domain_event, self.creation)
-        row = None if created else self._rows.get(aggregate_id, self.view.row)
-        folded = fold(row, domain_event, tracking.notification_id)
-        if folded is None:
-            self.view.insert_tracking(tracking)
-            return
+    def put(self, row: Row, event: Any, tracking: Tracking) -> None:
         hours: dict[str, Decimal] = {}
         year = None
-        if isinstance(domain_event, TrainingProgram.Completed):
-            hours, year = domain_event.recorded_hours, domain_event.completed_on.year
-        self.view.put_state(folded, domain_event.occurred_at, hours, year, tracking)
-        self._rows.remember(aggregate_id, folded)
+        if isinstance(event, TrainingProgram.Completed):
+            hours, year = event.recorded_hours, event.completed_on.year
+        self.view.put_state(row, event.occurred_at, hours, year, tracking)
