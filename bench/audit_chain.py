@@ -26,7 +26,6 @@ The machine is shared and noisy: read the ratios, not the absolute figures.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -35,7 +34,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -46,6 +44,7 @@ from psycopg.sql import SQL, Identifier
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from common import dialect_parser, each_dialect, print_date, print_table
 from write_path import (
     Database,
     Run,
@@ -325,9 +324,7 @@ def bench(dialect: str, sizes: Sizes, with_before: bool) -> tuple[list[str], lis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer commands, rounds, events")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "fewer commands, rounds, events")
     parser.add_argument("--rounds", type=int, help="rounds of each measure (default 5)")
     parser.add_argument("--commands", type=int, help="commands a target, round and thread count")
     parser.add_argument("--no-verify", action="store_true", help="the commands' cost only")
@@ -342,29 +339,23 @@ def main() -> None:
         commands=args.commands or sizes.commands,
         events=0 if args.no_verify else sizes.events,
     )
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"date: {date}; load: {load()}; {os.cpu_count()} cores; sizes: {sizes}")
-    commands: list[str] = []
-    verification: list[str] = []
-    for dialect in ("sqlite", "postgres"):
-        if args.only not in (None, dialect):
-            continue
-        if dialect == "postgres" and not postgres_reachable():
-            print("\n== postgres: not reachable; its figures are skipped")
-            continue
-        more_commands, more_verification = bench(dialect, sizes, args.before)
-        commands += more_commands
-        verification += more_verification
-    was = " chained before /s | its cost | by round | its CPU µs |" if args.before else ""
-    print(
-        "\n| database | threads | load | chained /s | unchained /s | chain's cost | by round |"
-        f" CPU µs/command |{was} raw commit /s | chained ÷ raw |"
+    print_date(sizes)
+    results = each_dialect(
+        args.only,
+        postgres_reachable,
+        lambda dialect: bench(dialect, sizes, args.before),
+        skipped="\n== postgres: not reachable; its figures are skipped",
     )
-    print("|---|---|---|---|---|---|---|---|" + "---|" * (4 if args.before else 0) + "---|---|")
-    print("\n".join(commands))
-    print("\n| database | events | way | events/s | ÷ read + decode |")
-    print("|---|---|---|---|---|")
-    print("\n".join(verification))
+    was = " chained before /s | its cost | by round | its CPU µs |" if args.before else ""
+    print_table(
+        "| database | threads | load | chained /s | unchained /s | chain's cost | by round |"
+        f" CPU µs/command |{was} raw commit /s | chained ÷ raw |",
+        [row for rows, _ in results.values() for row in rows],
+    )
+    print_table(
+        "| database | events | way | events/s | ÷ read + decode |",
+        [row for _, rows in results.values() for row in rows],
+    )
     print(f"\nload {load()}", file=sys.stderr)
 
 

@@ -33,7 +33,6 @@ The machine, the durability settings of app and ceiling, and a Markdown table ar
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 import threading
@@ -54,19 +53,16 @@ from application.commands.budgets import ApproveBudget, CommitBudget, DraftBudge
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from commands import (  # the other benchmark's helpers, beside this file
-    POSTGRES_URL,
     Database,
     Report,
     app_settings,
-    load,
-    machine,
     ms,
+    on_database,
     percentile,
-    postgres_database,
-    sqlite_database,
     stored_event_shape,
     summary,
 )
+from common import POSTGRES_URL, dialect_parser, load, machine, print_machine, run_each
 from eventsourcing.persistence import RecordConflictError
 
 import application.backoffice as backoffice_module
@@ -156,13 +152,18 @@ def run_clients(
         threading.Thread(target=client, args=(number, budget_id))
         for number, budget_id in enumerate(budgets)
     ]
+    return all_at_once(threads, barrier), outcomes, latencies
+
+
+def all_at_once(threads: list[threading.Thread], barrier: threading.Barrier) -> float:
+    """Start the threads; seconds from when they all pass `barrier` until the last ends."""
     for thread in threads:
         thread.start()
     barrier.wait(timeout=60)
     start = time.perf_counter()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - start, outcomes, latencies
+    return time.perf_counter() - start
 
 
 def lowest_available(app: Backoffice, budget_id: uuid.UUID) -> tuple[Decimal, Decimal, int]:
@@ -250,13 +251,7 @@ def raw_contended_append(
                 lost["lost"] += conflicts
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait(timeout=60)
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, lost["lost"]
+    return all_at_once(threads, barrier), lost["lost"]
 
 
 def contended(
@@ -433,9 +428,7 @@ def bench(db: Database, sizes: Sizes) -> Report:
 
 def main() -> None:
     """Parse the arguments, print the machine, run the benchmark on each database."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "smaller counts")
     parser.add_argument("--clients", type=int, help="clients at once (default 8, quick 4)")
     parser.add_argument("--commits", type=int, help="commits per client (150, quick 40)")
     args = parser.parse_args()
@@ -446,25 +439,8 @@ def main() -> None:
         single=sizes.single,
     )
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}; sizes: {sizes}")
-    started = time.perf_counter()
-    reports = []
-    if args.only in (None, "sqlite"):
-        with sqlite_database() as db:
-            reports.append(bench(db, sizes))
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            with postgres_database() as db:
-                reports.append(bench(db, sizes))
-    if reports:
-        summary(reports)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_machine(about, f"; sizes: {sizes}")
+    run_each(args.only, about, on_database(lambda db: bench(db, sizes)), summary)
 
 
 if __name__ == "__main__":

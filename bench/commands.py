@@ -36,28 +36,32 @@ latency. A summary table in Markdown ends the output.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import platform
-import socket
 import sqlite3
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
-import uvicorn
+from common import (
+    POSTGRES_URL,
+    dialect_parser,
+    load,
+    machine,
+    print_machine,
+    run_each,
+    scratch_schema,
+    served,
+)
 from fastapi.testclient import TestClient
 
 from application.backoffice import Backoffice, Request
@@ -74,13 +78,12 @@ from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from projections.runner import READ_MODELS, ReadSide, rebuild
 
-POSTGRES_URL = os.environ.get(
-    "MOPS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 REQUEST = Request(Caller("bench", frozenset({"admin"})))
 FOLLOW_UP = {"kind": "call", "notes": "x"}
 BATCH = 500
 WARM_UP = 20
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -153,50 +156,6 @@ def percentile(samples: list[float], q: float) -> float:
 def ms(seconds: float) -> float:
     """Seconds in milliseconds."""
     return seconds * 1000
-
-
-# The machine.
-
-
-def machine() -> dict[str, str]:
-    """CPU, cores, RAM, Python, database versions, date and load."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown",
-    )
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "python": platform.python_version(),
-        "postgresql": postgres_version() or "unreachable",
-        "sqlite": sqlite3.sqlite_version,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "load": load(),
-    }
-
-
-def load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def postgres_version() -> str | None:
-    """The server's version, or None when it cannot be reached."""
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
-            return conn.execute("SHOW server_version").fetchone()[0]
-    except psycopg.Error:
-        return None
 
 
 # Databases and the ceiling.
@@ -290,31 +249,56 @@ class Database:
 @contextmanager
 def sqlite_database() -> Iterator[Database]:
     """An SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="mops-bench-") as directory:
+    with sqlite_scratch() as (directory, raw):
         url = f"sqlite:///{directory}/mops.db"
-        raw = RawSQLite(directory)
-        try:
-            yield Database("sqlite", Settings(database_url=url, jwt_secret=DEV_JWT_SECRET), raw)
-        finally:
-            raw.close()
+        yield Database("sqlite", Settings(database_url=url, jwt_secret=DEV_JWT_SECRET), raw)
 
 
 @contextmanager
 def postgres_database() -> Iterator[Database]:
     """A fresh schema in the PostgreSQL database, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    raw = None
-    try:
-        raw = RawPostgres(schema)
+    with postgres_scratch() as (schema, raw):
         url = f"{POSTGRES_URL}?schema={schema}"
         yield Database("postgres", Settings(database_url=url, jwt_secret=DEV_JWT_SECRET), raw)
-    finally:
-        if raw is not None:
+
+
+@contextmanager
+def sqlite_scratch() -> Iterator[tuple[str, RawSQLite]]:
+    """A temporary directory for the app's SQLite file, and the ceiling's file beside it."""
+    with tempfile.TemporaryDirectory(prefix="mops-bench-") as directory:
+        raw = RawSQLite(directory)
+        try:
+            yield directory, raw
+        finally:
             raw.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@contextmanager
+def postgres_scratch() -> Iterator[tuple[str, RawPostgres]]:
+    """A fresh schema for the app, and the ceiling's table in it."""
+    with scratch_schema() as schema:
+        raw = RawPostgres(schema)
+        try:
+            yield schema, raw
+        finally:
+            raw.close()
+
+
+@contextmanager
+def database(dialect: str) -> Iterator[Database]:
+    """A fresh database of the dialect."""
+    with sqlite_database() if dialect == "sqlite" else postgres_database() as db:
+        yield db
+
+
+def on_database(run: Callable[[Database], T]) -> Callable[[str], T]:
+    """`run` on a fresh database of the dialect it is given."""
+
+    def opened(dialect: str) -> T:
+        with database(dialect) as db:
+            return run(db)
+
+    return opened
 
 
 def app_settings(app: Backoffice, dialect: str) -> str:
@@ -471,33 +455,6 @@ def http_commands(client: httpx.Client | TestClient, count: int) -> tuple[float,
             assert response.status_code == 200, response.text
 
     return timed(register), timed(follow)
-
-
-@contextmanager
-def served(services: Services) -> Iterator[str]:
-    """The HTTP API under uvicorn on a free loopback port, in a background thread."""
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says
-    # TCP, and without it every response waits ~40 ms for a delayed ACK (Nagle).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(services=services), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def measure_http(services: Services, sizes: Sizes, ceiling: Ceiling, report: Report) -> None:
@@ -677,31 +634,11 @@ def summary(reports: list[Report]) -> None:
 
 def main() -> None:
     """Parse the arguments, print the machine, run the benchmark on each database."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts, about a minute")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
-    args = parser.parse_args()
+    args = dialect_parser(__doc__, "smaller counts, about a minute").parse_args()
     sizes = QUICK if args.quick else FULL
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}; sizes: {sizes}")
-    started = time.perf_counter()
-    reports = []
-    if args.only in (None, "sqlite"):
-        with sqlite_database() as db:
-            reports.append(bench(db, sizes))
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            with postgres_database() as db:
-                reports.append(bench(db, sizes))
-    if reports:
-        summary(reports)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_machine(about, f"; sizes: {sizes}")
+    run_each(args.only, about, on_database(lambda db: bench(db, sizes)), summary)
 
 
 if __name__ == "__main__":

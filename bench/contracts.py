@@ -37,13 +37,11 @@ the ceilings rather than the rates.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -56,18 +54,17 @@ from importlib.metadata import version
 from pathlib import Path
 
 import httpx
-import psycopg
 from commands import (
-    POSTGRES_URL,
     RawPostgres,
     RawSQLite,
     Report,
-    load,
-    machine,
     ms,
     percentile,
+    postgres_scratch,
+    sqlite_scratch,
     summary,
 )
+from common import POSTGRES_URL, dialect_parser, load, machine, print_machine, run_each
 
 from interfaces.auth import mint
 from interfaces.bootstrap import DEV_JWT_SECRET
@@ -210,32 +207,15 @@ class Database:
 
 
 @contextmanager
-def sqlite_database() -> Iterator[Database]:
-    """An SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="mops-bench-") as directory:
-        raw = RawSQLite(directory)
-        try:
+def database(dialect: str) -> Iterator[Database]:
+    """An SQLite file in a temporary directory, or a fresh schema dropped afterwards."""
+    if dialect == "sqlite":
+        with sqlite_scratch() as (directory, raw):
             yield Database("sqlite", f"sqlite:///{directory}/mops.db", raw, "stored_events")
-        finally:
-            raw.close()
-
-
-@contextmanager
-def postgres_database() -> Iterator[Database]:
-    """A fresh schema in the PostgreSQL database, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    raw = None
-    try:
-        raw = RawPostgres(schema)
+        return
+    with postgres_scratch() as (schema, raw):
         url = f"{POSTGRES_URL}?schema={schema}"
         yield Database("postgres", url, raw, f'"{schema}".backoffice_events')
-    finally:
-        if raw is not None:
-            raw.close()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 # The clients.
@@ -612,33 +592,20 @@ def bench(db: Database, sizes: Sizes, clients: int) -> Report:
 
 def main() -> None:
     """Parse the arguments, print the machine, run the benchmark on each database."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts, under a minute")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "smaller counts, under a minute")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
+    print_machine(
+        about, f"; sizes: {sizes}; clients: {args.clients}", between=f"libraries: {versions()}"
     )
-    print(f"libraries: {versions()}")
-    print(f"date: {about['date']}; load: {about['load']}; sizes: {sizes}; clients: {args.clients}")
-    started = time.perf_counter()
-    reports = []
-    if args.only in (None, "sqlite"):
-        with sqlite_database() as db:
-            reports.append(bench(db, sizes, args.clients))
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            with postgres_database() as db:
-                reports.append(bench(db, sizes, args.clients))
-    if reports:
-        summary(reports)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    def on_database(dialect: str) -> Report:
+        with database(dialect) as db:
+            return bench(db, sizes, args.clients)
+
+    run_each(args.only, about, on_database, summary)
 
 
 if __name__ == "__main__":

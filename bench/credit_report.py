@@ -28,11 +28,8 @@ schema in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end):
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -42,10 +39,10 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import POSTGRES_URL, machine
 
 from domain.contract import Contract
 from domain.customer import Customer
@@ -54,45 +51,10 @@ from interfaces.settings import Settings
 from projections import credit, sales
 from projections.runner import READ_MODELS, close_view, construct_view
 
-POSTGRES_URL = os.environ.get(
-    "MOPS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 AS_OF = date(2026, 6, 30)
 START = date(2025, 7, 1)
 CHUNK = 5_000
 SKUS = [f"SKU-{n:03d}" for n in range(50)]
-
-
-def machine() -> dict[str, str]:
-    """CPU, cores, RAM, Python, database versions, date and load."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown",
-    )
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
-            postgres = conn.execute("SHOW server_version").fetchone()[0]
-    except psycopg.Error:
-        postgres = "unreachable"
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "python": platform.python_version(),
-        "postgresql": postgres,
-        "sqlite": sqlite3.sqlite_version,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
 
 
 # The facts.

@@ -30,18 +30,14 @@ import argparse
 import os
 import platform
 import resource
-import shutil
-import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import anyio
-import psycopg
+from common import load, scratch_url
 from eventsourcing.persistence import Tracking
 
 from interfaces.auth import mint
@@ -51,29 +47,7 @@ from interfaces.settings import Settings
 from projections.risks import COLUMNS
 from projections.rows import upsert
 
-POSTGRES_URL = os.environ.get(
-    "MOPS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 CHUNK = 5_000
-
-
-@contextmanager
-def database(dialect: str) -> Iterator[str]:
-    if dialect == "sqlite":
-        directory = tempfile.mkdtemp(prefix="mops-exports-")
-        try:
-            yield f"sqlite:///{directory}/mops.db"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def fill(services: Services, rows: int, small: int) -> float:
@@ -174,7 +148,7 @@ def measure(app: Any, token: str, traced: bool) -> None:
 
 
 def run(dialect: str, rows: int, small: int) -> None:
-    with database(dialect) as url:
+    with scratch_url(dialect) as url:
         settings = Settings(database_url=url, jwt_secret=DEV_JWT_SECRET)
         services = build(settings, run_projections=False)
         try:
@@ -202,12 +176,12 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{platform.node()}: {platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"{os.cpu_count()} CPUs, load {load()}"
     )
     for dialect in ["sqlite", "postgres"]:
         if args.only in (None, dialect):
             run(dialect, args.rows, args.small)
-    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

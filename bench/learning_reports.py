@@ -21,39 +21,21 @@ N, its pipeline only up to 400 opportunities.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(1, str(Path(__file__).parent.parent))
 
-from commands import load, machine, postgres_database, served, sqlite_database
+from common import load, served
+from dashboard import demo_services, rows_of, run, sample, timed
 
 from interfaces.auth import mint
-from interfaces.bootstrap import DEV_JWT_SECRET, build
-from interfaces.demo import write_demo
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def timed(client: httpx.Client, path: str) -> tuple[float, Any]:
-    started = time.perf_counter()
-    answer = client.get(path)
-    elapsed = time.perf_counter() - started
-    if answer.status_code != 200:
-        raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:200]}")
-    return elapsed, answer.json()
+from interfaces.bootstrap import DEV_JWT_SECRET
 
 
 def paths_of(now: datetime) -> list[str]:
@@ -71,9 +53,9 @@ def paths_of(now: datetime) -> list[str]:
 
 def sizes(client: httpx.Client) -> str:
     """What the reports read: programs, research reports, competitors, losses counted."""
-    _, training = timed(client, "/reports/training?limit=200")
-    _, research = timed(client, "/research-reports?limit=200")
-    _, competitors = timed(client, "/reports/competitors?limit=200")
+    training = timed(client, "/reports/training?limit=200")[1].json()
+    research = timed(client, "/research-reports?limit=200")[1].json()
+    competitors = timed(client, "/reports/competitors?limit=200")[1].json()
     losses = sum(r["lost_count"] for r in competitors["items"])
     return (
         f"{len(training['items'])} programs, {len(research['items'])} research reports, "
@@ -82,19 +64,10 @@ def sizes(client: httpx.Client) -> str:
 
 
 def measure(database: Any, customers: int, requests: int) -> list[str]:
-    settings = database.settings
-    started = time.perf_counter()
-    write_demo(settings, customers=customers, months=12, seed=7, console=Console(quiet=True))
-    written = time.perf_counter() - started
-    services = build(settings, run_projections=True)
+    services, written, head = demo_services(database.settings, customers, fold_minutes=30)
     try:
-        head = services.backoffice.max_position() or 0
-        for name in list(services.read_side.views):
-            if not services.read_side.wait(name, head, timeout=1800):
-                raise RuntimeError(f"{name} did not fold the demo in 30 minutes")
         token = mint(DEV_JWT_SECRET, "bench-auditor", ["auditor"], timedelta(hours=1))
         paths = paths_of(datetime.now(UTC))
-        samples: dict[str, list[float]] = {path: [] for path in paths}
         with (
             served(services) as base_url,
             httpx.Client(
@@ -102,43 +75,27 @@ def measure(database: Any, customers: int, requests: int) -> list[str]:
             ) as client,
         ):
             read = sizes(client)
-            for path in paths:  # warm: first reads
-                timed(client, path)
-            for _ in range(requests):
-                for path, times in samples.items():
-                    times.append(timed(client, path)[0])
+
+            def decoded(path: str) -> float:
+                elapsed, answer = timed(client, path)
+                # Decoded, untimed, as a client of the reports would: the pace between
+                # requests stays that of the earlier runs.
+                answer.json()
+                return elapsed
+
+            samples = sample(paths, requests, decoded)
     finally:
         services.close()
-    rows = []
-    for path, times in samples.items():
-        p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
-        rows.append(
-            f"| {database.dialect} | {head:,} | {path} | {p50:.1f} | {p95:.1f} | {len(times)} |"
-        )
     print(
         f"{database.dialect}: demo of {customers} customers written in {written:.0f} s, "
         f"{head:,} events; {read} (load {load()})",
         flush=True,
     )
-    return rows
+    return rows_of(database.dialect, head, samples)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=3000)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
-    args = parser.parse_args()
-    print(f"{machine()}", flush=True)
-    rows: list[str] = []
-    for dialect, database in (("sqlite", sqlite_database), ("postgres", postgres_database)):
-        if args.only in (None, dialect):
-            with database() as db:
-                rows += measure(db, args.customers, args.requests)
-    print("\n| database | events | path | p50 ms | p95 ms | requests |")
-    print("|---|---|---|---|---|---|")
-    print("\n".join(rows))
-    print(f"\nload {load()}")
+    run(__doc__, 3000, measure)
 
 
 if __name__ == "__main__":

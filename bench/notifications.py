@@ -31,9 +31,7 @@ the read side running in this process as `mops serve` runs it:
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -43,14 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID
 
-from commands import (
-    POSTGRES_URL,
-    Database,
-    machine,
-    percentile,
-    postgres_database,
-    sqlite_database,
-)
+from commands import Database, on_database, percentile
+from common import dialect_parser, machine, print_machine, run_each
 
 from application.backoffice import Request
 from application.commands.contracts import (
@@ -240,31 +232,15 @@ def bench(db: Database, samples: int, invoices: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="30 samples, 1 000 invoices")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "30 samples, 1 000 invoices")
     parser.add_argument("--invoices", type=int, help="open invoices for the tick (10 000)")
     parser.add_argument("--samples", type=int, help="commands timed to their webhook (100)")
     args = parser.parse_args()
     samples = args.samples or (30 if args.quick else 100)
     invoices = args.invoices or (1000 if args.quick else 10_000)
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}")
-    started = time.perf_counter()
-    if args.only in (None, "sqlite"):
-        with sqlite_database() as db:
-            bench(db, samples, invoices)
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            with postgres_database() as db:
-                bench(db, samples, invoices)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_machine(about)
+    run_each(args.only, about, on_database(lambda db: bench(db, samples, invoices)))
 
 
 if __name__ == "__main__":

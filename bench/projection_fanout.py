@@ -29,7 +29,8 @@ from eventsourcing.projection import ProjectionRunner
 
 from application.backoffice import Backoffice, Request
 from application.permissions import Caller
-from bench.commands import machine, postgres_database, sqlite_database
+from bench.commands import postgres_database, sqlite_database
+from bench.common import machine
 from interfaces.bootstrap import build
 from interfaces.settings import Settings
 from projections.runner import READ_MODELS

@@ -57,7 +57,8 @@ from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 
 from application.backoffice import Backoffice
-from bench.commands import machine, postgres_database, sqlite_database
+from bench.commands import postgres_database, sqlite_database
+from bench.common import machine, read_log
 from interfaces.bootstrap import DEV_JWT_SECRET
 from interfaces.settings import Settings
 from projections.rebuild import PAGE_SIZE, rebuild_all
@@ -163,21 +164,6 @@ def write_log(settings: Settings, templates: list[Template], events: int) -> Non
 # The measurements, each in a process of its own.
 
 
-def select_and_decode(app: Backoffice) -> int:
-    """Read and decode the whole log as a rebuild pages it, folding nothing; the events."""
-    position, count = 0, 0
-    while True:
-        page = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, inclusive_of_start=False
-        )
-        if not page:
-            return count
-        for notification in page:
-            app.mapper.to_domain_event(notification)
-        count += len(page)
-        position = page[-1].id
-
-
 def child(kind: str, url: str, names: list[str], jobs: int) -> None:
     """Run one measurement and print its seconds as JSON (the parent reads its RSS)."""
     settings = Settings(database_url=url, jwt_secret=DEV_JWT_SECRET)
@@ -186,7 +172,7 @@ def child(kind: str, url: str, names: list[str], jobs: int) -> None:
     try:
         started, cpu = time.perf_counter(), process_cpu()
         if kind == "ceiling":
-            select_and_decode(app)
+            read_log(app, PAGE_SIZE, decode=True)
         else:
             specs = [READ_MODELS[name] for name in names]
             rebuild_all(app, specs, env, settings.dialect, jobs=jobs)

@@ -43,10 +43,8 @@ schema in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end):
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,16 +58,15 @@ import commands
 import psycopg
 import service_reports
 from budget_contention import EXECUTIVE, FINANCE
-from commands import POSTGRES_URL, Database, load, machine, stored_event_shape
+from commands import Database, database, stored_event_shape
+from common import POSTGRES_URL, dialect_parser, load, machine, print_machine, read_log, run_each
 from fastapi.testclient import TestClient
 from service_reports import (
     ADMIN,
     Company,
     Raw,
     Report,
-    database,
     measure,
-    read_log,
     run_times,
     summary,
     write_history,
@@ -102,7 +99,7 @@ from interfaces.bootstrap import build
 from interfaces.http.app import create_app
 from projections.events import iso_utc
 from projections.risks import open_by_category, with_risk_ids
-from projections.runner import READ_MODELS, close_view, construct_view, rebuild
+from projections.runner import PAGE_SIZE, READ_MODELS, close_view, construct_view, rebuild
 from projections.warnings import BUDGET_LINE_SHARE, SLA_WINDOW, early_warnings
 
 MODELS = ("risks", "credit", "complaints", "budget_execution", "sales", "follow_ups")
@@ -328,7 +325,7 @@ def write_all(db: Database, sizes: Sizes, writers: int) -> tuple[Backoffice, Com
 def rebuild_all(app: Backoffice, db: Database, report: Report) -> None:
     env, events = db.settings.persistence_env(), app.max_position()
     started = time.perf_counter()
-    read_log(app)
+    read_log(app, PAGE_SIZE, decode=False)
     floor = time.perf_counter() - started
     for name in MODELS:
         started = time.perf_counter()
@@ -700,9 +697,7 @@ def bench(dialect: str, sizes: Sizes, writers: int) -> tuple[Report, commands.Re
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the history")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "a tenth of the history")
     parser.add_argument("--repeat", type=int, help="runs of each query (default 5; 3 quick)")
     parser.add_argument(
         "--writers", type=int, default=3, help="threads writing PostgreSQL's history (default 3)"
@@ -712,24 +707,16 @@ def main() -> None:
     if args.repeat:
         sizes = replace(sizes, repeat=args.repeat)
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}; sizes: {sizes}")
-    started = time.perf_counter()
-    results = []
-    if args.only in (None, "sqlite"):
-        results.append(bench("sqlite", sizes, 1))
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            results.append(bench("postgres", sizes, args.writers))
-    if results:
+    print_machine(about, f"; sizes: {sizes}")
+
+    def on(dialect: str) -> tuple[Report, commands.Report]:
+        return bench(dialect, sizes, 1 if dialect == "sqlite" else args.writers)
+
+    def summarize(results: list[tuple[Report, commands.Report]]) -> None:
         summary([queries for queries, _ in results])
         commands.summary([claims for _, claims in results])
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    run_each(args.only, about, on, summarize)
 
 
 if __name__ == "__main__":

@@ -37,16 +37,13 @@ schema in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end):
 
 from __future__ import annotations
 
-import argparse
 import random
 import sqlite3
 import statistics
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -54,7 +51,8 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from commands import POSTGRES_URL, Database, load, machine, postgres_database, sqlite_database
+from commands import Database, database
+from common import POSTGRES_URL, dialect_parser, load, machine, print_machine, read_log, run_each
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
@@ -582,24 +580,11 @@ def measure(
     report.add(figure)
 
 
-def read_log(app: Backoffice) -> int:
-    """Read the whole log in the rebuild's pages and decode nothing: the rebuild's floor."""
-    position, count = 0, 0
-    while True:
-        page = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, inclusive_of_start=False
-        )
-        if not page:
-            return count
-        count += len(page)
-        position = page[-1].id
-
-
 def measure_rebuilds(app: Backoffice, db: Database, report: Report) -> None:
     env, dialect = db.settings.persistence_env(), db.dialect
     events = app.max_position()
     started = time.perf_counter()
-    read_log(app)
+    read_log(app, PAGE_SIZE, decode=False)
     floor = time.perf_counter() - started
     report.notes.append(f"read the log ({events} events, pages of {PAGE_SIZE}): {floor:.1f} s")
     print(f"  read the whole log: {events / floor:,.0f} ev/s", flush=True)
@@ -861,12 +846,6 @@ def analyze(db: Database, views_env: dict[str, str]) -> None:
             close_view(view)
 
 
-@contextmanager
-def database(dialect: str) -> Iterator[Database]:
-    with sqlite_database() if dialect == "sqlite" else postgres_database() as db:
-        yield db
-
-
 def bench(dialect: str, sizes: Sizes, writers: int, only: str | None) -> Report:
     report = Report(dialect)
     print(f"\n== {dialect} (load {load()})", flush=True)
@@ -907,9 +886,7 @@ def summary(reports: list[Report]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the history")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "a tenth of the history")
     parser.add_argument("--scale", type=float, help="times the default history (default 1)")
     parser.add_argument("--repeat", type=int, help="runs of each query (default 5; 3 quick)")
     parser.add_argument(
@@ -923,23 +900,13 @@ def main() -> None:
     if args.repeat:
         sizes = Sizes(**{**sizes.__dict__, "repeat": args.repeat})
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}; sizes: {sizes}")
-    started = time.perf_counter()
-    reports = []
-    if args.only in (None, "sqlite"):
-        reports.append(bench("sqlite", sizes, 1, args.families))
-    if args.only in (None, "postgres"):
-        if about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            reports.append(bench("postgres", sizes, args.writers, args.families))
-    if reports:
-        summary(reports)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_machine(about, f"; sizes: {sizes}")
+
+    def on(dialect: str) -> Report:
+        writers = 1 if dialect == "sqlite" else args.writers
+        return bench(dialect, sizes, writers, args.families)
+
+    run_each(args.only, about, on, summary)
 
 
 if __name__ == "__main__":

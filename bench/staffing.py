@@ -54,8 +54,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,15 +67,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(1, str(Path(__file__).parent.parent))
 
 import psycopg
-from commands import (
-    POSTGRES_URL,
-    Database,
-    load,
-    machine,
-    percentile,
-    postgres_database,
-    sqlite_database,
-)
+from commands import Database, database, percentile
+from common import POSTGRES_URL, each_dialect, load, machine, print_machine
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
@@ -665,12 +657,6 @@ def measure_gate(app: CountingBackoffice, rounds: int) -> Contention:
 # Running.
 
 
-@contextmanager
-def database(dialect: str) -> Iterator[Database]:
-    with sqlite_database() if dialect == "sqlite" else postgres_database() as db:
-        yield db
-
-
 def bench(dialect: str, scale: int, repeat: int, rounds: int) -> tuple[list[Figure], Contention]:
     print(f"\n== {dialect} (load {load()})", flush=True)
     with database(dialect) as db:
@@ -744,20 +730,13 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
     args = parser.parse_args()
     about = machine()
-    print(
-        f"machine: {about['cpu']}, {about['cores']} cores, {about['ram']} RAM; "
-        f"Python {about['python']}; PostgreSQL {about['postgresql']}; SQLite {about['sqlite']}"
-    )
-    print(f"date: {about['date']}; load: {about['load']}; {vars(args)}")
+    print_machine(about, f"; {vars(args)}")
     started = time.perf_counter()
-    results = {}
-    for dialect in ("sqlite", "postgres"):
-        if args.only not in (None, dialect):
-            continue
-        if dialect == "postgres" and about["postgresql"] == "unreachable":
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-            continue
-        results[dialect] = bench(dialect, args.scale, args.repeat, args.rounds)
+    results = each_dialect(
+        args.only,
+        lambda: about["postgresql"] != "unreachable",
+        lambda dialect: bench(dialect, args.scale, args.repeat, args.rounds),
+    )
     summary(results)
     print(f"\nload {load()}; total {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

@@ -16,66 +16,23 @@ p95 of commands under the flood minus the p95 alone; API.md's target is under 10
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-import psycopg
-import uvicorn
+from common import scratch_url, served
 
 from interfaces.auth import mint
-from interfaces.bootstrap import DEV_JWT_SECRET, Services, build
-from interfaces.http.app import create_app
+from interfaces.bootstrap import DEV_JWT_SECRET, build
 from interfaces.settings import Settings
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SALES = {"Authorization": f"Bearer {mint(DEV_JWT_SECRET, 'sam', ['sales'], timedelta(hours=1))}"}
 EXECUTIVE = {
     "Authorization": f"Bearer {mint(DEV_JWT_SECRET, 'eve', ['executive'], timedelta(hours=1))}"
 }
-
-
-@contextmanager
-def database(dialect: str) -> Iterator[str]:
-    """A fresh database's URL, removed afterwards."""
-    if dialect == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{directory}/mops.db"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@contextmanager
-def served(services: Services) -> Iterator[str]:
-    """The HTTP API under uvicorn on a free loopback port, in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(services=services), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def command_latencies(url: str, seconds: float) -> list[float]:
@@ -112,7 +69,7 @@ def p95(values: list[float]) -> float:
 
 
 def measure(dialect: str, waiters: int, seconds: float) -> None:
-    with database(dialect) as url:
+    with scratch_url(dialect) as url:
         services = build(
             Settings(database_url=url, jwt_secret=DEV_JWT_SECRET), run_projections=True
         )

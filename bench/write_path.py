@@ -44,7 +44,6 @@ and noisy: read the ratios, not the absolute figures.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import random
@@ -58,10 +57,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from common import (
+    POSTGRES_URL,
+    dialect_parser,
+    each_dialect,
+    load,
+    postgres_reachable,
+    print_date,
+    print_table,
+    scratch_schema,
+)
 from eventsourcing.application import Application, Repository
 
 from application.backoffice import Backoffice, Request
@@ -69,9 +77,6 @@ from application.commands.customers import RecordFollowUp, RegisterLead
 from application.permissions import Caller
 from interfaces.settings import Settings
 
-POSTGRES_URL = os.environ.get(
-    "MOPS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 REQUEST = Request(Caller("bench", frozenset({"admin"})))
 POOL = 64  # customers the follow-ups are spread over
 STATE = os.urandom(350)  # about the size of a stored event's state
@@ -233,24 +238,9 @@ def sqlite_database() -> Iterator[Database]:
 @contextmanager
 def postgres_database() -> Iterator[Database]:
     """A fresh schema in the PostgreSQL database, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
+    with scratch_schema() as schema:
         settings = Settings(database_url=f"{POSTGRES_URL}?schema={schema}&max_overflow=32")
         yield Database("postgres", settings, schema=schema)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-def postgres_reachable() -> bool:
-    """True when the benchmark's PostgreSQL server answers."""
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 # The targets.
@@ -444,36 +434,25 @@ def bench(db: Database, thread_counts: list[int], sizes: Sizes) -> list[str]:
     return rows
 
 
-def load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> None:
     """Parse the arguments, run each database, print the Markdown table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer commands and rounds")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser = dialect_parser(__doc__, "fewer commands and rounds")
     parser.add_argument("--threads", default="1,16", help="thread counts, comma-separated")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     thread_counts = [int(t) for t in args.threads.split(",")]
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"date: {date}; load: {load()}; {os.cpu_count()} cores; sizes: {sizes}")
+    print_date(sizes)
     started = time.perf_counter()
-    rows: list[str] = []
-    if args.only in (None, "sqlite"):
-        with sqlite_database() as db:
-            rows += bench(db, thread_counts, sizes)
-    if args.only in (None, "postgres"):
-        if not postgres_reachable():
-            print(f"\n== postgres: not reachable at {POSTGRES_URL}; its figures are skipped")
-        else:
-            with postgres_database() as db:
-                rows += bench(db, thread_counts, sizes)
-    print("\n| database | threads | target | per second | share of raw commit | CPU ms/command |")
-    print("|---|---|---|---|---|---|")
-    print("\n".join(rows))
+
+    def on(dialect: str) -> list[str]:
+        with sqlite_database() if dialect == "sqlite" else postgres_database() as db:
+            return bench(db, thread_counts, sizes)
+
+    results = each_dialect(args.only, postgres_reachable, on)
+    print_table(
+        "| database | threads | target | per second | share of raw commit | CPU ms/command |",
+        [row for rows in results.values() for row in rows],
+    )
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load {load()}", file=sys.stderr)
 
 
