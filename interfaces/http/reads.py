@@ -7,12 +7,12 @@ import base64
 import contextlib
 import json
 import typing
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 from uuid import UUID
 
 import anyio.to_thread
@@ -325,6 +325,12 @@ def read_answer(content: Any, fresh: bool) -> JSONResponse:
     return JSONResponse(content, headers=headers)
 
 
+def must_exist(services: Services, kind: type, aggregate_id: UUID) -> None:
+    """Refuse an id that names no aggregate of the kind: 404 `not_found`."""
+    if not services.backoffice.exists(aggregate_id, kind):
+        raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found")
+
+
 def history_answer(
     services: Services,
     kind: type,
@@ -334,8 +340,7 @@ def history_answer(
     wait_for: int | None,
 ) -> JSONResponse:
     """Every event of one aggregate, oldest first, with actor and both times."""
-    if not services.backoffice.exists(aggregate_id, kind):
-        raise NotFound(f"{kind.__name__.lower()} {aggregate_id} not found")
+    must_exist(services, kind, aggregate_id)
     size = page_limit(limit)
     fresh = caught_up(services, "audit_log", wait_for)
     rows = services.read_side.view("audit_log").search(
@@ -455,6 +460,17 @@ def aggregate_answer(
         aggregate_id, kind, version=version, as_of=moment(as_of, "as_of")
     )
     return JSONResponse(represent(aggregate), headers={"ETag": f'"{aggregate.version}"'})
+
+
+Part = TypeVar("Part")
+
+
+def part_of(parts: Mapping[str, Part], part_id: UUID, kind: str, whole: str) -> Part:
+    """One part of an aggregate by its id (an invoice of a contract); 404 when it has none."""
+    part = parts.get(str(part_id))
+    if part is None:
+        raise NotFound(f"{kind} {part_id} not found on this {whole}")
+    return part
 
 
 @dataclass

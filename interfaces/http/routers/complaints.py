@@ -29,7 +29,7 @@ from application.commands.complaints import (
 from domain.complaint import Complaint
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
+from interfaces.http.json import iso_utc, iso_utc_or_none
 from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import directory_answer, history_answer, moment
 from interfaces.http.schemas import complaints as bodies
@@ -38,12 +38,11 @@ from interfaces.http.schemas.answers import complaints as answers
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 
-def _at(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
-
-
 def _dated(items: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
-    return [{k: _at(v) if isinstance(v, datetime) else v for k, v in i.items()} for i in items]
+    return [
+        {k: iso_utc_or_none(v) if isinstance(v, datetime) else v for k, v in i.items()}
+        for i in items
+    ]
 
 
 def represent(complaint: Complaint, judged_at: datetime) -> dict[str, Any]:
@@ -58,20 +57,20 @@ def represent(complaint: Complaint, judged_at: datetime) -> dict[str, Any]:
         "category": complaint.category,
         "severity": complaint.severity,
         "description": complaint.description,
-        "received_at": _at(complaint.received_at),
-        "respond_by": _at(complaint.respond_by),
-        "resolve_by": _at(complaint.resolve_by),
+        "received_at": iso_utc_or_none(complaint.received_at),
+        "respond_by": iso_utc_or_none(complaint.respond_by),
+        "resolve_by": iso_utc_or_none(complaint.resolve_by),
         "assignee_id": complaint.assignee_id,
         "escalation_level": complaint.escalation_level,
         "escalations": _dated(complaint.escalations),
-        "responded_at": _at(complaint.responded_at),
+        "responded_at": iso_utc_or_none(complaint.responded_at),
         "response": complaint.response,
         "progress": _dated(complaint.progress),
-        "resolved_at": _at(complaint.resolved_at),
+        "resolved_at": iso_utc_or_none(complaint.resolved_at),
         "resolution": complaint.resolution,
         "root_cause": complaint.root_cause,
         "corrective_action": complaint.corrective_action,
-        "closed_at": _at(complaint.closed_at),
+        "closed_at": iso_utc_or_none(complaint.closed_at),
         "satisfaction": complaint.satisfaction,
         "reopens": _dated(complaint.reopens),
         "timings": {"judged_at": iso_utc(judged_at), **complaint.timings(judged_at)},

@@ -27,7 +27,6 @@ from application.commands.contracts import (
     WriteOff,
 )
 from domain.contract import Contract, DebitNote, Invoice, Penalty, line_cost, line_total
-from domain.errors import NotFound
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
@@ -40,7 +39,13 @@ from interfaces.http.openapi import (
     list_of,
     read_of,
 )
-from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, moment
+from interfaces.http.reads import (
+    aggregate_answer,
+    directory_answer,
+    history_answer,
+    moment,
+    part_of,
+)
 from interfaces.http.schemas import contracts as bodies
 from interfaces.http.schemas.answers import contracts as answers
 from interfaces.http.schemas.common import Empty
@@ -362,9 +367,7 @@ def get_debit_note(
 ) -> JSONResponse:
     """One debit note of a contract: its interest, basis per invoice, settled and open."""
     contract = services.backoffice.get(contract_id, Contract)
-    note = contract.debit_notes.get(str(debit_note_id))
-    if note is None:
-        raise NotFound(f"debit note {debit_note_id} not found on this contract")
+    note = part_of(contract.debit_notes, debit_note_id, "debit note", "contract")
     return JSONResponse(_debit_note(note))
 
 
@@ -409,9 +412,7 @@ def get_invoice(
 ) -> JSONResponse:
     """One invoice of a contract, with what is settled and what is open."""
     contract = services.backoffice.get(contract_id, Contract)
-    invoice = contract.invoices.get(str(invoice_id))
-    if invoice is None:
-        raise NotFound(f"invoice {invoice_id} not found on this contract")
+    invoice = part_of(contract.invoices, invoice_id, "invoice", "contract")
     return JSONResponse(_invoice(invoice))
 
 

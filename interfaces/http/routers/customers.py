@@ -31,13 +31,12 @@ from application.commands.customers import (
     UpdateProfile,
 )
 from domain.customer import Contact, Customer
-from domain.errors import NotFound
 from interfaces.erasure import compact_after_erasure
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.json import iso_utc, plain
 from interfaces.http.openapi import COMMAND, CREATE, answer_of, history_of, list_of, read_of
-from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
+from interfaces.http.reads import aggregate_answer, directory_answer, history_answer, part_of
 from interfaces.http.schemas import customers as bodies
 from interfaces.http.schemas.answers import customers as answers
 from interfaces.http.schemas.common import Empty
@@ -368,9 +367,7 @@ def get_guarantee(
 ) -> JSONResponse:
     """One guarantee of a customer."""
     customer = services.backoffice.get(customer_id, Customer)
-    guarantee = customer.guarantees.get(str(guarantee_id))
-    if guarantee is None:
-        raise NotFound(f"guarantee {guarantee_id} not found on this customer")
+    guarantee = part_of(customer.guarantees, guarantee_id, "guarantee", "customer")
     return JSONResponse(plain(guarantee))
 
 

@@ -23,7 +23,7 @@ from application.commands.expense_claims import (
 from domain.expense_claim import ExpenseClaim
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
+from interfaces.http.json import iso_utc, iso_utc_or_none
 from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import expense_claims as bodies
@@ -50,7 +50,7 @@ def represent(claim: ExpenseClaim) -> dict[str, Any]:
         "period": claim.period,
         "overrun_id": None if claim.overrun_id is None else str(claim.overrun_id),
         "submitted_at": iso_utc(claim.submitted_at),
-        "decided_at": None if claim.decided_at is None else iso_utc(claim.decided_at),
+        "decided_at": iso_utc_or_none(claim.decided_at),
         "decided_by": claim.decided_by,
         "approver_capacity": claim.approver_capacity,
         "booking": None

@@ -12,7 +12,6 @@ approved revision stays readable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -32,7 +31,7 @@ from application.commands.marketing_plans import (
 from domain.marketing_plan import STRATEGY_KINDS, TARGET_FIGURES, MarketingPlan
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc, number
+from interfaces.http.json import iso_utc, iso_utc_or_none, number
 from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import (
     aggregate_answer,
@@ -40,15 +39,16 @@ from interfaces.http.reads import (
     fiscal_year_filter,
     history_answer,
 )
+from interfaces.http.routers.plan_revisions import (
+    approved_revision,
+    approved_revisions,
+    returned_revision,
+)
 from interfaces.http.schemas import marketing_plans as bodies
 from interfaces.http.schemas.answers import marketing_plans as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/marketing-plans", tags=["marketing plans"])
-
-
-def _at(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
 
 
 def _figure(value: Decimal | int | None) -> float | int | None:
@@ -69,7 +69,6 @@ def _targets(targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def represent(plan: MarketingPlan) -> dict[str, Any]:
     """A plan as `GET /marketing-plans/{id}` answers it."""
     approved = plan.approved
-    returned = plan.returned
     return {
         "id": str(plan.id),
         "version": plan.version,
@@ -79,34 +78,16 @@ def represent(plan: MarketingPlan) -> dict[str, Any]:
         "strategies": _strategies(plan.strategies),
         "targets": _targets(plan.targets),
         "submitted_by": plan.submitted_by,
-        "submitted_at": _at(plan.submitted_at),
-        "returned": None
-        if returned is None
-        else {
-            "revision": returned["revision"],
-            "comments": returned["comments"],
-            "returned_by": returned["returned_by"],
-            "returned_at": _at(returned["returned_at"]),
-        },
+        "submitted_at": iso_utc_or_none(plan.submitted_at),
+        "returned": returned_revision(plan.returned),
         "approved": None
         if approved is None
-        else {
-            "revision": approved["revision"],
-            "strategies": _strategies(approved["strategies"]),
-            "targets": _targets(approved["targets"]),
-            "approved_at": _at(approved["approved_at"]),
-            "approved_by": approved["approved_by"],
-        },
-        "revisions": [
-            {
-                "revision": r["revision"],
-                "version": r["version"],
-                "submitted_by": r["submitted_by"],
-                "approved_at": _at(r["approved_at"]),
-                "approved_by": r["approved_by"],
-            }
-            for r in plan.revisions
-        ],
+        else approved_revision(
+            approved,
+            strategies=_strategies(approved["strategies"]),
+            targets=_targets(approved["targets"]),
+        ),
+        "revisions": approved_revisions(plan.revisions),
         "measurements": [
             {
                 "metric": m["metric"],
@@ -114,8 +95,8 @@ def represent(plan: MarketingPlan) -> dict[str, Any]:
                 "value": _figure(m["value"]),
                 "source": m["source"],
                 "method": m["method"],
-                "occurred_at": _at(m["occurred_at"]),
-                "recorded_at": _at(m["recorded_at"]),
+                "occurred_at": iso_utc_or_none(m["occurred_at"]),
+                "recorded_at": iso_utc_or_none(m["recorded_at"]),
                 "recorded_by": m["recorded_by"],
             }
             for m in plan.measurements

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, answer_of
-from interfaces.http.reads import encode_cursor, page_limit, page_offset, report_side
-from interfaces.http.routers.reports_sales import _as_of
+from interfaces.http.reads import offset_page, page_limit, page_offset
+from interfaces.http.routers.reports_sales import credit_side
 from interfaces.http.schemas.answers import notifications as answers
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -33,17 +33,8 @@ def credit_dunning(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Each overdue invoice's dunning level at `as_of`, and the last reminder sent."""
-    side = report_side(services, ["credit"], known_at, wait_for)
-    day, echo = _as_of(side.now, as_of)
+    side, day, echo = credit_side(services, as_of, known_at, wait_for)
     size = page_limit(limit)
     offset = page_offset(cursor)
     found = side.view("credit").dunning(day)
-    page = found[offset : offset + size]
-    more = len(found) > offset + size
-    return side.answer(
-        {
-            "as_of": echo,
-            "items": page,
-            "next_cursor": encode_cursor(offset + size) if more else None,
-        }
-    )
+    return side.answer({"as_of": echo, **offset_page(found, offset, size)})

@@ -19,13 +19,13 @@ from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
-    encode_cursor,
     moment,
     page_limit,
     page_offset,
     refuse_nul,
     report_side,
 )
+from interfaces.http.routers.report_answers import echo_as_of, fetched_page
 from interfaces.http.schemas.answers import reports as answers
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -57,6 +57,4 @@ def follow_ups_report(
         rows = view.due(day, owner_id=owner_id, limit=size + 1, offset=offset)
     else:
         rows = view.due_then(day, at, owner_id=owner_id, limit=size + 1, offset=offset)
-    more = len(rows) > size
-    page = {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
-    return side.answer(page if as_of is None else {"as_of": as_of, **page})
+    return side.answer(echo_as_of(as_of, fetched_page(rows, offset, size)))

@@ -24,10 +24,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from domain.employee import Employee
-from domain.errors import Forbidden, NotFound
+from domain.errors import Forbidden
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, READ, answer_of
-from interfaces.http.reads import moment, report_side
+from interfaces.http.reads import moment, must_exist, report_side
+from interfaces.http.routers.report_answers import echo_as_of
 from interfaces.http.schemas.answers import reports as answers
 from projections.kpis import period_days
 from projections.money import utc_day
@@ -49,8 +50,7 @@ def company_kpis(
     at = moment(as_of, "as_of")
     side = report_side(services, ["kpis"], known_at, wait_for)
     row = side.view("kpis").company(period, at or side.now)
-    content = {"as_of": as_of, "items": [row]} if as_of is not None else {"items": [row]}
-    return side.answer(content)
+    return side.answer(echo_as_of(as_of, {"items": [row]}))
 
 
 @router.get("/employees/{employee_id}", responses=answer_of(answers.EmployeeKpisReport, READ))
@@ -64,8 +64,7 @@ def employee_kpis(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Each targeted metric against its target, weighted attainment, training, rating."""
-    if not services.backoffice.exists(employee_id, Employee):
-        raise NotFound(f"employee {employee_id} not found")
+    must_exist(services, Employee, employee_id)
     period_days(period)
     at = moment(as_of, "as_of")
     moment(known_at, "known_at")  # refused before the caller's rights are looked at
@@ -78,5 +77,4 @@ def employee_kpis(
     side = report_side(services, ["kpis"], known_at, wait_for)
     day = None if at is None else utc_day(at)
     row = side.view("kpis").employee(str(employee_id), period, as_of=day)
-    content = {"as_of": as_of, "items": [row]} if as_of is not None else {"items": [row]}
-    return side.answer(content)
+    return side.answer(echo_as_of(as_of, {"items": [row]}))

@@ -25,6 +25,7 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.routers.report_answers import echo_as_of
 from interfaces.http.schemas.answers.research_reports import CompetitorsReport
 from interfaces.http.schemas.answers.training_programs import TrainingReport
 
@@ -55,8 +56,7 @@ def training_report(
         as_of=at,
         program_id=str(program_id) if program_id else None,
     )
-    content = offset_page(rows, offset, size)
-    return side.answer(content if as_of is None else {"as_of": as_of, **content})
+    return side.answer(echo_as_of(as_of, offset_page(rows, offset, size)))
 
 
 @router.get("/competitors", responses=answer_of(CompetitorsReport, LIST))
@@ -78,5 +78,4 @@ def competitors_report(
     side = report_side(services, ["competitors"], known_at, wait_for)
     default = side.now if side.past else datetime.now(UTC)
     rows = side.view("competitors").report_rows(day_from=start, day_to=end, as_of=at or default)
-    content = offset_page(rows, offset, size)
-    return side.answer(content if as_of is None else {"as_of": as_of, **content})
+    return side.answer(echo_as_of(as_of, offset_page(rows, offset, size)))

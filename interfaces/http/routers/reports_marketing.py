@@ -19,7 +19,8 @@ from domain.budget import Budget
 from domain.errors import NotFound
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, READ, answer_of
-from interfaces.http.reads import decode_cursor, moment, page, page_limit, report_side
+from interfaces.http.reads import decode_cursor, moment, must_exist, page, page_limit, report_side
+from interfaces.http.routers.report_answers import echo_as_of
 from interfaces.http.schemas.answers import reports as answers
 from projections.campaigns import report_item
 
@@ -37,15 +38,13 @@ def budget_report(
 ) -> JSONResponse:
     """Execution per line and spend by expense type, counting facts dated up to `as_of`."""
     at = moment(as_of, "as_of")
-    if not services.backoffice.exists(budget_id, Budget):
-        raise NotFound(f"budget {budget_id} not found")
+    must_exist(services, Budget, budget_id)
     side = report_side(services, ["budget_execution"], known_at, wait_for)
     default = side.now if side.past else datetime.now(UTC)
     report = side.view("budget_execution").report(str(budget_id), at or default)
     if report is None:
         raise NotFound(f"budget {budget_id} is not in the report yet")
-    content = {"as_of": as_of, **report} if as_of is not None else report
-    return side.answer(content)
+    return side.answer(echo_as_of(as_of, report))
 
 
 @router.get(
@@ -81,5 +80,4 @@ def campaigns_report(
     )
     attributed = view.attributed([r["id"] for r in rows[:size]], as_of=at)
     items = [report_item(r, attributed.get(r["id"], 0)) for r in rows]
-    content = page(items, size, "position")
-    return side.answer(content if as_of is None else {"as_of": as_of, **content})
+    return side.answer(echo_as_of(as_of, page(items, size, "position")))

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
 from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     day_range,
@@ -30,6 +29,7 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.routers.report_answers import as_of_echo
 from interfaces.http.schemas.answers import reports as answers
 from projections.pipeline import GROUP_KEYS
 
@@ -58,5 +58,4 @@ def pipeline_report(
     side = report_side(services, ["pipeline"], known_at, wait_for)
     at = passed or side.now
     rows = side.view("pipeline").report(keys, as_of=at, day_from=start, day_to=end)
-    echo = as_of if as_of is not None else iso_utc(at)
-    return side.answer({"as_of": echo, **offset_page(rows, offset, size)})
+    return side.answer({"as_of": as_of_echo(as_of, at), **offset_page(rows, offset, size)})

@@ -20,14 +20,15 @@ from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
-    encode_cursor,
     fiscal_year_filter,
     moment,
+    offset_page,
     page_limit,
     page_offset,
     refuse_nul,
     report_side,
 )
+from interfaces.http.routers.report_answers import echo_as_of
 from interfaces.http.schemas.answers.staffing_plans import RecruitmentReport
 from projections.recruitment import public
 
@@ -56,9 +57,6 @@ def recruitment_report(
     offset = page_offset(cursor)
     side = report_side(services, ["recruitment"], known_at, wait_for)
     items = side.view("recruitment").report(year, at or side.now, department)
-    more = len(items) > offset + size
-    page = {
-        "items": [public(i) for i in items[offset : offset + size]],
-        "next_cursor": encode_cursor(offset + size) if more else None,
-    }
-    return side.answer(page if as_of is None else {"as_of": as_of, **page})
+    page = offset_page(items, offset, size)
+    page["items"] = [public(i) for i in page["items"]]
+    return side.answer(echo_as_of(as_of, page))

@@ -22,9 +22,9 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
 from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import EARLIEST_REPORT_DAY, moment, report_side
+from interfaces.http.routers.report_answers import as_of_echo
 from interfaces.http.schemas.answers import reports as answers
 from projections.risks import open_by_category, with_risk_ids
 from projections.warnings import WARNING_READ_MODELS, early_warnings
@@ -49,10 +49,9 @@ def risk_report(
     at = passed or side.now
     report = side.view("risks").report(at)
     indicators = early_warnings(side, at, services.settings.risk_thresholds)
-    echo = as_of if as_of is not None else iso_utc(at)
     return side.answer(
         {
-            "as_of": echo,
+            "as_of": as_of_echo(as_of, at),
             **report,
             "indicators": with_risk_ids(indicators, open_by_category(report["register"])),
         }

@@ -15,16 +15,18 @@ timestamp): the answer as the service gave it then (interfaces/http/reads.py,
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from domain.errors import ValidationFailed
+from interfaces.bootstrap import Services
 from interfaces.http.deps import CurrentCaller, ServicesDep
 from interfaces.http.openapi import LIST, answer_of
 from interfaces.http.reads import (
     EARLIEST_REPORT_DAY,
+    ReportSide,
     day_range,
     encode_cursor,
     group_keys,
@@ -33,6 +35,7 @@ from interfaces.http.reads import (
     page_offset,
     report_side,
 )
+from interfaces.http.routers.report_answers import echo_as_of, fetched_page
 from interfaces.http.schemas.answers import reports as answers
 from projections.money import utc_day
 from projections.sales import GROUP_KEYS
@@ -63,6 +66,26 @@ def _as_of(now: datetime, value: str | None) -> tuple[date, str]:
     return day, value
 
 
+def credit_side(
+    services: Services, as_of: str | None, known_at: str | None, wait_for: int | None
+) -> tuple[ReportSide, date, str]:
+    """Where a credit report reads, the day it is computed for, and the `as_of` it echoes."""
+    side = report_side(services, ["credit"], known_at, wait_for)
+    day, echo = _as_of(side.now, as_of)
+    return side, day, echo
+
+
+def _keyed_page(rows: list[dict[str, Any]], size: int, key: str) -> dict[str, Any]:
+    """A page fetched with one row more than `size`. The cursor carries the `key` of its
+    last row, which is the read model's to order by and no field of the answer."""
+    more = len(rows) > size
+    rows = rows[:size]
+    return {
+        "items": [{k: v for k, v in row.items() if k != key} for row in rows],
+        "next_cursor": encode_cursor(rows[-1][key]) if more else None,
+    }
+
+
 @router.get("/sales", responses=answer_of(answers.SalesReport, LIST))
 def sales_report(
     caller: CurrentCaller,
@@ -88,9 +111,7 @@ def sales_report(
     rows = side.view("sales").report(
         keys, day_from=start, day_to=end, limit=size + 1, offset=offset
     )
-    more = len(rows) > size
-    page = {"items": rows[:size], "next_cursor": encode_cursor(offset + size) if more else None}
-    return side.answer(page if as_of is None else {"as_of": as_of, **page})
+    return side.answer(echo_as_of(as_of, fetched_page(rows, offset, size)))
 
 
 @router.get(
@@ -108,20 +129,11 @@ def credit_report(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Per customer with an assessment or a signed contract: limit, exposure, aging, alerts."""
-    side = report_side(services, ["credit"], known_at, wait_for)
-    day, echo = _as_of(side.now, as_of)
+    side, day, echo = credit_side(services, as_of, known_at, wait_for)
     size = page_limit(limit)
     after = _after(cursor)
     rows = side.view("credit").report(day, after=after, limit=size + 1)
-    more = len(rows) > size
-    rows = rows[:size]
-    return side.answer(
-        {
-            "as_of": echo,
-            "items": [{k: v for k, v in row.items() if k != "seq"} for row in rows],
-            "next_cursor": encode_cursor(rows[-1]["seq"]) if more else None,
-        }
-    )
+    return side.answer({"as_of": echo, **_keyed_page(rows, size, "seq")})
 
 
 @router.get("/credit/alerts", responses=answer_of(answers.CreditAlerts, LIST))
@@ -135,17 +147,8 @@ def credit_alerts(
     wait_for: int | None = None,
 ) -> JSONResponse:
     """Every credit alert at `as_of`, customer by customer: `{customer_id, alert, detail}`."""
-    side = report_side(services, ["credit"], known_at, wait_for)
-    day, echo = _as_of(side.now, as_of)
+    side, day, echo = credit_side(services, as_of, known_at, wait_for)
     size = page_limit(limit)
     after = _after(cursor)
     found = side.view("credit").alerts(day, after=after, limit=size + 1)
-    more = len(found) > size
-    found = found[:size]
-    return side.answer(
-        {
-            "as_of": echo,
-            "items": [{k: v for k, v in item.items() if k != "key"} for item in found],
-            "next_cursor": encode_cursor(found[-1]["key"]) if more else None,
-        }
-    )
+    return side.answer({"as_of": echo, **_keyed_page(found, size, "key")})

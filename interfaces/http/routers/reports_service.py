@@ -26,11 +26,13 @@ from interfaces.http.openapi import LIST, READ, answer_of
 from interfaces.http.reads import (
     group_keys,
     moment,
+    must_exist,
     offset_page,
     page_limit,
     page_offset,
     report_side,
 )
+from interfaces.http.routers.report_answers import as_of_echo
 from interfaces.http.schemas.answers import reports as answers
 from projections.complaints import GROUP_KEYS
 
@@ -56,8 +58,7 @@ def complaints_report(
     side = report_side(services, ["complaints"], known_at, wait_for)
     at = passed or side.now
     rows = side.view("complaints").report(keys, at)
-    echo = as_of if as_of is not None else iso_utc(at)
-    return side.answer({"as_of": echo, **offset_page(rows, offset, size)})
+    return side.answer({"as_of": as_of_echo(as_of, at), **offset_page(rows, offset, size)})
 
 
 @router.get("/complaints/{complaint_id}", responses=answer_of(answers.ComplaintTimings, READ))
@@ -71,12 +72,10 @@ def complaint_timings(
 ) -> JSONResponse:
     """One complaint's deadlines, response and resolution hours and breaches as of then."""
     passed = moment(as_of, "as_of")
-    if not services.backoffice.exists(complaint_id, Complaint):
-        raise NotFound(f"complaint {complaint_id} not found")
+    must_exist(services, Complaint, complaint_id)
     side = report_side(services, ["complaints"], known_at, wait_for)
     at = passed or side.now
     timing = side.view("complaints").timing(str(complaint_id), at)
     if timing is None:
         raise NotFound(f"complaint {complaint_id} was not received by {iso_utc(at)}")
-    echo = as_of if as_of is not None else iso_utc(at)
-    return side.answer({"as_of": echo, **timing})
+    return side.answer({"as_of": as_of_echo(as_of, at), **timing})

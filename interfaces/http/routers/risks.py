@@ -8,7 +8,6 @@ have. `GET /risks` filters by `status`, `category`, `owner_id` and current `leve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,17 +25,13 @@ from application.commands.risks import (
 from domain.risk import Risk
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
+from interfaces.http.json import iso_utc, iso_utc_or_none
 from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import aggregate_answer, directory_answer, history_answer
 from interfaces.http.schemas import risks as bodies
 from interfaces.http.schemas.answers import risks as answers
 
 router = APIRouter(prefix="/risks", tags=["risks"])
-
-
-def _at(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
 
 
 def represent(risk: Risk) -> dict[str, Any]:
@@ -59,7 +54,7 @@ def represent(risk: Risk) -> dict[str, Any]:
                 "impact": a["impact"],
                 "level": a["level"],
                 "rationale": a["rationale"],
-                "assessed_at": _at(a["assessed_at"]),
+                "assessed_at": iso_utc_or_none(a["assessed_at"]),
                 "assessed_by": a["assessed_by"],
             }
             for a in risk.assessments
@@ -70,17 +65,18 @@ def represent(risk: Risk) -> dict[str, Any]:
                 "description": a["description"],
                 "owner_id": a["owner_id"],
                 "due_on": a["due_on"].isoformat(),
-                "added_at": _at(a["added_at"]),
-                "completed_at": _at(a["completed_at"]),
+                "added_at": iso_utc_or_none(a["added_at"]),
+                "completed_at": iso_utc_or_none(a["completed_at"]),
                 "outcome": a["outcome"],
             }
             for a in risk.actions.values()
         ],
-        "identified_at": _at(risk.identified_at),
-        "closed_at": _at(risk.closed_at),
+        "identified_at": iso_utc_or_none(risk.identified_at),
+        "closed_at": iso_utc_or_none(risk.closed_at),
         "close_reason": risk.close_reason,
         "reopens": [
-            {"reason": r["reason"], "occurred_at": _at(r["occurred_at"])} for r in risk.reopens
+            {"reason": r["reason"], "occurred_at": iso_utc_or_none(r["occurred_at"])}
+            for r in risk.reopens
         ],
         "created_at": iso_utc(risk.created_on),
         "updated_at": iso_utc(risk.modified_on),

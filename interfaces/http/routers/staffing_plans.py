@@ -10,7 +10,6 @@ A plan's id derives from its department and fiscal year (domain/staffing_plan.py
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +28,7 @@ from domain.department import department_key
 from domain.staffing_plan import StaffingLine, StaffingPlan
 from interfaces.http.commands import CommandDep, Target, body_schema
 from interfaces.http.deps import CurrentCaller, ServicesDep
-from interfaces.http.json import iso_utc
+from interfaces.http.json import iso_utc, iso_utc_or_none
 from interfaces.http.openapi import COMMAND, CREATE, history_of, list_of, read_of
 from interfaces.http.reads import (
     aggregate_answer,
@@ -37,15 +36,16 @@ from interfaces.http.reads import (
     fiscal_year_filter,
     history_answer,
 )
+from interfaces.http.routers.plan_revisions import (
+    approved_revision,
+    approved_revisions,
+    returned_revision,
+)
 from interfaces.http.schemas import staffing_plans as bodies
 from interfaces.http.schemas.answers import staffing_plans as answers
 from interfaces.http.schemas.common import Empty
 
 router = APIRouter(prefix="/staffing-plans", tags=["staffing plans"])
-
-
-def _at(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
 
 
 def _lines(lines: Sequence[StaffingLine]) -> list[dict[str, Any]]:
@@ -62,7 +62,7 @@ def _lines(lines: Sequence[StaffingLine]) -> list[dict[str, Any]]:
 
 def represent(plan: StaffingPlan) -> dict[str, Any]:
     """A plan as `GET /staffing-plans/{id}` answers it."""
-    approved, returned = plan.approved, plan.returned
+    approved = plan.approved
     return {
         "id": str(plan.id),
         "version": plan.version,
@@ -72,33 +72,12 @@ def represent(plan: StaffingPlan) -> dict[str, Any]:
         "revision": plan.revision,
         "lines": _lines(plan.lines),
         "submitted_by": plan.submitted_by,
-        "submitted_at": _at(plan.submitted_at),
-        "returned": None
-        if returned is None
-        else {
-            "revision": returned["revision"],
-            "comments": returned["comments"],
-            "returned_by": returned["returned_by"],
-            "returned_at": _at(returned["returned_at"]),
-        },
+        "submitted_at": iso_utc_or_none(plan.submitted_at),
+        "returned": returned_revision(plan.returned),
         "approved": None
         if approved is None
-        else {
-            "revision": approved["revision"],
-            "lines": _lines(approved["lines"]),
-            "approved_at": _at(approved["approved_at"]),
-            "approved_by": approved["approved_by"],
-        },
-        "revisions": [
-            {
-                "revision": r["revision"],
-                "version": r["version"],
-                "submitted_by": r["submitted_by"],
-                "approved_at": _at(r["approved_at"]),
-                "approved_by": r["approved_by"],
-            }
-            for r in plan.revisions
-        ],
+        else approved_revision(approved, lines=_lines(approved["lines"])),
+        "revisions": approved_revisions(plan.revisions),
         "created_at": iso_utc(plan.created_on),
         "updated_at": iso_utc(plan.modified_on),
     }
