@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.persistence import (
     IntegrityError,
+    OperationalError,
     Tracking,
     TrackingRecorder,
     WaitInterruptedError,
 )
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composed
 
 from projections.leadership import tracking_channel
@@ -467,6 +469,14 @@ class SQLiteReadModel(ReadModel, NamedSQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.read_model_ddl()]
+
+    # The library creates tables in a transaction that begins deferred: when another
+    # process commits between its first read and its first write (a rebuild's other
+    # worker folding), SQLite refuses the write at once ("database is locked", without
+    # waiting out the lock timeout) and the transaction must begin again.
+    @retry(OperationalError, max_attempts=100, wait=0.05)
+    def create_table(self) -> None:
+        super().create_table()
 
     def _watched(self) -> None:
         _watch.add(self)
