@@ -8,8 +8,10 @@ than the moment it was asked for has ended; then it rewrites. A snapshot that ou
 wait is logged by its process id: the old versions stay until the next rewrite of that
 table (the next erasure) or the next routine vacuum.
 
-Sessions of other roles show no `backend_xmin` to a role without `pg_read_all_stats`:
-for them the wait sees nothing and the rewrite runs at once.
+Only client sessions are waited for (PostgreSQL leaves vacuum workers out when it
+decides what a rewrite may drop). Sessions of other roles show no `backend_xmin` to a
+role without `pg_read_all_stats`: for them the wait sees nothing and the rewrite runs at
+once.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ log = logging.getLogger("mops.erasure")
 
 _OLDER_SNAPSHOTS = (
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+    "AND backend_xmin IS NOT NULL "
     "AND age(backend_xmin) >= age(%s::xid)"
 )
 
