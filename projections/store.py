@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from time import monotonic, sleep
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from eventsourcing.persistence import (
     IntegrityError,
@@ -215,26 +215,31 @@ class ReadModel(TrackingRecorder):
         if after is None:
             self._insert_tracking(cursor, tracking)
             return
+        cursor.execute(*self._advance_statement(tracking, after))
+        self._check_advanced(cursor.fetchone(), tracking, after)
+        self._announce(cursor, tracking)
+
+    def _advance_statement(self, tracking: Tracking, after: int) -> tuple[str, list[Any]]:
+        """The statement that records `tracking` over `after`, returning a row if it did."""
         table = self._tracking_table()
         if after == 0:
             statement = (
                 f"INSERT INTO {table} (application_name, notification_id) VALUES (?, ?) "
                 "ON CONFLICT (application_name) DO NOTHING RETURNING notification_id"
             )
-            params = [tracking.application_name, tracking.notification_id]
-        else:
-            statement = (
-                f"UPDATE {table} SET notification_id = ? "
-                "WHERE application_name = ? AND notification_id = ? RETURNING notification_id"
-            )
-            params = [tracking.notification_id, tracking.application_name, after]
-        cursor.execute(self._sql(statement), params)
-        if cursor.fetchone() is None:
+            return self._sql(statement), [tracking.application_name, tracking.notification_id]
+        statement = (
+            f"UPDATE {table} SET notification_id = ? "
+            "WHERE application_name = ? AND notification_id = ? RETURNING notification_id"
+        )
+        return self._sql(statement), [tracking.notification_id, tracking.application_name, after]
+
+    def _check_advanced(self, returned: Any, tracking: Tracking, after: int) -> None:
+        if returned is None:
             raise TrackingMoved(
-                f"{table}: the position is no longer {after}; not recording "
+                f"{self._tracking_table()}: the position is no longer {after}; not recording "
                 f"{tracking.notification_id}"
             )
-        self._announce(cursor, tracking)
 
     def _announce(self, cursor: Any, tracking: Tracking) -> None:
         """Tell other processes of a tracking commit, where the database can."""
@@ -535,6 +540,46 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
         # As SQLite's `synchronous=NORMAL` above. On a cursor of its own: see `_pipeline`.
         with cursor.connection.cursor() as setting:
             setting.execute("SET LOCAL synchronous_commit TO OFF")
+
+    def insert_trackings(
+        self,
+        views: Sequence[ReadModel],
+        trackings: Sequence[Tracking],
+        afters: Sequence[int | None] | None = None,
+    ) -> None:
+        """As `ReadModel.insert_trackings`, in one statement: each view's position in a
+        data-modifying CTE of its own, and the announcements with them (a dozen views
+        recorded a statement at a time, even pipelined, took 2-2.6 ms of the pass)."""
+        if afters is None or any(after is None for after in afters):
+            super().insert_trackings(views, trackings, afters)
+            return
+        advanced = cast(list[int], list(afters))
+        pairs = list(zip(views, trackings, strict=True))
+        parts, params = [], []
+        for index, ((view, tracking), after) in enumerate(zip(pairs, advanced, strict=True)):
+            statement, values = view._advance_statement(tracking, after)
+            parts.append(f"advanced_{index} AS ({statement})")
+            params.extend(values)
+        counts = ", ".join(
+            f"(SELECT count(*) FROM advanced_{i}) AS advanced_{i}" for i in range(len(parts))
+        )
+        news = [tracking_news(view, tracking) for view, tracking in pairs]
+        statement = (
+            f"WITH {', '.join(parts)} SELECT {counts}, "
+            "(SELECT count(pg_notify(%s, news)) FROM unnest(%s::text[]) AS news) AS announced"
+        )
+        params.extend([tracking_channel(self.datastore.schema), news])
+        with self._transaction(commit=True) as cursor:
+            self._relax_commit(cursor)
+            cursor.execute(statement, params)
+            # A count per view (0: its position had moved), then the announcements'.
+            counts_returned = list(cursor.fetchone().values())[: len(views)]
+            for view, tracking, after, count in zip(
+                views, trackings, advanced, counts_returned, strict=True
+            ):
+                view._check_advanced(count or None, tracking, after)
+        for view, tracking in zip(views, trackings, strict=True):
+            view._tracked_up_to(tracking)
 
     def _execute_runs(self, cursor: Any, grouped: list[Run], finish: Finish | None) -> None:
         """Send the runs in as few round trips as can be: pipelined, long inserts copied.
