@@ -41,9 +41,7 @@ def write_demo(
     now = datetime.now(UTC)
     reach = timedelta(days=31 * months)
     # The demo writes a history that reaches back months, beyond the everyday window.
-    policy = replace(
-        policy_of(settings), backdating=reach + timedelta(days=1), sla_clock=sla_clock
-    )
+    policy = replace(policy_of(settings), backdating=reach + timedelta(days=1), sla_clock=sla_clock)
     env = settings.persistence_env()
     # The demo writes without projection runners: the appraisals read the KPI read model
     # after folding into it what the log holds, read through a back office of its own

@@ -89,9 +89,7 @@ class Case:
     agent: Request
 
 
-def write_complaints(
-    company: DemoCompany, sla_clock: Literal["24x7", "business"] = "24x7"
-) -> None:
+def write_complaints(company: DemoCompany, sla_clock: Literal["24x7", "business"] = "24x7") -> None:
     """Write the demo's complaints under the SLA clock the demo's policy runs (the caller
     sets it); adds a line to the summary."""
     if company.app.policy.sla_clock != sla_clock:
