@@ -43,9 +43,9 @@ from domain.risk import Risk
 from domain.staffing_plan import StaffingPlan
 from domain.training_program import TrainingProgram
 from domain.values import normalise_name
-from projections.crosscheck_formats import day, moment, revisions, stamps, text
+from projections.crosscheck_formats import day, revisions, stamps, text
 from projections.crosscheck_learning import research_report_row, training_program_row
-from projections.events import iso_utc, plain
+from projections.events import iso_utc, iso_utc_or_none, plain
 from projections.money import cents
 
 Row = dict[str, Any]
@@ -155,7 +155,7 @@ def expense_claim_row(c: ExpenseClaim, position: int) -> Row:
         "budget_id": str(c.budget_id),
         "category": c.category,
         "period": c.period,
-        "decided_at": moment(c.decided_at),
+        "decided_at": iso_utc_or_none(c.decided_at),
         "decided_by": c.decided_by,
         "approver_capacity": c.approver_capacity,
         "budget_version": c.booking["budget_version"] if c.booking else None,
@@ -238,9 +238,9 @@ def complaint_row(c: Complaint, position: int) -> Row:
         "escalation_level": c.escalation_level,
         "respond_by": iso_utc(c.respond_by),
         "resolve_by": iso_utc(c.resolve_by),
-        "responded_at": moment(c.responded_at),
-        "resolved_at": moment(c.resolved_at),
-        "closed_at": moment(c.closed_at),
+        "responded_at": iso_utc_or_none(c.responded_at),
+        "resolved_at": iso_utc_or_none(c.resolved_at),
+        "closed_at": iso_utc_or_none(c.closed_at),
         "satisfaction": c.satisfaction,
         "reopen_count": len(c.reopens),
     }
@@ -268,7 +268,7 @@ def opportunity_row(o: Opportunity, position: int) -> Row:
         "weighted_value": cents(o.weighted_value),
         "expected_close_on": day(o.expected_close_on),
         "opened_at": iso_utc(o.opened_at),
-        "closed_at": moment(o.closed_at),
+        "closed_at": iso_utc_or_none(o.closed_at),
         "contract_id": text(o.contract_id),
         "loss_reason": loss["reason"] if loss else None,
         "competitor": loss["competitor"] if loss else None,
@@ -288,7 +288,7 @@ def price_list_row(p: PriceList, position: int) -> Row:
         "valid_from": day(p.valid_from),
         "valid_to": day(p.valid_to),
         "price_count": len(p.active_prices),
-        "published_at": moment(p.published_at),
+        "published_at": iso_utc_or_none(p.published_at),
     }
 
 

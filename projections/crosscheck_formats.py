@@ -3,7 +3,7 @@ aggregate's state (see projections/crosscheck.py): never from events."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from projections.events import iso_utc
@@ -17,10 +17,6 @@ def text(value: Any) -> str | None:
 
 def day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def moment(value: datetime | None) -> str | None:
-    return None if value is None else iso_utc(value)
 
 
 def stamps(aggregate: Any, position: int, created: str) -> Row:

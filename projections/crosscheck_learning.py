@@ -8,7 +8,8 @@ from typing import Any
 
 from domain.research_report import ResearchReport
 from domain.training_program import TrainingProgram
-from projections.crosscheck_formats import day, moment, stamps, text
+from projections.crosscheck_formats import day, stamps, text
+from projections.events import iso_utc_or_none
 
 Row = dict[str, Any]
 
@@ -76,5 +77,5 @@ def research_report_row(r: ResearchReport, position: int) -> Row:
                 for c in r.competitors
             ]
         ),
-        "published_at": moment(r.published_at),
+        "published_at": iso_utc_or_none(r.published_at),
     }

@@ -39,6 +39,11 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
+def iso_utc_or_none(moment: datetime | None) -> str | None:
+    """A timestamp an aggregate may not have yet (approved, decided, closed): null until then."""
+    return None if moment is None else iso_utc(moment)
+
+
 def event_data(event: Any) -> dict[str, Any]:
     """The business fields of an event."""
     if isinstance(getattr(type(event), "changes", None), property):

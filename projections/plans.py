@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.approval import PlanStatus
 from projections.events import iso_utc
 from projections.rows import Row
 
 REVISION_COLUMNS = ("status", "revision", "approved_revision", "approved_at", "approved_by")
 
-DRAFT = "draft"
-PENDING_APPROVAL = "pending_approval"
-APPROVED = "approved"
+DRAFT = PlanStatus.DRAFT.value
+PENDING_APPROVAL = PlanStatus.PENDING_APPROVAL.value
+APPROVED = PlanStatus.APPROVED.value
 
 
 def first_revision() -> Row:
