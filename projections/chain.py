@@ -24,7 +24,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -40,32 +40,27 @@ _HEAD = struct.Struct(">q16sqi")  # position, aggregate id, version, topic's len
 _LENGTH = struct.Struct(">i")
 
 
-def canonical_bytes(
-    position: int, aggregate_id: UUID, version: int, topic: str, state: bytes
-) -> bytes:
-    topic_bytes = topic.encode("utf-8")
-    return b"".join(
-        (
-            _HEAD.pack(position, aggregate_id.bytes, version, len(topic_bytes)),
-            topic_bytes,
-            _LENGTH.pack(len(state)),
-            state,
-        )
-    )
-
-
 def link_hash(previous_hash: bytes, event: StoredRow) -> bytes:
-    """hash(n) from hash(n-1) and event n."""
-    digest = hashlib.sha256(previous_hash)
-    digest.update(
-        canonical_bytes(event.position, event.aggregate_id, event.version, event.topic, event.state)
-    )
-    return digest.digest()
+    """hash(n) from hash(n-1) and event n: SHA-256 of hash(n-1) and the event's canonical
+    bytes (the module's docstring), in one call (every command on SQLite links here)."""
+    position, aggregate_id, version, topic, state = event
+    topic_bytes = topic.encode("utf-8")
+    return hashlib.sha256(
+        b"".join(
+            (
+                previous_hash,
+                _HEAD.pack(position, aggregate_id.bytes, version, len(topic_bytes)),
+                topic_bytes,
+                _LENGTH.pack(len(state)),
+                state,
+            )
+        )
+    ).digest()
 
 
-@dataclass(frozen=True)
-class StoredRow:
-    """An event as stored, with its position."""
+class StoredRow(NamedTuple):
+    """An event as stored, with its position (a tuple: one is made for every event
+    linked, verified or exported)."""
 
     position: int
     aggregate_id: UUID

@@ -8,15 +8,13 @@ reads that verification and export walk.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from projections.chain import (
@@ -248,55 +246,85 @@ def sqlite_chain_statement(events_table: str) -> str:
     )
 
 
-@functools.cache
-def _sqlite_link_statements(events_table: str) -> tuple[str, str]:
-    chain = chain_table_name(events_table)
-    return (
-        f"SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1",
-        f"INSERT INTO {chain} (position, previous, hash) VALUES (?, ?, ?)",
-    )
+class SQLiteLinker:
+    """Writes the links of one SQLite events table, in the transaction inserting the events.
 
+    A link follows the chain's head. Reading the head costs a statement a command, so the
+    linker reads it only when it cannot know it:
 
-# The head each open write transaction linked last, by the library's cursor of that
-# transaction (the library opens a cursor a transaction and closes it at the end). From
-# its first write to its end an SQLite transaction is the database's only writer, so the
-# next link it writes follows that head without reading it back: the group commit links
-# a batch of commands without a read each. Kept only while the next event takes the
-# next position (a rolled-back savepoint frees its positions: then the head is read).
-_linked: weakref.WeakKeyDictionary[SQLiteCursor, tuple[str, int, bytes]] = (
-    weakref.WeakKeyDictionary()
-)
+    - within one write transaction, the head is the link that transaction wrote last
+      (from its first write to its end an SQLite transaction is the database's only
+      writer); the group commit links a batch of commands after one read;
+    - across transactions, the head is the link this process committed last, told by
+      `committed` once the commit succeeded.
+
+    Either is used only while the next event takes the position right after it. SQLite
+    gives an event the highest position plus one, so an event of another process (or a
+    connection of this one) committed in between moves the position on, and a savepoint
+    rolled back frees its positions (`forget`): then the head is read as stored.
+    """
+
+    def __init__(self, events_table: str) -> None:
+        chain = chain_table_name(events_table)
+        self.select_head = f"SELECT position, hash FROM {chain} ORDER BY position DESC LIMIT 1"
+        self.insert_link = f"INSERT INTO {chain} (position, previous, hash) VALUES (?, ?, ?)"
+        # The write transaction's cursor and the link it wrote last. One slot is enough:
+        # one write transaction at a time holds SQLite's lock.
+        self._open: tuple[object, int, bytes] | None = None
+        self._committed: tuple[int, bytes] | None = None
+
+    @property
+    def known_head(self) -> tuple[int, bytes] | None:
+        """The position and hash of the link this process committed last, if any."""
+        return self._committed
+
+    def link(self, cursor: sqlite3.Cursor | Any, rows: Sequence[StoredRow]) -> None:
+        """Write the links of events just inserted through `cursor`, in its transaction."""
+        if not rows:
+            return
+        previous, digest = self._head(cursor, rows[0].position)
+        links = []
+        for row in rows:
+            digest = link_hash(digest, row)
+            links.append((row.position, previous, digest))
+            previous = row.position
+        if len(links) == 1:
+            cursor.execute(self.insert_link, links[0])
+        else:
+            cursor.executemany(self.insert_link, links)
+        self._open = (cursor, previous, digest)
+
+    def _head(self, cursor: sqlite3.Cursor | Any, position: int) -> tuple[int, bytes]:
+        written = self._open
+        if written is not None and written[0] is cursor and written[1] + 1 == position:
+            return written[1], written[2]
+        committed = self._committed
+        if committed is not None and committed[0] + 1 == position:
+            return committed
+        cursor.execute(self.select_head)
+        last = cursor.fetchone()
+        return (last[0], bytes(last[1])) if last else (0, GENESIS)
+
+    def forget(self, cursor: object) -> None:
+        """The transaction of `cursor` rolled back what it linked last."""
+        written = self._open
+        if written is not None and written[0] is cursor:
+            self._open = None
+
+    def committed(self, cursor: object) -> None:
+        """The transaction of `cursor` committed: what it linked last is the head."""
+        written = self._open
+        if written is not None and written[0] is cursor:
+            self._committed = (written[1], written[2])
+            self._open = None
 
 
 def link_sqlite_events(
     cursor: sqlite3.Cursor | Any, events_table: str, rows: Sequence[StoredRow]
 ) -> None:
-    """Write the links of events just inserted, in the inserting transaction.
-
-    The head is read in the same transaction, under SQLite's single writer, so another
-    process's commits are always seen; within one transaction, the head it linked last
-    (see `_linked`). Then one insert an event (docs/PERFORMANCE.md, issue 18)."""
-    if not rows:
-        return
-    select_head, insert_link = _sqlite_link_statements(events_table)
-    linked = _linked.get(cursor) if isinstance(cursor, SQLiteCursor) else None
-    if linked is not None and linked[0] == events_table and linked[1] + 1 == rows[0].position:
-        previous, digest = linked[1], linked[2]
-    else:
-        cursor.execute(select_head)
-        last = cursor.fetchone()
-        previous, digest = (last[0], bytes(last[1])) if last else (0, GENESIS)
-    links = []
-    for row in rows:
-        digest = link_hash(digest, row)
-        links.append((row.position, previous, digest))
-        previous = row.position
-    if len(links) == 1:
-        cursor.execute(insert_link, links[0])
-    else:
-        cursor.executemany(insert_link, links)
-    if isinstance(cursor, SQLiteCursor):
-        _linked[cursor] = (events_table, previous, digest)
+    """Write the links of events just inserted, after the head read in the same
+    transaction (an import: no head is known beforehand)."""
+    SQLiteLinker(events_table).link(cursor, rows)
 
 
 class SQLiteChainStore:

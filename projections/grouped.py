@@ -153,8 +153,10 @@ class GroupCommitSQLiteApplicationRecorder(SubscribableSQLiteApplicationRecorder
                     positions: Positions = self._insert_events(c, events) or []
                 except sqlite3.IntegrityError:
                     c.execute("ROLLBACK TO command")
+                    self.linker.forget(c)
                     positions = None
                 c.execute("RELEASE command")
                 results.append(positions)
+        self.linker.committed(c)
         ring(self.datastore.pool.db_name)
         return results

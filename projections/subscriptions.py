@@ -28,14 +28,14 @@ from eventsourcing.postgres import (
     PostgresDatastore,
     PostgresSubscription,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
 from projections.chain import StoredRow
 from projections.chain_store import (
     PostgresChainStore,
     SQLiteChainStore,
-    link_sqlite_events,
+    SQLiteLinker,
     postgres_chain_statements,
     sqlite_chain_statement,
 )
@@ -189,9 +189,19 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
         return None if row is None else int(row["notification_id"])
 
 
+def _uuid(originator_id: UUID | str) -> UUID:
+    return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+
+
 class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, plus subscriptions, whose events are
     linked in the hash chain in the inserting transaction (projections/chain_store.py)."""
+
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        self.linker = SQLiteLinker(events_table_name)
 
     @property
     def chain(self) -> SQLiteChainStore:
@@ -217,16 +227,18 @@ class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
             rows = [
-                StoredRow(p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
+                StoredRow(p, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
                 for p, e in zip(positions, stored_events, strict=True)
             ]
-            link_sqlite_events(c, self.events_table_name, rows)
+            self.linker.link(c, rows)
         return positions
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        notification_ids = super().insert_events(stored_events, **kwargs)
+        with self.datastore.transaction(commit=True) as c:
+            notification_ids = self._insert_events(c, stored_events, **kwargs)
+        self.linker.committed(c)
         ring(self.datastore.pool.db_name)
         return notification_ids
 

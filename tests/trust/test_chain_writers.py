@@ -179,3 +179,84 @@ def test_a_link_rolled_back_in_its_transaction_is_not_linked_over(
     verdict = verify_store(chain_of(recorder))
     assert verdict.ok, verdict
     assert verdict.events == sqlite_app.max_position() == 6
+
+
+@pytest.fixture
+def sqlite_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return new_database("sqlite", tmp_path_factory).env()
+
+
+def head_of(app: Backoffice) -> tuple[int, bytes]:
+    head = chain_of(app.recorder).head()
+    assert head is not None
+    return head.position, head.hash
+
+
+def test_the_head_a_process_committed_is_followed_until_another_writer_moves_on(
+    sqlite_env: dict[str, str],
+) -> None:
+    """Across transactions a process links after the head it committed last, without
+    reading it; once another writer (here a second application on the same file) has
+    committed, the next event takes a later position and the head is read as stored."""
+    app, other = Backoffice(sqlite_env), Backoffice(sqlite_env)
+    try:
+        app.recorder.insert_events(stored(2))
+        assert app.recorder.linker.known_head == head_of(app)  # type: ignore[attr-defined]
+        app.recorder.insert_events(stored(1))
+        other.recorder.insert_events(stored(3))
+        app.recorder.insert_events(stored(1))
+        app.recorder.insert_batch([stored(1), stored(2)])  # type: ignore[attr-defined]
+        other.recorder.insert_events(stored(1))
+        app.recorder.insert_batch([stored(2)])  # type: ignore[attr-defined]
+        assert app.recorder.linker.known_head == head_of(app)  # type: ignore[attr-defined]
+        verdict = verify_store(chain_of(app.recorder))
+        assert verdict.ok, verdict
+        assert verdict.events == app.max_position() == 13
+    finally:
+        app.close()
+        other.close()
+
+
+def test_a_transaction_rolled_back_after_linking_leaves_no_head_behind(
+    sqlite_env: dict[str, str],
+) -> None:
+    """Events linked in a transaction that then rolls back free their positions; another
+    writer takes them; the next link follows that writer's events, not the undone ones."""
+    app, other = Backoffice(sqlite_env), Backoffice(sqlite_env)
+    recorder: Any = app.recorder
+    try:
+        recorder.insert_events(stored(1))
+        with pytest.raises(RuntimeError), recorder.datastore.transaction(commit=True) as cursor:
+            recorder._insert_events(cursor, stored(2))  # positions 2 and 3, linked
+            raise RuntimeError("the command failed after its insert")
+        assert app.max_position() == 1
+        other.recorder.insert_events(stored(2))  # positions 2 and 3 again
+        recorder.insert_events(stored(1))
+        verdict = verify_store(chain_of(recorder))
+        assert verdict.ok, verdict
+        assert verdict.events == 4
+    finally:
+        app.close()
+        other.close()
+
+
+def test_a_link_rolled_back_to_its_savepoint_is_never_the_known_head(
+    sqlite_env: dict[str, str],
+) -> None:
+    """The group commit's rolled-back command: what the linker had written in it is
+    forgotten, so the transaction's commit leaves the head it committed before."""
+    app = Backoffice(sqlite_env)
+    recorder: Any = app.recorder
+    try:
+        recorder.insert_events(stored(1))
+        committed = recorder.linker.known_head
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SAVEPOINT command")
+            recorder._insert_events(cursor, stored(1))
+            cursor.execute("ROLLBACK TO command")
+            recorder.linker.forget(cursor)
+            cursor.execute("RELEASE command")
+        recorder.linker.committed(cursor)
+        assert recorder.linker.known_head == committed == head_of(app)
+    finally:
+        app.close()
