@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    MutableOrImmutableAggregate,
     ProcessingEvent,
     Repository,
 )
@@ -263,6 +264,27 @@ def _recorded_at(event: DomainEventProtocol[UUID]) -> datetime:
     return event.timestamp
 
 
+class _CollectedEvents(ProcessingEvent[UUID]):
+    """The library's processing event, telling an aggregate by its class.
+
+    The library asks two runtime-checkable protocols of every object saved, which
+    costs Python 3.11 about 11 µs an aggregate on every command (docs/PERFORMANCE.md);
+    anything but an aggregate still goes the library's way, in the order given."""
+
+    def collect_events(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> None:
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            else:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
 def utc_now() -> datetime:
     """The back office's default clock."""
     return datetime.now(UTC)
@@ -273,6 +295,9 @@ class Backoffice(Application[UUID]):
 
     name = "Backoffice"
     snapshotting_intervals = {Customer: 50, Budget: 100}
+    # The library's default projector asks a runtime-checkable protocol of every event
+    # it replays for a snapshot; this one checks the versions instead (application.streams).
+    snapshotting_projectors = {Customer: checked_projection, Budget: checked_projection}
     # A cached aggregate is fast-forwarded from the store on every load (one read
     # instead of a snapshot read plus an events read), so it is never stale.
     env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
@@ -315,6 +340,21 @@ class Backoffice(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's `save` (eventsourcing 9.5, application.py), with the events
+        collected by `_CollectedEvents`."""
+        processing_event = _CollectedEvents()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # deprecated in the library, still called there
+        return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """The library's `_record`, through the group commit when there is one."""

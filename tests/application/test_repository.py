@@ -61,3 +61,27 @@ def test_loads_racing_a_fast_forward_never_see_a_half_applied_aggregate(database
         writer.close()
     assert errors == []
     assert seen and max(seen) <= 500 * 120
+
+
+def test_save_records_aggregates_and_loose_events_in_the_order_given(database):
+    """`Backoffice.save` tells an aggregate by its class; a domain event given on its own,
+    and None, still go the library's way, in the order given."""
+    app = Backoffice(database.env())
+    try:
+        first, second = Ledger(), Ledger()
+        second.add(0)
+        [loose] = Ledger().collect_events()
+        recordings = app.save(first, None, loose, second)
+        assert [
+            (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings
+        ] == [
+            (first.id, 1),
+            (loose.originator_id, 1),
+            (second.id, 1),
+            (second.id, 2),
+        ]
+        assert app.repository.get(second.id).entries == second.entries
+        positions = [r.notification.id for r in recordings]
+        assert positions == sorted(set(positions)) and len(positions) == 4
+    finally:
+        app.close()
