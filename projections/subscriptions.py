@@ -19,7 +19,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InterfaceError,
     ListenNotifySubscription,
+    OperationalError,
     StoredEvent,
     Subscription,
 )
@@ -29,7 +31,8 @@ from eventsourcing.postgres import (
     PostgresSubscription,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg.sql import SQL, Identifier, Literal
+from eventsourcing.utils import retry
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from projections.chain import StoredRow
 from projections.chain_store import (
@@ -150,6 +153,7 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements.insert(0, turn)
         self.chain = PostgresChainStore(datastore, self.events_table_name)
+        self._selects: dict[tuple[bool, bool, bool, bool], bytes] = {}
 
     def create_table(self) -> None:
         # The first start of this version chains the log it finds; later, links gone
@@ -176,6 +180,50 @@ class ReadyPostgresApplicationRecorder(PostgresApplicationRecorder):
         positions = super().insert_events(stored_events, **kwargs)
         ring(self.bell)  # this process's subscribers hear at once, before the NOTIFY
         return positions
+
+    # As the library's: a lost connection, tried again.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's `select_events` (eventsourcing 9.5, postgres.py), its statement
+        rendered once a shape: psycopg renders a composed statement at every execute,
+        and every command loads its aggregate through here (docs/PERFORMANCE.md)."""
+        params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._selects.get(shape)
+        if statement is None:
+            statement = self._selects[shape] = self._select_statement(*shape).as_bytes(None)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _select_statement(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Composed:
+        statement = Composed([self.select_events_statement])
+        if gt:
+            statement += SQL(" AND originator_version > %s")
+        if lte:
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(
+            " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC"
+        )
+        if limit:
+            statement += SQL(" LIMIT %s")
+        return statement
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         """The log position of an aggregate's event of that version, or None."""
