@@ -6,14 +6,17 @@ Run from the repository root:
 
 For each database (an SQLite file in a temporary directory; a fresh `bench_<random>`
 schema in the PostgreSQL database `test` at 127.0.0.1:5432, dropped at the end), in rounds
-that interleave the three targets (A B C A B C ...), each on a database of its own:
+that interleave the three targets (A B C A B C ...):
 
-- `mops`: `RecordFollowUp` (one event) through `Backoffice.handle`, as `mops serve` builds
-  the back office (chained log, group commit, copy-on-write cache), on a customer drawn
-  from 64 of its own (so the cache holds them, and every 50th event of one is snapshotted);
+- `mops`: `RecordFollowUp` (one event) through `Backoffice.handle`, the back office as
+  `mops serve` builds it (chained log, group commit, copy-on-write cache) but without its
+  read side, on a customer drawn from 64 of its own (so the cache holds them, and every
+  50th event of one is snapshotted);
 - `peer`: the library's docs' application (`DogSchool.add_trick`: load, call, save) on 64
-  dogs of its own, as `bench/deployment.py` serves it;
-- `raw commit`: one row inserted and committed per transaction (bench/write_path.py).
+  dogs of its own, in a database of its own, as `bench/deployment.py` serves it (no cache
+  and no snapshots: each load replays every trick of the dog, so it slows as it runs);
+- `raw commit`: one row inserted and committed per transaction (bench/write_path.py), in
+  a file beside mops's (SQLite) or a table beside its tables (PostgreSQL).
 
 One thread, no HTTP: what the command path itself costs. Printed per command, medians of
 the rounds: wall time, and this process's user and system CPU (`getrusage`). Compare two
@@ -31,6 +34,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+
+import psycopg
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -84,14 +89,15 @@ def peer_env(dialect: str, directory: str) -> Iterator[dict[str, str]]:
         path = os.path.join(directory, "peer.db")
         yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
         return
+    parts = psycopg.conninfo.conninfo_to_dict(POSTGRES_URL)
     with scratch_schema() as schema:
         yield {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": "test",
-            "POSTGRES_HOST": "127.0.0.1",
-            "POSTGRES_PORT": "5432",
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_PASSWORD": "",
+            "POSTGRES_DBNAME": str(parts.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+            "POSTGRES_PORT": str(parts.get("port", "5432")),
+            "POSTGRES_USER": str(parts.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(parts.get("password", "")),
             "POSTGRES_SCHEMA": schema,
         }
 
@@ -102,7 +108,7 @@ def peer_work(school: DogSchool) -> Work:
 
 
 def targets(stack: ExitStack, dialect: str) -> dict[str, Work]:
-    """The three targets, each on a database of its own, ready to run."""
+    """The three targets, ready to run."""
     opened = sqlite_database() if dialect == "sqlite" else postgres_database()
     mops_db: Database = stack.enter_context(opened)
     app = Backoffice(mops_db.settings.persistence_env())
