@@ -35,8 +35,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-import psycopg
-
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -48,7 +46,7 @@ from common import (
     print_table,
     scratch_schema,
 )
-from deployment import DogSchool
+from deployment import DogSchool, library_postgres_env
 from write_path import (
     POSTGRES_URL,
     Database,
@@ -89,17 +87,8 @@ def peer_env(dialect: str, directory: str) -> Iterator[dict[str, str]]:
         path = os.path.join(directory, "peer.db")
         yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
         return
-    parts = psycopg.conninfo.conninfo_to_dict(POSTGRES_URL)
     with scratch_schema() as schema:
-        yield {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parts.get("dbname", "postgres")),
-            "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
-            "POSTGRES_PORT": str(parts.get("port", "5432")),
-            "POSTGRES_USER": str(parts.get("user", "postgres")),
-            "POSTGRES_PASSWORD": str(parts.get("password", "")),
-            "POSTGRES_SCHEMA": schema,
-        }
+        yield library_postgres_env(schema)
 
 
 def peer_work(school: DogSchool) -> Work:

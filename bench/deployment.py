@@ -329,6 +329,20 @@ class Database:
     raw_table: str
 
 
+def library_postgres_env(schema: str) -> dict[str, str]:
+    """The library's settings for a schema of the bench's PostgreSQL database."""
+    parts = psycopg.conninfo.conninfo_to_dict(POSTGRES_URL)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts.get("dbname", "postgres")),
+        "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(parts.get("port", "5432")),
+        "POSTGRES_USER": str(parts.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(parts.get("password", "")),
+        "POSTGRES_SCHEMA": schema,
+    }
+
+
 @contextmanager
 def fresh_database(
     dialect: str, directory: Path, admin: psycopg.Connection[Any] | None
@@ -347,16 +361,7 @@ def fresh_database(
     assert admin is not None, "PostgreSQL needs the bench's own connection"
     admin.execute(f"CREATE SCHEMA {name}")
     try:
-        parts = psycopg.conninfo.conninfo_to_dict(POSTGRES_URL)
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parts.get("dbname", "postgres")),
-            "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
-            "POSTGRES_PORT": str(parts.get("port", "5432")),
-            "POSTGRES_USER": str(parts.get("user", "postgres")),
-            "POSTGRES_PASSWORD": str(parts.get("password", "")),
-            "POSTGRES_SCHEMA": name,
-        }
+        env = library_postgres_env(name)
         yield Database(
             dialect, f"{POSTGRES_URL}?schema={name}", env, POSTGRES_URL, f"{name}.raw_events"
         )
