@@ -319,14 +319,6 @@ class SQLiteLinker:
             self._open = None
 
 
-def link_sqlite_events(
-    cursor: sqlite3.Cursor | Any, events_table: str, rows: Sequence[StoredRow]
-) -> None:
-    """Write the links of events just inserted, after the head read in the same
-    transaction (an import: no head is known beforehand)."""
-    SQLiteLinker(events_table).link(cursor, rows)
-
-
 class SQLiteChainStore:
     """The chain of an SQLite events table (positions are the table's rowids)."""
 
@@ -415,7 +407,7 @@ class SQLiteChainStore:
                 "topic, state) VALUES (?, ?, ?, ?, ?)",
                 [(e.position, e.aggregate_id.hex, e.version, e.topic, e.state) for e in events],
             )
-            link_sqlite_events(c, self.events_table, events)
+            SQLiteLinker(self.events_table).link(c, events)  # the head read: none known
             c.execute(
                 f"SELECT position, previous, hash FROM {self.chain} ORDER BY position DESC LIMIT 1"
             )

@@ -106,7 +106,7 @@ class GroupCommitPostgresApplicationRecorder(ReadyPostgresApplicationRecorder):
         self.begin_statement = SQL("BEGIN")
         self.commit_statement = SQL("COMMIT")
         # Rendered once: psycopg renders a composed statement again at every execute,
-        # about 4 % of a command's CPU through HTTP (docs/PERFORMANCE.md).
+        # about 4 % of the server's GIL time under 16 clients (docs/PERFORMANCE.md).
         self._batch_sql = _BatchStatements(
             begin=self.begin_statement.as_bytes(None),
             locks=[_rendered(s) for s in self.lock_table_statements],
