@@ -4,9 +4,10 @@
 still open in the same database might see (a "recently dead" tuple). A report running at
 the moment of an erasure, or any other open snapshot, would keep the erased values in the
 rewritten file. So the rewrite first waits, for a bounded time, until every snapshot older
-than the moment it was asked for has ended; then it rewrites. A snapshot that outlives the
-wait is logged by its process id: the old versions stay until the next rewrite of that
-table (the next erasure) or the next routine vacuum.
+than the moment it was asked for has ended, and every transaction that had begun writing by
+then; then it rewrites. A session that outlives the wait is logged by its process id: the
+old versions stay until the next rewrite of that table (the next erasure) or the next
+routine vacuum.
 
 Only client sessions are waited for (PostgreSQL leaves vacuum workers out when it
 decides what a rewrite may drop). Sessions of other roles show no `backend_xmin` to a
@@ -28,11 +29,14 @@ _POLL_SECONDS = 0.02
 
 log = logging.getLogger("mops.erasure")
 
+# A session holds the horizon back with its snapshot (`backend_xmin`) and, between the
+# statements of a transaction that has written, with its transaction id (`backend_xid`)
+# while it holds no snapshot at all.
 _OLDER_SNAPSHOTS = (
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
     "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
-    "AND backend_xmin IS NOT NULL "
-    "AND age(backend_xmin) >= age(%s::xid)"
+    "AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age(%(mark)s::xid)) "
+    "OR (backend_xid IS NOT NULL AND age(backend_xid) >= age(%(mark)s::xid)))"
 )
 
 
@@ -68,7 +72,7 @@ def _wait_for_older_snapshots(
 ) -> list[int]:
     deadline = time.monotonic() + wait_seconds
     while True:
-        rows = connection.execute(_OLDER_SNAPSHOTS, (mark,)).fetchall()
+        rows = connection.execute(_OLDER_SNAPSHOTS, {"mark": mark}).fetchall()
         holders = [int(_first(row)) for row in rows]
         if not holders or time.monotonic() >= deadline:
             return holders

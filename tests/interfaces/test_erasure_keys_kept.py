@@ -10,7 +10,9 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -115,24 +117,34 @@ def test_a_destroyed_key_is_gone_from_the_table_files(database: Database) -> Non
         app.close()
 
 
-def test_the_keys_table_is_rewritten_only_after_an_older_snapshot_ends(
-    database: Database,
+def _hold_a_snapshot(session: psycopg.Connection[Any]) -> None:
+    session.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    session.execute("SELECT 1").fetchall()  # the snapshot is taken, and held
+
+
+def _hold_a_transaction_id(session: psycopg.Connection[Any]) -> None:
+    session.execute("SELECT pg_current_xact_id()").fetchall()  # an xid; no snapshot now
+
+
+@pytest.mark.parametrize("hold", [_hold_a_snapshot, _hold_a_transaction_id])
+def test_the_keys_table_is_rewritten_only_after_an_older_session_ends(
+    database: Database, hold: Callable[[psycopg.Connection[Any]], None]
 ) -> None:
-    """VACUUM FULL keeps a dead row that an open snapshot may still see: the rewrite waits
-    for the snapshots older than the destruction, so the key leaves the file anyway."""
+    """VACUUM FULL keeps a dead row that an open snapshot may still see, or that a
+    transaction which began writing before it holds back between its statements: the
+    rewrite waits for those older than the destruction, so the key leaves the file anyway."""
     if database.dialect != "postgres":
         pytest.skip("PostgreSQL only: SQLite overwrites deleted content in place")
     app = Backoffice(database.env())
     try:
         subject, key_text = _erased_lead(app)
-        with psycopg.connect(POSTGRES_URL) as reader:
-            reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            reader.execute("SELECT 1").fetchall()  # the snapshot is taken, and held
+        with psycopg.connect(POSTGRES_URL) as session:
+            hold(session)
             destroying = threading.Thread(target=destroy_key, args=(app.mapper, subject))
             destroying.start()
             destroying.join(timeout=1.0)
-            assert destroying.is_alive()  # waiting for the reader's snapshot to end
-            reader.rollback()
+            assert destroying.is_alive()  # waiting for the session's transaction to end
+            session.rollback()
         destroying.join(timeout=REWRITE_WAIT_SECONDS)
         assert not destroying.is_alive()
         assert key_text not in _key_table_file_bytes(database)
